@@ -1,0 +1,5 @@
+"""`python -m mentions` works like `mentions`."""
+
+from mentions.cli import main
+
+main()

@@ -1,0 +1,52 @@
+"""The command-line interface: `main.py`-style wiring only; each command lives in its own module.
+
+This is the single error boundary: expected errors become one sentence on stderr and the
+exit code of the spec; nothing below it prints errors or exits.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from mentions import __version__
+from mentions.cli import check, scan, schema
+
+app = typer.Typer(
+    name="mentions",
+    help="Find where your brand is talked about: feeds, blogs, forums, reviews.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mentions {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Find where your brand is talked about: feeds, blogs, forums, reviews."""
+
+
+app.command("scan")(scan.scan)
+app.command("check")(check.check)
+app.command("schema")(schema.schema)
+
+
+def main() -> None:
+    """Entry point of the `mentions` script."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

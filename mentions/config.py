@@ -1,0 +1,402 @@
+"""The config file: pydantic models, validated once and frozen.
+
+Nothing downstream of `load_config()` sees a raw dict. Every problem is reported as
+`file:line: what is wrong` so `mentions check` can list them all at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from mentions.errors import ConfigError, QueryError
+from mentions.match import KeywordRule, parse_query
+from mentions.units import parse_duration, parse_size
+from mentions.yamlsource import Loc, LocatedYaml, YamlProblem, read_yaml
+
+DEFAULT_USER_AGENT = "mentions/0.1 (+https://github.com/mentions-cli/mentions)"
+SOURCE_KINDS = ("feed", "page", "file", "json", "sitemap", "search", "preset")
+_NAME = re.compile(r"^[\w][\w.\-: ]*$", re.UNICODE)
+
+Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
+Size = Annotated[int, BeforeValidator(parse_size), Field(gt=0)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class HttpConfig(_Model):
+    """How we talk to servers; every field has a polite default."""
+
+    user_agent: str = DEFAULT_USER_AGENT
+    timeout: Duration = 20.0
+    concurrency: int = Field(32, ge=1, le=1000)
+    per_host: int = Field(2, ge=1, le=100)
+    delay: Duration = 0.5
+    retries: int = Field(2, ge=0, le=10)
+    max_bytes: Size = 10_000_000
+    robots: bool = True
+    headers: dict[str, str] = Field(default_factory=dict)
+    proxy: str | None = None
+
+
+class Keyword(_Model):
+    """What to listen for: `terms` (+ `exclude`) or one `query`."""
+
+    name: str
+    terms: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    query: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    case_sensitive: bool = False
+    fold_accents: bool = True
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_usable(cls, name: str) -> str:
+        if not name.strip():
+            raise ValueError("a keyword needs a non-empty name")
+        return name.strip()
+
+    @field_validator("terms", "exclude")
+    @classmethod
+    def _terms_not_blank(cls, terms: list[str]) -> list[str]:
+        for index, term in enumerate(terms):
+            if not term.strip():
+                raise ValueError(f"term {index + 1} is empty")
+        return [term.strip() for term in terms]
+
+    @model_validator(mode="after")
+    def _terms_or_query(self) -> Keyword:
+        if self.query is not None and self.terms:
+            raise ValueError("give either `terms` or `query`, not both")
+        if self.query is None and not self.terms:
+            raise ValueError(f"keyword {self.name!r} has nothing to look for: add `terms` or `query`")
+        if self.query is not None:
+            if not self.query.strip():
+                raise ValueError("`query` is empty")
+            if self.exclude:
+                raise ValueError("`exclude` goes with `terms`; in a query write NOT instead")
+            try:
+                parse_query(self.query)
+            except QueryError as error:
+                raise ValueError(f"query: {error}") from None
+        return self
+
+    def rule(self) -> KeywordRule:
+        """The matcher's view of this keyword."""
+        return KeywordRule(
+            name=self.name,
+            terms=tuple(self.terms),
+            exclude=tuple(self.exclude),
+            query=self.query,
+            case_sensitive=self.case_sensitive,
+            fold_accents=self.fold_accents,
+        )
+
+
+class Source(_Model):
+    """Where to listen: exactly one of the kind keys, plus options."""
+
+    name: str
+    feed: str | None = None
+    page: str | None = None
+    file: str | None = None
+    json_url: str | None = Field(None, alias="json")
+    sitemap: str | None = None
+    search: str | None = None
+    preset: str | None = None
+    items: str | None = None
+    fields: dict[str, str] = Field(default_factory=dict)
+    next: str | None = None
+    max_pages: int = Field(1, ge=1, le=1000)
+    params: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=dict)
+    cookies: dict[str, str] = Field(default_factory=dict)
+    timeout: Duration | None = None
+    robots: bool | None = None
+    proxy: str | None = None
+    enabled: bool = True
+    comments: bool = False
+    keywords: list[str] | None = None
+    exclude_urls: list[str] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_usable(cls, name: str) -> str:
+        if not _NAME.match(name.strip()):
+            raise ValueError(
+                "a source name needs letters or digits (and may use . - : and spaces)"
+            )
+        return name.strip()
+
+    @field_validator("exclude_urls")
+    @classmethod
+    def _patterns_compile(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(f"exclude_urls: {pattern!r} is not a valid regex ({error})") from None
+        return patterns
+
+    @field_validator("fields")
+    @classmethod
+    def _known_fields(cls, fields: dict[str, str]) -> dict[str, str]:
+        known = ("title", "text", "author", "date", "link", "guid")
+        for name in fields:
+            if name not in known:
+                hint = _did_you_mean(name, known)
+                raise ValueError(f"unknown field {name!r}{hint}; fields are {', '.join(known)}")
+        return fields
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Source:
+        kinds = [kind for kind in SOURCE_KINDS if self.location_of(kind) is not None]
+        if not kinds:
+            raise ValueError(
+                f"source {self.name!r} needs one of: {', '.join(SOURCE_KINDS)}"
+            )
+        if len(kinds) > 1:
+            raise ValueError(
+                f"source {self.name!r} has {len(kinds)} kinds ({', '.join(kinds)}); give exactly one"
+            )
+        location = self.location_of(kinds[0]) or ""
+        if not location.strip():
+            raise ValueError(f"source {self.name!r}: `{kinds[0]}` is empty")
+        if kinds[0] in ("feed", "page", "json", "sitemap") and "://" in location:
+            scheme = location.split("://", 1)[0].lower()
+            if scheme not in ("http", "https", "file"):
+                raise ValueError(
+                    f"source {self.name!r}: only http, https and file URLs are supported, not {scheme}://"
+                )
+        if self.items is None and self.fields and kinds[0] == "page":
+            raise ValueError("`fields` needs `items` (the CSS selector of one post or comment)")
+        if self.next is not None and kinds[0] != "page":
+            raise ValueError("`next` is for `page:` sources")
+        if kinds[0] == "search" and "{query}" not in location:
+            raise ValueError("a `search:` URL needs a {query} placeholder")
+        return self
+
+    def location_of(self, kind: str) -> str | None:
+        """The value of the kind key `kind` (`json` is stored as `json_url`)."""
+        value: str | None = getattr(self, "json_url" if kind == "json" else kind)
+        return value
+
+    @property
+    def kind(self) -> str:
+        """feed, page, file, json, sitemap, search or preset."""
+        return next(kind for kind in SOURCE_KINDS if self.location_of(kind) is not None)
+
+    @property
+    def location(self) -> str:
+        """The URL, path or preset name of this source."""
+        return self.location_of(self.kind) or ""
+
+
+class Config(_Model):
+    """A whole config file."""
+
+    version: Literal[1] = 1
+    state: str | None = None
+    http: HttpConfig = Field(default_factory=HttpConfig)
+    keywords: list[Keyword] = Field(min_length=1)
+    sources: list[Source] = Field(min_length=1)
+
+    _path: Path | None = PrivateAttr(default=None)
+    _secrets: frozenset[str] = PrivateAttr(default=frozenset())
+
+    @model_validator(mode="after")
+    def _names_unique_and_known(self) -> Config:
+        _require_unique("keyword", [keyword.name for keyword in self.keywords])
+        _require_unique("source", [source.name for source in self.sources])
+        names = {keyword.name for keyword in self.keywords}
+        for source in self.sources:
+            for wanted in source.keywords or []:
+                if wanted not in names:
+                    hint = _did_you_mean(wanted, names)
+                    raise ValueError(f"source {source.name!r} names unknown keyword {wanted!r}{hint}")
+        return self
+
+    @property
+    def path(self) -> Path | None:
+        """The file this config was read from."""
+        return self._path
+
+    @property
+    def secrets(self) -> frozenset[str]:
+        """Values that came from `${ENV}`: never to be shown."""
+        return self._secrets
+
+    def resolve_path(self, value: str) -> Path:
+        """A path from the config, relative to the config file's folder."""
+        path = Path(os.path.expanduser(value))
+        if not path.is_absolute() and self._path is not None:
+            path = self._path.parent / path
+        return path
+
+
+def _require_unique(what: str, names: list[str]) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"two {what}s are named {name!r}; names must be unique")
+        seen.add(name)
+
+
+def _did_you_mean(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _fields_at(loc: Loc) -> list[str]:
+    """The field names the model at `loc` accepts, for "did you mean" hints."""
+    model: type[BaseModel] = Config
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        info = model.model_fields.get(part) or next(
+            (f for f in model.model_fields.values() if f.alias == part), None
+        )
+        if info is None:
+            return []
+        inner = _model_type(info.annotation)
+        if inner is None:
+            return []
+        model = inner
+    return [field.alias or name for name, field in model.model_fields.items()]
+
+
+def _model_type(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_type(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _where(loc: Loc, data: Any) -> str:
+    """`sources[2] (shoe-forum).items` from a pydantic location."""
+    parts: list[str] = []
+    node = data
+    for part in loc:
+        if isinstance(part, int):
+            label = f"[{part}]"
+            try:
+                node = node[part]
+                if isinstance(node, dict) and isinstance(node.get("name"), str):
+                    label += f" ({node['name']})"
+            except (IndexError, KeyError, TypeError):
+                node = None
+            parts.append(label)
+        else:
+            parts.append(("." if parts else "") + str(part))
+            node = node.get(part) if isinstance(node, dict) else None
+    return "".join(parts)
+
+
+def _describe(error: Any, data: Any) -> tuple[Loc, str]:
+    loc: Loc = tuple(part for part in error["loc"] if not str(part).startswith("function-"))
+    kind = error["type"]
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        hint = _did_you_mean(key, _fields_at(loc[:-1]))
+        return loc, f"{_where(loc[:-1], data) or 'top level'}: unknown key {key!r}{hint}"
+    if kind == "missing":
+        return loc[:-1], f"{_where(loc[:-1], data) or 'top level'}: `{loc[-1]}` is required"
+    if kind == "literal_error" and loc == ("version",):
+        return loc, "version: this mentions understands config version 1"
+    if kind == "too_short" and loc in (("keywords",), ("sources",)):
+        return loc, f"{loc[0]}: add at least one"
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        got = type(error.get("input")).__name__
+        got = {"NoneType": "nothing", "dict": "a mapping", "list": "a list"}.get(got, f"a {got}")
+        message = f"{message} (got {got})"
+    return loc, f"{_where(loc, data) or 'top level'}: {message}"
+
+
+def validate(located: LocatedYaml, path: Path) -> Config:
+    """Validate composed YAML; raise ConfigError listing every problem with its line."""
+    problems = [f"{path}:{p.line}: {p.message}" for p in located.problems]
+    data = located.data
+    if data is None:
+        raise ConfigError([*problems, f"{path}: the file is empty; see config.example.yaml"])
+    if not isinstance(data, dict):
+        raise ConfigError([*problems, f"{path}:1: the top level must be a mapping of keys"])
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as errors:
+        for error in errors.errors():
+            loc, message = _describe(error, data)
+            line = located.line_of(loc)
+            problems.append(f"{path}:{line}: {message}" if line else f"{path}: {message}")
+        raise ConfigError(list(dict.fromkeys(problems))) from None
+    if problems:
+        raise ConfigError(problems)
+    config._path = path.resolve()
+    config._secrets = frozenset(located.secrets)
+    return config
+
+
+def load_config(path: Path, environ: dict[str, str] | None = None) -> Config:
+    """Read, expand and validate one config file."""
+    try:
+        located = read_yaml(path, environ)
+    except YamlProblem as problem:
+        where = f"{path}:{problem.line}" if problem.line else str(path)
+        raise ConfigError([f"{where}: {problem.message}"]) from None
+    return validate(located, path)
+
+
+def candidate_paths(explicit: Path | None, environ: dict[str, str] | None = None) -> Iterator[Path]:
+    """Where to look for the config, in the order of the spec."""
+    env = os.environ if environ is None else environ
+    if explicit is not None:
+        yield explicit
+        return
+    if env.get("MENTIONS_CONFIG"):
+        yield Path(env["MENTIONS_CONFIG"])
+        return
+    yield Path("mentions.yaml")
+    import platformdirs
+
+    yield Path(platformdirs.user_config_dir("mentions")) / "mentions.yaml"
+
+
+def find_config(explicit: Path | None) -> Path:
+    """The config file to use; ConfigError when there is none."""
+    candidates = list(candidate_paths(explicit))
+    for candidate in candidates:
+        if candidate.is_file() or explicit is not None or len(candidates) == 1:
+            return candidate
+    tried = ", ".join(str(c) for c in candidates)
+    raise ConfigError(
+        [f"no config file found (looked at {tried}); pass -c FILE or run `mentions init`"]
+    )
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the config file, for editors."""
+    schema = Config.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "mentions config"
+    return schema

@@ -1,0 +1,60 @@
+"""The small frozen values that flow between the stages of a scan.
+
+config -> sources -> fetch -> extract -> match -> state -> output
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One piece of text people wrote: a feed entry, a page, a forum post, a line of a file."""
+
+    source: str
+    source_type: str
+    text: str
+    title: str = ""
+    url: str | None = None
+    author: str | None = None
+    published: datetime | None = None  # timezone-aware UTC, or None
+    guid: str | None = None
+    lang: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """Why one keyword matched one document.
+
+    `terms` are the surface forms as written in the text, in order of first appearance;
+    `highlights` are (start, end) offsets of the hits inside `snippet`.
+    """
+
+    keyword: str
+    terms: tuple[str, ...]
+    count: int
+    snippet: str
+    highlights: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A keyword found in a document: the record written as one JSON line."""
+
+    id: str
+    keyword: str
+    tags: tuple[str, ...]
+    source: str
+    source_type: str
+    url: str | None
+    title: str
+    author: str | None
+    published: datetime | None
+    found_at: datetime
+    terms: tuple[str, ...]
+    count: int
+    snippet: str
+    lang: str | None
+    highlights: tuple[tuple[int, int], ...] = field(default=(), compare=False)

@@ -1,0 +1,59 @@
+"""Human-friendly sizes and durations from the config and the command line."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?i?b?)?\s*$", re.IGNORECASE)
+_SIZE_FACTORS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2,
+                 "mb": 1000**2, "mib": 1024**2, "g": 1000**3, "gb": 1000**3, "gib": 1024**3}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$", re.IGNORECASE)
+_DURATION_FACTORS = {"ms": 0.001, "s": 1, "": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_size(value: str | int | float) -> int:
+    """Bytes from `10MB`, `512KB`, `2MiB` or a plain number."""
+    if isinstance(value, bool):
+        raise ValueError("expected a size such as 10MB or 512KB")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError("a size cannot be negative")
+        return int(value)
+    found = _SIZE.match(value)
+    unit = (found.group(2) or "").lower() if found else None
+    if not found or unit not in _SIZE_FACTORS:
+        raise ValueError(f"{value!r} is not a size such as 10MB or 512KB")
+    return int(float(found.group(1)) * _SIZE_FACTORS[unit])
+
+
+def parse_duration(value: str | int | float) -> float:
+    """Seconds from `30s`, `15m`, `7d`, `2h` or a plain number of seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 30s, 15m or 7d")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError("a duration cannot be negative")
+        return float(value)
+    found = _DURATION.match(value)
+    if not found:
+        raise ValueError(f"{value!r} is not a duration such as 30s, 15m or 7d")
+    return float(found.group(1)) * _DURATION_FACTORS[(found.group(2) or "").lower()]
+
+
+def parse_since(value: str, now: datetime | None = None) -> datetime:
+    """A point in time from a duration back from now (`7d`) or a date (`2026-11-01`)."""
+    now = now or datetime.now(UTC)
+    try:
+        return now - timedelta(seconds=parse_duration(value))
+    except ValueError:
+        pass
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is neither a duration such as 7d nor a date such as 2026-11-01"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC)
