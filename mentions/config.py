@@ -215,7 +215,7 @@ class Config(_Model):
 
     version: Literal[1] = 1
     state: str | None = None
-    http: HttpConfig = Field(default_factory=HttpConfig)
+    http: HttpConfig = Field(default_factory=lambda: HttpConfig())
     keywords: list[Keyword] = Field(min_length=1)
     sources: list[Source] = Field(min_length=1)
 

@@ -26,9 +26,9 @@ def _usable(name: str | bytes | None) -> str | None:
 
 def decode_html(body: bytes, content_type: str | None = None) -> str:
     """The text of an HTML (or plain text) body; invalid bytes become U+FFFD."""
-    for bom, encoding in _BOMS:
+    for bom, bom_encoding in _BOMS:
         if body.startswith(bom):
-            return body[len(bom):].decode(encoding, "replace")
+            return body[len(bom):].decode(bom_encoding, "replace")
     header = _HEADER.search(content_type or "")
     meta = _META.search(body[:4096])
     encoding = _usable(header.group(1) if header else None) or _usable(meta.group(1) if meta else None)

@@ -12,6 +12,7 @@ from mentions.errors import ConfigError
 
 if TYPE_CHECKING:
     from mentions.config import Config
+    from mentions.state import State
 
 EXIT_OK = 0
 EXIT_SOURCE_FAILED = 1
@@ -42,3 +43,20 @@ def load(config_path: Path | None) -> Config:
         return load_config(find_config(config_path))
     except ConfigError as error:
         fail(error.problems)
+
+
+def open_state(config: Config, explicit: Path | None) -> State:
+    """Open the state file: --state, else `state:` in the config, else the user state dir."""
+    from mentions.errors import StateError
+    from mentions.state import State, default_state_path
+
+    if explicit is not None:
+        path = explicit
+    elif config.state:
+        path = config.resolve_path(config.state)
+    else:
+        path = default_state_path()
+    try:
+        return State(path)
+    except StateError as error:
+        fail(str(error))

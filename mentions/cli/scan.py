@@ -2,15 +2,149 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
-from mentions.cli.common import CONFIG_OPTION, fail, load
+import typer
+
+from mentions.cli.common import (
+    CONFIG_OPTION,
+    EXIT_OK,
+    EXIT_SOURCE_FAILED,
+    fail,
+    load,
+    open_state,
+)
+from mentions.console import clean_text, stderr_console
+
+if TYPE_CHECKING:
+    from mentions.output import Writer
+    from mentions.pipeline import RunReport, SourceOutcome
 
 
-def scan(config: Path | None = CONFIG_OPTION) -> None:
-    """Fetch all sources, print new mentions, record them.
+def scan(
+    config: Path | None = CONFIG_OPTION,
+    state: Path | None = typer.Option(None, "--state", help="SQLite state file."),
+    no_state: bool = typer.Option(False, "--no-state", help="Read and write no state at all."),
+    output_format: str | None = typer.Option(
+        None, "--format", "-f", help="table, jsonl, csv or json (default: table on a terminal, else jsonl)."
+    ),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Append to this file instead of stdout."),
+    keyword: list[str] = typer.Option([], "--keyword", "-k", help="Only this keyword (repeatable)."),
+    source: list[str] = typer.Option([], "--source", "-s", help="Only this source (repeatable)."),
+    show_all: bool = typer.Option(False, "--all", help="Also print mentions reported before."),
+    since: str | None = typer.Option(None, "--since", help="Only documents newer: 7d, 2026-11-01…"),
+    seed: bool = typer.Option(False, "--seed", help="Record everything found as seen and print nothing."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print, but record nothing."),
+    concurrency: int | None = typer.Option(
+        None, "--concurrency", min=1, max=1000, help="Requests in flight."
+    ),
+    timeout: float | None = typer.Option(None, "--timeout", min=0.1, help="Seconds per request."),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="No summary; only failures."),
+    verbose: bool = typer.Option(False, "-v", "--verbose", help="Name every failure on every run."),
+    progress: bool = typer.Option(False, "--progress", help="Summary even if stderr is no terminal."),
+) -> None:
+    """Fetch all sources, print the new mentions, record them.
 
-    Example: mentions scan -c mentions.yaml --format jsonl
+    Example: mentions scan -c mentions.yaml --format jsonl | jq .url
     """
-    load(config)
-    fail("scan is being built")
+    from mentions.output import FORMATS
+    from mentions.pipeline import ScanOptions
+    from mentions.units import parse_since
+
+    loaded = load(config)
+    chosen = output_format or ("table" if output is None and sys.stdout.isatty() else "jsonl")
+    if chosen not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}, not {output_format!r}")
+    for name in keyword:
+        if name not in {k.name for k in loaded.keywords}:
+            fail(f"--keyword {name!r}: no such keyword in {loaded.path}")
+    for name in source:
+        if name not in {s.name for s in loaded.sources}:
+            fail(f"--source {name!r}: no such source in {loaded.path}")
+    try:
+        since_time = parse_since(since) if since else None
+    except ValueError as error:
+        fail(f"--since: {error}")
+    options = ScanOptions(
+        keywords=tuple(keyword), sources=tuple(source), since=since_time, is_seed=seed,
+        show_all=show_all, is_dry_run=dry_run, concurrency=concurrency, timeout=timeout,
+    )
+    opened = None if no_state else open_state(loaded, state)
+    stream: IO[str] = sys.stdout
+    if output is not None:
+        try:
+            stream = output.open("a", encoding="utf-8")
+        except OSError as error:
+            fail(f"cannot open {output}: {error.strerror}")
+    writer = _writer(chosen, stream, output)
+    is_chatty = not quiet and (progress or sys.stderr.isatty())
+    report: RunReport | None = None
+    try:
+        report = _run(loaded, options, opened, writer, verbose or opened is None)
+        writer.close()
+    except BrokenPipeError:
+        # The reader went away (`mentions scan | head -1`): end quietly; what was not
+        # written was not recorded, so the next run reports it.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise typer.Exit(EXIT_OK) from None
+    finally:
+        if opened is not None:
+            opened.close()
+        if stream is not sys.stdout:
+            stream.close()
+    if is_chatty and report is not None:
+        _summarise(report, seed)
+    raise typer.Exit(EXIT_SOURCE_FAILED if report.failures else EXIT_OK)
+
+
+def _writer(chosen: str, stream: IO[str], output: Path | None) -> Writer:
+    from mentions.output import CsvWriter, JsonArrayWriter, JsonLinesWriter
+
+    if chosen == "jsonl":
+        return JsonLinesWriter(stream)
+    if chosen == "json":
+        return JsonArrayWriter(stream)
+    if chosen == "csv":
+        has_header = output is not None and output.exists() and output.stat().st_size > 0
+        return CsvWriter(stream, has_header=has_header)
+    from rich.console import Console
+
+    from mentions.console import is_color_disabled
+    from mentions.table import TableWriter
+
+    console = Console(file=stream, no_color=is_color_disabled(), highlight=False,
+                      force_terminal=None if stream is sys.stdout else False)
+    return TableWriter(console)
+
+
+def _run(config: object, options: object, state: object, writer: Writer, is_verbose: bool) -> RunReport:
+    from mentions.pipeline import Scan
+
+    console = stderr_console()
+
+    def report_failure(outcome: SourceOutcome) -> None:
+        from mentions.pipeline import error_text
+
+        current = error_text(outcome.error) if outcome.error else None
+        if current is not None and (is_verbose or current != outcome.previous_error):
+            console.print(clean_text(f"mentions: source {outcome.name!r} failed: {current}"), markup=False)
+        elif current is None and outcome.previous_error is not None:
+            console.print(clean_text(f"mentions: source {outcome.name!r} works again"), markup=False)
+
+    scan_run = Scan(config, options, state, writer, report_failure)  # type: ignore[arg-type]
+    return asyncio.run(scan_run.run())
+
+
+def _summarise(report: RunReport, is_seed: bool) -> None:
+    failed = len(report.failures)
+    ok = len(report.outcomes) - failed
+    what = "recorded as seen" if is_seed else "new mentions"
+    stderr_console().print(
+        f"{ok} sources ok, {failed} failed, {report.new_mentions} {what} in {report.seconds:.1f} s",
+        markup=False,
+    )
