@@ -93,11 +93,17 @@ class Keyword(_Model):
                 raise ValueError("`query` is empty")
             if self.exclude:
                 raise ValueError("`exclude` goes with `terms`; in a query write NOT instead")
-            try:
-                parse_query(self.query)
-            except QueryError as error:
-                raise ValueError(f"query: {error}") from None
         return self
+
+    @field_validator("query")
+    @classmethod
+    def _query_parses(cls, query: str | None) -> str | None:
+        if query is not None and query.strip():
+            try:
+                parse_query(query)
+            except QueryError as error:
+                raise ValueError(str(error)) from None
+        return query
 
     def rule(self) -> KeywordRule:
         """The matcher's view of this keyword."""
@@ -222,17 +228,17 @@ class Config(_Model):
     _path: Path | None = PrivateAttr(default=None)
     _secrets: frozenset[str] = PrivateAttr(default=frozenset())
 
-    @model_validator(mode="after")
-    def _names_unique_and_known(self) -> Config:
-        _require_unique("keyword", [keyword.name for keyword in self.keywords])
-        _require_unique("source", [source.name for source in self.sources])
-        names = {keyword.name for keyword in self.keywords}
-        for source in self.sources:
-            for wanted in source.keywords or []:
-                if wanted not in names:
-                    hint = _did_you_mean(wanted, names)
-                    raise ValueError(f"source {source.name!r} names unknown keyword {wanted!r}{hint}")
-        return self
+    @field_validator("keywords")
+    @classmethod
+    def _keyword_names_unique(cls, keywords: list[Keyword]) -> list[Keyword]:
+        _require_unique("keyword", [keyword.name for keyword in keywords])
+        return keywords
+
+    @field_validator("sources")
+    @classmethod
+    def _source_names_unique(cls, sources: list[Source]) -> list[Source]:
+        _require_unique("source", [source.name for source in sources])
+        return sources
 
     @property
     def path(self) -> Path | None:
@@ -350,6 +356,15 @@ def validate(located: LocatedYaml, path: Path) -> Config:
             line = located.line_of(loc)
             problems.append(f"{path}:{line}: {message}" if line else f"{path}: {message}")
         raise ConfigError(list(dict.fromkeys(problems))) from None
+    names = {keyword.name for keyword in config.keywords}
+    for index, source in enumerate(config.sources):
+        for wanted in source.keywords or []:
+            if wanted not in names:
+                line = located.line_of(("sources", index, "keywords"))
+                hint = _did_you_mean(wanted, names)
+                problems.append(
+                    f"{path}:{line}: sources[{index}] ({source.name}): unknown keyword {wanted!r}{hint}"
+                )
     if problems:
         raise ConfigError(problems)
     config._path = path.resolve()

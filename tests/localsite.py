@@ -53,11 +53,11 @@ class LocalSite:
                 if page.delay:
                     time.sleep(page.delay)
                 etag = '"' + hashlib.sha1(page.body).hexdigest()[:16] + '"'
-                if page.is_conditional and page.status == 200:
-                    if self.headers.get("If-None-Match") == etag:
-                        site.not_modified[path] += 1
-                        self._answer(304, b"", page.content_type, {"ETag": etag})
-                        return
+                is_unchanged = self.headers.get("If-None-Match") == etag
+                if page.is_conditional and page.status == 200 and is_unchanged:
+                    site.not_modified[path] += 1
+                    self._answer(304, b"", page.content_type, {"ETag": etag})
+                    return
                 headers = dict(page.headers)
                 if page.is_conditional and page.status == 200:
                     headers.setdefault("ETag", etag)
