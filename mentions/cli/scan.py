@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 from pathlib import Path
@@ -123,6 +122,8 @@ def _writer(chosen: str, stream: IO[str], output: Path | None) -> Writer:
 
 
 def _run(config: object, options: object, state: object, writer: Writer, is_verbose: bool) -> RunReport:
+    import asyncio
+
     from mentions.pipeline import Scan
 
     console = stderr_console()
