@@ -38,7 +38,8 @@ def parse_date(text: str | None) -> datetime | None:
         except (OverflowError, OSError, ValueError):
             return None
     try:
-        return to_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+        # Whole seconds, as feedparser gives them: the same entry must get the same date.
+        return to_utc(datetime.fromisoformat(text.replace("Z", "+00:00"))).replace(microsecond=0)
     except ValueError:
         pass
     try:

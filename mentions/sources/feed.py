@@ -12,6 +12,7 @@ from mentions.errors import FetchError
 from mentions.extract import visible_text
 from mentions.models import Document
 from mentions.sources import Context
+from mentions.sources.feedfast import Entry, parse_fast
 
 
 async def collect(source: Source, context: Context) -> list[Document]:
@@ -27,6 +28,9 @@ def parse_feed(body: bytes, url: str, source: str) -> list[Document]:
     stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith(b"{"):
         return _parse_json_feed(stripped, url, source)
+    entries = parse_fast(body, url)
+    if entries is not None:
+        return [_fast_document(entry, source) for entry in entries]
     import feedparser
 
     # feedparser would fetch URLs and open paths given as strings: it only ever gets bytes.
@@ -35,6 +39,20 @@ def parse_feed(body: bytes, url: str, source: str) -> list[Document]:
     if not parsed.get("version") and not entries:
         raise FetchError("not a feed", url, "the answer is not RSS, Atom or JSON Feed")
     return [_entry_document(entry, url, source) for entry in entries]
+
+
+def _fast_document(entry: Entry, source: str) -> Document:
+    text = entry.content if len(entry.content) >= len(entry.summary) else entry.summary
+    return Document(
+        source=source,
+        source_type="feed",
+        text=_html_to_text(text),
+        title=_html_to_text(entry.title),
+        url=entry.link,
+        author=entry.author,
+        published=entry.published,
+        guid=entry.guid,
+    )
 
 
 def _html_to_text(value: str) -> str:
@@ -49,7 +67,8 @@ def _entry_document(entry: Any, feed_url: str, source: str) -> Document:
     summary = entry.get("summary", "")
     text = _html_to_text(body if len(body) >= len(summary) else summary)
     link = entry.get("link")
-    published = from_struct(entry.get("published_parsed") or entry.get("updated_parsed"))
+    # Plain dict lookups: feedparser's own mapping warns about updated/published aliases.
+    published = from_struct(dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed"))
     return Document(
         source=source,
         source_type="feed",
