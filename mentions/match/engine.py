@@ -180,16 +180,18 @@ def _evidence(
 ) -> Match:
     view = context.view(variant)
     original = context.original
-    spans = [
-        (view.norm.to_original(s), view.norm.to_original(e - 1) + 1) for s, e in _outermost(hits)
-    ]
-    terms = tuple(
-        dict.fromkeys(" ".join(original[s:e].translate(_INVISIBLE).split()) for s, e in spans)
-    )
+    to_original = view.norm.to_original
+    if view.norm.anchors:
+        spans = [(to_original(s), to_original(e - 1) + 1) for s, e in _outermost(hits)]
+    else:
+        spans = _outermost(hits)
+    surfaces = dict.fromkeys(original[s:e] for s, e in spans)
+    terms = tuple(dict.fromkeys(" ".join(t.translate(_INVISIBLE).split()) for t in surfaces))
     title_end = context.title_end
-    in_title = bool(spans) and spans[0][0] < title_end
-    offset = 0 if in_title else (title_end + 1 if title_end else 0)
-    segment = original[:title_end] if in_title else original[offset:]
-    local = [(s - offset, e - offset) for s, e in spans if (s < title_end) == in_title]
-    snippet, highlights = make_snippet(segment, local)
+    if spans and spans[0][0] < title_end:  # the first hit is in the title
+        low, high = 0, title_end
+    else:
+        low, high = (title_end + 1 if title_end else 0), len(original)
+    inside = [span for span in spans if low <= span[0] and span[1] <= high]
+    snippet, highlights = make_snippet(original, inside, low, high)
     return Match(name, terms, len(spans), snippet, highlights)

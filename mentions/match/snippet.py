@@ -3,56 +3,56 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left
 
 WIDTH = 200
 ELLIPSIS = "…"
-_TOKEN = re.compile(r"\S+")
+_NON_SPACE = re.compile(r"\S")
+_SPACE = re.compile(r"\s")
 
 
 def make_snippet(
-    text: str, spans: list[tuple[int, int]], width: int = WIDTH
+    text: str, spans: list[tuple[int, int]], low: int = 0, high: int | None = None
 ) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """About `width` characters of `text` around `spans[0]`, cut at word boundaries.
+    """About WIDTH characters of `text[low:high]` around `spans[0]`, cut at word boundaries.
 
-    White space is collapsed; an ellipsis marks each cut; the result's highlights are
-    the spans that fall inside the snippet, in snippet offsets.
+    `spans` are sorted (start, end) offsets in `text`. White space is collapsed; an
+    ellipsis marks each cut; the highlights are the spans inside the snippet, in snippet
+    offsets. (Bounds rather than a slice: a document may be long and have many matches.)
     """
-    first_start, first_end = spans[0] if spans else (0, 0)
-    start = max(0, first_start - max(0, width - (first_end - first_start)) // 3)
-    end = min(len(text), start + width)
-    start = max(0, min(start, end - width))
-    if start > 0 and not text[start - 1].isspace():
-        space = _next_space(text, start, first_start)
-        start = space if space is not None else start
-    if end < len(text) and not text[end].isspace():
-        space = text.rfind(" ", first_end, end)
-        end = space if space > first_end else end
-    head = ELLIPSIS + " " if start > 0 else ""
-    token_starts: list[int] = []
-    out_starts: list[int] = []
-    pieces: list[str] = []
-    position = len(head)
-    for token in _TOKEN.finditer(text, start, end):
-        token_starts.append(token.start())
-        out_starts.append(position)
-        pieces.append(token.group())
-        position += len(token.group()) + 1
-    body = " ".join(pieces)
-    tail = " " + ELLIPSIS if end < len(text) and body else ""
+    high = len(text) if high is None else high
+    first_start, first_end = spans[0] if spans else (low, low)
+    start = max(low, first_start - max(0, WIDTH - (first_end - first_start)) // 3)
+    end = min(high, max(start + WIDTH, first_end))
+    start = max(low, min(start, end - WIDTH))
+    if start > low and not text[start - 1].isspace():
+        space = _SPACE.search(text, start, first_start)
+        start = space.end() if space else start
+    if end < high and not text[end].isspace():
+        cut = max(text.rfind(" ", first_end, end), text.rfind("\n", first_end, end))
+        end = cut if cut > first_end else end
+    head = ELLIPSIS + " " if _NON_SPACE.search(text, low, start) else ""
+    tail = " " + ELLIPSIS if _NON_SPACE.search(text, end, high) else ""
+    window = text[start:end]
+    body = " ".join(window.split())
+    is_plain = body == window  # nothing collapsed: snippet offsets are plain shifts
+    highlights: list[tuple[int, int]] = []
+    for a, b in spans[bisect_left(spans, (start, 0)) :]:
+        if b > end:
+            break
+        if is_plain:
+            highlights.append((a - start + len(head), b - start + len(head)))
+        else:
+            highlights.append(
+                (
+                    len(head) + _collapsed_length(text, start, a),
+                    len(head) + _collapsed_length(text, start, b),
+                )
+            )
+    return head + body + tail, tuple(highlights)
 
-    def place(offset: int) -> int:
-        index = max(0, bisect_right(token_starts, offset) - 1)
-        return out_starts[index] + offset - token_starts[index]
 
-    highlights = tuple(
-        (place(a), place(b - 1) + 1) for a, b in spans if start <= a and b <= end and pieces
-    )
-    return head + body + tail, highlights
-
-
-def _next_space(text: str, start: int, limit: int) -> int | None:
-    for index in range(start, limit):
-        if text[index].isspace():
-            return index + 1
-    return None
+def _collapsed_length(text: str, start: int, stop: int) -> int:
+    """The length of `text[start:stop]` once white space is collapsed (leading removed)."""
+    collapsed = len(" ".join(text[start:stop].split()))
+    return collapsed + 1 if collapsed and text[stop - 1].isspace() else collapsed
