@@ -27,7 +27,7 @@ TEXT_FIELDS = (None, "title")
 WORD_FIELDS = (None, "title", "author")
 MAX_DISTANCE = 1000
 
-_OPERATOR = re.compile(r"(O?NEAR)(?:/(\d+))?$")
+_OPERATOR = re.compile(r"(O?NEAR)(?:/(.*))?$")
 _FIELD = re.compile(r"(title|author|url|site|lang):", re.IGNORECASE)
 _STOP = frozenset(' \t\r\n\f\v()"')
 
@@ -141,6 +141,8 @@ def _word_token(text: str, start: int, end: int, tokens: list[_Token]) -> int:
     if field:
         tokens.append(_Token("FIELD", field.group(1).lower(), column))
         rest = word[field.end() :]
+        if rest.startswith("/"):  # title:/regex/ - let the main loop read the regex
+            return start + field.end()
         if rest:
             return _word_token(text, start + field.end(), end, tokens)
         return end
@@ -149,7 +151,7 @@ def _word_token(text: str, start: int, end: int, tokens: list[_Token]) -> int:
         return end
     operator = _OPERATOR.match(word)
     if operator:
-        if operator.group(2) is None:
+        if not (operator.group(2) or "").isdecimal() or not operator.group(2).isascii():
             raise QueryError(f"{operator.group(1)} needs a number ({operator.group(1)}/5)", column)
         distance = int(operator.group(2))
         if distance > MAX_DISTANCE:
