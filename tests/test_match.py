@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mentions.errors import QueryError
 from mentions.match import KeywordRule, Matcher
+from mentions.match.query import And, Near, Node, Not, Or, Term
 from mentions.models import Document
 
 
@@ -166,7 +169,11 @@ def test_evidence_shows_the_original_text() -> None:
     assert found.count == 3
     assert found.snippet.startswith("Gestern: Die AC\u00adME?")
     assert found.snippet.endswith(" …")
-    assert [found.snippet[a:b] for a, b in found.highlights] == ["AC\u00adME", "Acme GmbH", "Acme’s"]
+    assert [found.snippet[a:b] for a, b in found.highlights] == [
+        "AC\u00adME",
+        "Acme GmbH",
+        "Acme’s",
+    ]
 
 
 def test_snippet_is_cut_at_words_and_collapses_white_space() -> None:
@@ -214,3 +221,115 @@ def test_many_keywords_share_one_pass() -> None:
     rules = [KeywordRule(f"k{n}", terms=(f"word{n}",)) for n in range(2000)]
     found = Matcher(rules).match(doc("word7 and word1999 and word77x"))
     assert [m.keyword for m in found] == ["k7", "k1999"]
+
+
+# --- the fast matcher agrees with a slow, obviously correct one -----------------------------
+
+
+_WORDS = ["acme", "gmbh", "schuh", "schuhe", "preis", "globex", "ab", "müller"]
+_SPELLINGS = {"acme": ["acme", "ACME", "Acme"], "müller": ["Müller", "MUELLER", "muller"]}
+# Müller and Mueller find all three spellings; plain Muller does not find Mueller (documented).
+_SAME = {
+    "müller": {"müller", "mueller", "muller"},
+    "mueller": {"müller", "mueller", "muller"},
+    "muller": {"müller", "muller"},
+}
+_SPACES = [" ", "  ", "\n\n", " - ", "-", "\u00a0"]
+_PUNCTUATION = [", ", ". ", "! "]
+
+
+def _is_same(term_word: str, token: str) -> bool:
+    return token in _SAME.get(term_word, {term_word})
+
+
+@st.composite
+def _texts(draw: st.DrawFn) -> tuple[str, list[tuple[str, int]]]:
+    """A text and its tokens as (lower-case word, segment): phrases stay inside a segment."""
+    words = draw(st.lists(st.sampled_from(_WORDS), max_size=12))
+    parts: list[str] = []
+    tokens: list[tuple[str, int]] = []
+    segment = 0
+    for index, word in enumerate(words):
+        if index:
+            separator = draw(st.sampled_from(_SPACES + _PUNCTUATION))
+            segment += separator in _PUNCTUATION
+            parts.append(separator)
+        spelling = draw(st.sampled_from(_SPELLINGS.get(word, [word, word.upper()])))
+        parts.append(spelling)
+        tokens.append((spelling.lower(), segment))
+    return "".join(parts), tokens
+
+
+_LEAVES = st.one_of(
+    st.sampled_from([*_WORDS, "mueller", "muller"]).map(Term),
+    st.tuples(st.sampled_from(_WORDS), st.sampled_from(_WORDS)).map(lambda p: Term(" ".join(p))),
+    st.sampled_from(["sch", "schuh", "gl", "ac", "pre"]).map(lambda p: Term(p, is_prefix=True)),
+)
+_NEARS = st.builds(Near, _LEAVES, _LEAVES, st.integers(0, 3), st.booleans())
+_QUERIES = st.recursive(
+    st.one_of(_LEAVES, _NEARS),
+    lambda children: st.one_of(
+        st.lists(children, min_size=2, max_size=3).map(lambda c: And(tuple(c))),
+        st.lists(children, min_size=2, max_size=3).map(lambda c: Or(tuple(c))),
+        children.map(Not),
+    ),
+    max_leaves=6,
+)
+
+
+def _render(node: Node) -> str:
+    if isinstance(node, Term):
+        return node.text + "*" if node.is_prefix else f'"{node.text}"'
+    if isinstance(node, Near):
+        operator = "ONEAR" if node.is_ordered else "NEAR"
+        return f"{_render(node.left)} {operator}/{node.distance} {_render(node.right)}"
+    if isinstance(node, Not):
+        return f"NOT ({_render(node.child)})"
+    assert isinstance(node, And | Or)
+    joiner = " AND " if isinstance(node, And) else " OR "
+    return "(" + joiner.join(_render(child) for child in node.children) + ")"
+
+
+def _spans(term: Term, tokens: list[tuple[str, int]]) -> list[tuple[int, int]]:
+    words = term.text.lower().split()
+    found = []
+    for i in range(len(tokens) - len(words) + 1):
+        window = tokens[i : i + len(words)]
+        if len({segment for _, segment in window}) != 1:
+            continue
+        if term.is_prefix:
+            is_hit = window[0][0].startswith(words[0])
+        else:
+            is_hit = all(_is_same(w, token) for w, (token, _) in zip(words, window, strict=True))
+        if is_hit:
+            found.append((i, i + len(words) - 1))
+    return found
+
+
+def _reference(node: Node, tokens: list[tuple[str, int]]) -> bool:
+    if isinstance(node, Term):
+        return bool(_spans(node, tokens))
+    if isinstance(node, Not):
+        return not _reference(node.child, tokens)
+    if isinstance(node, And):
+        return all(_reference(child, tokens) for child in node.children)
+    if isinstance(node, Or):
+        return any(_reference(child, tokens) for child in node.children)
+    assert isinstance(node, Near) and isinstance(node.left, Term) and isinstance(node.right, Term)
+    for a_start, a_end in _spans(node.left, tokens):
+        for b_start, b_end in _spans(node.right, tokens):
+            if b_start > a_end and b_start - a_end - 1 <= node.distance:
+                return True
+            if not node.is_ordered and a_start > b_end and a_start - b_end - 1 <= node.distance:
+                return True
+    return False
+
+
+@settings(max_examples=200, deadline=None)
+@given(_QUERIES, _texts())
+def test_matcher_agrees_with_the_reference(
+    query: Node, text: tuple[str, list[tuple[str, int]]]
+) -> None:
+    rendered = _render(query)
+    found = Matcher([KeywordRule("k", query=rendered)]).match(doc(text[0]))
+    assert bool(found) is _reference(query, text[1]), (rendered, text[0])

@@ -11,6 +11,7 @@ from mentions.match import parse_query
 from mentions.match.query import And, Near, Not, Or, Regex, Term
 
 A, B, C = Term("A"), Term("B"), Term("C")
+NEAR_JOINS = "NEAR joins words, phrases and prefixes (or an OR of them)"
 
 
 @pytest.mark.parametrize(
@@ -38,7 +39,10 @@ A, B, C = Term("A"), Term("B"), Term("C")
         ("A ONEAR/2 B", Near(A, B, 2, is_ordered=True)),
         ("C A NEAR/5 B", And((C, Near(A, B, 5)))),
         ("NOT A NEAR/3 B", Not(Near(A, B, 3))),
-        ("Globex NEAR/5 (preis OR teuer)", Near(Term("Globex"), Or((Term("preis"), Term("teuer"))), 5)),
+        (
+            "Globex NEAR/5 (preis OR teuer)",
+            Near(Term("Globex"), Or((Term("preis"), Term("teuer"))), 5),
+        ),
         ("title:acme", Term("acme", "title")),
         ('author:"Max Muster"', Term("Max Muster", "author")),
         ("url:blog", Term("blog", "url")),
@@ -49,11 +53,16 @@ A, B, C = Term("A"), Term("B"), Term("C")
         ("#acme @acme", And((Term("#acme"), Term("@acme")))),
         ("and or", And((Term("and"), Term("or")))),  # operators are upper case only
         ("Coca-Cola", Term("Coca-Cola")),
-        ('"Acme" AND (Schuh* OR sneaker*) NOT "Acme Corp"', And((
-            Term("Acme"),
-            Or((Term("Schuh", is_prefix=True), Term("sneaker", is_prefix=True))),
-            Not(Term("Acme Corp")),
-        ))),
+        (
+            '"Acme" AND (Schuh* OR sneaker*) NOT "Acme Corp"',
+            And(
+                (
+                    Term("Acme"),
+                    Or((Term("Schuh", is_prefix=True), Term("sneaker", is_prefix=True))),
+                    Not(Term("Acme Corp")),
+                )
+            ),
+        ),
     ],
 )
 def test_parses(query: str, tree: object) -> None:
@@ -84,16 +93,19 @@ def test_parses(query: str, tree: object) -> None:
         ("(OR Acme)", 'nothing before "OR" at column 2'),
         ("A NEAR/2", 'nothing after "NEAR" at column 3'),
         ("NEAR/2 A", 'nothing before "NEAR" at column 1'),
-        ("/ac(me/", "bad regex /ac(me/ (missing ), unterminated subpattern at position 2) at column 1"),
+        (
+            "/ac(me/",
+            "bad regex /ac(me/ (missing ), unterminated subpattern at position 2) at column 1",
+        ),
         ("acme /x", "unclosed regex / at column 6"),
         ("acme //", "empty regex // at column 6"),
         ("*", "a prefix needs letters before * at column 1"),
         ("acme -", '"-" has nothing to look for at column 6'),
         ("title:", "title: needs a word or phrase right after it at column 1"),
         ("site:/x/", "site: needs a word or phrase right after it at column 1"),
-        ("(A AND B) NEAR/3 C", "NEAR joins words, phrases and prefixes (or an OR of them) at column 11"),
-        ("A NEAR/3 site:x.de", "NEAR joins words, phrases and prefixes (or an OR of them) at column 3"),
-        ("A NEAR/3 /x/", "NEAR joins words, phrases and prefixes (or an OR of them) at column 3"),
+        ("(A AND B) NEAR/3 C", f"{NEAR_JOINS} at column 11"),
+        ("A NEAR/3 site:x.de", f"{NEAR_JOINS} at column 3"),
+        ("A NEAR/3 /x/", f"{NEAR_JOINS} at column 3"),
         ("\u00ad", '"\u00ad" has nothing to look for at column 1'),
     ],
 )
@@ -105,8 +117,35 @@ def test_errors_name_the_column(query: str, message: str) -> None:
 
 
 _QUERY_PIECES = st.sampled_from(
-    ["A", "B", "Acme", "AND", "OR", "NOT", "-", "(", ")", '"', "/", "*", "NEAR/2", "ONEAR",
-     "NEAR/", "title:", "site:", "lang:", ":", "\\", " ", "  ", "ß", "\u00ad", "[", "?", "+"]
+    [
+        "A",
+        "B",
+        "Acme",
+        "AND",
+        "OR",
+        "NOT",
+        "-",
+        "(",
+        ")",
+        '"',
+        "/",
+        "*",
+        "NEAR/2",
+        "ONEAR",
+        "NEAR/",
+        "title:",
+        "site:",
+        "lang:",
+        ":",
+        "\\",
+        " ",
+        "  ",
+        "ß",
+        "\u00ad",
+        "[",
+        "?",
+        "+",
+    ]
 )
 
 
