@@ -253,7 +253,9 @@ def certificate(tmp_path: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-def test_email_with_starttls_and_login(certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_email_with_starttls_and_login(
+    certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytest.importorskip("aiosmtpd")
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -263,7 +265,8 @@ def test_email_with_starttls_and_login(certificate: tuple[Path, Path], monkeypat
     context.load_cert_chain(cert, key)
     logins: list[tuple[bytes, bytes]] = []
 
-    def authenticate(server: object, session: object, envelope: object, mechanism: str, data: Any) -> AuthResult:
+    def authenticate(server: object, session: object, envelope: object, mechanism: str,
+                     data: Any) -> AuthResult:
         assert isinstance(data, LoginPassword)
         logins.append((data.login, data.password))
         return AuthResult(success=data.password == b"s3cret")
