@@ -11,7 +11,7 @@ import sys
 import typer
 
 from mentions import __version__
-from mentions.cli import check, scan, schema
+from mentions.cli import check, init, report, scan, schema
 
 app = typer.Typer(
     name="mentions",
@@ -42,6 +42,8 @@ def _root(
 app.command("scan")(scan.scan)
 app.command("check")(check.check)
 app.command("schema")(schema.schema)
+app.command("report")(report.report)
+app.command("init")(init.init)
 
 
 def main() -> None:
