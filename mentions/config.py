@@ -216,6 +216,67 @@ class Source(_Model):
         return self.location_of(self.kind) or ""
 
 
+NOTIFY_KINDS = ("webhook", "slack", "discord", "teams", "mattermost", "email")
+
+
+class EmailConfig(_Model):
+    """SMTP delivery of the alert mail; the password belongs in `${ENV}`."""
+
+    host: str
+    port: int = Field(587, ge=1, le=65535)
+    sender: str = Field(alias="from")
+    to: list[str] = Field(min_length=1)
+    username: str | None = None
+    password: str | None = None
+    # starttls: upgrade a plain connection (port 587); ssl: TLS from the start (port 465);
+    # none: only for a relay on localhost, and then no password may be sent.
+    tls: Literal["starttls", "ssl", "none"] = "starttls"
+    subject: str = "mentions: {count} new"
+
+    @model_validator(mode="after")
+    def _no_password_in_clear(self) -> EmailConfig:
+        if self.tls == "none" and self.password:
+            raise ValueError("a password is never sent without TLS: use `tls: starttls` or `tls: ssl`")
+        return self
+
+
+class NotifyConfig(_Model):
+    """Where to send one alert per scan about its new mentions: exactly one kind key."""
+
+    name: str | None = None
+    webhook: str | None = None
+    slack: str | None = None
+    discord: str | None = None
+    teams: str | None = None
+    mattermost: str | None = None
+    email: EmailConfig | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    max_items: int = Field(20, ge=1, le=500)
+    keywords: list[str] | None = None
+    timeout: Duration = 10.0
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> NotifyConfig:
+        kinds = [kind for kind in NOTIFY_KINDS if getattr(self, kind) is not None]
+        if len(kinds) != 1:
+            found = f"{len(kinds)} ({', '.join(kinds)})" if kinds else "none"
+            raise ValueError(f"a notifier needs exactly one of {', '.join(NOTIFY_KINDS)}; found {found}")
+        url = getattr(self, kinds[0])
+        if isinstance(url, str) and url.split("://", 1)[0].lower() not in ("http", "https"):
+            raise ValueError(f"`{kinds[0]}` needs an http:// or https:// URL")
+        return self
+
+    @property
+    def kind(self) -> str:
+        """webhook, slack, discord, teams, mattermost or email."""
+        return next(kind for kind in NOTIFY_KINDS if getattr(self, kind) is not None)
+
+    @property
+    def label(self) -> str:
+        """How messages name this notifier: its `name`, else its kind (never its secret URL)."""
+        return self.name or self.kind
+
+
 class Config(_Model):
     """A whole config file."""
 
@@ -224,6 +285,7 @@ class Config(_Model):
     http: HttpConfig = Field(default_factory=lambda: HttpConfig())
     keywords: list[Keyword] = Field(min_length=1)
     sources: list[Source] = Field(min_length=1)
+    notify: list[NotifyConfig] = Field(default_factory=list)
 
     _path: Path | None = PrivateAttr(default=None)
     _secrets: frozenset[str] = PrivateAttr(default=frozenset())
@@ -239,6 +301,16 @@ class Config(_Model):
     def _source_names_unique(cls, sources: list[Source]) -> list[Source]:
         _require_unique("source", [source.name for source in sources])
         return sources
+
+    @model_validator(mode="after")
+    def _notify_keywords_known(self) -> Config:
+        names = {keyword.name for keyword in self.keywords}
+        for notifier in self.notify:
+            for wanted in notifier.keywords or []:
+                if wanted not in names:
+                    hint = _did_you_mean(wanted, names)
+                    raise ValueError(f"notifier {notifier.label!r} names unknown keyword {wanted!r}{hint}")
+        return self
 
     @property
     def path(self) -> Path | None:

@@ -81,23 +81,36 @@ class JsonArrayWriter:
         self._stream.flush()
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
 def spreadsheet_safe(value: str) -> str:
-    """A cell that a spreadsheet will not run as a formula (OWASP CSV injection advice)."""
-    if value and value[0] in ("=", "+", "-", "@", "\t", "\r"):
+    """A cell that a spreadsheet will not run as a formula (OWASP CSV injection advice).
+
+    Leading spaces are looked through (some spreadsheets trim them before parsing), and the
+    full-width `＝＋－＠` count too, as some spreadsheets fold them to ASCII.
+    """
+    if value.lstrip(" ").startswith(_FORMULA_STARTS):
         return "'" + value
     return value
 
 
 class CsvWriter:
-    """CSV with a header row (left out when appending to a non-empty file)."""
+    """CSV with a header row (left out when appending to a non-empty file).
 
-    def __init__(self, stream: IO[str], *, has_header: bool = False) -> None:
+    `is_excel` starts a new file with a UTF-8 byte order mark and ends lines with CRLF: without
+    the BOM, Excel reads UTF-8 as the local code page and umlauts turn into mojibake.
+    """
+
+    def __init__(self, stream: IO[str], *, has_header: bool = False, is_excel: bool = False) -> None:
         self._stream = stream
         self._has_header = has_header
+        self._is_excel = is_excel
+        self._terminator = "\r\n" if is_excel else "\n"
 
     def _line(self, cells: list[str]) -> str:
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerow(cells)
+        csv.writer(buffer, lineterminator=self._terminator).writerow(cells)
         return buffer.getvalue()
 
     def write(self, mention: Mention) -> None:
@@ -109,6 +122,8 @@ class CsvWriter:
                 value = "; ".join(value)
             cells.append(spreadsheet_safe(clean_text("" if value is None else str(value))))
         header = "" if self._has_header else self._line(list(CSV_COLUMNS))
+        if header and self._is_excel:
+            header = "\ufeff" + header
         self._has_header = True
         self._stream.write(header + self._line(cells))
         self._stream.flush()

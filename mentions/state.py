@@ -184,3 +184,8 @@ def default_state_path() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_state_dir("mentions")) / "mentions.db"
+
+
+def read_rows(state: State, sql: str, parameters: Sequence[object] = ()) -> list[tuple[object, ...]]:
+    """Rows of a read-only SELECT, for `report.py`, which builds its own queries over `mentions`."""
+    return state._db.execute(sql, tuple(parameters)).fetchall()

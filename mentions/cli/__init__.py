@@ -11,7 +11,7 @@ import sys
 import typer
 
 from mentions import __version__
-from mentions.cli import check, match, scan, schema
+from mentions.cli import check, init, match, report, scan, schema
 
 app = typer.Typer(
     name="mentions",
@@ -43,6 +43,8 @@ app.command("scan")(scan.scan)
 app.command("check")(check.check)
 app.command("schema")(schema.schema)
 app.command("match")(match.match)
+app.command("report")(report.report)
+app.command("init")(init.init)
 
 
 def main() -> None:

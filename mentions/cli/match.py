@@ -104,7 +104,7 @@ def match(
 ) -> None:
     """Match queries against text, HTML or JSON Lines from files or stdin.
 
-    Example: curl -s https://example.org | mentions match --html -e 'Acme NOT "Acme Corp"'
+    Example: mentions match -e 'Acme NOT "Acme Corp"' --html page.html
     """
     from mentions.errors import QueryError
     from mentions.match import KeywordRule, Matcher

@@ -20,6 +20,10 @@ from mentions.cli.common import (
 from mentions.console import clean_text, stderr_console
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
+    from mentions.config import Config
+    from mentions.models import Mention
     from mentions.output import Writer
     from mentions.pipeline import RunReport, SourceOutcome
 
@@ -44,11 +48,19 @@ def scan(
     timeout: float | None = typer.Option(None, "--timeout", min=0.1, help="Seconds per request."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="No summary; only failures."),
     verbose: bool = typer.Option(False, "-v", "--verbose", help="Name every failure on every run."),
-    progress: bool = typer.Option(False, "--progress", help="Summary even if stderr is no terminal."),
+    progress: bool = typer.Option(
+        False, "--progress", help="Progress and summary on stderr even if it is no terminal."
+    ),
+    excel: bool = typer.Option(
+        False, "--excel", help="CSV for spreadsheets: UTF-8 with a BOM and CRLF line ends."
+    ),
 ) -> None:
-    """Fetch all sources, print the new mentions, record them.
+    """Fetch all sources, print the new mentions, record them, send alerts (`notify:`).
 
     Example: mentions scan -c mentions.yaml --format jsonl | jq .url
+
+    A failing notifier is named on stderr; the mentions are written and recorded anyway, and
+    the exit code depends on the sources only.
     """
     from mentions.output import FORMATS
     from mentions.pipeline import ScanOptions
@@ -79,11 +91,23 @@ def scan(
             stream = output.open("a", encoding="utf-8")
         except OSError as error:
             fail(f"cannot open {output}: {error.strerror}")
-    writer = _writer(chosen, stream, output)
+    if excel and chosen != "csv":
+        fail("--excel goes with --format csv")
+    writer = _writer(chosen, stream, output, is_excel=excel)
+    collector = None
+    if loaded.notify and not (seed or dry_run):
+        from mentions.notify import NewMentions
+
+        state_now = opened
+        collector = NewMentions(
+            writer, (lambda m: not state_now.seen([m.id])) if state_now is not None and show_all else _always
+        )
+        writer = collector
     is_chatty = not quiet and (progress or sys.stderr.isatty())
+    console = stderr_console()
     report: RunReport | None = None
     try:
-        report = _run(loaded, options, opened, writer, verbose or opened is None)
+        report = _run(loaded, options, opened, writer, verbose or opened is None, console, is_chatty)
         writer.close()
     except BrokenPipeError:
         # The reader went away (`mentions scan | head -1`): end quietly; what was not
@@ -96,12 +120,37 @@ def scan(
             opened.close()
         if stream is not sys.stdout:
             stream.close()
+    notes = _notify(loaded, collector.mentions, console) if collector is not None else []
     if is_chatty and report is not None:
-        _summarise(report, seed)
+        from mentions.progress import summary_line
+
+        console.print(summary_line(report, is_seed=seed, notes=notes), markup=False)
     raise typer.Exit(EXIT_SOURCE_FAILED if report.failures else EXIT_OK)
 
 
-def _writer(chosen: str, stream: IO[str], output: Path | None) -> Writer:
+def _always(mention: object) -> bool:
+    return True
+
+
+def _notify(config: Config, mentions: list[Mention], console: Console) -> list[str]:
+    """Send the alerts; name each failing notifier on stderr (even with -q). Notes for the summary."""
+    from mentions.notify import notify_all
+
+    notes = []
+    for result in notify_all(config.notify, mentions):
+        if result.error is None:
+            notes.append(f"alert sent to {result.label}")
+            continue
+        message = result.error
+        for secret in config.secrets:
+            message = message.replace(secret, "***")
+        console.print(clean_text(f"mentions: alert not sent: {message} (the mentions were still "
+                                 "written and recorded)", single_line=True), markup=False)
+        notes.append(f"alert to {result.label} failed")
+    return notes
+
+
+def _writer(chosen: str, stream: IO[str], output: Path | None, *, is_excel: bool = False) -> Writer:
     from mentions.output import CsvWriter, JsonArrayWriter, JsonLinesWriter
 
     if chosen == "jsonl":
@@ -110,7 +159,7 @@ def _writer(chosen: str, stream: IO[str], output: Path | None) -> Writer:
         return JsonArrayWriter(stream)
     if chosen == "csv":
         has_header = output is not None and output.exists() and output.stat().st_size > 0
-        return CsvWriter(stream, has_header=has_header)
+        return CsvWriter(stream, has_header=has_header, is_excel=is_excel)
     from rich.console import Console
 
     from mentions.console import is_color_disabled
@@ -121,12 +170,19 @@ def _writer(chosen: str, stream: IO[str], output: Path | None) -> Writer:
     return TableWriter(console)
 
 
-def _run(config: object, options: object, state: object, writer: Writer, is_verbose: bool) -> RunReport:
+def _run(config: Config, options: object, state: object, writer: Writer, is_verbose: bool,
+         console: Console, is_chatty: bool) -> RunReport:
     import asyncio
 
-    from mentions.pipeline import Scan
+    from mentions.pipeline import Scan, selected_sources
+    from mentions.progress import ScanProgress
 
-    console = stderr_console()
+    total = len(selected_sources(config, getattr(options, "sources", ())))
+    shown = ScanProgress(total, console, is_enabled=is_chatty)
+
+    def on_outcome(outcome: SourceOutcome) -> None:
+        report_failure(outcome)
+        shown.advance(outcome)
 
     def report_failure(outcome: SourceOutcome) -> None:
         from mentions.pipeline import error_text
@@ -137,15 +193,6 @@ def _run(config: object, options: object, state: object, writer: Writer, is_verb
         elif current is None and outcome.previous_error is not None:
             console.print(clean_text(f"mentions: source {outcome.name!r} works again"), markup=False)
 
-    scan_run = Scan(config, options, state, writer, report_failure)  # type: ignore[arg-type]
-    return asyncio.run(scan_run.run())
-
-
-def _summarise(report: RunReport, is_seed: bool) -> None:
-    failed = len(report.failures)
-    ok = len(report.outcomes) - failed
-    what = "recorded as seen" if is_seed else "new mentions"
-    stderr_console().print(
-        f"{ok} sources ok, {failed} failed, {report.new_mentions} {what} in {report.seconds:.1f} s",
-        markup=False,
-    )
+    scan_run = Scan(config, options, state, writer, on_outcome)  # type: ignore[arg-type]
+    with shown:
+        return asyncio.run(scan_run.run())
