@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -17,8 +18,11 @@ from mentions.cli.common import (
     fail,
     load,
     open_state,
+    parse_wait,
 )
 from mentions.console import clean_text, stderr_console
+from mentions.dates import rfc3339
+from mentions.errors import StateError
 
 if TYPE_CHECKING:
     from mentions.output import Writer
@@ -46,6 +50,11 @@ def scan(
     quiet: bool = typer.Option(False, "-q", "--quiet", help="No summary; only failures."),
     verbose: bool = typer.Option(False, "-v", "--verbose", help="Name every failure on every run."),
     progress: bool = typer.Option(False, "--progress", help="Summary even if stderr is no terminal."),
+    wait: str | None = typer.Option(
+        None, "--wait", metavar="SECONDS",
+        help="If another scan holds the state, wait up to this long (30, 5m) instead of exiting 3.",
+    ),
+    force: bool = typer.Option(False, "--force", help="Also try sources that are backing off."),
 ) -> None:
     """Fetch all sources, print the new mentions, record them.
 
@@ -72,8 +81,11 @@ def scan(
     options = ScanOptions(
         keywords=tuple(keyword), sources=tuple(source), since=since_time, is_seed=seed,
         show_all=show_all, is_dry_run=dry_run, concurrency=concurrency, timeout=timeout,
+        is_forced=force,
     )
-    opened = None if no_state else open_state(loaded, state)
+    # A dry run writes nothing, so it may read beside a running scan; any other scan waits.
+    lock_wait = None if dry_run else parse_wait(wait)
+    opened = None if no_state else open_state(loaded, state, lock_wait)
     stream: IO[str] = sys.stdout
     if output is not None:
         try:
@@ -83,9 +95,17 @@ def scan(
     writer = _writer(chosen, stream, output)
     is_chatty = not quiet and (progress or sys.stderr.isatty())
     report: RunReport | None = None
+    started = datetime.now(UTC)
     try:
         report = _run(loaded, options, opened, writer, verbose or opened is None)
         writer.close()
+        if opened is not None and not dry_run:
+            opened.record_run(
+                started, sources=len(report.outcomes), failed=len(report.failures),
+                skipped=sum(o.is_skipped for o in report.outcomes), new=report.new_mentions,
+            )
+    except StateError as error:
+        fail(str(error))
     except BrokenPipeError:
         # The reader went away (`mentions scan | head -1`): end quietly; what was not
         # written was not recorded, so the next run reports it.
@@ -131,7 +151,11 @@ def _run(config: object, options: object, state: object, writer: Writer, is_verb
         from mentions.pipeline import error_text
 
         current = error_text(outcome.error) if outcome.error else None
-        if current is not None and (is_verbose or current != outcome.previous_error):
+        if outcome.is_skipped and is_verbose and outcome.retry_at is not None:
+            console.print(clean_text(
+                f"mentions: source {outcome.name!r} skipped: it keeps failing ({outcome.previous_error}); "
+                f"next try after {rfc3339(outcome.retry_at)} or with --force"), markup=False)
+        elif current is not None and (is_verbose or current != outcome.previous_error):
             console.print(clean_text(f"mentions: source {outcome.name!r} failed: {current}"), markup=False)
         elif current is None and outcome.previous_error is not None:
             console.print(clean_text(f"mentions: source {outcome.name!r} works again"), markup=False)
@@ -142,9 +166,12 @@ def _run(config: object, options: object, state: object, writer: Writer, is_verb
 
 def _summarise(report: RunReport, is_seed: bool) -> None:
     failed = len(report.failures)
-    ok = len(report.outcomes) - failed
+    skipped = sum(outcome.is_skipped for outcome in report.outcomes)
+    ok = len(report.outcomes) - failed - skipped
     what = "recorded as seen" if is_seed else "new mentions"
+    backing_off = f", {skipped} backing off" if skipped else ""
     stderr_console().print(
-        f"{ok} sources ok, {failed} failed, {report.new_mentions} {what} in {report.seconds:.1f} s",
+        f"{ok} sources ok, {failed} failed{backing_off}, {report.new_mentions} {what} "
+        f"in {report.seconds:.1f} s",
         markup=False,
     )
