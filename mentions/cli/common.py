@@ -56,7 +56,7 @@ def state_path(config: Config | None, explicit: Path | None) -> Path:
     return default_state_path()
 
 
-def open_state(config: Config, explicit: Path | None, lock_wait: float | None = None) -> State:
+def open_state(config: Config | None, explicit: Path | None, lock_wait: float | None = None) -> State:
     """Open the state file; with `lock_wait`, first take the scan lock (exit 3 if it stays taken)."""
     from mentions.errors import StateError, StateLockedError
     from mentions.state import State

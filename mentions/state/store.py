@@ -76,6 +76,9 @@ class State:
         except OSError as error:
             self._release_lock()
             raise StateError(f"cannot create the state file {path}: {error.strerror}") from None
+        except sqlite3.Error as error:
+            self._release_lock()
+            raise StateError(f"cannot open the state file {path}: {error}") from None
         except BaseException:
             self._release_lock()
             raise

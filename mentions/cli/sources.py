@@ -1,0 +1,107 @@
+"""`mentions sources`: every configured source with its health, failing ones standing out."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from mentions.cli.common import CONFIG_OPTION, fail, load, state_path
+from mentions.errors import StateError
+
+# A source failing this long is not a hiccup any more: shown in bold red.
+LONG_FAILURE = timedelta(days=1)
+
+
+def sources(
+    config: Path | None = CONFIG_OPTION,
+    state: Path | None = typer.Option(None, "--state", help="SQLite state file."),
+    output_format: str | None = typer.Option(
+        None, "--format", "-f", help="table or jsonl (default: table on a terminal, else jsonl)."
+    ),
+) -> None:
+    """List the configured sources with their health: last fetch, status, items, failures.
+
+    Example: mentions sources --format jsonl | jq 'select(.failures > 0)'
+    """
+    from mentions.state import BackoffPolicy, State
+
+    chosen = output_format or ("table" if sys.stdout.isatty() else "jsonl")
+    if chosen not in ("table", "jsonl"):
+        fail(f"--format must be table or jsonl, not {output_format!r}")
+    loaded = load(config)
+    try:
+        opened = State.open_existing(state_path(loaded, state))
+        if opened is None:
+            known = {}
+        else:
+            with opened:
+                known = opened.all_health()
+    except StateError as error:
+        fail(str(error))
+    backoff = BackoffPolicy(loaded.backoff.after, loaded.backoff.delay, loaded.backoff.longest)
+    rows = []
+    for source in loaded.sources:
+        health = known.get(source.name)
+        retry_at = backoff.retry_at(health)
+        rows.append({
+            "name": source.name,
+            "kind": source.kind,
+            "enabled": source.enabled,
+            "status": (health.status if health else None) or ("never fetched" if source.enabled else None),
+            "last_attempt": health.last_attempt if health else None,
+            "last_success": health.last_success if health else None,
+            "http_status": health.http_status if health else None,
+            "items": health.items if health else None,
+            "failures": health.failures if health else 0,
+            "failing_since": health.failing_since if health else None,
+            "last_error": health.last_error if health else None,
+            "retry_at": _stamp(retry_at) if retry_at and retry_at > datetime.now(UTC) else None,
+        })
+    if chosen == "jsonl":
+        for row in rows:
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+        return
+    _print_table(rows)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _print_table(rows: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from mentions.console import clean_text, stdout_console
+    from mentions.state.health import parse_time
+    from mentions.table import when
+
+    table = Table(expand=True, pad_edge=False)
+    for column in ("source", "kind", "status", "last success", "failing since", "fails", "items",
+                   "next try", "last error"):
+        table.add_column(column, no_wrap=column != "last error", overflow="fold")
+    now = datetime.now(UTC)
+    for row in rows:
+        since = parse_time(row["failing_since"])
+        style = ""
+        if row["failures"]:
+            style = "bold red" if since is not None and now - since >= LONG_FAILURE else "red"
+        elif not row["enabled"]:
+            style = "dim"
+        status = row["status"] or "disabled"
+        if row["http_status"] and row["http_status"] not in (200, 304):
+            status += f" ({row['http_status']})"
+        table.add_row(
+            Text(clean_text(row["name"])), row["kind"], status,
+            when(parse_time(row["last_success"]), now) or "never",
+            when(since, now), str(row["failures"] or ""), "" if row["items"] is None else str(row["items"]),
+            when(parse_time(row["retry_at"]), now), Text(clean_text(row["last_error"] or "")),
+            style=style,
+        )
+    stdout_console().print(table)
