@@ -79,7 +79,8 @@ def invoke(*args: str) -> Result:
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     stdout = result.stdout
-    records = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+    lines = stdout.splitlines()
+    records = [json.loads(line) for line in lines if line.startswith("{") and line.endswith("}")]
     return Result(result.exit_code, records, stdout, result.stderr)
 
 

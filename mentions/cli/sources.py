@@ -82,26 +82,56 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
     from mentions.state.health import parse_time
     from mentions.table import when
 
-    table = Table(expand=True, pad_edge=False)
-    for column in ("source", "kind", "status", "last success", "failing since", "fails", "items",
-                   "next try", "last error"):
-        table.add_column(column, no_wrap=column != "last error", overflow="fold")
+    # Columns that would be empty everywhere are left out, and errors (long URLs) go below
+    # the table, one line each, so that it reads well in 80 columns.
+    is_failing = any(row["failures"] for row in rows)
+    is_backing_off = any(row["retry_at"] for row in rows)
+    table = Table(expand=False, pad_edge=False)
+    table.add_column("source", overflow="fold", max_width=30)
+    table.add_column("status", no_wrap=True)
+    table.add_column("last ok", no_wrap=True)
+    if is_failing:
+        table.add_column("failing since", no_wrap=True)
+        table.add_column("fails", no_wrap=True, justify="right")
+    if is_backing_off:
+        table.add_column("next try", no_wrap=True)
     now = datetime.now(UTC)
+    errors = Text()
     for row in rows:
         since = parse_time(row["failing_since"])
         style = ""
         if row["failures"]:
             style = "bold red" if since is not None and now - since >= LONG_FAILURE else "red"
+            errors.append(clean_text(f"{row['name']}: {row['last_error']}\n", single_line=False), style=style)
         elif not row["enabled"]:
             style = "dim"
         status = row["status"] or "disabled"
         if row["http_status"] and row["http_status"] not in (200, 304):
             status += f" ({row['http_status']})"
-        table.add_row(
-            Text(clean_text(row["name"])), row["kind"], status,
-            when(parse_time(row["last_success"]), now) or "never",
-            when(since, now), str(row["failures"] or ""), "" if row["items"] is None else str(row["items"]),
-            when(parse_time(row["retry_at"]), now), Text(clean_text(row["last_error"] or "")),
-            style=style,
-        )
-    stdout_console().print(table)
+        elif row["items"] is not None and not row["failures"]:
+            status += f" ({row['items']} item{'' if row['items'] == 1 else 's'})"
+        cells: list[str | Text] = [
+            Text(clean_text(row["name"])), status,
+            when(parse_time(row["last_success"]), now) or ("never" if row["enabled"] else ""),
+        ]
+        if is_failing:
+            cells += [when(since, now), str(row["failures"] or "")]
+        if is_backing_off:
+            cells.append(_until(parse_time(row["retry_at"]), now))
+        table.add_row(*cells, style=style)
+    console = stdout_console()
+    console.print(table)
+    if errors:
+        console.print(errors, end="", soft_wrap=True)
+
+
+def _until(moment: datetime | None, now: datetime) -> str:
+    """`in 25 min`, `in 3 h`, or a local date further out."""
+    if moment is None:
+        return ""
+    seconds = (moment - now).total_seconds()
+    if seconds < 3600:
+        return f"in {max(1, int(seconds // 60))} min"
+    if seconds < 86400:
+        return f"in {int(seconds // 3600)} h"
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
