@@ -151,10 +151,12 @@ def _run(config: object, options: object, state: object, writer: Writer, is_verb
         from mentions.pipeline import error_text
 
         current = error_text(outcome.error) if outcome.error else None
-        if outcome.is_skipped and is_verbose and outcome.retry_at is not None:
-            console.print(clean_text(
-                f"mentions: source {outcome.name!r} skipped: it keeps failing ({outcome.previous_error}); "
-                f"next try after {rfc3339(outcome.retry_at)} or with --force"), markup=False)
+        if outcome.is_skipped:  # backing off: its failure was named when it began
+            if is_verbose:
+                console.print(clean_text(
+                    f"mentions: source {outcome.name!r} skipped: it keeps failing "
+                    f"({outcome.previous_error}); next try after {rfc3339(outcome.retry_at)} "
+                    "or with --force"), markup=False)
         elif current is not None and (is_verbose or current != outcome.previous_error):
             console.print(clean_text(f"mentions: source {outcome.name!r} failed: {current}"), markup=False)
         elif current is None and outcome.previous_error is not None:
