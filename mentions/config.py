@@ -275,6 +275,12 @@ class NotifyConfig(_Model):
     def label(self) -> str:
         """How messages name this notifier: its `name`, else its kind (never its secret URL)."""
         return self.name or self.kind
+class BackoffConfig(_Model):
+    """After `after` failures in a row, try a source only after `delay`, doubling up to `max`."""
+
+    after: int = Field(3, ge=0, le=1000)  # 0 turns backoff off
+    delay: Duration = 1800.0
+    longest: Duration = Field(86400.0, alias="max")
 
 
 class Config(_Model):
@@ -283,6 +289,7 @@ class Config(_Model):
     version: Literal[1] = 1
     state: str | None = None
     http: HttpConfig = Field(default_factory=lambda: HttpConfig())
+    backoff: BackoffConfig = Field(default_factory=lambda: BackoffConfig())
     keywords: list[Keyword] = Field(min_length=1)
     sources: list[Source] = Field(min_length=1)
     notify: list[NotifyConfig] = Field(default_factory=list)

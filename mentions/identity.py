@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from mentions.models import Document
@@ -64,3 +65,22 @@ def document_key(document: Document) -> str:
 def mention_id(keyword: str, document: Document) -> str:
     """The stable id of `keyword` found in `document`."""
     return hashlib.sha256(f"{keyword}\n{document_key(document)}".encode()).hexdigest()[:32]
+
+
+# Shorter texts ("Thanks Acme!", "Acme rocks") are said by many people independently: only
+# texts at least this long are taken to be copies of one document.
+MIN_FINGERPRINT_WORDS = 8
+_WORD = re.compile(r"\w+")
+
+
+def text_fingerprint(document: Document) -> str | None:
+    """A digest of the normalised title and text, the same for a syndicated copy at another URL.
+
+    Case, compatibility forms (NFKC), punctuation and white space do not count; None
+    when the text is too short to tell a copy from a coincidence.
+    """
+    text = unicodedata.normalize("NFKC", f"{document.title}\n{document.text}").casefold()
+    words = _WORD.findall(text)
+    if len(words) < MIN_FINGERPRINT_WORDS:
+        return None
+    return hashlib.sha256(" ".join(words).encode()).hexdigest()[:32]

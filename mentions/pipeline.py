@@ -27,12 +27,12 @@ from urllib.parse import unquote, urlsplit
 from mentions.config import Config, Source
 from mentions.errors import FetchError
 from mentions.fetch import Fetcher, Response
-from mentions.identity import mention_id
+from mentions.identity import mention_id, text_fingerprint
 from mentions.match import Matcher
 from mentions.models import Document, Mention
 from mentions.output import Writer
 from mentions.sources import collector_for
-from mentions.state import State
+from mentions.state import BackoffPolicy, State
 
 T = TypeVar("T")
 MAX_LOCAL_BYTES = 100_000_000
@@ -50,6 +50,7 @@ class ScanOptions:
     is_dry_run: bool = False
     concurrency: int | None = None
     timeout: float | None = None
+    is_forced: bool = False  # try sources that are backing off, too
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +65,16 @@ class SourceOutcome:
     error: FetchError | None = None
     previous_error: str | None = None
     is_unchanged: bool = False
+    retry_at: datetime | None = None  # set when the source was skipped: it keeps failing
 
     @property
     def is_ok(self) -> bool:
         return self.error is None
+
+    @property
+    def is_skipped(self) -> bool:
+        """Not tried on this run (backoff): neither ok nor failed."""
+        return self.retry_at is not None
 
 
 @dataclass(slots=True)
@@ -123,6 +130,7 @@ class _SourceContext:
         self.options = options
         self.validators: list[tuple[str, str | None, str | None]] = []
         self.is_unchanged = False
+        self.http_status: int | None = None
 
     def resolve_path(self, location: str) -> Path:
         return self.config.resolve_path(location)
@@ -148,6 +156,7 @@ class _SourceContext:
             is_remote_choice=is_remote_choice,
             robots=self.source.robots,
         )
+        self.http_status = response.status
         if response.is_not_modified:
             self.is_unchanged = True
             return None
@@ -188,6 +197,11 @@ class Scan:
         self.tags = {keyword.name: tuple(keyword.tags) for keyword in keywords}
         self.matcher = Matcher([keyword.rule() for keyword in keywords])
         self.emitted: set[str] = set()
+        # Text fingerprints by mention id, and the (keyword, fingerprint) pairs written in this
+        # run: a syndicated copy at another URL is the same document (reported once).
+        self.fingerprints: dict[str, str] = {}
+        self.emitted_texts: set[tuple[str, str]] = set()
+        self.backoff = BackoffPolicy(config.backoff.after, config.backoff.delay, config.backoff.longest)
         self.found_at = datetime.now(UTC).replace(microsecond=0)
 
     def http_config(self) -> object:
@@ -202,7 +216,14 @@ class Scan:
         """Scan every selected source; return the report."""
         started = time.perf_counter()
         report = RunReport()
-        sources = selected_sources(self.config, self.options.sources)
+        sources = []
+        for source in selected_sources(self.config, self.options.sources):
+            skipped = self._backing_off(source)
+            if skipped is None:
+                sources.append(source)
+            else:
+                report.outcomes.append(skipped)
+                self.on_outcome(skipped)
         async with Fetcher(self.http_config()) as fetcher:  # type: ignore[arg-type]
             tasks = [asyncio.create_task(self._collect(source, fetcher)) for source in sources]
             try:
@@ -216,6 +237,18 @@ class Scan:
                     task.cancel()
         report.seconds = time.perf_counter() - started
         return report
+
+    def _backing_off(self, source: Source) -> SourceOutcome | None:
+        """The outcome of a source skipped because it keeps failing, or None to try it."""
+        if self.state is None or self.options.is_forced:
+            return None
+        health = self.state.health(source.name)
+        if self.backoff.is_due(health):
+            return None
+        return SourceOutcome(
+            name=source.name, kind=source.kind, retry_at=self.backoff.retry_at(health),
+            previous_error=health.last_error if health else None,
+        )
 
     async def _collect(
         self, source: Source, fetcher: Fetcher
@@ -244,7 +277,9 @@ class Scan:
                 continue
             if document.url and any(pattern.search(document.url) for pattern in excluded):
                 continue
-            for match in self.matcher.match(document):
+            matches = self.matcher.match(document)
+            fingerprint = text_fingerprint(document) if matches else None
+            for match in matches:
                 if allowed is not None and match.keyword not in allowed:
                     continue
                 mentions.append(
@@ -266,6 +301,8 @@ class Scan:
                         highlights=match.highlights,
                     )
                 )
+                if fingerprint is not None:
+                    self.fingerprints.setdefault(mentions[-1].id, fingerprint)
         return mentions
 
     def _deliver(
@@ -274,10 +311,10 @@ class Scan:
     ) -> SourceOutcome:
         """Write the new mentions of one source, then record them (never the other way round)."""
         source = context.source
+        state = None if self.options.is_dry_run else self.state
         previous = self.state.health(source.name) if self.state is not None else None
-        unique = [m for m in mentions if m.id not in self.emitted]
-        self.emitted.update(m.id for m in unique)
-        seen = self.state.seen(m.id for m in unique) if self.state is not None else set()
+        unique = self._first_copies(mentions)
+        seen = self.state.seen(unique, self.fingerprints) if self.state is not None else set()
         new = [m for m in unique if m.id not in seen]
         shown = [] if self.options.is_seed else (unique if self.options.show_all else new)
         written: list[Mention] = []
@@ -286,16 +323,22 @@ class Scan:
                 self.writer.write(mention)
                 if mention.id not in seen:
                     written.append(mention)
-        finally:
-            if self.state is not None and not self.options.is_dry_run:
-                self.state.record(new if self.options.is_seed else written)
-        if self.state is not None and not self.options.is_dry_run:
-            if error is None:
-                self.state.save_validators(context.validators)
-            self.state.update_health(
-                source.name,
+        except BaseException:
+            # The reader went away or we were interrupted: keep what is out, and no
+            # validators, so the next run fetches this source in full and repeats the rest.
+            if state is not None:
+                state.record(written, self.fingerprints)
+            raise
+        if state is not None:
+            # A run limited by --keyword or --since did not look at everything in the
+            # answers: their validators would hide the rest from the next full run.
+            is_complete = error is None and not self.options.keywords and self.options.since is None
+            state.deliver(
+                source.name, new if self.options.is_seed else written, self.fingerprints,
+                context.validators if is_complete else [],
                 error=error_text(error) if error else None,
                 status="unchanged" if context.is_unchanged else ("failed" if error else "ok"),
+                http_status=error.status if error else context.http_status,
                 items=documents,
             )
         return SourceOutcome(
@@ -308,3 +351,17 @@ class Scan:
             previous_error=previous.last_error if previous else None,
             is_unchanged=context.is_unchanged,
         )
+
+    def _first_copies(self, mentions: list[Mention]) -> list[Mention]:
+        """Mentions not yet delivered in this run, by id or by the same text under the keyword."""
+        unique: list[Mention] = []
+        for mention in mentions:
+            fingerprint = self.fingerprints.get(mention.id)
+            text_key = (mention.keyword, fingerprint) if fingerprint else None
+            if mention.id in self.emitted or (text_key is not None and text_key in self.emitted_texts):
+                continue
+            self.emitted.add(mention.id)
+            if text_key is not None:
+                self.emitted_texts.add(text_key)
+            unique.append(mention)
+        return unique

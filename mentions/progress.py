@@ -74,7 +74,7 @@ class ScanProgress:
             failed = f"[red]{self.failed} failed[/]" if self.failed else "0 failed"
             self._progress.update(self._task, advance=1, new=self.new_mentions, failed=failed)
         elif self._is_enabled:
-            state = "ok" if outcome.is_ok else "failed"
+            state = "backing off" if outcome.is_skipped else ("ok" if outcome.is_ok else "failed")
             line = f"mentions: [{self.done}/{self.total}] {outcome.name}: {state}, {outcome.new_mentions} new"
             self.console.print(clean_text(line, single_line=True), markup=False, highlight=False)
 
@@ -82,12 +82,14 @@ class ScanProgress:
 def summary_line(report: RunReport, *, is_seed: bool = False, notes: Sequence[str] = ()) -> str:
     """`5 sources ok, 1 failed (forum), 7 new mentions in 0.4 s`, plus notes such as alerts sent."""
     failures = report.failures
-    ok = len(report.outcomes) - len(failures)
+    skipped = sum(outcome.is_skipped for outcome in report.outcomes)
+    ok = len(report.outcomes) - len(failures) - skipped
     failed = f"{len(failures)} failed"
     if failures:
         names = ", ".join(outcome.name for outcome in failures[:3])
         failed += f" ({names}{', …' if len(failures) > 3 else ''})"
     what = "recorded as seen" if is_seed else ("new mention" if report.new_mentions == 1 else "new mentions")
-    parts = [f"{ok} source{'' if ok == 1 else 's'} ok", failed,
+    backing_off = [f"{skipped} backing off"] if skipped else []
+    parts = [f"{ok} source{'' if ok == 1 else 's'} ok", failed, *backing_off,
              f"{report.new_mentions} {what} in {report.seconds:.1f} s", *notes]
     return clean_text(", ".join(parts), single_line=True)

@@ -11,7 +11,7 @@ import sys
 import typer
 
 from mentions import __version__
-from mentions.cli import check, init, match, report, scan, schema
+from mentions.cli import check, history, init, match, prune, report, scan, schema, sources
 
 app = typer.Typer(
     name="mentions",
@@ -45,6 +45,9 @@ app.command("schema")(schema.schema)
 app.command("match")(match.match)
 app.command("report")(report.report)
 app.command("init")(init.init)
+app.command("sources")(sources.sources)
+app.command("history")(history.history)
+app.command("prune")(prune.prune)
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -16,8 +17,11 @@ from mentions.cli.common import (
     fail,
     load,
     open_state,
+    parse_wait,
 )
 from mentions.console import clean_text, stderr_console
+from mentions.dates import rfc3339
+from mentions.errors import StateError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -54,6 +58,11 @@ def scan(
     excel: bool = typer.Option(
         False, "--excel", help="CSV for spreadsheets: UTF-8 with a BOM and CRLF line ends."
     ),
+    wait: str | None = typer.Option(
+        None, "--wait", metavar="SECONDS",
+        help="If another scan holds the state, wait up to this long (30, 5m) instead of exiting 3.",
+    ),
+    force: bool = typer.Option(False, "--force", help="Also try sources that are backing off."),
 ) -> None:
     """Fetch all sources, print the new mentions, record them, send alerts (`notify:`).
 
@@ -83,8 +92,11 @@ def scan(
     options = ScanOptions(
         keywords=tuple(keyword), sources=tuple(source), since=since_time, is_seed=seed,
         show_all=show_all, is_dry_run=dry_run, concurrency=concurrency, timeout=timeout,
+        is_forced=force,
     )
-    opened = None if no_state else open_state(loaded, state)
+    # A dry run writes nothing, so it may read beside a running scan; any other scan waits.
+    lock_wait = None if dry_run else parse_wait(wait)
+    opened = None if no_state else open_state(loaded, state, lock_wait)
     stream: IO[str] = sys.stdout
     if output is not None:
         try:
@@ -100,15 +112,23 @@ def scan(
 
         state_now = opened
         collector = NewMentions(
-            writer, (lambda m: not state_now.seen([m.id])) if state_now is not None and show_all else _always
+            writer, (lambda m: not state_now.seen([m])) if state_now is not None and show_all else _always
         )
         writer = collector
     is_chatty = not quiet and (progress or sys.stderr.isatty())
     console = stderr_console()
     report: RunReport | None = None
+    started = datetime.now(UTC)
     try:
         report = _run(loaded, options, opened, writer, verbose or opened is None, console, is_chatty)
         writer.close()
+        if opened is not None and not dry_run:
+            opened.record_run(
+                started, sources=len(report.outcomes), failed=len(report.failures),
+                skipped=sum(o.is_skipped for o in report.outcomes), new=report.new_mentions,
+            )
+    except StateError as error:
+        fail(str(error))
     except BrokenPipeError:
         # The reader went away (`mentions scan | head -1`): end quietly; what was not
         # written was not recorded, so the next run reports it.
@@ -188,7 +208,13 @@ def _run(config: Config, options: object, state: object, writer: Writer, is_verb
         from mentions.pipeline import error_text
 
         current = error_text(outcome.error) if outcome.error else None
-        if current is not None and (is_verbose or current != outcome.previous_error):
+        if outcome.is_skipped:  # backing off: its failure was named when it began
+            if is_verbose:
+                console.print(clean_text(
+                    f"mentions: source {outcome.name!r} skipped: it keeps failing "
+                    f"({outcome.previous_error}); next try after {rfc3339(outcome.retry_at)} "
+                    "or with --force"), markup=False)
+        elif current is not None and (is_verbose or current != outcome.previous_error):
             console.print(clean_text(f"mentions: source {outcome.name!r} failed: {current}"), markup=False)
         elif current is None and outcome.previous_error is not None:
             console.print(clean_text(f"mentions: source {outcome.name!r} works again"), markup=False)
