@@ -186,6 +186,27 @@ class _SourceContext:
         return Response(path.resolve().as_uri(), 200, {"content-type": content_type}, body)
 
 
+async def preview_source(
+    config: Config, source: Source, options: ScanOptions | None = None
+) -> list[Document]:
+    """The documents one source yields right now, with no state (`mentions test-source`).
+
+    Raises FetchError, as a scan would record it.
+    """
+    collect = collector_for(source.kind)
+    if collect is None:
+        raise FetchError("unsupported url", source.location, f"no `{source.kind}` sources yet")
+    async with Fetcher(config.http) as fetcher:
+        context = _SourceContext(source, config, fetcher, None, options or ScanOptions())
+        try:
+            documents = await collect(source, context)
+        except FetchError:
+            raise
+        except Exception as error:  # the same boundary as in a scan
+            raise FetchError("parse error", source.location, type(error).__name__) from None
+    return await asyncio.to_thread(with_languages, documents)
+
+
 class Scan:
     """One run of `mentions scan` over a config."""
 

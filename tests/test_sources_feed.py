@@ -16,7 +16,8 @@ POSTS = """<?xml version="1.0" encoding="UTF-8"?>
 <item><title>Mein Wochenrückblick</title><link>{base}/2026/11/rueckblick/</link>
   <pubDate>Mon, 24 Nov 2026 08:00:00 +0000</pubDate><guid isPermaLink="false">{base}/?p=11</guid>
   <description><![CDATA[Diese Woche bin ich […]]]></description>
-  <content:encoded><![CDATA[<p>Diese Woche bin ich 40 km gelaufen, ganz ohne neue Schuhe.</p>]]></content:encoded>
+  <content:encoded><![CDATA[<p>Diese Woche bin ich 40 km gelaufen,
+    ganz ohne neue Schuhe.</p>]]></content:encoded>
   <wfw:commentRss>{base}/2026/11/rueckblick/feed/</wfw:commentRss><slash:comments>1</slash:comments>
 </item>
 <item><title>Alter Beitrag</title><link>{base}/2025/01/alt/</link>
@@ -33,7 +34,8 @@ COMMENTS = """<?xml version="1.0" encoding="UTF-8"?>
   <dc:creator><![CDATA[Sabine]]></dc:creator><pubDate>Mon, 24 Nov 2026 19:20:00 +0000</pubDate>
   <guid isPermaLink="false">{base}/?p=11#comment-201</guid>
   <description><![CDATA[Mit den Acme Runner X wäre das schneller gegangen!]]></description>
-  <content:encoded><![CDATA[<p>Mit den <strong>Acme</strong> Runner X wäre das schneller gegangen!</p>]]></content:encoded>
+  <content:encoded><![CDATA[<p>Mit den <strong>Acme</strong> Runner X
+    wäre das schneller gegangen!</p>]]></content:encoded>
 </item></channel></rss>"""
 
 
@@ -70,7 +72,8 @@ def test_comment_links_newest_first_and_http_only() -> None:
 
 
 def test_content_wins_over_summary_and_feed_language_is_kept() -> None:
-    [first, _] = parse_feed(POSTS.format(base="https://blog.example").encode(), "https://blog.example/feed/", "b")
+    body = POSTS.format(base="https://blog.example").encode()
+    [first, _] = parse_feed(body, "https://blog.example/feed/", "b")
     assert first.text == "Diese Woche bin ich 40 km gelaufen, ganz ohne neue Schuhe."
     assert first.lang == "de-DE"
 

@@ -31,7 +31,9 @@ def test_first_run_newest_pages_then_only_changed(site: LocalSite, tmp_path: Pat
         site.add(f"/blog/{number}", article(f"Beitrag {number}", f"Heute über Acme, Teil {number}."))
     entries = [(site.url(f"/blog/{n}"), f"2026-01-0{n}T10:00:00Z") for n in range(1, 4)]
     site.add("/sitemap.xml", urlset(entries), content_type="application/xml")
-    config = write_config(tmp_path, f"  - name: blog\n    sitemap: {site.url('/sitemap.xml')}\n    max_pages: 2\n")
+    config = write_config(
+        tmp_path, f"  - name: blog\n    sitemap: {site.url('/sitemap.xml')}\n    max_pages: 2\n"
+    )
     state = str(tmp_path / "state.db")
 
     result, records = scan(config, "--state", state)

@@ -11,7 +11,7 @@ import sys
 import typer
 
 from mentions import __version__
-from mentions.cli import check, scan, schema
+from mentions.cli import check, discover, scan, schema, test_source
 
 app = typer.Typer(
     name="mentions",
@@ -42,6 +42,8 @@ def _root(
 app.command("scan")(scan.scan)
 app.command("check")(check.check)
 app.command("schema")(schema.schema)
+app.command("discover")(discover.discover)
+app.command("test-source")(test_source.test_source)
 
 
 def main() -> None:
