@@ -188,10 +188,13 @@ def _evidence(
     surfaces = dict.fromkeys(original[s:e] for s, e in spans)
     terms = tuple(dict.fromkeys(" ".join(t.translate(_INVISIBLE).split()) for t in surfaces))
     title_end = context.title_end
-    if spans and spans[0][0] < title_end:  # the first hit is in the title
-        low, high = 0, title_end
+    body_start = title_end + 1 if title_end else 0
+    # The snippet shows the body around its first hit (the title is shown beside it anyway);
+    # only a mention in the title alone gets the title as its snippet.
+    if any(start >= body_start for start, _ in spans) or not spans:
+        low, high = body_start, len(original)
     else:
-        low, high = (title_end + 1 if title_end else 0), len(original)
+        low, high = 0, title_end
     inside = [span for span in spans if low <= span[0] and span[1] <= high]
     snippet, highlights = make_snippet(original, inside, low, high)
     return Match(name, terms, len(spans), snippet, highlights)
