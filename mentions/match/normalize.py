@@ -19,8 +19,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from dataclasses import dataclass
 from functools import cache
+from itertools import accumulate
 
 # Characters folded by hand: typographic forms count as their ASCII forms; hyphens and
 # dashes count as a space (`Coca-Cola` ~ `Coca Cola`); letters NFKD does not decompose.
@@ -94,21 +94,49 @@ def fold_char(char: str, fold_case: bool, fold_accents: bool) -> str:
     return "".join(_TYPOGRAPHIC.get(c, c) for c in folded)
 
 
-@dataclass(frozen=True, slots=True)
 class Normalized:
-    """A normalised text and the way back: `orig = norm + delta` from each anchor on."""
+    """A normalised text and the way back: `orig = norm + delta` from each anchor on.
 
-    literal: str
-    word: str
-    anchors: tuple[tuple[list[int], list[int]], ...]  # applied last to first
+    The anchors of collapsed white space are computed on first use: most documents never
+    need them, since they match nothing.
+    """
+
+    __slots__ = ("_fold_anchors", "_uncollapsed", "anchors_", "literal", "word")
+
+    def __init__(
+        self,
+        literal: str,
+        word: str,
+        fold_anchors: tuple[list[int], list[int]] | None,
+        uncollapsed: str | None,
+    ) -> None:
+        self.literal, self.word = literal, word
+        self._fold_anchors, self._uncollapsed = fold_anchors, uncollapsed
+        self.anchors_: tuple[tuple[list[int], list[int]], ...] | None = None
+
+    @property
+    def anchors(self) -> tuple[tuple[list[int], list[int]], ...]:
+        """(starts, deltas) lists, applied in order: collapsed spaces, then folding."""
+        if self.anchors_ is None:
+            found = []
+            if self._uncollapsed is not None:
+                found.append(_collapse_anchors(self._uncollapsed))
+            if self._fold_anchors is not None:
+                found.append(self._fold_anchors)
+            self.anchors_ = tuple(found)
+        return self.anchors_
 
     def to_original(self, position: int) -> int:
         """The original offset of a normalised offset."""
         for starts, deltas in self.anchors:
-            index = bisect_right(starts, position) - 1
-            if index >= 0:
-                position += deltas[index]
+            position += deltas[bisect_right(starts, position) - 1]
         return position
+
+    def to_original_many(self, positions: list[int]) -> list[int]:
+        """`to_original` of many offsets (cost grows with them, not with the text)."""
+        for starts, deltas in self.anchors:
+            positions = [p + deltas[bisect_right(starts, p) - 1] for p in positions]
+        return positions
 
     def to_normalized(self, original: int) -> int:
         """The first normalised offset at or after an original offset."""
@@ -153,7 +181,7 @@ class Folder:
 
     def normalize(self, text: str) -> Normalized:
         """Both views of `text` and the map back to it."""
-        anchors: list[tuple[list[int], list[int]]] = []
+        fold_anchors = None
         if text.isascii():
             folded = text.encode("ascii").translate(self._ascii).decode("ascii")
         else:
@@ -161,56 +189,55 @@ class Folder:
                 text = text.replace("\u0130", "I").lower()  # İ is the one char lower() lengthens
             folded = text.encode(*_ENCODING).translate(self._ascii).decode(*_ENCODING)
             if self._odd_class.search(folded):
-                folded, starts, deltas = self._fold_odd(folded)
-                if starts:
-                    anchors.append((starts, deltas))
+                folded, fold_anchors = self._fold_odd(folded)
+        uncollapsed = None
         if "  " in folded:
-            folded, starts, deltas = _collapse(folded)
-            anchors.append((starts, deltas))
+            uncollapsed, folded = folded, _SPACE_RUN.sub(" ", folded)
         if folded.isascii():
             word = folded.encode("ascii").translate(_WORD_TABLE).decode("ascii")
         else:
             word = folded.encode(*_ENCODING).translate(_WORD_TABLE).decode(*_ENCODING)
             word = _NON_WORD_NON_ASCII.sub(" ", word)
-        return Normalized(folded, word, tuple(reversed(anchors)))
+        return Normalized(folded, word, fold_anchors, uncollapsed)
 
-    def _fold_odd(self, text: str) -> tuple[str, list[int], list[int]]:
-        odd = self._odd
+    def _fold_odd(self, text: str) -> tuple[str, tuple[list[int], list[int]] | None]:
+        """Fold the non-ASCII characters that change: one C-speed replace per distinct
+        character that keeps the length; a Python loop only for those that change it."""
+        odd, search = self._odd, self._odd_class.search
+        changing: list[int] = []
+        position = 0
+        while found := search(text, position):
+            char, start = found.group(), found.start()
+            replacement = odd[char]
+            if len(replacement) == 1:
+                text = text.replace(char, replacement)
+            else:
+                changing.append(start)
+            position = start + 1
+        if not changing:
+            return text, None
         pieces: list[str] = []
-        starts: list[int] = []
-        deltas: list[int] = []
+        starts, deltas = [-1], [0]  # a sentinel: offsets before the first anchor stay put
         last = delta = 0
-        for found in self._odd_class.finditer(text):
-            start = found.start()
-            replacement = odd[found.group()]
+        for start in changing:
+            replacement = odd[text[start]]
             pieces.append(text[last:start])
             pieces.append(replacement)
             last = start + 1
-            if len(replacement) != 1:
-                # Offsets inside an expansion (ß -> ss) map to the expanded character.
-                norm = start - delta + max(len(replacement) - 1, 0)
-                delta += 1 - len(replacement)
-                starts.append(norm)
-                deltas.append(delta)
+            # Offsets inside an expansion (ß -> ss) map to the expanded character.
+            starts.append(start - delta + max(len(replacement) - 1, 0))
+            delta += 1 - len(replacement)
+            deltas.append(delta)
         pieces.append(text[last:])
-        return "".join(pieces), starts, deltas
+        return "".join(pieces), (starts, deltas)
 
 
-def _collapse(text: str) -> tuple[str, list[int], list[int]]:
-    """Runs of spaces as one space, with anchors for the removed ones."""
-    pieces: list[str] = []
-    starts: list[int] = []
-    deltas: list[int] = []
-    last = delta = 0
-    for run in _SPACE_RUN.finditer(text):
-        start, end = run.span()
-        pieces.append(text[last : start + 1])
-        last = end
-        delta += end - start - 1
-        starts.append(end - delta)
-        deltas.append(delta)
-    pieces.append(text[last:])
-    return "".join(pieces), starts, deltas
+def _collapse_anchors(text: str) -> tuple[list[int], list[int]]:
+    """Anchors for the spaces `_SPACE_RUN.sub(" ", text)` removed."""
+    spans = [run.span() for run in _SPACE_RUN.finditer(text)]
+    deltas = list(accumulate(end - start - 1 for start, end in spans))
+    starts = [end - delta for (_, end), delta in zip(spans, deltas, strict=True)]
+    return [-1, *starts], [0, *deltas]  # with a sentinel, as in `_fold_odd`
 
 
 def _char_class(chars: dict[str, str]) -> str:
