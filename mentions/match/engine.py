@@ -25,6 +25,7 @@ from mentions.models import Document, Match
 if TYPE_CHECKING:
     from mentions.match import KeywordRule
 
+SURFACE_HITS = 50  # hits that give terms and highlights; `count` counts them all
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 
 
@@ -64,10 +65,10 @@ class _Scanner:
 
     def add(self, term_id: int, term: Term) -> None:
         words, literals = patterns_for(term.text, term.is_prefix, self.folder)
-        for pattern in words:
-            index = self._word.setdefault(pattern.text, len(self._word))
+        for text, lead, trail in words:
+            index = self._word.setdefault(text, len(self._word))
             # Hit (s, e) in " " + word + " " -> core (s + lead - 1, e - trail - 1) in the view.
-            entry = (index, index, pattern.lead - 1, pattern.trail + 1)
+            entry = (index, index, lead - 1, trail + 1)
             self.word_of_term.setdefault(term_id, []).append(entry)
         for pattern in literals:
             index = self._literal.setdefault(pattern.text, len(self._literal))
@@ -230,6 +231,8 @@ def _evidence(
     view = context.view(variant)
     original = context.original
     spans = _outermost(hits)
+    count = len(spans)
+    spans = spans[:SURFACE_HITS]  # a long page can have hundreds; these give terms and snippet
     if view.norm.anchors:
         starts = view.norm.to_original_many([start for start, _ in spans])
         ends = view.norm.to_original_many([end - 1 for _, end in spans])
@@ -243,4 +246,4 @@ def _evidence(
         low, high = (title_end + 1 if title_end else 0), len(original)
     inside = [span for span in spans if low <= span[0] and span[1] <= high]
     snippet, highlights = make_snippet(original, inside, low, high)
-    return Match(name, terms, len(spans), snippet, highlights)
+    return Match(name, terms, count, snippet, highlights)

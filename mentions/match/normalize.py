@@ -64,6 +64,7 @@ NO_SPACE_SCRIPT = re.compile(
 )
 _NON_WORD_NON_ASCII = re.compile(r"[^\x00-\x7f\w\u0300-\u036f]")
 _SPACE_RUN = re.compile("  +")
+_ALNUM = re.compile(r"[^\W_]")
 _WORD_TABLE = bytes(c if chr(c).isalnum() or c == 95 or c > 127 else 32 for c in range(256))
 # A UTF-16 surrogate that slipped into a str must not make encoding fail.
 _ENCODING = ("utf-8", "surrogatepass")
@@ -263,4 +264,6 @@ def folder(fold_case: bool = True, fold_accents: bool = True) -> Folder:
 
 def has_content(term: str) -> bool:
     """Whether a term still has something to look for once normalised."""
+    if _ALNUM.search(term):
+        return True
     return bool("".join(fold_char(c, True, True) for c in term).strip())

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from mentions.errors import QueryError
 
@@ -29,7 +30,8 @@ MAX_DISTANCE = 1000
 
 _OPERATOR = re.compile(r"(O?NEAR)(?:/(.*))?$")
 _FIELD = re.compile(r"(title|author|url|site|lang):", re.IGNORECASE)
-_STOP = frozenset(' \t\r\n\f\v()"')
+_SPACE = re.compile(r"\s+")
+_WORD = re.compile(r'[^\s()"]*')
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +94,7 @@ def _tokens(text: str) -> list[_Token]:
         char = text[i]
         column = i + 1
         if char.isspace():
-            i += 1
+            i = _SPACE.match(text, i).end()  # type: ignore[union-attr]
         elif char in "()":
             tokens.append(_Token(char, char, column))
             i += 1
@@ -106,14 +108,12 @@ def _tokens(text: str) -> list[_Token]:
             i = end + 1
         elif char == "/":
             i = _regex_token(text, i, tokens)
-        elif char == "-" and i + 1 < n and text[i + 1] not in _STOP - {'"', "("}:
+        elif char == "-" and i + 1 < n and not text[i + 1].isspace() and text[i + 1] != ")":
             tokens.append(_Token("MINUS", "-", column))
             i += 1
         else:
-            start = i
-            while i < n and text[i] not in _STOP:
-                i += 1
-            i = _word_token(text, start, i, tokens)
+            end = _WORD.match(text, i).end()  # type: ignore[union-attr]
+            i = _word_token(text, i, end, tokens)
     tokens.append(_Token("EOF", "", n + 1))
     return tokens
 
@@ -282,6 +282,10 @@ def _is_positional(node: Node) -> bool:
     return isinstance(node, Near)
 
 
+@lru_cache(maxsize=16384)
 def parse_query(text: str) -> Node:
-    """Parse a query; raise QueryError with the column of the first problem."""
+    """Parse a query; raise QueryError with the column of the first problem.
+
+    Cached: the config validates every query and the matcher then compiles the same text.
+    """
     return _Parser(text).parse()
