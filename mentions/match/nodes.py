@@ -14,6 +14,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from mentions.match.normalize import Folder, Normalized, folder
+from mentions.match.query import compile_regex
 from mentions.models import Document
 
 Hits = list[tuple[int, int]]
@@ -128,7 +129,7 @@ def _word_end(word: str, end: int) -> int:
 class RegexLeaf(Compiled):
     def __init__(self, pattern: str, variant: tuple[bool, bool], in_title: bool) -> None:
         flags = re.IGNORECASE if variant[0] else 0
-        self.regex = re.compile(pattern, flags)
+        self.regex = compile_regex(pattern, flags)
         self.key = (pattern, variant)
         self.variant, self.in_title = variant, in_title
 

@@ -49,20 +49,25 @@ _LETTERS = {
 # Blocks where a character may fold to something else; CJK ideographs, Hangul and the
 # astral planes are left as they are (documented limitation: 𝐀 is not folded to A).
 _FOLDING_RANGES = (
-    (0x80, 0x052F),
+    (0x80, 0x058F),
+    (0x10A0, 0x10FF),
+    (0x13A0, 0x13FF),
+    (0x1C80, 0x1CBF),
+    (0x2C00, 0x2DFF),
+    (0xA640, 0xA7FF),
+    (0xAB70, 0xABBF),
     (0x1D00, 0x24FF),
     (0x3000, 0x30FF),
     (0x3200, 0x33FF),
     (0xFB00, 0xFB4F),
     (0xFE00, 0xFE6F),
-    (0xFF00, 0xFFEF),
+    (0xFEFF, 0xFFFF),
 )
 # Scripts written without spaces between words: matched as substrings.
 NO_SPACE_SCRIPT = re.compile(
     "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u31f0-\u31ff"
     "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]"
 )
-_NON_WORD_NON_ASCII = re.compile(r"[^\x00-\x7f\w\u0300-\u036f]")
 _SPACE_RUN = re.compile("  +")
 _ALNUM = re.compile(r"[^\W_]")
 _WORD_TABLE = bytes(c if chr(c).isalnum() or c == 95 or c > 127 else 32 for c in range(256))
@@ -169,11 +174,9 @@ class Folder:
         for low, high in _FOLDING_RANGES:
             for code in range(low, high + 1):
                 char = chr(code)
-                key = char.lower() if fold_case else char
-                if len(key) == 1 and key not in self._odd:
-                    folded = fold_char(key, fold_case, fold_accents)
-                    if folded != key:
-                        self._odd[key] = folded
+                folded = fold_char(char, fold_case, fold_accents)
+                if folded != char:
+                    self._odd[char] = folded
         self._odd_class = re.compile(_char_class(self._odd))
 
     def literal(self, text: str) -> str:
@@ -186,8 +189,6 @@ class Folder:
         if text.isascii():
             folded = text.encode("ascii").translate(self._ascii).decode("ascii")
         else:
-            if self.fold_case:
-                text = text.replace("\u0130", "I").lower()  # İ is the one char lower() lengthens
             folded = text.encode(*_ENCODING).translate(self._ascii).decode(*_ENCODING)
             if self._odd_class.search(folded):
                 folded, fold_anchors = self._fold_odd(folded)
@@ -198,7 +199,10 @@ class Folder:
             word = folded.encode("ascii").translate(_WORD_TABLE).decode("ascii")
         else:
             word = folded.encode(*_ENCODING).translate(_WORD_TABLE).decode(*_ENCODING)
-            word = _NON_WORD_NON_ASCII.sub(" ", word)
+            search, position = _non_word_class().search, 0
+            while found := search(word, position):  # one replace per distinct character
+                word = word.replace(found.group(), " ")
+                position = found.start() + 1
         return Normalized(folded, word, fold_anchors, uncollapsed)
 
     def _fold_odd(self, text: str) -> tuple[str, tuple[list[int], list[int]] | None]:
@@ -254,6 +258,17 @@ def _char_class(chars: dict[str, str]) -> str:
         for low, high in ranges
     )
     return "[" + "".join(parts) + "]" if ranges else "(?!)"
+
+
+@cache
+def _non_word_class() -> re.Pattern[str]:
+    """Non-ASCII characters that are not letters, digits or marks, and emoji."""
+    chars = {
+        chr(code): ""
+        for code in range(0x80, 0x10000)
+        if unicodedata.category(chr(code))[0] not in "LNMC"
+    }
+    return re.compile(_char_class(chars)[:-1] + "\U0001f000-\U0001faff]")
 
 
 @cache

@@ -16,6 +16,7 @@ raises nothing else, whatever the input (a hypothesis test holds us to that).
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -128,11 +129,18 @@ def _regex_token(text: str, i: int, tokens: list[_Token]) -> int:
     if not pattern:
         raise QueryError("empty regex //", i + 1)
     try:
-        re.compile(pattern, re.IGNORECASE)
+        compile_regex(pattern, re.IGNORECASE)
     except (re.error, OverflowError, RecursionError, ValueError) as error:
         raise QueryError(f"bad regex /{pattern}/ ({error})", i + 1) from None
     tokens.append(_Token("REGEX", pattern, i + 1))
     return j + 1
+
+
+def compile_regex(pattern: str, flags: int) -> re.Pattern[str]:
+    """Compile a query's regex; "possible nested set" warnings are not the user's problem."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return re.compile(pattern, flags)
 
 
 def _word_token(text: str, start: int, end: int, tokens: list[_Token]) -> int:
