@@ -91,6 +91,20 @@ def make_rules(chunks: list[str], count: int, seed: int = 42) -> list[KeywordRul
     return rules
 
 
+def absent_rules(base: list[KeywordRule], count: int, seed: int = 7) -> list[KeywordRule]:
+    """`base` plus made-up brand names up to `count` keywords: same mentions, more keywords.
+
+    Isolates what the number of keywords costs from what more mentions cost.
+    """
+    rng = random.Random(seed)
+    letters = "bcdfghjklmnpqrstvwxz"
+    extra = [
+        KeywordRule(f"x{n}", terms=("".join(rng.choice(letters) for _ in range(9)).capitalize(),))
+        for n in range(count - len(base))
+    ]
+    return base + extra
+
+
 def literals(rules: list[KeywordRule]) -> list[str]:
     """The lower-cased literal strings of the rules: the bare automaton's patterns."""
     found: set[str] = set()
@@ -118,6 +132,43 @@ def timed(function: Callable[[], object], repeat: int = 1) -> float:
     return best
 
 
+HEADER = (
+    "keywords  build ms  matcher MB/s  mentions  ahocorasick-rs MB/s  pyahocorasick MB/s  ratio"
+)
+
+
+def report(
+    chunks: list[str], lowered: list[str], documents: list[Document], rules: list[KeywordRule]
+) -> tuple[float, float]:
+    """Print one row; return the matcher's and the bare automaton's CPU seconds."""
+    import ahocorasick
+    import ahocorasick_rs
+
+    megabytes = sum(map(len, chunks)) / 1e6
+    build = timed(lambda: Matcher(rules))
+    matcher = Matcher(rules)
+    mentions = 0
+
+    def run() -> None:
+        nonlocal mentions
+        mentions = sum(len(matcher.match(document)) for document in documents)
+
+    seconds = timed(run)
+    patterns = literals(rules)
+    automaton = ahocorasick_rs.AhoCorasick(patterns)
+    raw = timed(lambda: [automaton.find_matches_as_indexes(text) for text in lowered])
+    python_automaton = ahocorasick.Automaton()
+    for index, pattern in enumerate(patterns):
+        python_automaton.add_word(pattern, index)
+    python_automaton.make_automaton()
+    pyraw = timed(lambda: [list(python_automaton.iter(text)) for text in lowered])
+    print(
+        f"{len(rules):>8}  {build * 1000:>8.0f}  {megabytes / seconds:>12.1f}  {mentions:>8}"
+        f"  {megabytes / raw:>19.1f}  {megabytes / pyraw:>18.1f}  {raw / seconds:>5.2f}"
+    )
+    return seconds, raw
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", nargs="?", type=Path, default=ROOT.parent / "shared" / "corpus")
@@ -127,49 +178,31 @@ def main() -> int:
     if not any(args.corpus.glob("pages/*/*/expected.txt")):
         print(f"skipped: no corpus at {args.corpus}", file=sys.stderr)
         return 0
-    import ahocorasick
-    import ahocorasick_rs
+    from mentions.match.normalize import folder
 
+    tables = timed(folder)  # once per process, shared by every Matcher
+    print(f"normalisation tables: {tables * 1000:.0f} ms once per process")
     chunks = load_chunks(args.corpus, args.mb)
     lowered = [chunk.lower() for chunk in chunks]
     documents = [Document(source="bench", source_type="file", text=chunk) for chunk in chunks]
     megabytes = sum(map(len, chunks)) / 1e6
-    print(f"{megabytes:.1f} MB in {len(chunks)} documents of ~{CHUNK // 1000} KB")
-    header = (
-        "keywords  build ms  matcher MB/s  mentions  ahocorasick-rs MB/s  pyahocorasick MB/s  ratio"
-    )
-    print(header)
-    seconds: dict[int, float] = {}
-    ratios: dict[int, float] = {}
-    for size in (int(s) for s in args.sizes.split(",")):
-        rules = make_rules(chunks, size)
-        build = timed(lambda rules=rules: Matcher(rules))
-        matcher = Matcher(rules)
-        mentions = 0
-
-        def run(matcher: Matcher = matcher) -> None:
-            nonlocal mentions
-            mentions = sum(len(matcher.match(document)) for document in documents)
-
-        seconds[size] = timed(run)
-        patterns = literals(rules)
-        automaton = ahocorasick_rs.AhoCorasick(patterns)
-        raw = timed(lambda a=automaton: [a.find_matches_as_indexes(text) for text in lowered])
-        python_automaton = ahocorasick.Automaton()
-        for index, pattern in enumerate(patterns):
-            python_automaton.add_word(pattern, index)
-        python_automaton.make_automaton()
-        pyraw = timed(lambda a=python_automaton: [list(a.iter(text)) for text in lowered])
-        ratios[size] = raw / seconds[size]
-        print(
-            f"{size:>8}  {build * 1000:>8.0f}  {megabytes / seconds[size]:>12.1f}  {mentions:>8}"
-            f"  {megabytes / raw:>19.1f}  {megabytes / pyraw:>18.1f}  {ratios[size]:>5.2f}"
-        )
-    for size, ratio in ratios.items():
-        print(f"matcher / ahocorasick-rs throughput at {size} keywords: {ratio:.2f}")
-    if len(seconds) > 1:
-        low, high = min(seconds), max(seconds)
-        print(f"time at {high} keywords / time at {low}: {seconds[high] / seconds[low]:.2f}x")
+    print(f"{megabytes:.1f} MB in {len(chunks)} documents of ~{CHUNK // 1000} KB (CPU seconds)")
+    sizes = [int(size) for size in args.sizes.split(",")]
+    print("\n# mixed keywords from the corpus vocabulary (more keywords, more mentions)")
+    print(HEADER)
+    mixed = [report(chunks, lowered, documents, make_rules(chunks, size)) for size in sizes]
+    print("\n# the smallest set above plus absent made-up names (same mentions, more keywords)")
+    print(HEADER)
+    base = make_rules(chunks, sizes[0])
+    scaled = [report(chunks, lowered, documents, absent_rules(base, size)) for size in sizes]
+    print()
+    for size, (seconds, raw) in zip(sizes, mixed, strict=True):
+        print(f"mixed, {size} keywords: matcher / ahocorasick-rs throughput = {raw / seconds:.2f}")
+    if len(sizes) > 1:
+        ratio = mixed[-1][0] / mixed[0][0]
+        print(f"mixed: time at {sizes[-1]} keywords / time at {sizes[0]} = {ratio:.2f}x")
+        ratio = scaled[-1][0] / scaled[0][0]
+        print(f"absent names: time at {sizes[-1]} keywords / time at {sizes[0]} = {ratio:.2f}x")
     return 0
 
 

@@ -90,6 +90,8 @@ def fold_char(char: str, fold_case: bool, fold_accents: bool) -> str:
         return ""
     if char.isspace() or category in ("Zs", "Zl", "Zp", "Cc"):
         return " "
+    if category[0] == "S":  # ™ ® ©: NFKC would glue "TM" to the brand before it
+        return char
     folded = unicodedata.normalize("NFKC", char)
     if fold_case:
         folded = folded.casefold()
