@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from mentions.errors import QueryError
 from mentions.match import nodes
-from mentions.match.normalize import folder
+from mentions.match.normalize import folder, has_content
 from mentions.match.patterns import Pattern, is_whole, patterns_for
 from mentions.match.query import And, Near, Node, Not, Or, Regex, Term, parse_query
 from mentions.match.snippet import make_snippet
@@ -36,7 +36,7 @@ def rule_query(rule: KeywordRule) -> Node:
     if not rule.terms:
         raise QueryError(f"keyword {rule.name!r} has no terms", 1)
     for term in (*rule.terms, *rule.exclude):
-        if not folder().literal(term):
+        if not has_content(term):
             raise QueryError(f"term {term!r} has nothing to look for", 1)
     wanted: Node = Or(tuple(Term(term) for term in rule.terms))
     if rule.exclude:

@@ -38,7 +38,7 @@ def spellings(term: str, fold_accents: bool) -> list[str]:
         found.append(term.translate(_UMLAUT))
     if fold_accents and _DIGRAPH.search(term):
         found.append(_DIGRAPH.sub(_first_group, term))
-    return list(dict.fromkeys(found))
+    return found if len(found) == 1 else list(dict.fromkeys(found))
 
 
 def _first_group(found: re.Match[str]) -> str:
