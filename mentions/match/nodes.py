@@ -11,7 +11,6 @@ import re
 from bisect import bisect_left
 from collections.abc import Mapping
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from mentions.match.normalize import Folder, Normalized, folder
 from mentions.match.query import compile_regex
@@ -175,6 +174,8 @@ class FieldLeaf(Compiled):
 
 def cached_host(url: str) -> str:
     """The host of a URL, lower case, without `www.`; "" when there is none."""
+    from urllib.parse import urlsplit
+
     try:
         host = urlsplit(url.strip()).hostname or ""
     except ValueError:
