@@ -1,0 +1,131 @@
+"""Which lines of a flattened page are the article, post or thread a reader came for.
+
+1. Every line is prose (long, few links), link-heavy (menus, teaser lists) or short.
+2. Elements that say they are chrome (nav, footer, share bar, comment form...) drop out
+   with their subtree, unless they hold a large share of the page's prose (a page-wide
+   wrapper called `sidebar-layout` is not a sidebar).
+3. The container is the element with the best prose minus a penalty for the link-heavy and
+   short text it drags along; taking the best *subtree* rather than the best paragraph
+   parent is what keeps comments, replies and every post of a forum thread.
+4. Inside it, prose is kept, link lists are dropped, and a short line (heading, user name,
+   one-word reply) is kept when the prose around it says it belongs to the text.
+"""
+
+from __future__ import annotations
+
+from .dom import Page
+from .hints import is_negative, is_positive, words
+
+GOOD, LINKS, SHORT = 0, 1, 2
+MIN_PROSE = 50.0  # weighted chars of a line that is prose on its own
+MIN_SENTENCE = 25.0  # a shorter line is prose when it ends like a sentence
+MAX_LINK_DENSITY = 0.4
+VETO_SHARE = 0.4  # a "negative" element with this share of the prose is not chrome
+PENALTY = 0.5  # weight of link-heavy and short text against a container
+_SENTENCE_END = tuple(".!?:;)\"'»”。！？…")
+
+
+def classify(text: str, weight: float, link: float) -> int:
+    """GOOD (prose), LINKS (mostly anchor text) or SHORT (a label, heading, name)."""
+    density = link / weight if weight else 1.0
+    if density > MAX_LINK_DENSITY:
+        return LINKS
+    if weight >= MIN_PROSE or (weight >= MIN_SENTENCE and text.endswith(_SENTENCE_END)):
+        return GOOD
+    return SHORT
+
+
+def select_lines(page: Page) -> list[int]:
+    """Indexes of the lines that make up the main text, in document order."""
+    n_el, n_ln = len(page.tags), len(page.line_text)
+    if not n_el or not n_ln:
+        return []
+    kinds = [classify(t, w, k) for t, w, k in
+             zip(page.line_text, page.line_len, page.line_link, strict=True)]
+    good_self = [0.0] * n_el
+    bad_self = [0.0] * n_el
+    for b, kind, w, k in zip(page.line_block, kinds, page.line_len, page.line_link, strict=True):
+        if kind == GOOD:
+            good_self[b] += w - k
+            bad_self[b] += k
+        else:
+            bad_self[b] += w
+    good = _sum_up(page.parents, good_self)
+    total_good = good[0] if good else 0.0
+
+    parents, tags = page.parents, page.tags
+    removed = [False] * n_el
+    positive = [False] * n_el
+    cache: dict[str, tuple[bool, bool]] = {}
+    for i in range(n_el):
+        p = parents[i]
+        if p >= 0 and removed[p]:
+            removed[i] = True
+            continue
+        attrs = page.attrs[i]
+        key = f"{tags[i]}\x00{attrs.get('class') or ''}\x00{attrs.get('id') or ''}" \
+              f"\x00{attrs.get('role') or ''}\x00{attrs.get('itemprop') or ''}"
+        hit = cache.get(key)
+        if hit is None:
+            ws = words(attrs)
+            hit = (is_negative(tags[i], attrs, ws), is_positive(tags[i], attrs, ws))
+            cache[key] = hit
+        neg, pos = hit
+        positive[i] = pos
+        if neg and i > 0 and good[i] <= VETO_SHARE * total_good:
+            removed[i] = True
+
+    for b in range(n_el):
+        if removed[b]:
+            good_self[b] = bad_self[b] = 0.0
+    good = _sum_up(parents, good_self)
+    bad = _sum_up(parents, bad_self)
+    best, best_score = 0, float("-inf")  # no prose at all: the whole body
+    for i in range(n_el):
+        if removed[i] or good[i] <= 0:
+            continue
+        score = good[i] - PENALTY * bad[i]
+        if score > best_score:
+            best, best_score = i, score
+
+    inside = [False] * n_el
+    for i in range(best, n_el):
+        inside[i] = not removed[i] and (i == best or (parents[i] >= 0 and inside[parents[i]]))
+    candidates = [j for j in range(n_ln) if inside[page.line_block[j]]]
+    return _with_context(candidates, kinds)
+
+
+def _sum_up(parents: list[int], own: list[float]) -> list[float]:
+    """Subtree sums: children come after their parent in document order."""
+    total = list(own)
+    for i in range(len(parents) - 1, 0, -1):
+        p = parents[i]
+        if p >= 0:
+            total[p] += total[i]
+    return total
+
+
+def _with_context(candidates: list[int], kinds: list[int]) -> list[int]:
+    """Prose stays, link lists go; a short line stays when the next prose-or-links line is
+    prose, or when prose comes before it and nothing but short lines after it."""
+    keep: list[int] = []
+    decided = [j for j in candidates if kinds[j] != SHORT]
+    nxt: dict[int, int] = {}
+    prv: dict[int, int] = {}
+    pos = 0
+    last = -1
+    for j in candidates:
+        while pos < len(decided) and decided[pos] <= j:
+            last = kinds[decided[pos]]
+            pos += 1
+        nxt[j] = kinds[decided[pos]] if pos < len(decided) else -1
+        prv[j] = last
+    if not decided or all(kinds[j] == LINKS for j in decided):
+        # No prose at all (a one-line post, a page of captions): keep every plain line.
+        return [j for j in candidates if kinds[j] == SHORT]
+    for j in candidates:
+        kind = kinds[j]
+        is_near_prose = nxt[j] == GOOD or (prv[j] == GOOD and nxt[j] == -1)
+        if kind == GOOD or (kind == SHORT and is_near_prose):
+            keep.append(j)
+    return keep
