@@ -31,7 +31,8 @@ NEGATIVE_WORDS = frozenset(
         "header", "skip", "print", "rss", "tags", "tagcloud", "taglist", "recommended",
         "recommendations", "trending", "popular", "teaser", "teasers", "outbrain", "taboola",
         "disqus", "login", "register", "respond", "meta", "byline", "dateline", "timestamp",
-        "signature", "copyright", "legal", "disclaimer", "offscreen", "sronly", "tooltip",
+        "signature", "onetrust", "optanon", "cookiebot", "usercentrics", "didomi", "copyright",
+        "legal", "disclaimer", "offscreen", "sronly", "tooltip",
         "dropdown",
     }
 )
@@ -40,7 +41,7 @@ NEGATIVE_PAIRS = frozenset(
     {("comment", "form"), ("reply", "form"), ("more", "stories"), ("read", "more"),
      ("sr", "only"), ("visually", "hidden"), ("screen", "reader"), ("you", "may"),
      ("author", "bio"), ("about", "author"), ("post", "navigation"), ("further", "reading"),
-     ("most", "read"), ("more", "articles"), ("see", "also"), ("user", "info")}
+     ("most", "read"), ("more", "articles"), ("see", "also"), ("user", "info"), ("copy", "right")}
 )
 POSITIVE_WORDS = frozenset(
     {

@@ -13,6 +13,9 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 from .dom import Page
 from .hints import is_negative, is_positive, words
 
@@ -20,26 +23,53 @@ GOOD, LINKS, SHORT = 0, 1, 2
 MIN_PROSE = 50.0  # weighted chars of a line that is prose on its own
 MIN_SENTENCE = 25.0  # a shorter line is prose when it ends like a sentence
 MAX_LINK_DENSITY = 0.4
+MIN_PLAIN = 40.0  # plain (non-link) chars that make a link-rich line prose
+MAX_PROSE_LINKS = 0.7  # ... unless links are more than this share of it
 VETO_SHARE = 0.4  # a "negative" element with this share of the prose is not chrome
-PENALTY = 0.5  # weight of link-heavy and short text against a container
+MIXED_VETO_SHARE = 0.2  # ... when its class also says post, comment, content...
+LINK_PENALTY = 1.0  # weight of anchor text against a container (menus, teaser lists)
+SHORT_PENALTY = 0.25  # ... and of short plain lines (labels, dates; but also table cells)
+MAX_NOTICE = 400.0
+_NOTICE = re.compile(r"©|\(c\) \d{4}|\ball rights reserved\b|\bcopyright \d{4}", re.I)
 _SENTENCE_END = tuple(".!?:;)\"'»”。！？…")
 
 
 def classify(text: str, weight: float, link: float) -> int:
-    """GOOD (prose), LINKS (mostly anchor text) or SHORT (a label, heading, name)."""
+    """GOOD (prose), LINKS (mostly anchor text or a legal notice) or SHORT (a label, heading,
+    name)."""
+    if weight < MAX_NOTICE and _NOTICE.search(text):
+        return LINKS  # "© 2024 Acme Corp. All rights reserved": the footer, wherever it sits
     density = link / weight if weight else 1.0
-    if density > MAX_LINK_DENSITY:
+    # A long sentence with many inline links (Wikipedia, news digests) is still prose;
+    # a menu or teaser list is links with little plain text between them.
+    if density > MAX_LINK_DENSITY and (weight - link < MIN_PLAIN or density > MAX_PROSE_LINKS):
         return LINKS
     if weight >= MIN_PROSE or (weight >= MIN_SENTENCE and text.endswith(_SENTENCE_END)):
         return GOOD
     return SHORT
 
 
+@dataclass(slots=True)
+class Analysis:
+    """The decisions behind a selection (kept for debugging and tests)."""
+
+    kinds: list[int]
+    removed: list[bool]
+    container: int
+    candidates: list[int]
+    keep: list[int]
+
+
 def select_lines(page: Page) -> list[int]:
     """Indexes of the lines that make up the main text, in document order."""
+    return analyse(page).keep
+
+
+def analyse(page: Page) -> Analysis:
+    """Classify lines, drop chrome, pick the container, keep its lines in context."""
     n_el, n_ln = len(page.tags), len(page.line_text)
     if not n_el or not n_ln:
-        return []
+        return Analysis([], [], 0, [], [])
     kinds = [classify(t, w, k) for t, w, k in
              zip(page.line_text, page.line_len, page.line_link, strict=True)]
     good_self = [0.0] * n_el
@@ -47,9 +77,11 @@ def select_lines(page: Page) -> list[int]:
     for b, kind, w, k in zip(page.line_block, kinds, page.line_len, page.line_link, strict=True):
         if kind == GOOD:
             good_self[b] += w - k
-            bad_self[b] += k
+            bad_self[b] += LINK_PENALTY * k
+        elif kind == LINKS:
+            bad_self[b] += LINK_PENALTY * w
         else:
-            bad_self[b] += w
+            bad_self[b] += SHORT_PENALTY * w
     good = _sum_up(page.parents, good_self)
     total_good = good[0] if good else 0.0
 
@@ -72,7 +104,10 @@ def select_lines(page: Page) -> list[int]:
             cache[key] = hit
         neg, pos = hit
         positive[i] = pos
-        if neg and i > 0 and good[i] <= VETO_SHARE * total_good:
+        # A post whose class also says "on-preview" or "post-footer" is only chrome when
+        # it holds little of the page's prose.
+        veto = MIXED_VETO_SHARE if pos else VETO_SHARE
+        if neg and i > 0 and good[i] <= veto * total_good:
             removed[i] = True
 
     for b in range(n_el):
@@ -84,7 +119,7 @@ def select_lines(page: Page) -> list[int]:
     for i in range(n_el):
         if removed[i] or good[i] <= 0:
             continue
-        score = good[i] - PENALTY * bad[i]
+        score = good[i] - bad[i]
         if score > best_score:
             best, best_score = i, score
 
@@ -92,7 +127,8 @@ def select_lines(page: Page) -> list[int]:
     for i in range(best, n_el):
         inside[i] = not removed[i] and (i == best or (parents[i] >= 0 and inside[parents[i]]))
     candidates = [j for j in range(n_ln) if inside[page.line_block[j]]]
-    return _with_context(candidates, kinds)
+    keep = _with_context(candidates, kinds, page.line_text)
+    return Analysis(kinds, removed, best, candidates, keep)
 
 
 def _sum_up(parents: list[int], own: list[float]) -> list[float]:
@@ -105,7 +141,7 @@ def _sum_up(parents: list[int], own: list[float]) -> list[float]:
     return total
 
 
-def _with_context(candidates: list[int], kinds: list[int]) -> list[int]:
+def _with_context(candidates: list[int], kinds: list[int], texts: list[str]) -> list[int]:
     """Prose stays, link lists go; a short line stays when the next prose-or-links line is
     prose, or when prose comes before it and nothing but short lines after it."""
     keep: list[int] = []
@@ -125,7 +161,11 @@ def _with_context(candidates: list[int], kinds: list[int]) -> list[int]:
         return [j for j in candidates if kinds[j] == SHORT]
     for j in candidates:
         kind = kinds[j]
-        is_near_prose = nxt[j] == GOOD or (prv[j] == GOOD and nxt[j] == -1)
+        if kind == SHORT and texts[j].endswith(_SENTENCE_END):
+            # "Thank you." between two posts: a sentence next to prose is a reply
+            is_near_prose = nxt[j] == GOOD or prv[j] == GOOD
+        else:
+            is_near_prose = nxt[j] == GOOD or (prv[j] == GOOD and nxt[j] == -1)
         if kind == GOOD or (kind == SHORT and is_near_prose):
             keep.append(j)
     return keep
