@@ -43,6 +43,14 @@ NEGATIVE_PAIRS = frozenset(
      ("author", "bio"), ("about", "author"), ("post", "navigation"), ("further", "reading"),
      ("most", "read"), ("more", "articles"), ("see", "also"), ("user", "info"), ("copy", "right")}
 )
+# Chrome that can be long (a cookie preference centre explains every purpose at length),
+# so even a large share of the page's prose does not save it.
+ALWAYS_NEGATIVE_WORDS = frozenset(
+    {
+        "cookie", "cookies", "consent", "gdpr", "onetrust", "optanon", "cookiebot",
+        "usercentrics", "didomi",
+    }
+)
 POSITIVE_WORDS = frozenset(
     {
         "content", "article", "articlebody", "post", "posts", "entry", "comment", "comments",
@@ -75,6 +83,11 @@ def is_negative(tag: str, attrs: dict[str, str | None], ws: list[str]) -> bool:
     if any(w in NEGATIVE_WORDS for w in ws):
         return True
     return any(pair in NEGATIVE_PAIRS for pair in pairwise(ws))
+
+
+def is_always_negative(ws: list[str]) -> bool:
+    """Cookie banners and consent managers: chrome however much text they hold."""
+    return any(w in ALWAYS_NEGATIVE_WORDS for w in ws)
 
 
 def is_positive(tag: str, attrs: dict[str, str | None], ws: list[str]) -> bool:

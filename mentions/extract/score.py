@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from .dom import Page
-from .hints import is_negative, is_positive, words
+from .hints import is_always_negative, is_negative, is_positive, words
 
 GOOD, LINKS, SHORT = 0, 1, 2
 MIN_PROSE = 50.0  # weighted chars of a line that is prose on its own
@@ -26,6 +26,7 @@ MAX_LINK_DENSITY = 0.4
 MIN_PLAIN = 40.0  # plain (non-link) chars that make a link-rich line prose
 MAX_PROSE_LINKS = 0.7  # ... unless links are more than this share of it
 VETO_SHARE = 0.4  # a "negative" element with this share of the prose is not chrome
+ALWAYS_VETO_SHARE = 0.7  # ... when it is a cookie banner (unless it wraps the page)
 MIXED_VETO_SHARE = 0.2  # ... when its class also says post, comment, content...
 LINK_PENALTY = 1.0  # weight of anchor text against a container (menus, teaser lists)
 SHORT_PENALTY = 0.25  # ... and of short plain lines (labels, dates; but also table cells)
@@ -88,7 +89,7 @@ def analyse(page: Page) -> Analysis:
     parents, tags = page.parents, page.tags
     removed = [False] * n_el
     positive = [False] * n_el
-    cache: dict[str, tuple[bool, bool]] = {}
+    cache: dict[str, tuple[bool, bool, bool]] = {}
     for i in range(n_el):
         p = parents[i]
         if p >= 0 and removed[p]:
@@ -100,14 +101,15 @@ def analyse(page: Page) -> Analysis:
         hit = cache.get(key)
         if hit is None:
             ws = words(attrs)
-            hit = (is_negative(tags[i], attrs, ws), is_positive(tags[i], attrs, ws))
+            hit = (is_negative(tags[i], attrs, ws), is_positive(tags[i], attrs, ws),
+                   is_always_negative(ws))
             cache[key] = hit
-        neg, pos = hit
+        neg, pos, always = hit
         positive[i] = pos
         # A post whose class also says "on-preview" or "post-footer" is only chrome when
         # it holds little of the page's prose.
-        veto = MIXED_VETO_SHARE if pos else VETO_SHARE
-        if neg and i > 0 and good[i] <= veto * total_good:
+        veto = ALWAYS_VETO_SHARE if always else MIXED_VETO_SHARE if pos else VETO_SHARE
+        if (always or neg) and i > 0 and good[i] <= veto * total_good:
             removed[i] = True
 
     for b in range(n_el):
