@@ -31,6 +31,9 @@ MIXED_VETO_SHARE = 0.2  # ... when its class also says post, comment, content...
 LINK_PENALTY = 1.0  # weight of anchor text against a container (menus, teaser lists)
 SHORT_PENALTY = 0.25  # ... and of short plain lines (labels, dates; but also table cells)
 MAX_NOTICE = 400.0
+MIN_POSTS = 3  # siblings alike in tag and class that make a list of posts
+POST_TAGS = frozenset({"div", "li", "article", "section", "tr", "table", "dl", "blockquote"})
+_DIGITS = re.compile(r"\d+")
 _NOTICE = re.compile(r"©|\(c\) \d{4}|\ball rights reserved\b|\bcopyright \d{4}", re.I)
 _SENTENCE_END = tuple(".!?:;)\"'»”。！？…")
 
@@ -129,8 +132,32 @@ def analyse(page: Page) -> Analysis:
     for i in range(best, n_el):
         inside[i] = not removed[i] and (i == best or (parents[i] >= 0 and inside[parents[i]]))
     candidates = [j for j in range(n_ln) if inside[page.line_block[j]]]
-    keep = _with_context(candidates, kinds, page.line_text)
+    in_post = _in_repeated(page)
+    replies = {j for j in candidates if in_post[page.line_block[j]]}
+    keep = _with_context(candidates, kinds, page.line_text, replies)
     return Analysis(kinds, removed, best, candidates, keep)
+
+
+def _in_repeated(page: Page) -> list[bool]:
+    """Per element: is it inside one of >= MIN_POSTS siblings with the same tag and class?
+
+    That is how forums, comment lists and review pages lay out posts; a one-line reply
+    ("Thanks, that fixed it!") sits between user names and buttons, with no prose around
+    it to vouch for it, but the post it is in does."""
+    parents, tags, attrs = page.parents, page.tags, page.attrs
+    sigs = [f"{tags[i]} {_DIGITS.sub('', attrs[i].get('class') or '')}"
+            for i in range(len(tags))]
+    counts: dict[tuple[int, str], int] = {}
+    for i, sig in enumerate(sigs):
+        if tags[i] in POST_TAGS:
+            key = (parents[i], sig)
+            counts[key] = counts.get(key, 0) + 1
+    inside = [False] * len(tags)
+    for i, sig in enumerate(sigs):
+        p = parents[i]
+        inside[i] = (p >= 0 and inside[p]) or (
+            tags[i] in POST_TAGS and counts.get((p, sig), 0) >= MIN_POSTS)
+    return inside
 
 
 def _sum_up(parents: list[int], own: list[float]) -> list[float]:
@@ -143,7 +170,9 @@ def _sum_up(parents: list[int], own: list[float]) -> list[float]:
     return total
 
 
-def _with_context(candidates: list[int], kinds: list[int], texts: list[str]) -> list[int]:
+def _with_context(
+    candidates: list[int], kinds: list[int], texts: list[str], replies: set[int]
+) -> list[int]:
     """Prose stays, link lists go; a short line stays when the next prose-or-links line is
     prose, or when prose comes before it and nothing but short lines after it."""
     keep: list[int] = []
@@ -164,8 +193,8 @@ def _with_context(candidates: list[int], kinds: list[int], texts: list[str]) -> 
     for j in candidates:
         kind = kinds[j]
         if kind == SHORT and texts[j].endswith(_SENTENCE_END):
-            # "Thank you." between two posts: a sentence next to prose is a reply
-            is_near_prose = nxt[j] == GOOD or prv[j] == GOOD
+            # "Thank you." next to prose, or inside a post, is a reply
+            is_near_prose = nxt[j] == GOOD or prv[j] == GOOD or j in replies
         else:
             is_near_prose = nxt[j] == GOOD or (prv[j] == GOOD and nxt[j] == -1)
         if kind == GOOD or (kind == SHORT and is_near_prose):
