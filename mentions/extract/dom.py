@@ -23,6 +23,7 @@ SKIP_TAGS = frozenset(
         "textarea", "noembed", "noframes",
     }
 )
+STRIP_FIRST = SKIP_TAGS - {"head", "title", "meta", "link"}
 # Elements that start and end a line of text; inline elements (b, a, span...) do not, so
 # `Py<b>thon</b>` stays one word.
 BLOCK_TAGS = frozenset(
@@ -119,6 +120,8 @@ def is_hidden(attrs: dict[str, str | None]) -> bool:
 
 def text_weight(text: str) -> float:
     """Length that counts CJK characters as ~3 Latin ones (one CJK char is about a word)."""
+    if text.isascii():
+        return len(text)
     return len(text) + 2 * len(_CJK.findall(text))
 
 
@@ -127,6 +130,8 @@ def flatten(root: LexborNode | None, keep_hidden: bool = False) -> Page:
     page = Page()
     if root is None:
         return page
+    # Removing script/style/svg subtrees in C saves visiting their nodes in Python.
+    root.strip_tags(list(STRIP_FIRST), recursive=True)
     index_of: dict[int, int] = {}
     block_of: list[int] = []  # nearest block ancestor (or self), per element
     in_link: list[bool] = []
@@ -169,7 +174,8 @@ def flatten(root: LexborNode | None, keep_hidden: bool = False) -> Page:
             if blk != cur_block:
                 if not text.strip():
                     continue  # white space between blocks separates nothing
-                close_line()
+                if buf:
+                    close_line()
                 cur_block = blk
             buf.append(text)
             if in_link[p]:
@@ -178,7 +184,7 @@ def flatten(root: LexborNode | None, keep_hidden: bool = False) -> Page:
         if tag[:1] == "-":  # comments, doctype
             continue
         attrs = node.attributes
-        if tag in SKIP_TAGS or (not keep_hidden and is_hidden(attrs)):
+        if tag in SKIP_TAGS or (attrs and not keep_hidden and is_hidden(attrs)):
             skipped.add(node.mem_id)
             continue
         i = len(tags)
@@ -188,12 +194,14 @@ def flatten(root: LexborNode | None, keep_hidden: bool = False) -> Page:
         attrs_l.append(attrs)
         if tag in BLOCK_TAGS or p < 0:
             block_of.append(i)
-            close_line()
+            if buf:
+                close_line()
             cur_block = -1
         else:
             block_of.append(block_of[p])
             if tag in BREAK_TAGS:
-                close_line()
+                if buf:
+                    close_line()
                 cur_block = -1
         in_link.append(tag == "a" or (p >= 0 and in_link[p]))
     close_line()

@@ -145,18 +145,24 @@ def _in_repeated(page: Page) -> list[bool]:
     ("Thanks, that fixed it!") sits between user names and buttons, with no prose around
     it to vouch for it, but the post it is in does."""
     parents, tags, attrs = page.parents, page.tags, page.attrs
-    sigs = [f"{tags[i]} {_DIGITS.sub('', attrs[i].get('class') or '')}"
-            for i in range(len(tags))]
+    n = len(tags)
+    sigs: list[str] = [""] * n
+    plain: dict[str, str] = {}
     counts: dict[tuple[int, str], int] = {}
-    for i, sig in enumerate(sigs):
+    for i in range(n):
         if tags[i] in POST_TAGS:
+            cls = attrs[i].get("class") or ""
+            sig = plain.get(cls)
+            if sig is None:
+                sig = plain[cls] = _DIGITS.sub("", cls)
+            sigs[i] = sig = f"{tags[i]} {sig}"
             key = (parents[i], sig)
             counts[key] = counts.get(key, 0) + 1
-    inside = [False] * len(tags)
-    for i, sig in enumerate(sigs):
+    inside = [False] * n
+    for i in range(n):
         p = parents[i]
         inside[i] = (p >= 0 and inside[p]) or (
-            tags[i] in POST_TAGS and counts.get((p, sig), 0) >= MIN_POSTS)
+            bool(sigs[i]) and counts.get((p, sigs[i]), 0) >= MIN_POSTS)
     return inside
 
 
