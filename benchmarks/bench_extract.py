@@ -7,7 +7,7 @@ extractor next to trafilatura (when installed), so every heuristic change is mea
 
 Usage (from the repo root):
   PYTHONPATH=. python benchmarks/bench_extract.py [--judge PATH] [--corpus DIR]
-      [--sets aeb,...] [--limit N] [--no-trafilatura] [--worst N] [--json FILE]
+      [--sets aeb,...] [--limit N] [--no-trafilatura] [--json FILE]
 Exit: 0 measured; 0 with a message when the judge or the corpus is absent (nothing to do).
 """
 
@@ -43,7 +43,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sets", help="comma list of sets (default: all)")
     ap.add_argument("--limit", type=int, help="at most N pages per set")
     ap.add_argument("--no-trafilatura", action="store_true", help="skip the anchor (slow)")
-    ap.add_argument("--worst", type=int, default=10, help="worst pages to list (10)")
     ap.add_argument("--json", type=Path, help="also write the numbers to this file")
     a = ap.parse_args(argv)
     judge = load_judge(a.judge)
@@ -70,18 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             runs.append(judge.evaluate_extractor("trafilatura", judge.EXTRACTORS["trafilatura"],
                                                  pages))
-    for run in runs:
-        run["worst"] = _worst(judge, run, pages, ours if run["extractor"] == "mentions" else None,
-                              a.worst)
     judge.print_report(a.corpus, pages, skipped, runs, show_pages=True)
     if a.json:
         a.json.write_text(json.dumps(runs, indent=1, ensure_ascii=False), encoding="utf-8")
     return 0
-
-
-def _worst(judge: ModuleType, run: dict, pages: list, fn: object, n: int) -> list[dict]:
-    """The judge keeps 10 worst pages; allow more (or fewer) for our own runs."""
-    return list(run["worst"])[:n] if fn is None or n <= 10 else list(run["worst"])
 
 
 if __name__ == "__main__":
