@@ -15,7 +15,6 @@ error; the others go on.
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,17 +23,16 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
-from mentions.config import Config, Keyword, Source
+from mentions.config import Config, HttpConfig, Keyword, Source
 from mentions.dates import parse_date
 from mentions.errors import FetchError
 from mentions.fetch import Fetcher, Response
-from mentions.identity import mention_id, text_fingerprint
 from mentions.lang import with_languages
-from mentions.match import Matcher
 from mentions.models import Document, Mention
 from mentions.output import Writer
 from mentions.sources import collector_for
 from mentions.state import BackoffPolicy, State
+from mentions.workers import MentionFinder, WorkerPool
 
 T = TypeVar("T")
 MAX_LOCAL_BYTES = 100_000_000
@@ -130,6 +128,7 @@ class _SourceContext:
         self.fetcher = fetcher
         self.state = state
         self.options = options
+        self.pool: WorkerPool | None = None
         self.validators: list[tuple[str, str | None, str | None]] = []
         self.is_unchanged = False
         self.http_status: int | None = None
@@ -138,7 +137,9 @@ class _SourceContext:
         return self.config.resolve_path(location)
 
     async def run(self, function: Callable[..., T], *args: object) -> T:
-        return await asyncio.to_thread(function, *args)
+        if self.pool is None:
+            return await asyncio.to_thread(function, *args)
+        return await self.pool.run(function, *args)
 
     def keywords(self) -> list[Keyword]:
         wanted = set(self.source.keywords) if self.source.keywords is not None else None
@@ -229,17 +230,20 @@ class Scan:
         self.writer = writer
         self.on_outcome = on_outcome
         keywords = [k for k in config.keywords if not options.keywords or k.name in options.keywords]
-        self.tags = {keyword.name: tuple(keyword.tags) for keyword in keywords}
-        self.matcher = Matcher([keyword.rule() for keyword in keywords])
+        self.found_at = datetime.now(UTC).replace(microsecond=0)
+        self.finder = MentionFinder(
+            [keyword.rule() for keyword in keywords],
+            {keyword.name: tuple(keyword.tags) for keyword in keywords},
+            self.found_at,
+        )
         self.emitted: set[str] = set()
         # Text fingerprints by mention id, and the (keyword, fingerprint) pairs written in this
         # run: a syndicated copy at another URL is the same document (reported once).
         self.fingerprints: dict[str, str] = {}
         self.emitted_texts: set[tuple[str, str]] = set()
         self.backoff = BackoffPolicy(config.backoff.after, config.backoff.delay, config.backoff.longest)
-        self.found_at = datetime.now(UTC).replace(microsecond=0)
 
-    def http_config(self) -> object:
+    def http_config(self) -> HttpConfig:
         update: dict[str, object] = {}
         if self.options.concurrency:
             update["concurrency"] = self.options.concurrency
@@ -259,17 +263,26 @@ class Scan:
             else:
                 report.outcomes.append(skipped)
                 self.on_outcome(skipped)
-        async with Fetcher(self.http_config()) as fetcher:  # type: ignore[arg-type]
-            tasks = [asyncio.create_task(self._collect(source, fetcher)) for source in sources]
-            try:
-                for next_done in asyncio.as_completed(tasks):
-                    context, mentions, documents, error = await next_done
-                    outcome = self._deliver(context, mentions, documents, error)
-                    report.outcomes.append(outcome)
-                    self.on_outcome(outcome)
-            finally:
-                for task in tasks:
-                    task.cancel()
+        pool = WorkerPool(self.finder, len(sources))
+        try:
+            # Sources in flight hold their bodies and documents until delivered: bounding them
+            # bounds memory by the concurrency, not by the number of sources.
+            in_flight = asyncio.Semaphore(self.http_config().concurrency * 2)
+            async with Fetcher(self.http_config()) as fetcher:
+                tasks = [
+                    asyncio.create_task(self._collect(source, fetcher, pool, in_flight)) for source in sources
+                ]
+                try:
+                    for next_done in asyncio.as_completed(tasks):
+                        context, mentions, documents, error = await next_done
+                        outcome = self._deliver(context, mentions, documents, error)
+                        report.outcomes.append(outcome)
+                        self.on_outcome(outcome)
+                finally:
+                    for task in tasks:
+                        task.cancel()
+        finally:
+            pool.close()
         report.seconds = time.perf_counter() - started
         return report
 
@@ -286,60 +299,31 @@ class Scan:
         )
 
     async def _collect(
-        self, source: Source, fetcher: Fetcher
+        self, source: Source, fetcher: Fetcher, pool: WorkerPool, in_flight: asyncio.Semaphore
+    ) -> tuple[_SourceContext, list[Mention], int, FetchError | None]:
+        async with in_flight:
+            return await self._collect_one(source, fetcher, pool)
+
+    async def _collect_one(
+        self, source: Source, fetcher: Fetcher, pool: WorkerPool
     ) -> tuple[_SourceContext, list[Mention], int, FetchError | None]:
         context = _SourceContext(source, self.config, fetcher, self.state, self.options)
+        context.pool = pool
         collect = collector_for(source.kind)
         if collect is None:
             error = FetchError("unsupported url", source.location, f"no `{source.kind}` sources yet")
             return context, [], 0, error
         try:
             documents = await collect(source, context)
-            documents = await asyncio.to_thread(with_languages, documents)
-            mentions = await asyncio.to_thread(self._match, source, documents)
+            found = await pool.find(source, documents, self.options.since)
         except FetchError as error:
             return context, [], 0, error
         except Exception as error:  # a parser tripping on hostile input must not stop the scan
             return context, [], 0, FetchError("parse error", source.location, type(error).__name__)
-        return context, mentions, len(documents), None
-
-    def _match(self, source: Source, documents: list[Document]) -> list[Mention]:
-        allowed = set(source.keywords) if source.keywords is not None else None
-        excluded = [re.compile(pattern) for pattern in source.exclude_urls]
-        since = self.options.since
-        mentions: list[Mention] = []
-        for document in documents:
-            if since is not None and document.published is not None and document.published < since:
-                continue
-            if document.url and any(pattern.search(document.url) for pattern in excluded):
-                continue
-            matches = self.matcher.match(document)
-            fingerprint = text_fingerprint(document) if matches else None
-            for match in matches:
-                if allowed is not None and match.keyword not in allowed:
-                    continue
-                mentions.append(
-                    Mention(
-                        id=mention_id(match.keyword, document),
-                        keyword=match.keyword,
-                        tags=self.tags.get(match.keyword, ()),
-                        source=document.source,
-                        source_type=document.source_type,
-                        url=document.url,
-                        title=document.title,
-                        author=document.author,
-                        published=document.published,
-                        found_at=self.found_at,
-                        terms=match.terms,
-                        count=match.count,
-                        snippet=match.snippet,
-                        lang=document.lang,
-                        highlights=match.highlights,
-                    )
-                )
-                if fingerprint is not None:
-                    self.fingerprints.setdefault(mentions[-1].id, fingerprint)
-        return mentions
+        for item in found:
+            if item.fingerprint is not None:
+                self.fingerprints.setdefault(item.mention.id, item.fingerprint)
+        return context, [item.mention for item in found], len(documents), None
 
     def _deliver(
         self, context: _SourceContext, mentions: list[Mention], documents: int,

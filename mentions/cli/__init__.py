@@ -6,6 +6,7 @@ exit code of the spec; nothing below it prints errors or exits.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -65,8 +66,19 @@ app.command("test-source")(test_source.test_source)
 
 
 def main() -> None:
-    """Entry point of the `mentions` script."""
+    """Entry point of the `mentions` script: the last error boundary."""
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as error:
+        # Every expected failure is handled below this line with its own sentence; reaching
+        # here is a bug in mentions. One line for the user, the traceback only on request.
+        if os.environ.get("MENTIONS_DEBUG"):
+            raise
+        detail = " ".join(str(error).split())[:200]
+        sys.stderr.write(
+            f"mentions: internal error ({type(error).__name__}: {detail}); "
+            "please report it, and set MENTIONS_DEBUG=1 to see where it happened\n"
+        )
+        sys.exit(2)

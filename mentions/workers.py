@@ -1,0 +1,180 @@
+"""The CPU work of a scan — parsing bodies and finding mentions — and where it runs.
+
+Fetching is I/O on one event loop; parsing and matching are CPU work that would stall it
+and leave the second core idle. With enough sources, `WorkerPool` runs that work in forked
+worker processes, which inherit the already-built matcher (no rebuild per worker); for a
+handful of sources a thread is cheaper than starting processes. Either way the work is a
+plain function of picklable values, so both paths give the same results.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import multiprocessing
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from mentions.config import Source
+from mentions.identity import mention_id, text_fingerprint
+from mentions.lang import with_language
+from mentions.match import KeywordRule, Matcher
+from mentions.models import Document, Mention
+
+T = TypeVar("T")
+
+# Below this many sources, starting worker processes costs more than it saves.
+MIN_SOURCES_FOR_PROCESSES = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """One mention and the fingerprint of its document's text (None for short texts)."""
+
+    mention: Mention
+    fingerprint: str | None
+
+
+class MentionFinder:
+    """Turns the documents of one source into mentions: the match stage as a pure function."""
+
+    def __init__(self, rules: Sequence[KeywordRule], tags: dict[str, tuple[str, ...]],
+                 found_at: datetime) -> None:
+        self.matcher = Matcher(rules)
+        self.tags = tags
+        self.found_at = found_at
+        # Guessing a language costs more than matching: only when a query asks for `lang:`
+        # does every document need one; otherwise only the documents that matched.
+        self.is_language_needed = any("lang:" in (rule.query or "") for rule in rules)
+
+    def find(self, source: Source, documents: Sequence[Document], since: datetime | None) -> list[Found]:
+        """Every mention in `documents` that the source's settings let through."""
+        allowed = set(source.keywords) if source.keywords is not None else None
+        excluded = [re.compile(pattern) for pattern in source.exclude_urls]
+        found: list[Found] = []
+        for document in documents:
+            if since is not None and document.published is not None and document.published < since:
+                continue
+            if document.url and any(pattern.search(document.url) for pattern in excluded):
+                continue
+            if self.is_language_needed:
+                document = with_language(document)
+            matches = [m for m in self.matcher.match(document) if allowed is None or m.keyword in allowed]
+            if not matches:
+                continue
+            document = with_language(document)
+            fingerprint = text_fingerprint(document)
+            for match in matches:
+                mention = Mention(
+                    id=mention_id(match.keyword, document),
+                    keyword=match.keyword,
+                    tags=self.tags.get(match.keyword, ()),
+                    source=document.source,
+                    source_type=document.source_type,
+                    url=document.url,
+                    title=document.title,
+                    author=document.author,
+                    published=document.published,
+                    found_at=self.found_at,
+                    terms=match.terms,
+                    count=match.count,
+                    snippet=match.snippet,
+                    lang=document.lang,
+                    highlights=match.highlights,
+                )
+                found.append(Found(mention, fingerprint))
+        return found
+
+
+# The finder of the scan that forked this worker: inherited, never pickled.
+_finder: MentionFinder | None = None
+
+
+def _find_in_worker(source: Source, documents: Sequence[Document], since: datetime | None) -> list[Found]:
+    assert _finder is not None, "the pool is created after the finder"
+    return _finder.find(source, documents, since)
+
+
+def _warm_up(_: int) -> int:
+    return os.getpid()
+
+
+def _start_worker(parent: int) -> None:
+    """Free the parent's stdout and die with the parent.
+
+    A forked worker inherits stdout: if it kept the pipe open, a reader would wait for an
+    end-of-file that never comes after the scan itself was killed. And a worker whose
+    parent died (`kill -9`) has nothing left to do.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+class WorkerPool:
+    """Runs parsing and matching in forked processes, or in a thread for small scans."""
+
+    def __init__(self, finder: MentionFinder, sources: int) -> None:
+        self.finder = finder
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        workers = _worker_count()
+        if workers > 1 and sources >= MIN_SOURCES_FOR_PROCESSES and _can_fork():
+            global _finder
+            _finder = finder
+            try:
+                self._pool = concurrent.futures.ProcessPoolExecutor(
+                    max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                    initializer=_start_worker, initargs=(os.getpid(),),
+                )
+                # Fork now, before the event loop starts helper threads (a fork copies no threads).
+                list(self._pool.map(_warm_up, range(workers)))
+            except (OSError, concurrent.futures.process.BrokenProcessPool):
+                self.close()  # no processes to be had (limits, sandboxes): threads do the work
+                self._pool = None
+
+    @property
+    def is_parallel(self) -> bool:
+        return self._pool is not None
+
+    async def run(self, function: Callable[..., T], *args: object) -> T:
+        """`function(*args)` off the event loop."""
+        if self._pool is None:
+            return await asyncio.to_thread(function, *args)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, function, *args)
+
+    async def find(
+        self, source: Source, documents: Sequence[Document], since: datetime | None
+    ) -> list[Found]:
+        """The mentions of one source's documents."""
+        if self._pool is None:
+            return await asyncio.to_thread(self.finder.find, source, documents, since)
+        return await self.run(_find_in_worker, source, documents, since)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _worker_count() -> int:
+    configured = os.environ.get("MENTIONS_WORKERS", "")
+    if configured.isdigit():
+        return int(configured)
+    return min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 8)
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
