@@ -684,7 +684,7 @@ def _charset_cases() -> dict[str, tuple[bytes, str]]:
         "utf16-bom": (codecs.BOM_UTF16_LE + page(GERMAN).encode("utf-16-le"), "text/html"),
         "utf8-bom": (codecs.BOM_UTF8 + page(FRENCH).encode(), "text/html; charset=iso-8859-1"),
         # declared UTF-8, really Latin-1 (the old CMS that never changed its template)
-        "latin1-as-utf8": (page(GERMAN).encode("latin-1", "replace"), "text/html; charset=utf-8"),
+        "latin1-as-utf8": (page(GERMAN).encode("cp1252"), "text/html; charset=utf-8"),
         # declared Latin-1, really UTF-8
         "utf8-as-latin1": (page(FRENCH).encode(), "text/html; charset=iso-8859-1"),
         # the HTTP header wins over the meta tag
@@ -703,10 +703,12 @@ def _charset_cases() -> dict[str, tuple[bytes, str]]:
             ).encode("koi8-r"),
             "text/html",
         ),
-        "invalid-bytes": (
-            b"<html><body>ok \xff\xfe\xfd Acme \xc3\x28</body></html>",
+        # UTF-8 with a few broken bytes: the broken ones become U+FFFD, the rest survives
+        "damaged-utf8": (
+            page(GERMAN).encode().replace(b"aus", b"a\xffs\xc3\x28"),
             "text/html; charset=utf-8",
         ),
+        "garbage-bytes": (b"<html><body>ok \xff\xfe\xfd Acme \xc3\x28</body></html>", "text/html"),
     }
 
 
