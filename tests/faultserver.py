@@ -207,6 +207,9 @@ class FaultServer:
                     if ":" in line:
                         k, v = line.split(":", 1)
                         headers[k.strip().lower()] = v.strip()
+                if target.startswith("http://"):  # absolute form: we are used as a proxy
+                    self.hits["proxied:" + target] += 1
+                    target = "/" + target.split("/", 3)[3]
                 request = Request(method, target, headers)
                 key = f"{mode}:{request.target}"
                 self.hits[key] += 1

@@ -62,52 +62,52 @@ BOUND = Fetcher(HTTP).request_bound()
 CASES = [
     ("/ok", "none", None, 1),
     ("/feed", "none", None, 1),
-    ("/drip", "none", "timeout", TIMEOUT + 0.5),
-    ("/drip-headers", "none", "timeout", TIMEOUT + 0.5),
-    ("/hang-headers", "none", "timeout", TIMEOUT + 0.5),
-    ("/hang-body", "none", "timeout", TIMEOUT + 0.5),
+    ("/drip", "none", "timeout", TIMEOUT + 1.0),
+    ("/drip-headers", "none", "timeout", TIMEOUT + 1.0),
+    ("/hang-headers", "none", "timeout", TIMEOUT + 1.0),
+    ("/hang-body", "none", "timeout", TIMEOUT + 1.0),
     ("/reset", "none", "connection failed", 2),
     ("/reset-mid-body", "none", "connection failed", 2),
     ("/short", "none", "protocol error", 2),
     ("/close-before-headers", "none", "protocol error", 2),
     ("/always/500", "none", "http status", 2),
-    ("/always/404", "none", "http status", 0.5),
-    ("/always/410", "none", "http status", 0.5),
-    ("/429/86400", "none", "rate-limited", 0.5),
-    ("/429-date/tomorrow", "none", "rate-limited", 0.5),
+    ("/always/404", "none", "http status", 1.0),
+    ("/always/410", "none", "http status", 1.0),
+    ("/429/86400", "none", "rate-limited", 1.0),
+    ("/429-date/tomorrow", "none", "rate-limited", 1.0),
     ("/loop/a", "none", "redirect", 1),
     ("/chain/11", "none", "redirect", 2),
     ("/chain/10", "none", None, 2),
-    ("/to-ftp", "none", "redirect", 0.5),
-    ("/to-file", "none", "redirect", 0.5),
-    ("/relative/a/b", "none", None, 0.5),
-    ("/no-location", "none", "http status", 0.5),
+    ("/to-ftp", "none", "redirect", 1.0),
+    ("/to-file", "none", "redirect", 1.0),
+    ("/relative/a/b", "none", None, 1.0),
+    ("/no-location", "none", "http status", 1.0),
     ("/gzip-bomb", "none", "too large", 3),
     ("/double-gzip", "none", "too large", 3),
-    ("/gzip-ok", "none", None, 0.5),
-    ("/gzip-twice-ok", "none", None, 0.5),
-    ("/bad-gzip", "none", "invalid compression", 0.5),
-    ("/truncated-gzip", "none", "invalid compression", 0.5),
-    ("/deflate-zlib", "none", None, 0.5),
-    ("/deflate-raw", "none", None, 0.5),
-    ("/brotli", "none", "invalid compression", 0.5),
+    ("/gzip-ok", "none", None, 1.0),
+    ("/gzip-twice-ok", "none", None, 1.0),
+    ("/bad-gzip", "none", "invalid compression", 1.0),
+    ("/truncated-gzip", "none", "invalid compression", 1.0),
+    ("/deflate-zlib", "none", None, 1.0),
+    ("/deflate-raw", "none", None, 1.0),
+    ("/brotli", "none", "invalid compression", 1.0),
     ("/huge", "none", "too large", 1),
     ("/huge-chunked", "none", "too large", 1),
     ("/chunked-garbage", "none", "protocol error", 2),
-    ("/empty", "none", "empty response", 0.5),
-    ("/no-content", "none", "empty response", 0.5),
-    ("/html-for-feed", "none", None, 0.5),
-    ("/wrong-type", "none", None, 0.5),
-    ("/cf-403", "none", "bot challenge", 0.5),
-    ("/cf-503", "none", "bot challenge", 0.5),
-    ("/cf-200", "none", "bot challenge", 0.5),
-    ("/ddos-guard", "none", "bot challenge", 0.5),
-    ("/captcha", "none", "bot challenge", 0.5),
-    ("/ok", "disallow", "robots.txt", 0.5),
-    ("/ok", "error", "robots.txt", 0.5),
-    ("/ok", "hang", "robots.txt", TIMEOUT + 0.5),
-    ("/ok", "missing", None, 0.5),
-    ("/http10", "none", None, 0.5),
+    ("/empty", "none", "empty response", 1.0),
+    ("/no-content", "none", "empty response", 1.0),
+    ("/html-for-feed", "none", None, 1.0),
+    ("/wrong-type", "none", None, 1.0),
+    ("/cf-403", "none", "bot challenge", 1.0),
+    ("/cf-503", "none", "bot challenge", 1.0),
+    ("/cf-200", "none", "bot challenge", 1.0),
+    ("/ddos-guard", "none", "bot challenge", 1.0),
+    ("/captcha", "none", "bot challenge", 1.0),
+    ("/ok", "disallow", "robots.txt", 1.0),
+    ("/ok", "error", "robots.txt", 1.0),
+    ("/ok", "hang", "robots.txt", TIMEOUT + 1.0),
+    ("/ok", "missing", None, 1.0),
+    ("/http10", "none", None, 1.0),
     ("/long-header", "none", "protocol error", 2),
     ("/many-headers", "none", "protocol error", 2),
     ("/garbage", "none", "protocol error", 2),
@@ -351,3 +351,52 @@ def test_per_source_timeout_wins(fault_server: FaultServer) -> None:
     outcome, elapsed = fetch(fault_server.url("/hang-headers"), timeout=0.3)
     assert isinstance(outcome, FetchError) and outcome.reason == "timeout"
     assert elapsed < 0.8
+
+
+def test_remote_choice_from_a_private_page_may_stay_inside(fault_server: FaultServer) -> None:
+    private_page = fault_server.private_url("/forum")
+    outcome, _ = fetch(
+        fault_server.private_url("/ok"), is_remote_choice=True, chosen_by=private_page
+    )
+    assert isinstance(outcome, Response)
+    outcome, _ = fetch(
+        fault_server.private_url("/ok"), is_remote_choice=True, chosen_by=fault_server.url("/forum")
+    )  # a "public" page
+    assert isinstance(outcome, FetchError) and outcome.reason == "blocked address"
+
+
+def test_per_source_proxy(fault_server: FaultServer) -> None:
+    url = "http://feeds.example.invalid/feed"
+    outcome, _ = fetch(url, proxy=fault_server.url(""), robots=False)
+    assert isinstance(outcome, Response) and outcome.body == RSS
+    assert fault_server.hits["proxied:" + url] == 1
+
+
+def test_proxy_from_the_environment(
+    fault_server: FaultServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", fault_server.url(""))
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    url = "http://env-proxy.example.invalid/feed"
+    outcome, _ = fetch(url, robots=False)
+    assert isinstance(outcome, Response) and outcome.body == RSS
+    assert fault_server.hits["proxied:" + url] == 1
+
+
+def test_decoded_bodies_lose_their_encoding_headers(fault_server: FaultServer) -> None:
+    outcome, _ = fetch(fault_server.url("/gzip-ok"))
+    assert isinstance(outcome, Response) and outcome.body == RSS
+    assert "content-encoding" not in outcome.headers
+
+
+def test_httpx_request_lines_with_tokens_are_not_logged(
+    fault_server: FaultServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    with caplog.at_level(logging.DEBUG):
+        fetch(fault_server.url("/ok?token=s3cret"))
+        fetch(fault_server.url("/always/503?token=s3cret"))
+    assert caplog.records, "expected our own redacted log lines"
+    assert "s3cret" not in caplog.text

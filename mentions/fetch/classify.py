@@ -10,19 +10,32 @@ from urllib.parse import urlsplit, urlunsplit
 
 _SECRET_WORDS = ("auth", "key", "token", "secret", "cookie", "session", "password", "signature")
 
-# Markers of interstitial challenge pages (Cloudflare, DDoS-Guard, Sucuri, Imperva, captchas).
-_CHALLENGE_STRONG = re.compile(
-    rb"<title>\s*(just a moment\.\.\.|attention required!? \| cloudflare|ddos-guard|"
-    rb"checking your browser|access denied \| [^<]*cloudflare|please wait\.\.\.)"
-    rb"|__cf_chl_|/cdn-cgi/challenge-platform/|window\._cf_chl_opt|ddos-guard\.net/|"
-    rb"sucuri website firewall|_incapsula_resource",
-    re.IGNORECASE,
+# Markers of interstitial challenge pages (Cloudflare, DDoS-Guard, Sucuri, Imperva, captchas),
+# matched as plain substrings of the lower-cased head: a regex alternation over a 64 KiB body
+# cost 1.5 ms per response.
+_CHALLENGE_STRONG = (
+    b"<title>just a moment...</title>",
+    b"<title>attention required! | cloudflare</title>",
+    b"<title>ddos-guard</title>",
+    b"<title>checking your browser",
+    b"__cf_chl_",
+    b"/cdn-cgi/challenge-platform/",
+    b"ddos-guard.net/",
+    b"sucuri website firewall",
+    b"_incapsula_resource",
 )
-_CHALLENGE_WEAK = re.compile(
-    rb"g-recaptcha|h-captcha|hcaptcha\.com|cf-turnstile|captcha-delivery\.com|"
-    rb"<title>[^<]*(captcha|robot check|are you a robot|bot verification)",
-    re.IGNORECASE,
+_CHALLENGE_WEAK = (
+    b"g-recaptcha",
+    b"h-captcha",
+    b"hcaptcha.com",
+    b"cf-turnstile",
+    b"captcha-delivery.com",
+    b"captcha</title>",
+    b"are you a robot",
+    b"robot check",
+    b"bot verification",
 )
+_CHALLENGE_PAGE_MAX = 64 * 1024  # challenge pages are small; a 200 larger than this is content
 _HTML_START = re.compile(
     rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|script|title|iframe|h1|div|font|"
     rb"table|a|style|br|p)[\s>/]",
@@ -66,14 +79,17 @@ def is_bot_challenge(status: int, headers: Mapping[str, str], body: bytes) -> bo
     """True when the answer is an anti-bot interstitial rather than the page we asked for."""
     if headers.get("cf-mitigated", "").lower() == "challenge":
         return True
-    head = body[:65536]
-    if _CHALLENGE_STRONG.search(head):
-        return status >= 400 or len(body) < 65536
-    server = headers.get("server", "").lower()
+    is_error = status in (403, 429, 503) or status >= 400
+    if not is_error and len(body) > _CHALLENGE_PAGE_MAX:
+        return False
+    head = body[:_CHALLENGE_PAGE_MAX].lower()
+    if any(marker in head for marker in _CHALLENGE_STRONG):
+        return True
     if status in (403, 429, 503):
-        if "ddos-guard" in server or (server == "cloudflare" and b"cloudflare" in head.lower()):
+        server = headers.get("server", "").lower()
+        if "ddos-guard" in server or (server == "cloudflare" and b"cloudflare" in head):
             return True
-        return bool(_CHALLENGE_WEAK.search(head))
+        return any(marker in head for marker in _CHALLENGE_WEAK)
     return False
 
 
