@@ -33,8 +33,20 @@ _PRESCAN = 8192  # browsers look at 1024 bytes; real pages put <meta> after long
 _DETECT_SAMPLE = 64 * 1024
 
 # WHATWG Encoding Standard: these labels mean windows-1252 in every browser.
-_AS_CP1252 = {"ascii", "us-ascii", "latin-1", "latin1", "iso-8859-1", "iso8859-1", "l1",
-              "iso_8859-1", "cp819", "ibm819", "windows-1252", "x-cp1252"}
+_AS_CP1252 = {
+    "ascii",
+    "us-ascii",
+    "latin-1",
+    "latin1",
+    "iso-8859-1",
+    "iso8859-1",
+    "l1",
+    "iso_8859-1",
+    "cp819",
+    "ibm819",
+    "windows-1252",
+    "x-cp1252",
+}
 _SINGLE_BYTE_LATIN = {"cp1252", "iso8859-15", "latin-1", "iso8859-1"}
 
 
@@ -86,8 +98,13 @@ def _is_utf8(body: bytes) -> bool:
 
 def _has_valid_multibyte(body: bytes) -> bool:
     """True when some non-ASCII UTF-8 sequence decodes: damaged UTF-8, not another charset."""
-    return re.search(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}",
-                     body[:_DETECT_SAMPLE]) is not None
+    return (
+        re.search(
+            rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}",
+            body[:_DETECT_SAMPLE],
+        )
+        is not None
+    )
 
 
 def detect_encoding(body: bytes) -> str:
@@ -102,8 +119,11 @@ def detect_encoding(body: bytes) -> str:
     best = matches[0]
     # Short texts fit many code pages equally well; on the web windows-1252 is by far the
     # likeliest of the close ones, and Mac code pages almost never the right answer.
-    close = [m.encoding for m in matches
-             if m.chaos <= best.chaos + 0.1 and m.coherence >= best.coherence - 0.05]
+    close = [
+        m.encoding
+        for m in matches
+        if m.chaos <= best.chaos + 0.1 and m.coherence >= best.coherence - 0.05
+    ]
     if "cp1252" in close or best.encoding.startswith("mac_"):
         return "cp1252"
     return _usable(best.encoding) or "cp1252"
@@ -155,7 +175,7 @@ def _strip_internal_subset(text: str) -> str:
     end = _SUBSET_END.search(text, found.end())
     if end is None:
         return text[: found.end()].rstrip() + ">"  # unterminated: nothing after it is usable
-    return text[: found.end()].rstrip() + ">" + text[end.end():]
+    return text[: found.end()].rstrip() + ">" + text[end.end() :]
 
 
 def prepare_feed(body: bytes, content_type: str | None = None) -> bytes:

@@ -17,7 +17,7 @@ from mentions.fetch import Fetcher, Response
 from mentions.fetch.netguard import AddressPolicy, IPAddress, resolve
 from tests.faultserver import ETAG, LAST_MODIFIED, RSS, FaultServer
 
-TIMEOUT = 1.0
+TIMEOUT = 1.5
 HTTP = HttpConfig(timeout=TIMEOUT, retries=1, delay=0, per_host=8, max_bytes=1_000_000)
 # Tests pretend 127.0.0.1 is a public address; 127.0.0.2 plays the private network.
 PRETEND_PUBLIC = AddressPolicy(allow=["127.0.0.1/32"])

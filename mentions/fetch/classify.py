@@ -97,6 +97,9 @@ def looks_like_html(body: bytes) -> bool:
     """True when the body starts like an HTML document (an error page where a feed was due)."""
     head = body[:2048].lstrip(b"\xef\xbb\xbf")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        head = head[2:].decode("utf-16-le" if body[:1] == b"\xff" else "utf-16-be", "replace")\
+        head = (
+            head[2:]
+            .decode("utf-16-le" if body[:1] == b"\xff" else "utf-16-be", "replace")
             .encode("ascii", "replace")
+        )
     return bool(_HTML_START.match(head))

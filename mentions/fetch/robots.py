@@ -62,8 +62,10 @@ class RobotsCache:
             except BaseException as error:
                 # A connection failure is not remembered: the next source may find it up.
                 del self._rules[origin]
-                shared = error if isinstance(error, Exception) else FetchError(
-                    "timeout", origin, "robots.txt fetch was interrupted"
+                shared = (
+                    error
+                    if isinstance(error, Exception)
+                    else FetchError("timeout", origin, "robots.txt fetch was interrupted")
                 )
                 future.set_exception(shared)
                 future.exception()  # mark retrieved: the waiters re-raise it themselves
