@@ -6,7 +6,7 @@ import codecs
 
 import feedparser
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mentions.decode import decode_html, decode_xml, prepare_feed
@@ -74,6 +74,7 @@ def test_decode_xml(body: bytes, content_type: str | None, expected: str) -> Non
     assert expected in decode_xml(body, content_type)
 
 
+@settings(deadline=None, max_examples=150)
 @given(
     st.binary(max_size=2000),
     st.sampled_from(
