@@ -93,11 +93,17 @@ class Keyword(_Model):
                 raise ValueError("`query` is empty")
             if self.exclude:
                 raise ValueError("`exclude` goes with `terms`; in a query write NOT instead")
-            try:
-                parse_query(self.query)
-            except QueryError as error:
-                raise ValueError(f"query: {error}") from None
         return self
+
+    @field_validator("query")
+    @classmethod
+    def _query_parses(cls, query: str | None) -> str | None:
+        if query is not None and query.strip():
+            try:
+                parse_query(query)
+            except QueryError as error:
+                raise ValueError(str(error)) from None
+        return query
 
     def rule(self) -> KeywordRule:
         """The matcher's view of this keyword."""
@@ -210,28 +216,107 @@ class Source(_Model):
         return self.location_of(self.kind) or ""
 
 
+NOTIFY_KINDS = ("webhook", "slack", "discord", "teams", "mattermost", "email")
+
+
+class EmailConfig(_Model):
+    """SMTP delivery of the alert mail; the password belongs in `${ENV}`."""
+
+    host: str
+    port: int = Field(587, ge=1, le=65535)
+    sender: str = Field(alias="from")
+    to: list[str] = Field(min_length=1)
+    username: str | None = None
+    password: str | None = None
+    # starttls: upgrade a plain connection (port 587); ssl: TLS from the start (port 465);
+    # none: only for a relay on localhost, and then no password may be sent.
+    tls: Literal["starttls", "ssl", "none"] = "starttls"
+    subject: str = "mentions: {count} new"
+
+    @model_validator(mode="after")
+    def _no_password_in_clear(self) -> EmailConfig:
+        if self.tls == "none" and self.password:
+            raise ValueError("a password is never sent without TLS: use `tls: starttls` or `tls: ssl`")
+        return self
+
+
+class NotifyConfig(_Model):
+    """Where to send one alert per scan about its new mentions: exactly one kind key."""
+
+    name: str | None = None
+    webhook: str | None = None
+    slack: str | None = None
+    discord: str | None = None
+    teams: str | None = None
+    mattermost: str | None = None
+    email: EmailConfig | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    max_items: int = Field(20, ge=1, le=500)
+    keywords: list[str] | None = None
+    timeout: Duration = 10.0
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> NotifyConfig:
+        kinds = [kind for kind in NOTIFY_KINDS if getattr(self, kind) is not None]
+        if len(kinds) != 1:
+            found = f"{len(kinds)} ({', '.join(kinds)})" if kinds else "none"
+            raise ValueError(f"a notifier needs exactly one of {', '.join(NOTIFY_KINDS)}; found {found}")
+        url = getattr(self, kinds[0])
+        if isinstance(url, str) and url.split("://", 1)[0].lower() not in ("http", "https"):
+            raise ValueError(f"`{kinds[0]}` needs an http:// or https:// URL")
+        return self
+
+    @property
+    def kind(self) -> str:
+        """webhook, slack, discord, teams, mattermost or email."""
+        return next(kind for kind in NOTIFY_KINDS if getattr(self, kind) is not None)
+
+    @property
+    def label(self) -> str:
+        """How messages name this notifier: its `name`, else its kind (never its secret URL)."""
+        return self.name or self.kind
+class BackoffConfig(_Model):
+    """After `after` failures in a row, try a source only after `delay`, doubling up to `max`."""
+
+    after: int = Field(3, ge=0, le=1000)  # 0 turns backoff off
+    delay: Duration = 1800.0
+    longest: Duration = Field(86400.0, alias="max")
+
+
 class Config(_Model):
     """A whole config file."""
 
     version: Literal[1] = 1
     state: str | None = None
-    http: HttpConfig = Field(default_factory=HttpConfig)
+    http: HttpConfig = Field(default_factory=lambda: HttpConfig())
+    backoff: BackoffConfig = Field(default_factory=lambda: BackoffConfig())
     keywords: list[Keyword] = Field(min_length=1)
     sources: list[Source] = Field(min_length=1)
+    notify: list[NotifyConfig] = Field(default_factory=list)
 
     _path: Path | None = PrivateAttr(default=None)
     _secrets: frozenset[str] = PrivateAttr(default=frozenset())
 
+    @field_validator("keywords")
+    @classmethod
+    def _keyword_names_unique(cls, keywords: list[Keyword]) -> list[Keyword]:
+        _require_unique("keyword", [keyword.name for keyword in keywords])
+        return keywords
+
+    @field_validator("sources")
+    @classmethod
+    def _source_names_unique(cls, sources: list[Source]) -> list[Source]:
+        _require_unique("source", [source.name for source in sources])
+        return sources
+
     @model_validator(mode="after")
-    def _names_unique_and_known(self) -> Config:
-        _require_unique("keyword", [keyword.name for keyword in self.keywords])
-        _require_unique("source", [source.name for source in self.sources])
+    def _notify_keywords_known(self) -> Config:
         names = {keyword.name for keyword in self.keywords}
-        for source in self.sources:
-            for wanted in source.keywords or []:
+        for notifier in self.notify:
+            for wanted in notifier.keywords or []:
                 if wanted not in names:
                     hint = _did_you_mean(wanted, names)
-                    raise ValueError(f"source {source.name!r} names unknown keyword {wanted!r}{hint}")
+                    raise ValueError(f"notifier {notifier.label!r} names unknown keyword {wanted!r}{hint}")
         return self
 
     @property
@@ -350,6 +435,15 @@ def validate(located: LocatedYaml, path: Path) -> Config:
             line = located.line_of(loc)
             problems.append(f"{path}:{line}: {message}" if line else f"{path}: {message}")
         raise ConfigError(list(dict.fromkeys(problems))) from None
+    names = {keyword.name for keyword in config.keywords}
+    for index, source in enumerate(config.sources):
+        for wanted in source.keywords or []:
+            if wanted not in names:
+                line = located.line_of(("sources", index, "keywords"))
+                hint = _did_you_mean(wanted, names)
+                problems.append(
+                    f"{path}:{line}: sources[{index}] ({source.name}): unknown keyword {wanted!r}{hint}"
+                )
     if problems:
         raise ConfigError(problems)
     config._path = path.resolve()

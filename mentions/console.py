@@ -30,8 +30,8 @@ def clean_text(text: str, *, single_line: bool = False) -> str:
 
 
 def is_color_disabled() -> bool:
-    """NO_COLOR (any value) turns colour off, as https://no-color.org asks."""
-    return "NO_COLOR" in os.environ
+    """NO_COLOR (set and not empty) turns colour off, as https://no-color.org asks."""
+    return bool(os.environ.get("NO_COLOR"))
 
 
 def stderr_console() -> Console:

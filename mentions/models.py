@@ -22,6 +22,8 @@ class Document:
     published: datetime | None = None  # timezone-aware UTC, or None
     guid: str | None = None
     lang: str | None = None
+    # False when `url` is the page an item sits on rather than the item's own link.
+    is_permalink: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,54 @@
-"""Shared fixtures; the fault server lives in tests/faultserver.py."""
+"""Shared fixtures: a real local HTTP server, config files in a temporary folder, the CLI."""
 
-from tests.faultserver import fault_server
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.localsite import LocalSite
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def site() -> Iterator[LocalSite]:
+    """A fresh local HTTP server for one test."""
+    server = LocalSite().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep every test away from the real user config and state folders."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.delenv("MENTIONS_CONFIG", raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+
+
+def run_cli(*args: str, cwd: Path | None = None, stdin: bytes | None = None,
+            env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[bytes]:
+    """Run `python -m mentions ARGS` in a subprocess (for exit codes, pipes and signals)."""
+    environment = dict(os.environ, PYTHONPATH=str(REPO), NO_COLOR="1", **(env or {}))
+    return subprocess.run(
+        [sys.executable, "-m", "mentions", *args],
+        cwd=cwd, input=stdin, capture_output=True, env=environment, timeout=timeout, check=False,
+    )
+
+
+# The misbehaving server of the fetch tests (tests/faultserver.py), one per session.
+from tests.faultserver import fault_server  # noqa: E402
 
 __all__ = ["fault_server"]

@@ -11,7 +11,7 @@ import sys
 import typer
 
 from mentions import __version__
-from mentions.cli import check, scan, schema
+from mentions.cli import check, history, init, match, prune, report, scan, schema, sources
 
 app = typer.Typer(
     name="mentions",
@@ -42,6 +42,12 @@ def _root(
 app.command("scan")(scan.scan)
 app.command("check")(check.check)
 app.command("schema")(schema.schema)
+app.command("match")(match.match)
+app.command("report")(report.report)
+app.command("init")(init.init)
+app.command("sources")(sources.sources)
+app.command("history")(history.history)
+app.command("prune")(prune.prune)
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from mentions.errors import ConfigError
 
 if TYPE_CHECKING:
     from mentions.config import Config
+    from mentions.state import State
 
 EXIT_OK = 0
 EXIT_SOURCE_FAILED = 1
@@ -42,3 +43,39 @@ def load(config_path: Path | None) -> Config:
         return load_config(find_config(config_path))
     except ConfigError as error:
         fail(error.problems)
+
+
+def state_path(config: Config | None, explicit: Path | None) -> Path:
+    """Where the state is: --state, else `state:` in the config, else the user state dir."""
+    from mentions.state import default_state_path
+
+    if explicit is not None:
+        return explicit
+    if config is not None and config.state:
+        return config.resolve_path(config.state)
+    return default_state_path()
+
+
+def open_state(config: Config | None, explicit: Path | None, lock_wait: float | None = None) -> State:
+    """Open the state file; with `lock_wait`, first take the scan lock (exit 3 if it stays taken)."""
+    from mentions.errors import StateError, StateLockedError
+    from mentions.state import State
+
+    try:
+        return State(state_path(config, explicit), lock_wait=lock_wait)
+    except StateLockedError as error:
+        fail(str(error), EXIT_LOCKED)
+    except StateError as error:
+        fail(str(error))
+
+
+def parse_wait(value: str | None) -> float:
+    """Seconds from `--wait` (`30`, `5m`); 0 when not given: do not wait for the lock."""
+    from mentions.units import parse_duration
+
+    if value is None:
+        return 0.0
+    try:
+        return parse_duration(value)
+    except ValueError as error:
+        fail(f"--wait: {error}")

@@ -2,15 +2,223 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
-from mentions.cli.common import CONFIG_OPTION, fail, load
+import typer
+
+from mentions.cli.common import (
+    CONFIG_OPTION,
+    EXIT_OK,
+    EXIT_SOURCE_FAILED,
+    fail,
+    load,
+    open_state,
+    parse_wait,
+)
+from mentions.console import clean_text, stderr_console
+from mentions.dates import rfc3339
+from mentions.errors import StateError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from mentions.config import Config
+    from mentions.models import Mention
+    from mentions.output import Writer
+    from mentions.pipeline import RunReport, SourceOutcome
 
 
-def scan(config: Path | None = CONFIG_OPTION) -> None:
-    """Fetch all sources, print new mentions, record them.
+def scan(
+    config: Path | None = CONFIG_OPTION,
+    state: Path | None = typer.Option(None, "--state", help="SQLite state file."),
+    no_state: bool = typer.Option(False, "--no-state", help="Read and write no state at all."),
+    output_format: str | None = typer.Option(
+        None, "--format", "-f", help="table, jsonl, csv or json (default: table on a terminal, else jsonl)."
+    ),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Append to this file instead of stdout."),
+    keyword: list[str] = typer.Option([], "--keyword", "-k", help="Only this keyword (repeatable)."),
+    source: list[str] = typer.Option([], "--source", "-s", help="Only this source (repeatable)."),
+    show_all: bool = typer.Option(False, "--all", help="Also print mentions reported before."),
+    since: str | None = typer.Option(None, "--since", help="Only documents newer: 7d, 2026-11-01…"),
+    seed: bool = typer.Option(False, "--seed", help="Record everything found as seen and print nothing."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print, but record nothing."),
+    concurrency: int | None = typer.Option(
+        None, "--concurrency", min=1, max=1000, help="Requests in flight."
+    ),
+    timeout: float | None = typer.Option(None, "--timeout", min=0.1, help="Seconds per request."),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="No summary; only failures."),
+    verbose: bool = typer.Option(False, "-v", "--verbose", help="Name every failure on every run."),
+    progress: bool = typer.Option(
+        False, "--progress", help="Progress and summary on stderr even if it is no terminal."
+    ),
+    excel: bool = typer.Option(
+        False, "--excel", help="CSV for spreadsheets: UTF-8 with a BOM and CRLF line ends."
+    ),
+    wait: str | None = typer.Option(
+        None, "--wait", metavar="SECONDS",
+        help="If another scan holds the state, wait up to this long (30, 5m) instead of exiting 3.",
+    ),
+    force: bool = typer.Option(False, "--force", help="Also try sources that are backing off."),
+) -> None:
+    """Fetch all sources, print the new mentions, record them, send alerts (`notify:`).
 
-    Example: mentions scan -c mentions.yaml --format jsonl
+    Example: mentions scan -c mentions.yaml --format jsonl | jq .url
+
+    A failing notifier is named on stderr; the mentions are written and recorded anyway, and
+    the exit code depends on the sources only.
     """
-    load(config)
-    fail("scan is being built")
+    from mentions.output import FORMATS
+    from mentions.pipeline import ScanOptions
+    from mentions.units import parse_since
+
+    loaded = load(config)
+    chosen = output_format or ("table" if output is None and sys.stdout.isatty() else "jsonl")
+    if chosen not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}, not {output_format!r}")
+    for name in keyword:
+        if name not in {k.name for k in loaded.keywords}:
+            fail(f"--keyword {name!r}: no such keyword in {loaded.path}")
+    for name in source:
+        if name not in {s.name for s in loaded.sources}:
+            fail(f"--source {name!r}: no such source in {loaded.path}")
+    try:
+        since_time = parse_since(since) if since else None
+    except ValueError as error:
+        fail(f"--since: {error}")
+    options = ScanOptions(
+        keywords=tuple(keyword), sources=tuple(source), since=since_time, is_seed=seed,
+        show_all=show_all, is_dry_run=dry_run, concurrency=concurrency, timeout=timeout,
+        is_forced=force,
+    )
+    # A dry run writes nothing, so it may read beside a running scan; any other scan waits.
+    lock_wait = None if dry_run else parse_wait(wait)
+    opened = None if no_state else open_state(loaded, state, lock_wait)
+    stream: IO[str] = sys.stdout
+    if output is not None:
+        try:
+            stream = output.open("a", encoding="utf-8")
+        except OSError as error:
+            fail(f"cannot open {output}: {error.strerror}")
+    if excel and chosen != "csv":
+        fail("--excel goes with --format csv")
+    writer = _writer(chosen, stream, output, is_excel=excel)
+    collector = None
+    if loaded.notify and not (seed or dry_run):
+        from mentions.notify import NewMentions
+
+        state_now = opened
+        collector = NewMentions(
+            writer, (lambda m: not state_now.seen([m])) if state_now is not None and show_all else _always
+        )
+        writer = collector
+    is_chatty = not quiet and (progress or sys.stderr.isatty())
+    console = stderr_console()
+    report: RunReport | None = None
+    started = datetime.now(UTC)
+    try:
+        report = _run(loaded, options, opened, writer, verbose or opened is None, console, is_chatty)
+        writer.close()
+        if opened is not None and not dry_run:
+            opened.record_run(
+                started, sources=len(report.outcomes), failed=len(report.failures),
+                skipped=sum(o.is_skipped for o in report.outcomes), new=report.new_mentions,
+            )
+    except StateError as error:
+        fail(str(error))
+    except BrokenPipeError:
+        # The reader went away (`mentions scan | head -1`): end quietly; what was not
+        # written was not recorded, so the next run reports it.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise typer.Exit(EXIT_OK) from None
+    finally:
+        if opened is not None:
+            opened.close()
+        if stream is not sys.stdout:
+            stream.close()
+    notes = _notify(loaded, collector.mentions, console) if collector is not None else []
+    if is_chatty and report is not None:
+        from mentions.progress import summary_line
+
+        console.print(summary_line(report, is_seed=seed, notes=notes), markup=False)
+    raise typer.Exit(EXIT_SOURCE_FAILED if report.failures else EXIT_OK)
+
+
+def _always(mention: object) -> bool:
+    return True
+
+
+def _notify(config: Config, mentions: list[Mention], console: Console) -> list[str]:
+    """Send the alerts; name each failing notifier on stderr (even with -q). Notes for the summary."""
+    from mentions.notify import notify_all
+
+    notes = []
+    for result in notify_all(config.notify, mentions):
+        if result.error is None:
+            notes.append(f"alert sent to {result.label}")
+            continue
+        message = result.error
+        for secret in config.secrets:
+            message = message.replace(secret, "***")
+        console.print(clean_text(f"mentions: alert not sent: {message} (the mentions were still "
+                                 "written and recorded)", single_line=True), markup=False)
+        notes.append(f"alert to {result.label} failed")
+    return notes
+
+
+def _writer(chosen: str, stream: IO[str], output: Path | None, *, is_excel: bool = False) -> Writer:
+    from mentions.output import CsvWriter, JsonArrayWriter, JsonLinesWriter
+
+    if chosen == "jsonl":
+        return JsonLinesWriter(stream)
+    if chosen == "json":
+        return JsonArrayWriter(stream)
+    if chosen == "csv":
+        has_header = output is not None and output.exists() and output.stat().st_size > 0
+        return CsvWriter(stream, has_header=has_header, is_excel=is_excel)
+    from rich.console import Console
+
+    from mentions.console import is_color_disabled
+    from mentions.table import TableWriter
+
+    console = Console(file=stream, no_color=is_color_disabled(), highlight=False,
+                      force_terminal=None if stream is sys.stdout else False)
+    return TableWriter(console)
+
+
+def _run(config: Config, options: object, state: object, writer: Writer, is_verbose: bool,
+         console: Console, is_chatty: bool) -> RunReport:
+    import asyncio
+
+    from mentions.pipeline import Scan, selected_sources
+    from mentions.progress import ScanProgress
+
+    total = len(selected_sources(config, getattr(options, "sources", ())))
+    shown = ScanProgress(total, console, is_enabled=is_chatty)
+
+    def on_outcome(outcome: SourceOutcome) -> None:
+        report_failure(outcome)
+        shown.advance(outcome)
+
+    def report_failure(outcome: SourceOutcome) -> None:
+        from mentions.pipeline import error_text
+
+        current = error_text(outcome.error) if outcome.error else None
+        if outcome.is_skipped:  # backing off: its failure was named when it began
+            if is_verbose:
+                console.print(clean_text(
+                    f"mentions: source {outcome.name!r} skipped: it keeps failing "
+                    f"({outcome.previous_error}); next try after {rfc3339(outcome.retry_at)} "
+                    "or with --force"), markup=False)
+        elif current is not None and (is_verbose or current != outcome.previous_error):
+            console.print(clean_text(f"mentions: source {outcome.name!r} failed: {current}"), markup=False)
+        elif current is None and outcome.previous_error is not None:
+            console.print(clean_text(f"mentions: source {outcome.name!r} works again"), markup=False)
+
+    scan_run = Scan(config, options, state, writer, on_outcome)  # type: ignore[arg-type]
+    with shown:
+        return asyncio.run(scan_run.run())

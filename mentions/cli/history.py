@@ -1,0 +1,72 @@
+"""`mentions history`: mentions already recorded in the state, filtered, in any output format."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import IO
+
+import typer
+
+from mentions.cli.common import CONFIG_OPTION, fail, load, state_path
+from mentions.errors import StateError
+from mentions.output import Writer
+
+
+def history(
+    config: Path | None = CONFIG_OPTION,
+    state: Path | None = typer.Option(None, "--state", help="SQLite state file (then no config is needed)."),
+    keyword: list[str] = typer.Option([], "--keyword", "-k", help="Only this keyword (repeatable)."),
+    source: list[str] = typer.Option([], "--source", "-s", help="Only this source (repeatable)."),
+    since: str | None = typer.Option(
+        None, "--since", help="Only mentions published (else found) after it: 7d, 2026-11-01…"
+    ),
+    output_format: str | None = typer.Option(
+        None, "--format", "-f", help="table, jsonl, csv or json (default: table on a terminal, else jsonl)."
+    ),
+) -> None:
+    """Print mentions recorded by earlier scans, oldest first.
+
+    Example: mentions history --keyword acme --since 7d --format csv > acme.csv
+    """
+    from mentions.output import FORMATS
+    from mentions.state import State
+    from mentions.units import parse_since
+
+    chosen = output_format or ("table" if sys.stdout.isatty() else "jsonl")
+    if chosen not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}, not {output_format!r}")
+    try:
+        since_time = parse_since(since) if since else None
+    except ValueError as error:
+        fail(f"--since: {error}")
+    path = state_path(None if state is not None else load(config), state)
+    writer = _writer(chosen, sys.stdout)
+    try:
+        opened = State.open_existing(path)
+        if opened is not None:
+            with opened:
+                for mention in opened.mentions(keywords=keyword, sources=source, since=since_time):
+                    writer.write(mention)
+        writer.close()
+    except StateError as error:
+        fail(str(error))
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def _writer(chosen: str, stream: IO[str]) -> Writer:
+    from mentions.output import CsvWriter, JsonArrayWriter, JsonLinesWriter
+
+    if chosen == "jsonl":
+        return JsonLinesWriter(stream)
+    if chosen == "json":
+        return JsonArrayWriter(stream)
+    if chosen == "csv":
+        return CsvWriter(stream)
+    from mentions.console import stdout_console
+    from mentions.table import TableWriter
+
+    return TableWriter(stdout_console())

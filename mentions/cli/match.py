@@ -1,0 +1,385 @@
+"""`mentions match`: a Unix filter, like grep for mentions: no network, no state.
+
+    FILE... or stdin ─read─▶ [Document] ─Matcher─▶ [Mention] ─write─▶ stdout (one line each)
+
+Exit 0 when something matched, 1 when nothing did, 2 on a usage error or an unreadable
+input (as grep does). Heavy imports wait inside the function: `--help` must stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import typer
+
+from mentions.cli.common import CONFIG_OPTION, EXIT_USAGE, fail
+
+if TYPE_CHECKING:
+    from mentions.models import Document, Mention
+
+FORMATS = ("jsonl", "json", "csv", "table")
+_HTML_SUFFIXES = (".html", ".htm")
+_DROPPED_TAGS = "script, style, noscript, template, head, svg, iframe, object"
+# Block-level elements end a line of text, so words of two paragraphs never run together.
+_BLOCKS = frozenset(
+    (
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "br",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "td",
+        "th",
+        "tr",
+        "ul",
+    )
+)
+_CSV_FIELDS = (
+    "id",
+    "keyword",
+    "tags",
+    "source",
+    "url",
+    "title",
+    "author",
+    "published",
+    "found_at",
+    "terms",
+    "count",
+    "snippet",
+    "lang",
+)
+
+
+FILES_ARGUMENT = typer.Argument(None, help="Files to read; none or - reads stdin.")
+QUERY_OPTION = typer.Option(
+    None, "-e", "--query", help="A query to look for (repeatable); its text is its name."
+)
+FORMAT_OPTION = typer.Option(
+    None, "--format", help="jsonl, json, csv or table (default: table on a terminal, else jsonl)."
+)
+LINES_OPTION = typer.Option(False, "--lines", help="Plain text: one document per line.")
+HTML_OPTION = typer.Option(False, "--html", help="Read input as HTML (visible text only).")
+JSONL_OPTION = typer.Option(False, "--jsonl", help="Read input as JSON Lines documents.")
+
+
+def match(
+    files: list[Path] | None = FILES_ARGUMENT,
+    query: list[str] | None = QUERY_OPTION,
+    config: Path | None = CONFIG_OPTION,
+    output_format: str | None = FORMAT_OPTION,
+    lines: bool = LINES_OPTION,
+    html: bool = HTML_OPTION,
+    jsonl: bool = JSONL_OPTION,
+) -> None:
+    """Match queries against text, HTML or JSON Lines from files or stdin.
+
+    Example: mentions match -e 'Acme NOT "Acme Corp"' --html page.html
+    """
+    from mentions.errors import QueryError
+    from mentions.match import KeywordRule, Matcher
+
+    chosen = output_format or ("table" if sys.stdout.isatty() else "jsonl")
+    if chosen not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}, not {chosen!r}")
+    if html and jsonl:
+        fail("--html and --jsonl exclude each other")
+    tags: dict[str, tuple[str, ...]] = {}
+    if query:
+        rules = [KeywordRule(name=text, query=text) for text in query]
+    else:
+        from mentions.cli.common import load
+
+        loaded = load(config)
+        rules = [keyword.rule() for keyword in loaded.keywords]
+        tags = {keyword.name: tuple(keyword.tags) for keyword in loaded.keywords}
+    try:
+        matcher = Matcher(rules)
+    except QueryError as error:
+        fail(f"query: {error}")
+    paths = files or [Path("-")]
+    for path in paths:
+        if str(path) != "-" and not path.is_file():
+            fail(f"{path}: no such file")
+    reader = _Reader(lines=lines, html=html, jsonl=jsonl)
+    writer = _Writer(chosen)
+    has_matched = False
+    try:
+        for document, index in reader.documents(paths):
+            for found in matcher.match(document):
+                writer.write(_mention(document, index, found, tags.get(found.keyword, ())))
+                has_matched = True
+        writer.close()
+    except BrokenPipeError:
+        # The reader went away (`| head -1`): end quietly, as the Python docs advise.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise typer.Exit(0) from None
+    if reader.problems:
+        fail(reader.problems, EXIT_USAGE)
+    raise typer.Exit(0 if has_matched else 1)
+
+
+def visible_text(html: str) -> str:
+    """The text a reader sees in an HTML page: no scripts, styles or attributes."""
+    from selectolax.lexbor import LexborHTMLParser as HTMLParser
+
+    tree = HTMLParser(html)
+    for node in tree.css(_DROPPED_TAGS):
+        node.decompose()
+    root = tree.body or tree.root
+    if root is None:
+        return ""
+    pieces: list[str] = []
+    for node in root.traverse(include_text=True):
+        if node.tag == "-text":
+            pieces.append(node.text_content or "")
+        elif node.tag in _BLOCKS:
+            pieces.append("\n")
+    return "\n".join(
+        " ".join(line.split()) for line in "".join(pieces).splitlines() if line.strip()
+    )
+
+
+def html_title(html: str) -> str:
+    """The page's <title>, white space collapsed."""
+    from selectolax.lexbor import LexborHTMLParser as HTMLParser
+
+    node = HTMLParser(html).css_first("title")
+    return " ".join((node.text() if node is not None else "").split())
+
+
+class _Reader:
+    """Turns files (or stdin) into documents; a bad file or line is noted, never fatal."""
+
+    def __init__(self, *, lines: bool, html: bool, jsonl: bool) -> None:
+        self.lines, self.html, self.jsonl = lines, html, jsonl
+        self.problems: list[str] = []
+
+    def documents(self, paths: list[Path]) -> Iterator[tuple[Document, int]]:
+        for path in paths:
+            source = "stdin" if str(path) == "-" else str(path)
+            suffix = path.suffix.lower()
+            try:
+                if self.jsonl or suffix == ".jsonl":
+                    yield from self._jsonl(source, _lines_of(path))
+                elif self.lines:
+                    for number, line in enumerate(_lines_of(path), start=1):
+                        if line.strip():
+                            yield _document(source, line.rstrip("\r\n")), number
+                else:
+                    text = _decode(_read(path))
+                    if self.html or suffix in _HTML_SUFFIXES:
+                        yield _document(source, visible_text(text), title=html_title(text)), 1
+                    else:
+                        yield _document(source, text), 1
+            except OSError as error:
+                self.problems.append(f"{source}: {error.strerror or error}")
+
+    def _jsonl(self, source: str, lines: Iterable[str]) -> Iterator[tuple[Document, int]]:
+        import json
+
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except ValueError:
+                self.problems.append(f"{source}:{number}: not a JSON object")
+                continue
+            if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+                self.problems.append(f'{source}:{number}: needs a "text" string')
+                continue
+            fields = {
+                key: value
+                for key in ("title", "url", "author", "lang")
+                if isinstance(value := item.get(key), str)
+            }
+            published = _parse_time(item.get("published"))
+            yield _document(source, item["text"], published=published, **fields), number
+
+
+def _document(source: str, text: str, **fields: Any) -> Document:
+    from mentions.models import Document
+
+    return Document(source=source, source_type="file", text=text, **fields)
+
+
+def _read(path: Path) -> bytes:
+    return sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+
+
+def _lines_of(path: Path) -> Iterator[str]:
+    """Lines as they arrive, so `tail -f log | mentions match --lines` works."""
+    stream: IO[bytes] = sys.stdin.buffer if str(path) == "-" else path.open("rb")
+    try:
+        for raw in stream:
+            yield _decode(raw)
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _mention(document: Document, index: int, found: Any, tags: tuple[str, ...]) -> Mention:
+    import hashlib
+
+    from mentions.models import Mention
+
+    place = document.url or f"{document.source}:{index}"
+    digest = hashlib.sha256(f"{found.keyword}\n{place}".encode()).hexdigest()[:32]
+    return Mention(
+        id=digest,
+        keyword=found.keyword,
+        tags=tags,
+        source=document.source,
+        source_type=document.source_type,
+        url=document.url,
+        title=document.title,
+        author=document.author,
+        published=document.published,
+        found_at=datetime.now(UTC),
+        terms=found.terms,
+        count=found.count,
+        snippet=found.snippet,
+        lang=document.lang,
+        highlights=found.highlights,
+    )
+
+
+def _rfc3339(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _record(mention: Mention) -> dict[str, Any]:
+    """A mention as SPEC "A mention" writes it."""
+    return {
+        "id": mention.id,
+        "keyword": mention.keyword,
+        "tags": list(mention.tags),
+        "source": mention.source,
+        "source_type": mention.source_type,
+        "url": mention.url,
+        "title": mention.title,
+        "author": mention.author,
+        "published": _rfc3339(mention.published),
+        "found_at": _rfc3339(mention.found_at),
+        "terms": list(mention.terms),
+        "count": mention.count,
+        "snippet": mention.snippet,
+        "lang": mention.lang,
+    }
+
+
+class _Writer:
+    """Writes mentions in one format; streaming formats flush every line."""
+
+    def __init__(self, output_format: str) -> None:
+        self.format = output_format
+        self.kept: list[Mention] = []
+        if output_format == "csv":
+            import csv
+
+            self.csv = csv.writer(sys.stdout, lineterminator="\n")
+            self._line(lambda: self.csv.writerow(_CSV_FIELDS))
+
+    def write(self, mention: Mention) -> None:
+        if self.format == "jsonl":
+            import json
+
+            sys.stdout.write(json.dumps(_record(mention), ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        elif self.format == "csv":
+            record = _record(mention)
+            row = [_csv_cell(record[name]) for name in _CSV_FIELDS]
+            self._line(lambda: self.csv.writerow(row))
+        else:
+            self.kept.append(mention)
+
+    def close(self) -> None:
+        if self.format == "json":
+            import json
+
+            records = [_record(mention) for mention in self.kept]
+            sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")
+            sys.stdout.flush()
+        elif self.format == "table":
+            _print_table(self.kept)
+
+    @staticmethod
+    def _line(write: Any) -> None:
+        write()
+        sys.stdout.flush()
+
+
+def _csv_cell(value: object) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    if isinstance(value, list):
+        value = "; ".join(str(item) for item in value)
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _print_table(mentions: list[Mention]) -> None:
+    from rich.table import Table
+
+    from mentions.console import clean_text, stdout_console
+
+    table = Table("keyword", "source", "count", "terms", "snippet", show_lines=False)
+    for mention in mentions:
+        table.add_row(
+            clean_text(mention.keyword, single_line=True),
+            clean_text(mention.source, single_line=True),
+            str(mention.count),
+            clean_text(", ".join(mention.terms), single_line=True),
+            clean_text(mention.snippet, single_line=True),
+        )
+    stdout_console().print(table)

@@ -1,0 +1,48 @@
+"""`mentions prune`: forget old mentions so the state file stays small."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import typer
+
+from mentions.cli.common import CONFIG_OPTION, fail, load, open_state, parse_wait, state_path
+from mentions.errors import StateError
+
+
+def prune(
+    older_than: str = typer.Option(..., "--older-than", help="Forget mentions found longer ago: 180d, 26w."),
+    config: Path | None = CONFIG_OPTION,
+    state: Path | None = typer.Option(None, "--state", help="SQLite state file (then no config is needed)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only say how many would go."),
+    wait: str | None = typer.Option(
+        None, "--wait", metavar="SECONDS", help="If a scan holds the state, wait up to this long."
+    ),
+) -> None:
+    """Delete mentions found before a cutoff and compact the file; say how many.
+
+    Their ids are kept, so a pruned mention is never reported again.
+
+    Example: mentions prune --older-than 180d
+    """
+    from mentions.units import parse_duration
+
+    try:
+        cutoff = datetime.now(UTC) - timedelta(seconds=parse_duration(older_than))
+    except (ValueError, OverflowError) as error:
+        fail(f"--older-than: {error}")
+    loaded = None if state is not None else load(config)
+    path = state_path(loaded, state)
+    if not path.exists():
+        typer.echo(f"no state file at {path}: nothing to prune")
+        return
+    opened = open_state(loaded, path, None if dry_run else parse_wait(wait))
+    try:
+        with opened:
+            count = opened.prune(cutoff, is_dry_run=dry_run)
+    except StateError as error:
+        fail(str(error))
+    day = cutoff.date().isoformat()
+    verb = "would forget" if dry_run else "forgot"
+    typer.echo(f"{verb} {count} mention{'s' if count != 1 else ''} found before {day} in {path}")

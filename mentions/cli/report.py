@@ -1,0 +1,61 @@
+"""`mentions report`: volume, share of voice, top sources and authors, spikes; terminal or HTML."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from mentions.cli.common import CONFIG_OPTION, fail, load
+from mentions.console import stderr_console, stdout_console
+
+
+def report(
+    config: Path | None = CONFIG_OPTION,
+    state: Path | None = typer.Option(None, "--state", help="SQLite state file (default: from the config)."),
+    since: str = typer.Option("30d", "--since", help="How far back: 30d, 12w, 2026-11-01."),
+    keyword: list[str] = typer.Option([], "--keyword", "-k", help="Only this keyword (repeatable)."),
+    html: Path | None = typer.Option(None, "--html", help="Also write a self-contained HTML file."),
+    top: int = typer.Option(10, "--top", min=1, max=100, help="How many sources and authors to rank."),
+) -> None:
+    """Charts of what was recorded: volume per day, share of voice, top sources, spikes.
+
+    Example: mentions report --since 30d --html report.html
+    """
+    from mentions.errors import StateError
+    from mentions.report import build_report, load_records, local_today, render_terminal
+    from mentions.state import State, default_state_path
+    from mentions.units import parse_since
+
+    if state is not None:
+        path = state
+    else:
+        loaded = load(config)
+        path = loaded.resolve_path(loaded.state) if loaded.state else default_state_path()
+    if not path.is_file():
+        fail(f"no state file at {path} yet: run `mentions scan` first (or pass --state)")
+    try:
+        start_time = parse_since(since)
+    except ValueError as error:
+        fail(f"--since: {error}")
+    try:
+        with State(path) as opened:
+            records = load_records(opened, start_time, keyword)
+    except StateError as error:
+        fail(str(error))
+    start, end = local_today(start_time), local_today()
+    if start > end:
+        fail(f"--since {since} lies in the future")
+    result = build_report(records, start, end, top=top)
+    if html is None or sys.stdout.isatty():
+        console = stdout_console()
+        console.print(render_terminal(result, width=console.width), soft_wrap=False)
+    if html is not None:
+        from mentions.report_html import render_html
+
+        try:
+            html.write_text(render_html(result), encoding="utf-8")
+        except OSError as error:
+            fail(f"cannot write {html}: {error.strerror}")
+        stderr_console().print(f"mentions: wrote {html}", markup=False)

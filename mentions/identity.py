@@ -1,0 +1,86 @@
+"""Stable identities: canonical URLs and mention ids.
+
+A mention's id depends only on the keyword and the document's identity, so the same keyword
+in the same document gives the same id on every run and every machine, and consumers can
+drop a repeated line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from mentions.models import Document
+
+_TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "hsa_")
+_TRACKING = frozenset(
+    {"fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "mc_cid", "mc_eid", "igshid",
+     "yclid", "_hsenc", "_hsmi", "ref_src", "ref_url", "wt_mc", "wt.mc_id", "cmpid", "at_medium",
+     "at_campaign", "ocid", "spm", "si"}
+)
+
+
+# Fragments that name one comment or post on a page (`#comment-1201`, `#p4711`) identify a
+# document of their own; any other fragment (`#more`, `#utm_source=x`) is dropped.
+_ITEM_FRAGMENT = re.compile(r"[A-Za-z_-]{0,20}\d[\w-]{0,40}")
+
+
+def canonical_url(url: str) -> str:
+    """`url` with scheme and host lower-cased, default port and tracking parameters dropped."""
+    try:
+        parts = urlsplit(url.strip())
+        scheme = parts.scheme.lower()
+        host = (parts.hostname or "").lower()
+        port = parts.port
+    except ValueError:
+        return url.strip()
+    if scheme not in ("http", "https"):
+        return url.strip()
+    netloc = host
+    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
+        netloc = f"{host}:{port}"
+    query = [
+        (key, value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        if key.lower() not in _TRACKING and not key.lower().startswith(_TRACKING_PREFIXES)
+    ]
+    fragment = parts.fragment if _ITEM_FRAGMENT.fullmatch(parts.fragment) else ""
+    return urlunsplit((scheme, netloc, parts.path or "/", urlencode(query), fragment))
+
+
+def document_key(document: Document) -> str:
+    """What identifies a document across runs: its canonical URL, else its guid, else its text."""
+    if document.url and document.is_permalink and not document.url.startswith("file:"):
+        return "url:" + canonical_url(document.url)
+    if document.guid:
+        return f"guid:{document.source}:{document.guid}"
+    if document.url and document.is_permalink:
+        return "url:" + document.url
+    digest = hashlib.sha256(f"{document.title}\n{document.text}".encode()).hexdigest()
+    return f"text:{digest}"
+
+
+def mention_id(keyword: str, document: Document) -> str:
+    """The stable id of `keyword` found in `document`."""
+    return hashlib.sha256(f"{keyword}\n{document_key(document)}".encode()).hexdigest()[:32]
+
+
+# Shorter texts ("Thanks Acme!", "Acme rocks") are said by many people independently: only
+# texts at least this long are taken to be copies of one document.
+MIN_FINGERPRINT_WORDS = 8
+_WORD = re.compile(r"\w+")
+
+
+def text_fingerprint(document: Document) -> str | None:
+    """A digest of the normalised title and text, the same for a syndicated copy at another URL.
+
+    Case, compatibility forms (NFKC), punctuation and white space do not count; None
+    when the text is too short to tell a copy from a coincidence.
+    """
+    text = unicodedata.normalize("NFKC", f"{document.title}\n{document.text}").casefold()
+    words = _WORD.findall(text)
+    if len(words) < MIN_FINGERPRINT_WORDS:
+        return None
+    return hashlib.sha256(" ".join(words).encode()).hexdigest()[:32]

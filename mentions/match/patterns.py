@@ -1,0 +1,96 @@
+"""From query terms to automaton patterns, and the whole-word rules at their edges.
+
+A term made of words (letters, digits, spaces) becomes space-padded patterns over the
+*word* view, so whole-word matching costs nothing per hit: `Acme` is `" acme "`,
+`" acmes "`, `" acmees "` and `" acme s "` (possessives and inflections do not break a
+word), `Schuh*` is `" schuh"`. A term with punctuation (`acme.de`, `#acme`) is searched
+literally in the *literal* view and its edges are checked in Python.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from mentions.match.normalize import NO_SPACE_SCRIPT, Folder
+
+# Endings after a whole word that keep it whole: English plural/possessive, German genitive.
+SUFFIXES = ("s", "es", " s")
+_LITERAL_SUFFIXES = ("'s", "'", "s", "es")
+# Mueller ~ Müller: an umlaut written as a digraph, but not the `ue` of `Queen` or `Blue`.
+_DIGRAPH = re.compile(r"(?<![qQ])([aouAOU])[eE](?=[a-zäöüß])")
+_UMLAUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """One automaton pattern; the hit's core is `[start + lead, end - trail)` in the view."""
+
+    text: str
+    lead: int
+    trail: int
+    check_left: bool = False  # literal patterns: the edge must be a word boundary
+    check_right: bool = False
+
+
+def spellings(term: str, fold_accents: bool) -> list[str]:
+    """`term` and its umlaut spellings (`Müller` -> `Mueller`; `Mueller` -> `Muller`)."""
+    found = [term]
+    if fold_accents:
+        for spelling in (term.translate(_UMLAUT), _DIGRAPH.sub(r"\1", term)):
+            if spelling not in found:
+                found.append(spelling)
+    return found
+
+
+def is_word_char(char: str) -> bool:
+    """A letter, digit or `_` of a script written with spaces between words."""
+    return (char.isalnum() or char == "_") and not NO_SPACE_SCRIPT.match(char)
+
+
+def patterns_for(term: str, is_prefix: bool, folder: Folder) -> tuple[list[Pattern], list[Pattern]]:
+    """The word-view and the literal-view patterns of one term."""
+    words: list[Pattern] = []
+    literals: list[Pattern] = []
+    for spelling in spellings(term, folder.fold_accents):
+        views = folder.normalize(spelling)
+        literal, word = views.literal.strip(), views.word.strip()
+        if not literal:
+            continue
+        if literal == word:
+            words.extend(_word_patterns(word, is_prefix))
+        else:
+            literals.append(
+                Pattern(
+                    literal,
+                    0,
+                    0,
+                    check_left=is_word_char(literal[0]),
+                    check_right=is_word_char(literal[-1]) and not is_prefix,
+                )
+            )
+    return words, literals
+
+
+def _word_patterns(word: str, is_prefix: bool) -> list[Pattern]:
+    left = "" if NO_SPACE_SCRIPT.match(word[0]) else " "
+    if is_prefix or NO_SPACE_SCRIPT.match(word[-1]):
+        endings = [""]
+    elif word[-1].isalpha():
+        endings = [" "] + [suffix + " " for suffix in SUFFIXES]
+    else:
+        endings = [" "]
+    return [Pattern(left + word + ending, len(left), 1 if ending else 0) for ending in endings]
+
+
+def is_whole(text: str, start: int, end: int, pattern: Pattern) -> tuple[bool, int]:
+    """Whether a literal hit stands as a whole word, and its end with any suffix."""
+    if pattern.check_left and start > 0 and is_word_char(text[start - 1]):
+        return False, end
+    if not pattern.check_right or end >= len(text) or not is_word_char(text[end]):
+        return True, end
+    for suffix in _LITERAL_SUFFIXES:
+        stop = end + len(suffix)
+        if text.startswith(suffix, end) and (stop >= len(text) or not is_word_char(text[stop])):
+            return True, stop
+    return False, end

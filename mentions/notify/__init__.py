@@ -1,0 +1,100 @@
+"""Alerts after a scan: one message per notifier about the new mentions that were written.
+
+    scan writes a mention ─▶ NewMentions collects it ─▶ (scan ends) ─▶ notify_all
+                                                                        ├── webhook / slack / discord
+                                                                        ├── teams / mattermost
+                                                                        └── email (SMTP)
+
+Notifiers run after the mentions were written and recorded, so a failing notifier loses
+nothing: it is reported on stderr and the exit code stays what the sources decided.
+Add a notifier: a module with a class that has `send(batch)`, and one line in `NOTIFIERS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from mentions.config import NotifyConfig
+from mentions.models import Mention
+from mentions.notify.base import Batch, Notifier, NotifyError, make_batch
+from mentions.notify.discord import DiscordNotifier
+from mentions.notify.mattermost import MattermostNotifier
+from mentions.notify.slack import SlackNotifier
+from mentions.notify.smtp import EmailNotifier
+from mentions.notify.teams import TeamsNotifier
+from mentions.notify.webhook import WebhookNotifier
+from mentions.output import Writer
+
+__all__ = ["NOTIFIERS", "Batch", "NewMentions", "Notifier", "NotifyError", "NotifyResult", "notify_all"]
+
+
+def _url_notifier(kind: type[WebhookNotifier | SlackNotifier | DiscordNotifier | TeamsNotifier
+                              | MattermostNotifier]) -> Callable[[NotifyConfig], Notifier]:
+    def build(config: NotifyConfig) -> Notifier:
+        return kind(getattr(config, config.kind), config.timeout, dict(config.headers), config.label)
+
+    return build
+
+
+def _email(config: NotifyConfig) -> Notifier:
+    assert config.email is not None  # the config's validator guarantees the kind key
+    return EmailNotifier(config.email, config.timeout, config.label)
+
+
+NOTIFIERS: dict[str, Callable[[NotifyConfig], Notifier]] = {
+    "webhook": _url_notifier(WebhookNotifier),
+    "slack": _url_notifier(SlackNotifier),
+    "discord": _url_notifier(DiscordNotifier),
+    "teams": _url_notifier(TeamsNotifier),
+    "mattermost": _url_notifier(MattermostNotifier),
+    "email": _email,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyResult:
+    """How one notifier went: how many mentions it announced, or why it failed."""
+
+    label: str
+    mentions: int
+    error: str | None = None
+
+
+class NewMentions:
+    """A Writer wrapper that keeps the new mentions written during a scan, for the alerts.
+
+    `is_new` tells a mention reported before (shown again by `--all`) from a new one; it is
+    asked before the pipeline records the mention, so the state still knows the difference.
+    """
+
+    def __init__(self, writer: Writer, is_new: Callable[[Mention], bool] = lambda mention: True) -> None:
+        self._writer = writer
+        self._is_new = is_new
+        self.mentions: list[Mention] = []
+
+    def write(self, mention: Mention) -> None:
+        is_new = self._is_new(mention)
+        self._writer.write(mention)
+        if is_new:
+            self.mentions.append(mention)
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+def notify_all(configs: Sequence[NotifyConfig], mentions: Sequence[Mention]) -> list[NotifyResult]:
+    """Send one message per notifier that has new mentions for it; never raises NotifyError."""
+    results: list[NotifyResult] = []
+    for config in configs:
+        wanted = [m for m in mentions if config.keywords is None or m.keyword in config.keywords]
+        if not wanted:
+            continue
+        batch = make_batch(wanted, config.max_items)
+        try:
+            NOTIFIERS[config.kind](config).send(batch)
+        except NotifyError as error:
+            results.append(NotifyResult(config.label, len(wanted), str(error)))
+        else:
+            results.append(NotifyResult(config.label, len(wanted)))
+    return results

@@ -1,0 +1,112 @@
+"""What every notifier shares: the contract, the batch of mentions, text helpers, one HTTP POST.
+
+Text in a message comes from the web. Each chat format gets its own escaping (Slack's
+`<>&`, Markdown's punctuation), and `@` is defused where a chat would turn `@channel` or
+`@everyone` from a hostile title into a ping for the whole team.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from mentions.console import clean_text
+from mentions.errors import MentionsError
+from mentions.models import Mention
+
+SNIPPET_CHARS = 280
+TITLE_CHARS = 200
+USER_AGENT = "mentions (notifier)"
+
+
+class NotifyError(MentionsError):
+    """A notifier could not deliver its message; the text names no secret."""
+
+
+class Notifier(Protocol):
+    """Delivers one message about a batch of new mentions.
+
+    `send` returns once the receiver accepted the message and raises NotifyError otherwise;
+    it never blocks longer than its configured timeout (per request or SMTP step).
+    """
+
+    def send(self, batch: Batch) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """The mentions one message shows (newest first, at most the cap) and how many it leaves out."""
+
+    shown: tuple[Mention, ...]
+    total: int
+    # (keyword, count) over all new mentions, not only those shown, most frequent first
+    counts: tuple[tuple[str, int], ...]
+
+    @property
+    def more(self) -> int:
+        """How many new mentions the message leaves out: "and N more"."""
+        return self.total - len(self.shown)
+
+    def headline(self) -> str:
+        """`3 new mentions: acme 2, globex 1`."""
+        counts = ", ".join(f"{name} {count}" for name, count in self.counts)
+        return f"{self.total} new mention{'' if self.total == 1 else 's'}: {counts}"
+
+    def more_line(self) -> str:
+        """`… and 3 more` when the cap left some out, else ""."""
+        return f"… and {self.more} more" if self.more else ""
+
+
+def make_batch(mentions: Sequence[Mention], cap: int) -> Batch:
+    """The newest `cap` of `mentions`, with keyword counts over all of them."""
+    ordered = sorted(mentions, key=lambda m: (m.published or m.found_at).timestamp(), reverse=True)
+    counts = Counter(clean(m.keyword) for m in ordered)
+    return Batch(tuple(ordered[:cap]), len(ordered), tuple(counts.most_common()))
+
+
+def clean(text: str | None, limit: int | None = None) -> str:
+    """One line of untrusted text without control codes, cut to `limit` characters."""
+    line = clean_text(text or "", single_line=True)
+    if limit is not None and len(line) > limit:
+        line = line[: limit - 1].rstrip() + "…"
+    return line
+
+
+def safe_link(url: str | None) -> str | None:
+    """`url` when it is http(s) and free of characters that break chat link syntax."""
+    line = clean(url)
+    if not line.lower().startswith(("http://", "https://")) or re.search(r"[\s<>|()\[\]]", line):
+        return None
+    return line
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+
+
+def markdown_text(text: str) -> str:
+    """Plain text for Markdown (Mattermost, Discord, Teams): punctuation escaped, `@` defused."""
+    return defuse_at(_MARKDOWN_SPECIAL.sub(r"\\\1", text))
+
+
+def defuse_at(text: str) -> str:
+    """`@channel` → `@\u2060channel`: a word joiner keeps it readable but never a ping."""
+    return text.replace("@", "@\u2060")
+
+
+def post_json(url: str, payload: dict[str, Any], *, timeout: float, headers: dict[str, str] | None = None,
+              what: str) -> None:
+    """POST `payload` as JSON; NotifyError unless the receiver answers 2xx."""
+    import httpx
+
+    try:
+        with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=True) as client:
+            response = client.post(url, json=payload, headers={"User-Agent": USER_AGENT, **(headers or {})})
+    except httpx.TimeoutException:
+        raise NotifyError(f"{what}: no answer within {timeout:g} s") from None
+    except httpx.HTTPError as error:
+        raise NotifyError(f"{what}: connection failed ({type(error).__name__})") from None
+    if not 200 <= response.status_code < 300:
+        raise NotifyError(f"{what}: the receiver answered HTTP {response.status_code}")

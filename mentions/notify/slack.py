@@ -1,0 +1,42 @@
+"""Slack incoming webhooks: `{"text": ...}` in Slack's mrkdwn, one line per mention."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mentions.notify.base import SNIPPET_CHARS, TITLE_CHARS, Batch, clean, post_json, safe_link
+
+
+def slack_text(text: str) -> str:
+    """Slack's escaping: only `&`, `<` and `>`; that also stops `<!channel>` pings from titles."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_payload(batch: Batch) -> dict[str, object]:
+    """The JSON body of a Slack (or Slack-compatible) incoming webhook."""
+    lines = [f"*{slack_text(batch.headline())}*"]
+    for mention in batch.shown:
+        title = slack_text(clean(mention.title, TITLE_CHARS) or "(untitled)")
+        link = safe_link(mention.url)
+        shown_title = f"<{link}|{title}>" if link else title
+        where = slack_text(f"{clean(mention.keyword)} · {clean(mention.source)}")
+        lines.append(f"• *{where}*: {shown_title}")
+        snippet = clean(mention.snippet, SNIPPET_CHARS)
+        if snippet:
+            lines.append(f">{slack_text(snippet)}")
+    if batch.more:
+        lines.append(slack_text(batch.more_line()))
+    return {"text": "\n".join(lines), "unfurl_links": False, "unfurl_media": False}
+
+
+@dataclass(frozen=True, slots=True)
+class SlackNotifier:
+    """Posts to a Slack incoming webhook URL."""
+
+    url: str
+    timeout: float
+    headers: dict[str, str] = field(default_factory=dict)
+    label: str = "slack"
+
+    def send(self, batch: Batch) -> None:
+        post_json(self.url, slack_payload(batch), timeout=self.timeout, headers=self.headers, what=self.label)

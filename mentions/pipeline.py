@@ -1,0 +1,372 @@
+"""The order of the stages of a scan, and nothing else.
+
+    1. config      the validated Config picks sources and keywords
+    2. sources     each source kind fetches (through fetch.py) and parses into Documents
+    3. match       one Matcher finds keywords in each Document -> Mentions
+    4. state       mentions reported before are dropped (unless --all)
+    5. output      each new mention is written and flushed ...
+    6. state       ... and only then recorded, with the HTTP validators of its source
+
+Sources run concurrently; their results are handled one source at a time, as each
+finishes, so mentions stream out early. A failing source becomes a `SourceOutcome` with an
+error; the others go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import unquote, urlsplit
+
+from mentions.config import Config, Source
+from mentions.errors import FetchError
+from mentions.fetch import Fetcher, Response
+from mentions.identity import mention_id, text_fingerprint
+from mentions.match import Matcher
+from mentions.models import Document, Mention
+from mentions.output import Writer
+from mentions.sources import collector_for
+from mentions.state import BackoffPolicy, State
+
+T = TypeVar("T")
+MAX_LOCAL_BYTES = 100_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOptions:
+    """What the command line asked of this scan."""
+
+    keywords: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    since: datetime | None = None
+    is_seed: bool = False
+    show_all: bool = False
+    is_dry_run: bool = False
+    concurrency: int | None = None
+    timeout: float | None = None
+    is_forced: bool = False  # try sources that are backing off, too
+
+
+@dataclass(frozen=True, slots=True)
+class SourceOutcome:
+    """How one source went."""
+
+    name: str
+    kind: str
+    documents: int = 0
+    mentions: int = 0
+    new_mentions: int = 0
+    error: FetchError | None = None
+    previous_error: str | None = None
+    is_unchanged: bool = False
+    retry_at: datetime | None = None  # set when the source was skipped: it keeps failing
+
+    @property
+    def is_ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def is_skipped(self) -> bool:
+        """Not tried on this run (backoff): neither ok nor failed."""
+        return self.retry_at is not None
+
+
+@dataclass(slots=True)
+class RunReport:
+    """Everything the command line needs to summarise a scan and pick its exit code."""
+
+    outcomes: list[SourceOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failures(self) -> list[SourceOutcome]:
+        return [outcome for outcome in self.outcomes if not outcome.is_ok]
+
+    @property
+    def new_mentions(self) -> int:
+        return sum(outcome.new_mentions for outcome in self.outcomes)
+
+
+def selected_sources(config: Config, names: Sequence[str]) -> list[Source]:
+    """Enabled sources, or the ones named on the command line (enabled or not)."""
+    if names:
+        return [source for source in config.sources if source.name in names]
+    return [source for source in config.sources if source.enabled]
+
+
+def error_text(error: FetchError) -> str:
+    """One line: the reason, its detail and the URL without its query string (tokens)."""
+    return f"{error}: {redact_url(error.url)}" if error.url else str(error)
+
+
+def redact_url(url: str) -> str:
+    """`url` with its query string and user info replaced, for logs and messages."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url.split("?", 1)[0]
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    query = "?…" if parts.query else ""
+    return f"{parts.scheme}://{netloc}{parts.path}{query}" if parts.scheme else url.split("?", 1)[0]
+
+
+class _SourceContext:
+    """The sources.Context of one source in one scan."""
+
+    def __init__(
+        self, source: Source, config: Config, fetcher: Fetcher, state: State | None,
+        options: ScanOptions,
+    ) -> None:
+        self.source = source
+        self.config = config
+        self.fetcher = fetcher
+        self.state = state
+        self.options = options
+        self.validators: list[tuple[str, str | None, str | None]] = []
+        self.is_unchanged = False
+        self.http_status: int | None = None
+
+    def resolve_path(self, location: str) -> Path:
+        return self.config.resolve_path(location)
+
+    async def run(self, function: Callable[..., T], *args: object) -> T:
+        return await asyncio.to_thread(function, *args)
+
+    async def fetch(self, url: str, *, is_remote_choice: bool = False) -> Response | None:
+        scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+        if scheme in ("", "file"):
+            if is_remote_choice:
+                raise FetchError("unsupported url", url, "a page may not lead to local files")
+            return await asyncio.to_thread(self._read_local, url)
+        etag = last_modified = None
+        if self.state is not None and not self.options.show_all:
+            etag, last_modified = self.state.validators(url)
+        response = await self.fetcher.get(
+            url,
+            headers=self.source.headers,
+            timeout=self.options.timeout or self.source.timeout,
+            etag=etag,
+            last_modified=last_modified,
+            is_remote_choice=is_remote_choice,
+            # a link found on a config page on a private address (an intranet forum) may stay
+            # inside; one that started on a public page may not lead inside
+            chosen_by=self.source.location if is_remote_choice else None,
+            robots=self.source.robots,
+            proxy=self.source.proxy,
+            cookies=self.source.cookies,
+        )
+        self.http_status = response.status
+        if response.is_not_modified:
+            self.is_unchanged = True
+            return None
+        if response.etag or response.last_modified:
+            self.validators.append((url, response.etag, response.last_modified))
+        return response
+
+    def _read_local(self, location: str) -> Response:
+        if location.lower().startswith("file://"):
+            path = Path(unquote(urlsplit(location).path))
+        else:
+            path = self.resolve_path(location)
+        try:
+            with path.open("rb") as handle:
+                body = handle.read(MAX_LOCAL_BYTES + 1)
+        except OSError as error:
+            raise FetchError("file error", str(path), error.strerror or str(error)) from None
+        if len(body) > MAX_LOCAL_BYTES:
+            raise FetchError("too large", str(path), f"more than {MAX_LOCAL_BYTES} bytes")
+        suffix = path.suffix.lower()
+        content_type = "text/html" if suffix in (".html", ".htm") else ""
+        return Response(path.resolve().as_uri(), 200, {"content-type": content_type}, body)
+
+
+class Scan:
+    """One run of `mentions scan` over a config."""
+
+    def __init__(
+        self, config: Config, options: ScanOptions, state: State | None, writer: Writer,
+        on_outcome: Callable[[SourceOutcome], None] = lambda outcome: None,
+    ) -> None:
+        self.config = config
+        self.options = options
+        self.state = state
+        self.writer = writer
+        self.on_outcome = on_outcome
+        keywords = [k for k in config.keywords if not options.keywords or k.name in options.keywords]
+        self.tags = {keyword.name: tuple(keyword.tags) for keyword in keywords}
+        self.matcher = Matcher([keyword.rule() for keyword in keywords])
+        self.emitted: set[str] = set()
+        # Text fingerprints by mention id, and the (keyword, fingerprint) pairs written in this
+        # run: a syndicated copy at another URL is the same document (reported once).
+        self.fingerprints: dict[str, str] = {}
+        self.emitted_texts: set[tuple[str, str]] = set()
+        self.backoff = BackoffPolicy(config.backoff.after, config.backoff.delay, config.backoff.longest)
+        self.found_at = datetime.now(UTC).replace(microsecond=0)
+
+    def http_config(self) -> object:
+        update: dict[str, object] = {}
+        if self.options.concurrency:
+            update["concurrency"] = self.options.concurrency
+        if self.options.timeout:
+            update["timeout"] = self.options.timeout
+        return self.config.http.model_copy(update=update)
+
+    async def run(self) -> RunReport:
+        """Scan every selected source; return the report."""
+        started = time.perf_counter()
+        report = RunReport()
+        sources = []
+        for source in selected_sources(self.config, self.options.sources):
+            skipped = self._backing_off(source)
+            if skipped is None:
+                sources.append(source)
+            else:
+                report.outcomes.append(skipped)
+                self.on_outcome(skipped)
+        async with Fetcher(self.http_config()) as fetcher:  # type: ignore[arg-type]
+            tasks = [asyncio.create_task(self._collect(source, fetcher)) for source in sources]
+            try:
+                for next_done in asyncio.as_completed(tasks):
+                    context, mentions, documents, error = await next_done
+                    outcome = self._deliver(context, mentions, documents, error)
+                    report.outcomes.append(outcome)
+                    self.on_outcome(outcome)
+            finally:
+                for task in tasks:
+                    task.cancel()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _backing_off(self, source: Source) -> SourceOutcome | None:
+        """The outcome of a source skipped because it keeps failing, or None to try it."""
+        if self.state is None or self.options.is_forced:
+            return None
+        health = self.state.health(source.name)
+        if self.backoff.is_due(health):
+            return None
+        return SourceOutcome(
+            name=source.name, kind=source.kind, retry_at=self.backoff.retry_at(health),
+            previous_error=health.last_error if health else None,
+        )
+
+    async def _collect(
+        self, source: Source, fetcher: Fetcher
+    ) -> tuple[_SourceContext, list[Mention], int, FetchError | None]:
+        context = _SourceContext(source, self.config, fetcher, self.state, self.options)
+        collect = collector_for(source.kind)
+        if collect is None:
+            error = FetchError("unsupported url", source.location, f"no `{source.kind}` sources yet")
+            return context, [], 0, error
+        try:
+            documents = await collect(source, context)
+            mentions = await asyncio.to_thread(self._match, source, documents)
+        except FetchError as error:
+            return context, [], 0, error
+        except Exception as error:  # a parser tripping on hostile input must not stop the scan
+            return context, [], 0, FetchError("parse error", source.location, type(error).__name__)
+        return context, mentions, len(documents), None
+
+    def _match(self, source: Source, documents: list[Document]) -> list[Mention]:
+        allowed = set(source.keywords) if source.keywords is not None else None
+        excluded = [re.compile(pattern) for pattern in source.exclude_urls]
+        since = self.options.since
+        mentions: list[Mention] = []
+        for document in documents:
+            if since is not None and document.published is not None and document.published < since:
+                continue
+            if document.url and any(pattern.search(document.url) for pattern in excluded):
+                continue
+            matches = self.matcher.match(document)
+            fingerprint = text_fingerprint(document) if matches else None
+            for match in matches:
+                if allowed is not None and match.keyword not in allowed:
+                    continue
+                mentions.append(
+                    Mention(
+                        id=mention_id(match.keyword, document),
+                        keyword=match.keyword,
+                        tags=self.tags.get(match.keyword, ()),
+                        source=document.source,
+                        source_type=document.source_type,
+                        url=document.url,
+                        title=document.title,
+                        author=document.author,
+                        published=document.published,
+                        found_at=self.found_at,
+                        terms=match.terms,
+                        count=match.count,
+                        snippet=match.snippet,
+                        lang=document.lang,
+                        highlights=match.highlights,
+                    )
+                )
+                if fingerprint is not None:
+                    self.fingerprints.setdefault(mentions[-1].id, fingerprint)
+        return mentions
+
+    def _deliver(
+        self, context: _SourceContext, mentions: list[Mention], documents: int,
+        error: FetchError | None,
+    ) -> SourceOutcome:
+        """Write the new mentions of one source, then record them (never the other way round)."""
+        source = context.source
+        state = None if self.options.is_dry_run else self.state
+        previous = self.state.health(source.name) if self.state is not None else None
+        unique = self._first_copies(mentions)
+        seen = self.state.seen(unique, self.fingerprints) if self.state is not None else set()
+        new = [m for m in unique if m.id not in seen]
+        shown = [] if self.options.is_seed else (unique if self.options.show_all else new)
+        written: list[Mention] = []
+        try:
+            for mention in shown:
+                self.writer.write(mention)
+                if mention.id not in seen:
+                    written.append(mention)
+        except BaseException:
+            # The reader went away or we were interrupted: keep what is out, and no
+            # validators, so the next run fetches this source in full and repeats the rest.
+            if state is not None:
+                state.record(written, self.fingerprints)
+            raise
+        if state is not None:
+            # A run limited by --keyword or --since did not look at everything in the
+            # answers: their validators would hide the rest from the next full run.
+            is_complete = error is None and not self.options.keywords and self.options.since is None
+            state.deliver(
+                source.name, new if self.options.is_seed else written, self.fingerprints,
+                context.validators if is_complete else [],
+                error=error_text(error) if error else None,
+                status="unchanged" if context.is_unchanged else ("failed" if error else "ok"),
+                http_status=error.status if error else context.http_status,
+                items=documents,
+            )
+        return SourceOutcome(
+            name=source.name,
+            kind=source.kind,
+            documents=documents,
+            mentions=len(mentions),
+            new_mentions=len(new),
+            error=error,
+            previous_error=previous.last_error if previous else None,
+            is_unchanged=context.is_unchanged,
+        )
+
+    def _first_copies(self, mentions: list[Mention]) -> list[Mention]:
+        """Mentions not yet delivered in this run, by id or by the same text under the keyword."""
+        unique: list[Mention] = []
+        for mention in mentions:
+            fingerprint = self.fingerprints.get(mention.id)
+            text_key = (mention.keyword, fingerprint) if fingerprint else None
+            if mention.id in self.emitted or (text_key is not None and text_key in self.emitted_texts):
+                continue
+            self.emitted.add(mention.id)
+            if text_key is not None:
+                self.emitted_texts.add(text_key)
+            unique.append(mention)
+        return unique

@@ -1,0 +1,95 @@
+"""Progress of a scan on stderr, and the one-line summary at its end.
+
+On a terminal a live bar shows sources done/total, new mentions and failures, and vanishes
+when the scan ends (the table then starts on a clean screen). With `--progress` and a
+stderr that is no terminal (a log file), each finished source gets one plain line instead,
+because a redrawn bar would fill the log with control codes. Under cron: nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from mentions.console import clean_text
+
+if TYPE_CHECKING:
+    from mentions.pipeline import RunReport, SourceOutcome
+
+
+class ScanProgress:
+    """Shows how far a scan is; use as a context manager around the scan."""
+
+    def __init__(self, total: int, console: Console, *, is_enabled: bool) -> None:
+        self.console = console
+        self.total = total
+        self.done = 0
+        self.new_mentions = 0
+        self.failed = 0
+        self._is_enabled = is_enabled and total > 0
+        self._is_live = self._is_enabled and console.is_terminal
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+
+    def __enter__(self) -> ScanProgress:
+        if self._is_live:
+            self._progress = Progress(
+                SpinnerColumn(),
+                TextColumn("scanning"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("sources · {task.fields[new]} new · {task.fields[failed]}"),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task("scan", total=self.total, new=0, failed="0 failed")
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+    def advance(self, outcome: SourceOutcome) -> None:
+        """Count one finished source."""
+        self.done += 1
+        self.new_mentions += outcome.new_mentions
+        self.failed += 0 if outcome.is_ok else 1
+        if self._progress is not None and self._task is not None:
+            failed = f"[red]{self.failed} failed[/]" if self.failed else "0 failed"
+            self._progress.update(self._task, advance=1, new=self.new_mentions, failed=failed)
+        elif self._is_enabled:
+            state = "backing off" if outcome.is_skipped else ("ok" if outcome.is_ok else "failed")
+            line = f"mentions: [{self.done}/{self.total}] {outcome.name}: {state}, {outcome.new_mentions} new"
+            self.console.print(clean_text(line, single_line=True), markup=False, highlight=False)
+
+
+def summary_line(report: RunReport, *, is_seed: bool = False, notes: Sequence[str] = ()) -> str:
+    """`5 sources ok, 1 failed (forum), 7 new mentions in 0.4 s`, plus notes such as alerts sent."""
+    failures = report.failures
+    skipped = sum(outcome.is_skipped for outcome in report.outcomes)
+    ok = len(report.outcomes) - len(failures) - skipped
+    failed = f"{len(failures)} failed"
+    if failures:
+        names = ", ".join(outcome.name for outcome in failures[:3])
+        failed += f" ({names}{', …' if len(failures) > 3 else ''})"
+    what = "recorded as seen" if is_seed else ("new mention" if report.new_mentions == 1 else "new mentions")
+    backing_off = [f"{skipped} backing off"] if skipped else []
+    parts = [f"{ok} source{'' if ok == 1 else 's'} ok", failed, *backing_off,
+             f"{report.new_mentions} {what} in {report.seconds:.1f} s", *notes]
+    return clean_text(", ".join(parts), single_line=True)

@@ -1,0 +1,239 @@
+"""`mentions report`: what the state says about the last weeks, as numbers and terminal charts.
+
+    state ─load_records()─▶ [Record] ─build_report()─▶ Report ─▶ render_terminal() / render_html()
+
+A mention's day is the local day of its publication (or of its discovery, when the source
+gives no date). A spike is a day whose count exceeds the mean + 3σ of the 14 days before
+it *and* reaches `MIN_SPIKE`, so a single mention after a quiet fortnight is not an alarm.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+from mentions.console import clean_text
+from mentions.dates import parse_date, rfc3339
+from mentions.state import State, read_rows
+
+SPIKE_WINDOW = 14
+SPIKE_SIGMAS = 3.0
+MIN_SPIKE = 3
+SPARK = "▁▂▃▄▅▆▇█"
+NO_AUTHOR = "(unknown)"
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """The part of a recorded mention a report needs."""
+
+    keyword: str
+    tags: tuple[str, ...]
+    source: str
+    author: str | None
+    title: str
+    url: str | None
+    moment: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Spike:
+    """A day on which a keyword was talked about far more than in the two weeks before."""
+
+    keyword: str
+    day: date
+    count: int
+    mean: float
+    sd: float
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Counts over the days `start`..`end` (inclusive), ready to draw."""
+
+    days: tuple[date, ...]
+    volume: dict[str, tuple[int, ...]]  # keyword -> one count per day
+    share_by: str  # "tag" or "keyword"
+    share: tuple[tuple[str, int], ...]
+    sources: tuple[tuple[str, int], ...]
+    authors: tuple[tuple[str, int], ...]
+    spikes: tuple[Spike, ...]
+    latest: tuple[Record, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(sum(counts) for counts in self.volume.values())
+
+    @property
+    def daily_totals(self) -> tuple[int, ...]:
+        return tuple(sum(day) for day in zip(*self.volume.values(), strict=True)) if self.volume else ()
+
+
+def load_records(state: State, since: datetime, keywords: Sequence[str] = ()) -> list[Record]:
+    """Mentions whose day lies after `since` minus the spike window (the history spikes need)."""
+    sql = ("SELECT keyword, tags, source, author, title, url, COALESCE(published, found_at) AS moment "
+           "FROM mentions WHERE moment >= ?")
+    parameters: list[object] = [rfc3339(since - timedelta(days=SPIKE_WINDOW + 1))]
+    if keywords:
+        sql += f" AND keyword IN ({','.join('?' * len(keywords))})"
+        parameters += list(keywords)
+    records = []
+    for keyword, tags, source, author, title, url, moment in read_rows(state, sql, parameters):
+        when = parse_date(str(moment))
+        if when is None:
+            continue
+        try:
+            tag_list = tuple(str(tag) for tag in json.loads(str(tags)))
+        except (ValueError, TypeError):
+            tag_list = ()
+        records.append(Record(str(keyword), tag_list, str(source), None if author is None else str(author),
+                              str(title), None if url is None else str(url), when))
+    return records
+
+
+def build_report(records: Sequence[Record], start: date, end: date, *, tz: tzinfo | None = None,
+                 top: int = 10, latest: int = 20) -> Report:
+    """Volume, share of voice, top sources and authors, spikes; `tz` decides the days (default local)."""
+    def day_of(record: Record) -> date:
+        return record.moment.astimezone(tz).date() if tz else record.moment.astimezone().date()
+
+    days = tuple(start + timedelta(days=offset) for offset in range((end - start).days + 1))
+    per_day: dict[str, Counter[date]] = {}
+    for record in records:
+        per_day.setdefault(record.keyword, Counter())[day_of(record)] += 1
+    inside = [record for record in records if start <= day_of(record) <= end]
+    keywords = sorted({record.keyword for record in inside}, key=lambda k: (-sum(
+        per_day[k][day] for day in days), k))
+    volume = {keyword: tuple(per_day[keyword][day] for day in days) for keyword in keywords}
+
+    has_tags = any(record.tags for record in inside)
+    groups: Counter[str] = Counter()
+    for record in inside:
+        for group in (record.tags or (record.keyword,)) if has_tags else (record.keyword,):
+            groups[group] += 1
+    sources = Counter(record.source for record in inside)
+    authors = Counter((record.author or "").strip() or NO_AUTHOR for record in inside)
+    authors.pop(NO_AUTHOR, None)
+    newest = sorted(inside, key=lambda record: record.moment, reverse=True)[:latest]
+    return Report(
+        days=days, volume=volume, share_by="tag" if has_tags else "keyword",
+        share=tuple(groups.most_common()), sources=tuple(sources.most_common(top)),
+        authors=tuple(authors.most_common(top)), spikes=tuple(find_spikes(per_day, days)),
+        latest=tuple(newest),
+    )
+
+
+def find_spikes(per_day: dict[str, Counter[date]], days: Sequence[date]) -> list[Spike]:
+    """Days above mean + 3σ of the 14 days before (population σ) and at least MIN_SPIKE."""
+    spikes = []
+    for keyword, counts in sorted(per_day.items()):
+        for day in days:
+            count = counts[day]
+            if count < MIN_SPIKE:
+                continue
+            before = [counts[day - timedelta(days=back)] for back in range(1, SPIKE_WINDOW + 1)]
+            mean, sd = statistics.fmean(before), statistics.pstdev(before)
+            if count > mean + SPIKE_SIGMAS * sd:
+                spikes.append(Spike(keyword, day, count, mean, sd))
+    return sorted(spikes, key=lambda spike: (spike.day, spike.keyword))
+
+
+def sparkline(values: Sequence[int], width: int) -> str:
+    """Values as ▁..█ (a blank for zero), summed into buckets when there are more than `width`."""
+    if not values:
+        return ""
+    size = -(-len(values) // max(1, width))
+    buckets = [sum(values[i : i + size]) for i in range(0, len(values), size)]
+    peak = max(buckets)
+    if peak == 0:
+        return " " * len(buckets)
+    levels = len(SPARK)
+    return "".join(" " if v == 0 else SPARK[min(levels - 1, (v * levels - 1) // peak)] for v in buckets)
+
+
+def bar(value: int, peak: int, width: int) -> str:
+    """A horizontal bar of `width` cells at most, in eighths."""
+    if peak <= 0 or value <= 0:
+        return ""
+    eighths = max(1, round(value / peak * width * 8))
+    return "█" * (eighths // 8) + ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")[eighths % 8]
+
+
+def _day(day: date) -> str:
+    return day.strftime("%d %b")
+
+
+def render_terminal(report: Report, *, width: int = 80) -> RenderableType:
+    """The report as text blocks with sparklines and bars, cut to `width`."""
+    if not report.total:
+        return Text(f"No mentions recorded from {report.days[0]} to {report.days[-1]}.")
+    label_width = min(24, max(len(name) for name in [*report.volume, "all"]))
+    spark_width = max(10, width - label_width - 20)
+    blocks: list[RenderableType] = [
+        Text(f"Mentions from {report.days[0]} to {report.days[-1]} ({len(report.days)} days): "
+             f"{report.total}", style="bold"),
+        Text(""),
+        Text("Volume per day", style="bold"),
+    ]
+    peak_day = max(range(len(report.days)), key=lambda i: report.daily_totals[i])
+    rows = [*report.volume.items(), ("all", report.daily_totals)]
+    for name, counts in rows:
+        line = Text(clean_text(name, single_line=True)[:label_width].ljust(label_width) + "  ",
+                    style="bold" if name == "all" else "")
+        line.append(sparkline(counts, spark_width), style="cyan")
+        line.append(f"  {sum(counts):>5}  max {max(counts)}")
+        blocks.append(line)
+    first, last = _day(report.days[0]), _day(report.days[-1])
+    spark = len(sparkline(report.daily_totals, spark_width))
+    axis = " " * (label_width + 2) + first + last.rjust(max(len(last), spark - len(first)))
+    blocks += [Text(axis, style="dim"),
+               Text(f"busiest day: {_day(report.days[peak_day])} ({report.daily_totals[peak_day]})",
+                    style="dim")]
+    blocks += _ranking(f"Share of voice (by {report.share_by})", report.share, width, percent=True)
+    blocks += _ranking("Top sources", report.sources, width)
+    blocks += _ranking("Top authors", report.authors, width)
+    blocks += [Text(""), Text(f"Spikes (above mean + {SPIKE_SIGMAS:g}σ of the {SPIKE_WINDOW} days before)",
+                              style="bold")]
+    if not report.spikes:
+        blocks.append(Text("none"))
+    for spike in report.spikes:
+        line = Text("▲ ", style="bold red")
+        line.append(f"{_day(spike.day)}  {clean_text(spike.keyword, single_line=True)}: {spike.count} "
+                    f"mentions (before: {spike.mean:.1f} ± {spike.sd:.1f} a day)")
+        blocks.append(line)
+    for block in blocks:
+        if isinstance(block, Text):
+            block.no_wrap, block.overflow = True, "ellipsis"
+    return Group(*blocks)
+
+
+def _ranking(title: str, items: Sequence[tuple[str, int]], width: int, *, percent: bool = False
+             ) -> list[RenderableType]:
+    blocks: list[RenderableType] = [Text(""), Text(title, style="bold")]
+    if not items:
+        return [*blocks, Text("none")]
+    total = sum(count for _, count in items)
+    names = [clean_text(name, single_line=True)[:24] for name, _ in items]
+    label_width = max(map(len, names))
+    bar_width = max(10, min(40, width - label_width - 16))
+    peak = max(count for _, count in items)
+    for name, (_, count) in zip(names, items, strict=True):
+        line = Text(name.ljust(label_width) + "  ")
+        line.append(bar(count, peak, bar_width).ljust(bar_width), style="green")
+        share = f"{count / total:>5.0%}  " if percent and total else ""
+        line.append(f"  {share}{count}")
+        blocks.append(line)
+    return blocks
+
+
+def local_today(now: datetime | None = None, tz: tzinfo | None = None) -> date:
+    """Today in `tz` (default: the local zone)."""
+    moment = now or datetime.now(UTC)
+    return moment.astimezone(tz).date() if tz else moment.astimezone().date()

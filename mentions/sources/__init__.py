@@ -1,0 +1,59 @@
+"""Source kinds: how each kind of source turns into documents.
+
+A kind is one async function `collect(source, context) -> list[Document]`; it asks the
+context for bytes (the context knows the network, the state's validators and the limits)
+and turns them into documents with pure parsing functions. Add a kind by writing a module
+with `collect` and naming it in `KINDS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from mentions.config import Source
+    from mentions.fetch import Response
+    from mentions.models import Document
+
+T = TypeVar("T")
+
+
+class Context(Protocol):
+    """What a source kind may ask of the scan."""
+
+    async def fetch(self, url: str, *, is_remote_choice: bool = False) -> Response | None:
+        """The body at `url` (http(s), file:// or a config-relative path); None if unchanged (304).
+
+        Raises FetchError.
+        """
+        ...
+
+    def resolve_path(self, location: str) -> Path:
+        """A local path from the config, relative to the config file's folder."""
+        ...
+
+    async def run(self, function: Callable[..., T], *args: object) -> T:
+        """Run CPU-heavy parsing without stalling the other fetches."""
+        ...
+
+
+Collector = Callable[["Source", Context], Awaitable[list["Document"]]]
+
+
+def collector_for(kind: str) -> Collector | None:
+    """The collect function of a source kind; imported lazily to keep start-up light."""
+    if kind == "feed":
+        from mentions.sources import feed
+
+        return feed.collect
+    if kind == "page":
+        from mentions.sources import page
+
+        return page.collect
+    if kind == "file":
+        from mentions.sources import file
+
+        return file.collect
+    return None

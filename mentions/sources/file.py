@@ -1,0 +1,123 @@
+"""`file:` sources: local exports as documents (`.txt .html .xml .json .jsonl`, `-` for stdin).
+
+A path may name a file, a folder (every supported file in it) or a glob pattern.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from mentions.config import Source
+from mentions.dates import parse_date
+from mentions.decode import decode_html
+from mentions.errors import FetchError
+from mentions.extract import main_text
+from mentions.models import Document
+from mentions.sources import Context
+
+SUFFIXES = (".txt", ".text", ".md", ".html", ".htm", ".xml", ".rss", ".atom", ".json", ".jsonl")
+MAX_FILE_BYTES = 100_000_000
+
+
+async def collect(source: Source, context: Context) -> list[Document]:
+    """Read the file(s) a source names and parse them."""
+    if source.location == "-":
+        return await context.run(parse_file, sys.stdin.buffer.read(MAX_FILE_BYTES), "stdin.txt", source.name)
+    documents: list[Document] = []
+    for path in _paths(source, context):
+        try:
+            body = path.read_bytes()
+        except OSError as error:
+            raise FetchError("file error", str(path), error.strerror or str(error)) from None
+        documents.extend(await context.run(parse_file, body, str(path), source.name))
+    return documents
+
+
+def _paths(source: Source, context: Context) -> list[Path]:
+    path = context.resolve_path(source.location)
+    if any(char in source.location for char in "*?["):
+        return sorted(Path(p) for p in glob.glob(str(path), recursive=True) if Path(p).is_file())
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+    if not path.exists():
+        raise FetchError("file error", str(path), "no such file")
+    return [path]
+
+
+def parse_file(body: bytes, name: str, source: str) -> list[Document]:
+    """Documents from the bytes of one local file, chosen by its suffix."""
+    suffix = Path(name).suffix.lower()
+    if suffix == ".jsonl":
+        return _jsonl(body, name, source)
+    if suffix == ".json":
+        return _json(body, name, source)
+    if suffix in (".xml", ".rss", ".atom"):
+        from mentions.sources.feed import parse_feed
+
+        return [_as_file(d) for d in parse_feed(body, Path(name).resolve().as_uri(), source)]
+    if suffix in (".html", ".htm"):
+        page = main_text(decode_html(body), None)
+        return [Document(source, "file", page.text, page.title, _file_url(name), lang=page.lang)]
+    text = decode_html(body, "text/plain")
+    return [Document(source, "file", text, "", _file_url(name))]
+
+
+def _file_url(name: str) -> str:
+    return "stdin" if name == "stdin.txt" else Path(name).resolve().as_uri()
+
+
+def _as_file(document: Document) -> Document:
+    from dataclasses import replace
+
+    return replace(document, source_type="file")
+
+
+def _jsonl(body: bytes, name: str, source: str) -> list[Document]:
+    documents = []
+    for number, line in enumerate(body.decode("utf-8", "replace").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except (ValueError, RecursionError):
+            raise FetchError("parse error", name, f"line {number} is not JSON") from None
+        documents.append(_record(record, f"{_file_url(name)}#L{number}", source, name, number))
+    return documents
+
+
+def _json(body: bytes, name: str, source: str) -> list[Document]:
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        raise FetchError("parse error", name, "not valid JSON") from None
+    records = data if isinstance(data, list) else [data]
+    return [
+        _record(record, f"{_file_url(name)}#{index}", source, name, index)
+        for index, record in enumerate(records, start=1)
+    ]
+
+
+def _record(record: Any, fallback_url: str, source: str, name: str, number: int) -> Document:
+    if not isinstance(record, dict):
+        raise FetchError("parse error", name, f"record {number} is not an object with `text`")
+
+    def text_of(key: str) -> str | None:
+        value = record.get(key)
+        return value if isinstance(value, str) else None
+
+    url = text_of("url") or text_of("link")
+    return Document(
+        source=source,
+        source_type="file",
+        text=text_of("text") or text_of("body") or text_of("content") or "",
+        title=text_of("title") or "",
+        url=url or fallback_url,
+        author=text_of("author"),
+        published=parse_date(text_of("published") or text_of("date")),
+        guid=text_of("id"),
+        lang=text_of("lang"),
+    )

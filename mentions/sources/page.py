@@ -1,0 +1,119 @@
+"""`page:` sources: a page's main text, or one document per `items` match with `fields`.
+
+Field selectors are CSS, relative to the item; `selector@attr` takes an attribute instead
+of the text. `next` is followed up to `max_pages`; links it yields are chosen by remote
+content, so the fetch layer keeps them away from private addresses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin
+
+from mentions.config import Source
+from mentions.dates import parse_date
+from mentions.decode import decode_html
+from mentions.errors import FetchError
+from mentions.extract import main_text, visible_text
+from mentions.models import Document
+from mentions.sources import Context
+
+if TYPE_CHECKING:
+    from selectolax.lexbor import LexborNode
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedPage:
+    """The documents of one page and the link to the next one, if any."""
+
+    documents: list[Document]
+    next_url: str | None
+
+
+async def collect(source: Source, context: Context) -> list[Document]:
+    """Fetch the page (and its `next` pages) and turn each into documents."""
+    documents: list[Document] = []
+    url: str | None = source.location
+    seen: set[str] = set()
+    for number in range(source.max_pages):
+        if url is None or url in seen:
+            break
+        seen.add(url)
+        response = await context.fetch(url, is_remote_choice=number > 0)
+        if response is None:
+            break
+        parsed = await context.run(
+            parse_page, response.body, response.content_type, response.url, source
+        )
+        documents.extend(parsed.documents)
+        url = parsed.next_url
+    return documents
+
+
+def parse_page(body: bytes, content_type: str, url: str, source: Source) -> ParsedPage:
+    """Documents from one HTML page."""
+    if content_type and not any(t in content_type.lower() for t in ("html", "xml", "text/plain")):
+        raise FetchError("not html", url, f"the answer is {content_type.split(';')[0]}")
+    html = decode_html(body, content_type)
+    if source.items is None:
+        page = main_text(html, url)
+        document = Document(
+            source=source.name,
+            source_type="page",
+            text=page.text,
+            title=page.title,
+            url=url,
+            author=page.author,
+            published=page.published,
+            lang=page.lang,
+        )
+        return ParsedPage([document] if page.text or page.title else [], None)
+    from selectolax.lexbor import LexborHTMLParser
+
+    tree = LexborHTMLParser(html)
+    lang = tree.root.attributes.get("lang") if tree.root is not None else None
+    documents = []
+    for item in tree.css(source.items):
+        fields = {name: _select(item, selector, url) for name, selector in source.fields.items()}
+        text = fields.get("text")
+        if "text" not in source.fields:
+            text = visible_text(item.html or "")
+        link = fields.get("link")
+        documents.append(
+            Document(
+                source=source.name,
+                source_type="page",
+                text=text or "",
+                title=fields.get("title") or "",
+                url=link or url,
+                author=fields.get("author"),
+                published=parse_date(fields.get("date")),
+                guid=fields.get("guid"),
+                lang=lang if isinstance(lang, str) else None,
+                # Without its own link an item is known by its text, which survives reordering.
+                is_permalink=link is not None,
+            )
+        )
+    next_url = _select(tree.root, source.next, url) if source.next and tree.root else None
+    return ParsedPage(documents, next_url)
+
+
+_URL_ATTRIBUTES = ("href", "src", "action", "data-href", "data-url", "cite")
+
+
+def _select(node: LexborNode, selector: str, base_url: str) -> str | None:
+    """The text (or `@attribute`) of the first match of `selector` inside `node`."""
+    css, _, attribute = selector.rpartition("@") if "@" in selector else (selector, "", "")
+    css = css.strip()
+    found = node.css_first(css) if css else node
+    if found is None:
+        return None
+    if attribute:
+        value = found.attributes.get(attribute.strip())
+        if not isinstance(value, str):
+            return None
+        value = value.strip()
+        return urljoin(base_url, value) if attribute.strip() in _URL_ATTRIBUTES else value
+    text: str = visible_text(found.html or "")
+    return " ".join(text.split()) or None

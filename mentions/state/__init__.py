@@ -1,0 +1,14 @@
+"""The only package that talks to SQLite: what was reported, HTTP validators, source health.
+
+    schema.py   the tables and their append-only migrations (PRAGMA user_version)
+    health.py   a source's health and the backoff of sources that keep failing
+    store.py    `State`: the open file and every query
+
+See docs/state.md for what a user can rely on (at-least-once, locking, pruning).
+"""
+
+from mentions.state.health import BackoffPolicy, SourceHealth
+from mentions.state.schema import SCHEMA_VERSION
+from mentions.state.store import State, default_state_path, read_rows
+
+__all__ = ["SCHEMA_VERSION", "BackoffPolicy", "SourceHealth", "State", "default_state_path", "read_rows"]

@@ -1,0 +1,70 @@
+"""How each source fared, and when a source that keeps failing is due again (backoff)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+# 2**40 times any delay is beyond any `max`; the cap only keeps the arithmetic finite.
+_MAX_DOUBLINGS = 40
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHealth:
+    """One row of the `sources` table: the recent history of one source."""
+
+    name: str
+    last_attempt: str | None
+    last_success: str | None
+    status: str | None  # ok, unchanged or failed
+    items: int | None
+    failures: int  # in a row, since the last success
+    last_error: str | None
+    http_status: int | None = None
+    failing_since: str | None = None
+
+    @property
+    def is_failing(self) -> bool:
+        return self.failures > 0
+
+
+@dataclass(frozen=True, slots=True)
+class BackoffPolicy:
+    """After `after` failures in a row, wait `delay`, then twice that, ... up to `longest`."""
+
+    after: int = 3
+    delay: float = 1800.0
+    longest: float = 86400.0
+
+    def wait_after(self, failures: int) -> float | None:
+        """Seconds to wait after `failures` failures in a row; None: try on the next run."""
+        if self.after <= 0 or failures < self.after:
+            return None
+        doublings = min(failures - self.after, _MAX_DOUBLINGS)
+        return min(self.longest, self.delay * 2.0**doublings)
+
+    def retry_at(self, health: SourceHealth | None) -> datetime | None:
+        """When a failing source is due again; None when it has no reason to wait."""
+        if health is None or health.last_attempt is None:
+            return None
+        wait = self.wait_after(health.failures)
+        last = parse_time(health.last_attempt)
+        if wait is None or last is None:
+            return None
+        return last + timedelta(seconds=wait)
+
+    def is_due(self, health: SourceHealth | None, now: datetime | None = None) -> bool:
+        """Whether a scan should try the source now."""
+        when = self.retry_at(health)
+        return when is None or when <= (now or datetime.now(UTC))
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """A stored RFC 3339 time back into an aware datetime (None for none or junk)."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)

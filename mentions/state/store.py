@@ -1,0 +1,343 @@
+"""The state file: what was reported, HTTP validators, source health, a log of runs.
+
+A mention is recorded only after its line was written (the pipeline calls `deliver` after
+the writer returned), so a crash can repeat a line but never lose one. Everything one
+source changes (its mentions, its validators, its health) goes into one transaction, so
+validators are never saved without the mentions of the answer they validate, and 1,000
+sources cost 1,000 commits rather than 3,000. WAL with synchronous=NORMAL: a commit
+survives a killed process; a power cut may undo the last commits, which only repeats
+lines.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from functools import wraps
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+from mentions.dates import rfc3339
+from mentions.errors import StateError
+from mentions.lock import StateLock
+from mentions.models import Mention
+from mentions.state.health import SourceHealth, parse_time
+from mentions.state.schema import migrate
+
+P = ParamSpec("P")
+R = TypeVar("R")
+_CHUNK = 400  # stays below SQLite's limit of host parameters per statement
+
+_MENTION_COLUMNS = ("id, keyword, source, source_type, url, title, author, published, found_at, "
+                    "terms, count, snippet, lang, tags, fingerprint")
+_HEALTH_COLUMNS = ("name, last_attempt, last_success, status, items, failures, last_error, "
+                   "http_status, failing_since")
+
+Validators = Sequence[tuple[str, str | None, str | None]]
+
+
+def _guarded(method: Callable[P, R]) -> Callable[P, R]:
+    """Turn SQLite failures (disk full, a damaged file) into one sentence, never a traceback."""
+
+    @wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except sqlite3.Error as error:
+            path = getattr(args[0], "path", "")
+            raise StateError(f"the state file {path} cannot be used: {error}") from None
+
+    return wrapper
+
+
+def _now() -> str:
+    return rfc3339(datetime.now(UTC)) or ""
+
+
+class State:
+    """An open state file; use as a context manager.
+
+    `lock_wait` takes the scan lock first (waiting up to that many seconds) for commands
+    that write; readers leave it as None and rely on WAL to read beside a running scan.
+    """
+
+    def __init__(self, path: Path, *, lock_wait: float | None = None) -> None:
+        self.path = path
+        self._lock: StateLock | None = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if lock_wait is not None:
+                self._lock = StateLock(path)
+                self._lock.acquire(lock_wait)
+            self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        except OSError as error:
+            self._release_lock()
+            raise StateError(f"cannot create the state file {path}: {error.strerror}") from None
+        except sqlite3.Error as error:
+            self._release_lock()
+            raise StateError(f"cannot open the state file {path}: {error}") from None
+        except BaseException:
+            self._release_lock()
+            raise
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            migrate(self._db, path)
+        except sqlite3.DatabaseError as error:
+            self.close()
+            raise StateError(f"cannot use the state file {path}: {error}") from None
+        except BaseException:
+            self.close()
+            raise
+
+    @classmethod
+    def open_existing(cls, path: Path) -> State | None:
+        """Open for reading; None when there is no state file yet (nothing was recorded)."""
+        if not path.exists():
+            return None
+        if not path.is_file():
+            raise StateError(f"cannot use the state file {path}: it is not a file")
+        return cls(path)
+
+    def __enter__(self) -> State:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the database, then let the next scan in."""
+        try:
+            self._db.close()
+        finally:
+            self._release_lock()
+
+    def _release_lock(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    # --- mentions ---------------------------------------------------------------------
+
+    @_guarded
+    def seen(self, mentions: Iterable[Mention], fingerprints: Mapping[str, str] | None = None) -> set[str]:
+        """Ids of `mentions` reported before: the same id, or the same text under the same keyword."""
+        wanted = list(mentions)
+        prints = fingerprints or {}
+        found: set[str] = set()
+        ids = [m.id for m in wanted]
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for table in ("mentions", "forgotten"):
+                rows = self._db.execute(f"SELECT id FROM {table} WHERE id IN ({marks})", chunk)
+                found.update(row[0] for row in rows)
+        for mention in wanted:
+            fingerprint = prints.get(mention.id)
+            if mention.id in found or not fingerprint:
+                continue
+            for table in ("mentions", "forgotten"):
+                row = self._db.execute(
+                    f"SELECT 1 FROM {table} WHERE keyword = ? AND fingerprint = ? LIMIT 1",
+                    (mention.keyword, fingerprint),
+                ).fetchone()
+                if row:
+                    found.add(mention.id)
+                    break
+        return found
+
+    @_guarded
+    def record(self, mentions: Sequence[Mention], fingerprints: Mapping[str, str] | None = None) -> None:
+        """Remember `mentions` as reported, in one transaction."""
+        if not mentions:
+            return
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._insert(mentions, fingerprints or {})
+
+    def _insert(self, mentions: Sequence[Mention], fingerprints: Mapping[str, str]) -> None:
+        rows = [
+            (m.id, m.keyword, m.source, m.source_type, m.url, m.title, m.author, rfc3339(m.published),
+             rfc3339(m.found_at), json.dumps(m.terms, ensure_ascii=False), m.count, m.snippet,
+             m.lang, json.dumps(m.tags, ensure_ascii=False), fingerprints.get(m.id))
+            for m in mentions
+        ]
+        marks = ",".join("?" * 15)
+        self._db.executemany(f"INSERT OR IGNORE INTO mentions ({_MENTION_COLUMNS}) VALUES ({marks})", rows)
+
+    @_guarded
+    def deliver(
+        self, name: str, mentions: Sequence[Mention], fingerprints: Mapping[str, str],
+        validators: Validators, *, error: str | None, status: str, http_status: int | None, items: int,
+    ) -> None:
+        """Record one source's written mentions, its validators and its health in one commit."""
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._insert(mentions, fingerprints)
+            self._save_validators(validators)
+            self._update_health(name, error=error, status=status, http_status=http_status, items=items)
+
+    def mentions(
+        self, *, keywords: Sequence[str] = (), sources: Sequence[str] = (), since: datetime | None = None,
+    ) -> Iterator[Mention]:
+        """Recorded mentions, oldest first; `since` compares the published time, else found_at."""
+        where: list[str] = []
+        params: list[object] = []
+        for column, values in (("keyword", keywords), ("source", sources)):
+            if values:
+                where.append(f"{column} IN ({','.join('?' * len(values))})")
+                params.extend(values)
+        if since is not None:
+            where.append("COALESCE(published, found_at) >= ?")
+            params.append(rfc3339(since))
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        query = f"SELECT {_MENTION_COLUMNS} FROM mentions{clause} ORDER BY found_at, rowid"
+        try:
+            for row in self._db.execute(query, params):
+                yield _mention_from_row(row)
+        except sqlite3.Error as error:
+            raise StateError(f"the state file {self.path} cannot be used: {error}") from None
+
+    @_guarded
+    def prune(self, before: datetime, *, is_dry_run: bool = False) -> int:
+        """Forget mentions found before `before`; keep their ids so they are never re-reported."""
+        cutoff = rfc3339(before)
+        if is_dry_run:
+            return int(self._db.execute("SELECT COUNT(*) FROM mentions WHERE found_at < ?",
+                                        (cutoff,)).fetchone()[0])
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(
+                "INSERT OR IGNORE INTO forgotten (id, keyword, fingerprint, found_at) "
+                "SELECT id, keyword, fingerprint, found_at FROM mentions WHERE found_at < ?", (cutoff,),
+            )
+            count = self._db.execute("DELETE FROM mentions WHERE found_at < ?", (cutoff,)).rowcount
+        if count:
+            self._db.execute("VACUUM")
+        return int(count)
+
+    # --- HTTP validators ----------------------------------------------------------------
+
+    @_guarded
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        """The ETag and Last-Modified last seen for `url`."""
+        row = self._db.execute(
+            "SELECT etag, last_modified FROM validators WHERE url = ?", (url,)
+        ).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    @_guarded
+    def save_validators(self, rows: Validators) -> None:
+        """Store (url, etag, last_modified) after the mentions from those answers were recorded."""
+        if not rows:
+            return
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._save_validators(rows)
+
+    def _save_validators(self, rows: Validators) -> None:
+        if rows:
+            self._db.executemany("INSERT OR REPLACE INTO validators VALUES (?,?,?)", rows)
+
+    # --- source health ------------------------------------------------------------------
+
+    @_guarded
+    def health(self, name: str) -> SourceHealth | None:
+        """The stored health of one source."""
+        row = self._db.execute(f"SELECT {_HEALTH_COLUMNS} FROM sources WHERE name = ?", (name,)).fetchone()
+        return SourceHealth(*row) if row else None
+
+    @_guarded
+    def all_health(self) -> dict[str, SourceHealth]:
+        """The stored health of every source ever attempted, by name."""
+        rows = self._db.execute(f"SELECT {_HEALTH_COLUMNS} FROM sources")
+        return {row[0]: SourceHealth(*row) for row in rows}
+
+    @_guarded
+    def update_health(
+        self, name: str, *, error: str | None, status: str, items: int, http_status: int | None = None,
+    ) -> None:
+        """Record one attempt at a source."""
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._update_health(name, error=error, status=status, http_status=http_status, items=items)
+
+    def _update_health(
+        self, name: str, *, error: str | None, status: str, http_status: int | None, items: int,
+    ) -> None:
+        now = _now()
+        if error is None:
+            self._db.execute(
+                f"INSERT INTO sources ({_HEALTH_COLUMNS}) VALUES (?,?,?,?,?,0,NULL,?,NULL) "
+                "ON CONFLICT(name) DO UPDATE SET last_attempt=excluded.last_attempt, "
+                "last_success=excluded.last_success, status=excluded.status, items=excluded.items, "
+                "failures=0, last_error=NULL, http_status=excluded.http_status, failing_since=NULL",
+                (name, now, now, status, items, http_status),
+            )
+        else:
+            self._db.execute(
+                f"INSERT INTO sources ({_HEALTH_COLUMNS}) VALUES (?,?,NULL,?,0,1,?,?,?) "
+                "ON CONFLICT(name) DO UPDATE SET last_attempt=excluded.last_attempt, "
+                "status=excluded.status, failures=sources.failures+1, last_error=excluded.last_error, "
+                "http_status=excluded.http_status, "
+                "failing_since=COALESCE(sources.failing_since, excluded.failing_since)",
+                (name, now, status, error, http_status, now),
+            )
+
+    # --- runs ---------------------------------------------------------------------------
+
+    @_guarded
+    def record_run(self, started: datetime, *, sources: int, failed: int, skipped: int, new: int) -> None:
+        """Append one line to the log of runs."""
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(
+                "INSERT INTO runs (started, finished, pid, sources, failed, skipped, new_mentions) "
+                "VALUES (?,?,?,?,?,?,?)",
+                (rfc3339(started), _now(), os.getpid(), sources, failed, skipped, new),
+            )
+
+
+def _mention_from_row(row: Sequence[object]) -> Mention:
+    """A recorded mention as the value the writers take (highlights are not stored)."""
+    (id_, keyword, source, source_type, url, title, author, published, found_at, terms, count,
+     snippet, lang, tags, _fingerprint) = row
+    return Mention(
+        id=str(id_),
+        keyword=str(keyword),
+        tags=tuple(_json_list(tags)),
+        source=str(source),
+        source_type=str(source_type),
+        url=url if isinstance(url, str) else None,
+        title=str(title),
+        author=author if isinstance(author, str) else None,
+        published=parse_time(published if isinstance(published, str) else None),
+        found_at=parse_time(str(found_at)) or datetime.fromtimestamp(0, UTC),
+        terms=tuple(_json_list(terms)),
+        count=int(count) if isinstance(count, int) else 0,
+        snippet=str(snippet),
+        lang=lang if isinstance(lang, str) else None,
+    )
+
+
+def _json_list(value: object) -> list[str]:
+    try:
+        data = json.loads(str(value))
+    except ValueError:
+        return []
+    return [str(item) for item in data] if isinstance(data, list) else []
+
+
+def default_state_path() -> Path:
+    """The state file in the user state directory."""
+    import platformdirs
+
+    return Path(platformdirs.user_state_dir("mentions")) / "mentions.db"
+
+
+def read_rows(state: State, sql: str, parameters: Sequence[object] = ()) -> list[tuple[object, ...]]:
+    """Rows of a read-only SELECT, for `report.py`, which builds its own queries over `mentions`."""
+    return state._db.execute(sql, tuple(parameters)).fetchall()

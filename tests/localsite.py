@@ -1,0 +1,100 @@
+"""A real HTTP server on 127.0.0.1 for tests: routes of bytes, conditional requests, delays.
+
+Each route is a `Page` (body, content type, status, extra headers, delay). The server counts
+requests per path and how many were answered 304, so tests can check cheap reruns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Page:
+    """What one path answers."""
+
+    body: bytes
+    content_type: str = "text/html; charset=utf-8"
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    is_conditional: bool = True
+
+
+class LocalSite:
+    """A threaded HTTP server with a mutable route table."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Page] = {}
+        self.requests: Counter[str] = Counter()
+        self.not_modified: Counter[str] = Counter()
+        self.request_headers: dict[str, dict[str, str]] = {}
+        site = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                path = self.path
+                site.requests[path] += 1
+                site.request_headers[path] = {k.lower(): v for k, v in self.headers.items()}
+                page = site.routes.get(path) or site.routes.get(path.split("?", 1)[0])
+                if page is None:
+                    self._answer(404, b"not found", "text/plain", {})
+                    return
+                if page.delay:
+                    time.sleep(page.delay)
+                etag = '"' + hashlib.sha1(page.body).hexdigest()[:16] + '"'
+                is_unchanged = self.headers.get("If-None-Match") == etag
+                if page.is_conditional and page.status == 200 and is_unchanged:
+                    site.not_modified[path] += 1
+                    self._answer(304, b"", page.content_type, {"ETag": etag})
+                    return
+                headers = dict(page.headers)
+                if page.is_conditional and page.status == 200:
+                    headers.setdefault("ETag", etag)
+                self._answer(page.status, page.body, page.content_type, headers)
+
+            def _answer(self, status: int, body: bytes, content_type: str, headers: dict[str, str]) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                if status != 304:
+                    self.wfile.write(body)
+
+        http.server.ThreadingHTTPServer.daemon_threads = True
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05})
+        self.thread.daemon = True
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def add(self, path: str, body: bytes | str, **options: object) -> str:
+        """Serve `body` at `path`; returns the full URL."""
+        data = body.encode() if isinstance(body, str) else body
+        self.routes[path] = Page(data, **options)  # type: ignore[arg-type]
+        return self.url(path)
+
+    def start(self) -> LocalSite:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

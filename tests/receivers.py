@@ -1,0 +1,65 @@
+"""Local receivers for alerts: an HTTP server that keeps every POST, an SMTP server (aiosmtpd)."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import socket
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Received:
+    """One POST: its path, headers and parsed JSON body."""
+
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass
+class HookReceiver:
+    """A threaded HTTP server on 127.0.0.1 that answers every POST with `status`."""
+
+    status: int = 200
+    posts: list[Received] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                raw = self.rfile.read(length)
+                receiver.posts.append(
+                    Received(self.path, {k.lower(): v for k, v in self.headers.items()}, json.loads(raw))
+                )
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                       daemon=True)
+        self.thread.start()
+
+    def url(self, path: str = "/hook") -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def dead_url() -> str:
+    """A URL on 127.0.0.1 where nothing listens (the port was free a moment ago)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/hook"

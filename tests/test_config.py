@@ -1,0 +1,177 @@
+"""Config mistakes: one clear sentence with file and line, exit 2, never a traceback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mentions.cli import app
+from mentions.config import load_config
+from mentions.errors import ConfigError
+
+GOOD = """\
+version: 1
+keywords:
+  - name: acme
+    terms: [Acme]
+sources:
+  - name: blog
+    feed: https://blog.example.org/feed/
+"""
+
+# (config text, line the problem is on, words the message must contain)
+MISTAKES = [
+    ("version: 1\nkeywords:\n  - name: acme\n    trms: [Acme]\nsources:\n  - name: b\n    feed: http://x/\n",
+     4, ["unknown key 'trms'", "did you mean 'terms'"]),
+    ("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\nsources:\n  - name: b\n    fed: http://x/\n",
+     7, ["unknown key 'fed'", "did you mean 'feed'"]),
+    ("version: 1\nhttp:\n  timeout: soon\nkeywords:\n  - name: acme\n    terms: [Acme]\n"
+     "sources:\n  - name: b\n    feed: http://x/\n", 3, ["timeout", "not a duration"]),
+    ("version: 1\nhttp:\n  max_bytes: lots\nkeywords:\n  - name: acme\n    terms: [Acme]\n"
+     "sources:\n  - name: b\n    feed: http://x/\n", 3, ["max_bytes", "not a size"]),
+    ("version: 1\nkeywords:\n  - name: acme\nsources:\n  - name: b\n    feed: http://x/\n",
+     3, ["nothing to look for"]),
+    ("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\nsources:\n  - name: b\n"
+     "    feed: http://x/\n    page: http://y/\n", 6, ["2 kinds", "exactly one"]),
+    ("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\nsources:\n  - name: b\n"
+     "    feed: ${MENTIONS_TEST_UNSET_VARIABLE}\n", 7, ["${MENTIONS_TEST_UNSET_VARIABLE} is not set"]),
+    ("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\n  - name: acme\n    terms: [B]\n"
+     "sources:\n  - name: b\n    feed: http://x/\n", 2, ["two keywords are named 'acme'"]),
+    ("version: 1\nkeywords:\n  - name: acme\n    query: 'Acme AND (Schuh OR sneaker))'\n"
+     "sources:\n  - name: b\n    feed: http://x/\n", 4, ['unbalanced ")"', "column"]),
+    ("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\nsources:\n  - name: b\n"
+     "    feed: ftp://example.org/feed\n", 6, ["only http, https and file"]),
+    ("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\nsources:\n  - name: b\n"
+     "    feed: http://x/\n    keywords: [acmee]\n", 8, ["unknown keyword 'acmee'", "did you mean 'acme'"]),
+    ("version: 2\nkeywords:\n  - name: acme\n    terms: [Acme]\nsources:\n  - name: b\n    feed: http://x/\n",
+     1, ["config version 1"]),
+    ("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\n    terms: [B]\nsources: []\n",
+     5, ["duplicate key 'terms'"]),
+    ("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme\nsources:\n", 5, ["invalid YAML"]),
+    ("version: 1\nkeywords:\n  - name: acme\n    terms: Acme\nsources:\n  - name: b\n    feed: http://x/\n",
+     4, ["terms", "valid list"]),
+    ("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme, '  ']\nsources:\n  - name: b\n"
+     "    feed: http://x/\n", 4, ["term 2 is empty"]),
+    ("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\nsources:\n  - name: b\n"
+     "    page: http://x/\n    items: div.post\n    fields: {txt: .content}\n", 9, ["unknown field 'txt'",
+                                                                               "did you mean 'text'"]),
+    ("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\nsources:\n  - name: b\n"
+     "    feed: http://x/\n    exclude_urls: ['(']\n", 8, ["not a valid regex"]),
+    ("version: 1\nkeywords: []\nsources:\n  - name: b\n    feed: http://x/\n", 2, ["keywords: add at least one"]),
+    ("- just\n- a list\n", 1, ["top level must be a mapping"]),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "words"), MISTAKES)
+def test_check_names_file_line_and_problem(
+    tmp_path: Path, runner: CliRunner, text: str, line: int, words: list[str]
+) -> None:
+    config = tmp_path / "mentions.yaml"
+    config.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["check", "-c", str(config)])
+    assert result.exit_code == 2
+    assert f"{config}:{line}:" in result.output
+    for word in words:
+        assert word in result.output
+    assert "Traceback" not in result.output
+
+
+def test_scan_refuses_a_bad_config_and_fetches_nothing(tmp_path: Path, runner: CliRunner) -> None:
+    config = tmp_path / "mentions.yaml"
+    config.write_text(MISTAKES[0][0], encoding="utf-8")
+    result = runner.invoke(app, ["scan", "-c", str(config), "--no-state"])
+    assert result.exit_code == 2
+    assert "unknown key 'trms'" in result.output
+
+
+def test_all_problems_are_listed_at_once(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "version: 1\nhtp: {}\nkeywords:\n  - name: acme\n    trms: [x]\nsources:\n  - name: b\n    fed: x\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(config)
+    assert len(caught.value.problems) == 3
+
+
+def test_a_good_config_passes_check(tmp_path: Path, runner: CliRunner) -> None:
+    config = tmp_path / "mentions.yaml"
+    config.write_text(GOOD)
+    result = runner.invoke(app, ["check", "-c", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "1 keywords, 1 sources" in result.output
+
+
+def test_env_variables_are_expanded_and_kept_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MENTIONS_TEST_TOKEN", "s3cr3t-token")
+    config = tmp_path / "c.yaml"
+    config.write_text(GOOD.replace("feed: https://blog.example.org/feed/",
+                                   "feed: https://api.example.org/feed?token=${MENTIONS_TEST_TOKEN}"))
+    loaded = load_config(config)
+    assert loaded.sources[0].location.endswith("token=s3cr3t-token")
+    assert "s3cr3t-token" in loaded.secrets
+
+
+def test_missing_config_file_is_one_sentence(tmp_path: Path, runner: CliRunner) -> None:
+    result = runner.invoke(app, ["check", "-c", str(tmp_path / "nope.yaml")])
+    assert result.exit_code == 2
+    assert "cannot read the file" in result.output
+
+
+def test_config_discovery_uses_environment_variable(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "elsewhere.yaml"
+    config.write_text(GOOD)
+    monkeypatch.setenv("MENTIONS_CONFIG", str(config))
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 0
+    assert str(config) in result.output
+
+
+def test_config_discovery_finds_mentions_yaml_in_the_working_folder(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "mentions.yaml").write_text(GOOD)
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 0, result.output
+
+
+def test_no_config_anywhere_says_where_it_looked(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 2
+    assert "no config file found" in result.output
+    assert "mentions.yaml" in result.output
+
+
+def test_alias_bomb_is_refused(tmp_path: Path, runner: CliRunner) -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for level in range(1, 9):
+        previous = f"*a{level - 1}"
+        lines.append(f"a{level}: &a{level} [{', '.join([previous] * 10)}]")
+    config = tmp_path / "bomb.yaml"
+    config.write_text("\n".join(lines) + "\n")
+    result = runner.invoke(app, ["check", "-c", str(config)])
+    assert result.exit_code == 2
+    assert "alias bomb" in result.output
+
+
+def test_schema_is_json_schema_of_the_same_models(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["schema"])
+    assert result.exit_code == 0
+    schema = json.loads(result.output)
+    assert schema["$schema"].startswith("https://json-schema.org/")
+    assert {"keywords", "sources", "http"} <= set(schema["properties"])
+    assert schema["additionalProperties"] is False
+
+
+def test_example_config_validates() -> None:
+    config = load_config(Path(__file__).resolve().parents[1] / "config.example.yaml")
+    assert config.keywords and config.sources

@@ -1,0 +1,74 @@
+"""The lxml fast path agrees with feedparser, the reference, on real feeds."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from mentions.sources.feed import _entry_document, _fast_document
+from mentions.sources.feedfast import parse_fast
+
+CORPUS = Path(os.environ.get("MENTIONS_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
+FEEDS = sorted(
+    path for path in (CORPUS / "feeds").rglob("*")
+    if path.is_file() and path.suffix not in (".json", ".opml", ".html") and "expected" not in path.name
+) if (CORPUS / "feeds").is_dir() else []
+BASE = "https://feeds.example.org/feed"
+
+
+@pytest.mark.skipif(not FEEDS, reason="the shared corpus is not here")
+def test_fast_path_agrees_with_feedparser_on_every_corpus_feed_both_read() -> None:
+    compared = 0
+    for path in FEEDS:
+        body = path.read_bytes()
+        fast = parse_fast(body, BASE)
+        if fast is None:
+            continue  # feedparser decides these
+        reference = [_entry_document(entry, BASE, "s") for entry in
+                     feedparser.parse(body, response_headers={"content-location": BASE}).entries]
+        ours = [_fast_document(entry, "s") for entry in fast]
+        assert len(ours) == len(reference), path
+        for mine, theirs in zip(ours, reference, strict=True):
+            assert mine.title == theirs.title, path
+            if theirs.published is not None:
+                assert mine.published == theirs.published, path
+            # feedparser resolves an empty href to the feed itself and calls tag:/urn: ids links;
+            # the fast path keeps the entry's own http(s) id instead, a better identity.
+            if theirs.url and theirs.url.startswith("http") and theirs.url.rstrip("/") not in (
+                BASE, "http://onefoottsunami.com/wp-atom.php"
+            ):
+                assert mine.url == theirs.url, path
+        compared += 1
+    assert compared >= 80
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "aaaa">]><rss version="2.0"><channel/></rss>',
+        b"<rss version='2.0'><channel><item><title>broken</item></channel></rss>",
+        b"<html><body>not a feed</body></html>",
+        b"",
+        b"\x00\xff\xfe garbage",
+    ],
+)
+def test_anything_unusual_goes_to_feedparser(body: bytes) -> None:
+    assert parse_fast(body, BASE) is None
+
+
+def test_rss_atom_and_rdf_entries() -> None:
+    rss = (b'<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><item><title>T</title>'
+           b"<link>/a</link><dc:creator>Ann</dc:creator><pubDate>Wed, 25 Nov 2026 08:14:00 GMT</pubDate>"
+           b"<description>&lt;p&gt;Hi&lt;/p&gt;</description></item></channel></rss>")
+    (entry,) = parse_fast(rss, BASE) or []
+    assert (entry.title, entry.link, entry.author) == ("T", "https://feeds.example.org/a", "Ann")
+    assert entry.published is not None and entry.published.isoformat() == "2026-11-25T08:14:00+00:00"
+    atom = (b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><title type="html">A &amp;amp; B</title>'
+            b'<id>urn:x</id><link rel="alternate" href="https://x.example/1"/><updated>2026-01-02T03:04:05Z</updated>'
+            b'<content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>Acme</p></div></content></entry></feed>')
+    (entry,) = parse_fast(atom, BASE) or []
+    assert entry.link == "https://x.example/1" and entry.guid == "urn:x"
+    assert "Acme" in _fast_document(entry, "s").text

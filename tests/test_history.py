@@ -1,0 +1,101 @@
+"""`mentions history`, `prune` and `sources` over a state filled by real scans."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.localsite import LocalSite
+from tests.state_helpers import Item, invoke, rss, scan, write_config
+
+RSS = "application/rss+xml"
+
+
+@pytest.fixture
+def scanned(site: LocalSite, tmp_path: Path) -> Path:
+    """A config whose state holds 3 mentions from two sources (acme x2, globex x1)."""
+    blog = site.add("/blog", rss([Item("Old news", "Acme in 2023", "http://x.org/1",
+                                       date="Mon, 02 Jan 2023 10:00:00 GMT"),
+                                  Item("New news", "Acme and Globex today", "http://x.org/2")]),
+                    content_type=RSS)
+    site.add("/down", "boom", status=503)
+    config = write_config(tmp_path, {"blog": blog, "down": site.url("/down")},
+                          {"acme": ["Acme"], "globex": ["Globex"]},
+                          extra="  - {name: never, feed: 'http://127.0.0.1:9/x', enabled: false}\n")
+    assert len(scan(config).records) == 3
+    return config
+
+
+def test_history_prints_what_scans_reported_in_every_format(scanned: Path) -> None:
+    everything = invoke("history", "-c", str(scanned))
+    assert everything.code == 0
+    assert sorted((r["keyword"], r["title"]) for r in everything.records) == [
+        ("acme", "New news"), ("acme", "Old news"), ("globex", "New news")]
+    assert set(everything.records[0]) >= {"id", "tags", "found_at", "published", "snippet", "terms"}
+    only = invoke("history", "-c", str(scanned), "--keyword", "globex", "--source", "blog")
+    assert [r["keyword"] for r in only.records] == ["globex"]
+    recent = invoke("history", "-c", str(scanned), "--since", "2026-01-01")
+    assert "Old news" not in recent.titles and len(recent.records) == 2
+    as_json = json.loads(invoke("history", "-c", str(scanned), "--format", "json").stdout)
+    assert len(as_json) == 3
+    rows = list(csv.DictReader(io.StringIO(invoke("history", "-c", str(scanned), "--format", "csv").stdout)))
+    assert len(rows) == 3 and rows[0]["keyword"] in ("acme", "globex")
+    table = invoke("history", "-c", str(scanned), "--format", "table")
+    assert table.code == 0 and "Old news" in table.stdout
+
+
+def test_history_needs_no_config_with_state_nor_a_state_file(tmp_path: Path, scanned: Path) -> None:
+    assert len(invoke("history", "--state", str(tmp_path / "state.db")).records) == 3
+    empty = invoke("history", "--state", str(tmp_path / "nothing.db"))
+    assert (empty.code, empty.stdout) == (0, "")
+    assert not (tmp_path / "nothing.db").exists()
+    bad = invoke("history", "--state", str(tmp_path / "state.db"), "--since", "yesterday")
+    assert bad.code == 2 and bad.stderr.startswith("mentions: --since")
+
+
+def test_prune_says_how_many_and_they_are_not_reported_again(scanned: Path, tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "state.db")
+    db.execute("UPDATE mentions SET found_at = '2025-01-01T00:00:00Z' WHERE title = 'Old news'")
+    db.commit()
+    db.close()
+    dry = invoke("prune", "-c", str(scanned), "--older-than", "180d", "--dry-run")
+    assert dry.code == 0 and dry.stdout.startswith("would forget 1 mention found before")
+    pruned = invoke("prune", "-c", str(scanned), "--older-than", "180d")
+    assert pruned.code == 0 and pruned.stdout.startswith("forgot 1 mention found before")
+    assert invoke("history", "-c", str(scanned)).titles == ["New news", "New news"]
+    assert scan(scanned, "--force").records == []  # the old post is still in the feed
+    assert invoke("prune", "-c", str(scanned), "--older-than", "soon").code == 2
+
+
+def test_sources_lists_every_configured_source_with_its_health(scanned: Path) -> None:
+    listed = invoke("sources", "-c", str(scanned))
+    assert listed.code == 0
+    rows = {r["name"]: r for r in map(json.loads, listed.stdout.splitlines())}
+    assert list(rows) == ["blog", "down", "never"]
+    assert (rows["blog"]["status"], rows["blog"]["items"], rows["blog"]["failures"]) == ("ok", 2, 0)
+    assert rows["blog"]["http_status"] == 200 and rows["blog"]["last_success"]
+    down = rows["down"]
+    assert (down["status"], down["failures"], down["http_status"]) == ("failed", 1, 503)
+    assert "503" in down["last_error"] and down["failing_since"] == down["last_attempt"]
+    assert down["last_success"] is None
+    assert (rows["never"]["enabled"], rows["never"]["last_attempt"]) == (False, None)
+
+
+def test_sources_table_marks_failing_ones(scanned: Path) -> None:
+    table = invoke("sources", "-c", str(scanned), "--format", "table")
+    assert table.code == 0
+    assert "failing since" in table.stdout and "failed (503)" in table.stdout and "never" in table.stdout
+    assert "down: http status: HTTP 503" in table.stdout
+    assert max(len(line) for line in table.stdout.splitlines()) <= 80
+
+
+def test_sources_before_any_scan_shows_them_never_fetched(tmp_path: Path) -> None:
+    config = write_config(tmp_path, {"a": "http://127.0.0.1:9/a"})
+    listed = invoke("sources", "-c", str(config))
+    assert json.loads(listed.stdout)["status"] == "never fetched"
+    assert not (tmp_path / "state.db").exists()

@@ -1,0 +1,212 @@
+"""`mentions match`: inputs, formats, exit codes like grep, quiet broken pipes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mentions.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+runner = CliRunner()
+
+
+def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["match", *args], input=stdin)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def records(stdout: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stdout.splitlines()]
+
+
+def test_plain_file_is_one_document(tmp_path: Path) -> None:
+    path = tmp_path / "note.txt"
+    path.write_text("Die Acme GmbH verkauft Schuhe.\nAcme’s Laden\n", encoding="utf-8")
+    code, out, _ = run("-e", "Acme", "--format", "jsonl", str(path))
+    assert code == 0
+    [record] = records(out)
+    assert record["keyword"] == "Acme"
+    assert record["source"] == str(path)
+    assert record["source_type"] == "file"
+    assert record["terms"] == ["Acme", "Acme’s"]
+    assert record["count"] == 2
+    assert record["published"] is None
+    assert len(str(record["id"])) == 32
+    assert set(record) == {
+        "id",
+        "keyword",
+        "tags",
+        "source",
+        "source_type",
+        "url",
+        "title",
+        "author",
+        "published",
+        "found_at",
+        "terms",
+        "count",
+        "snippet",
+        "lang",
+    }
+
+
+def test_lines_from_stdin_are_documents() -> None:
+    code, out, _ = run("-e", "acme", "--lines", "--format", "jsonl", stdin="acme\nnone\nACME\n")
+    assert code == 0
+    found = records(out)
+    assert [r["snippet"] for r in found] == ["acme", "ACME"]
+    assert {r["source"] for r in found} == {"stdin"}
+    assert found[0]["id"] != found[1]["id"]
+
+
+def test_html_is_reduced_to_visible_text(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_text(
+        "<html><head><title>Acme news</title><style>.acme{}</style></head><body>"
+        "<script>var globex = 1;</script><p>Hello</p><p data-x='globex'>world</p></body></html>",
+        encoding="utf-8",
+    )
+    code, out, _ = run("-e", "globex", "--format", "jsonl", str(page))
+    assert (code, out) == (1, "")
+    code, out, _ = run("-e", "Helloworld", "--format", "jsonl", str(page))
+    assert code == 1  # blocks do not run together...
+    code, out, _ = run("-e", "Hello ONEAR/0 world", "--format", "jsonl", str(page))
+    assert code == 0  # ...and stay neighbours
+    assert records(out)[0]["title"] == "Acme news"
+
+
+def test_jsonl_documents(tmp_path: Path) -> None:
+    path = tmp_path / "docs.jsonl"
+    lines = [
+        {
+            "text": "Acme rocks",
+            "title": "T",
+            "url": "https://acme.de/a",
+            "author": "Max",
+            "published": "2026-11-25T09:14:00+01:00",
+        },
+        {"text": "nothing"},
+        {"text": "acme again", "url": "https://news.example/b"},
+    ]
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+    code, out, _ = run("-e", "acme -site:acme.de", "--format", "jsonl", str(path))
+    assert code == 0
+    [record] = records(out)
+    assert record["url"] == "https://news.example/b"
+    code, out, _ = run("-e", "acme", "--format", "jsonl", str(path))
+    first = records(out)[0]
+    assert (first["published"], first["author"], first["title"]) == (
+        "2026-11-25T08:14:00Z",
+        "Max",
+        "T",
+    )
+
+
+def test_bad_jsonl_line_is_named_and_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "docs.jsonl"
+    path.write_text('{"text": "acme"}\nnot json\n{"title": "x"}\n', encoding="utf-8")
+    code, out, err = run("-e", "acme", "--format", "jsonl", str(path))
+    assert code == 2
+    assert len(records(out)) == 1
+    assert f"{path}:2: not a JSON object" in err
+    assert f'{path}:3: needs a "text" string' in err
+
+
+@pytest.mark.parametrize("output_format", ["json", "csv", "table"])
+def test_other_formats(output_format: str) -> None:
+    code, out, _ = run("-e", "acme", "--format", output_format, "--lines", stdin="=acme\n")
+    assert code == 0
+    if output_format == "json":
+        assert json.loads(out)[0]["snippet"] == "=acme"
+    elif output_format == "csv":
+        assert out.splitlines()[0].startswith("id,keyword,tags")
+        assert ",'=acme," in out  # a cell may not start a formula
+    else:
+        assert "acme" in out
+
+
+def test_several_queries_are_named_by_their_text() -> None:
+    code, out, _ = run("-e", "acme", "-e", "globex", "--format", "jsonl", stdin="globex acme")
+    assert code == 0
+    assert [r["keyword"] for r in records(out)] == ["acme", "globex"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-e", '"Acme" AND Schuh)'], 'mentions: query: unbalanced ")" at column 17'),
+        (
+            ["-e", "acme", "--format", "xml"],
+            "mentions: --format must be one of jsonl, json, csv, table",
+        ),
+        (["-e", "acme", "/no/such/file.txt"], "mentions: /no/such/file.txt: no such file"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_sentence(args: list[str], message: str) -> None:
+    code, out, err = run(*args, stdin="")
+    assert code == 2
+    assert out == ""
+    assert err.startswith(message)
+    assert "Traceback" not in err
+
+
+def test_config_keywords_and_tags(tmp_path: Path) -> None:
+    config = tmp_path / "mentions.yaml"
+    config.write_text(
+        "version: 1\nkeywords:\n"
+        "  - name: acme\n    terms: [Acme]\n    exclude: [Acme Street]\n    tags: [brand]\n"
+        "  - name: shoes\n    query: 'Schuh*'\n"
+        "sources:\n  - name: x\n    feed: https://example.org/feed\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run(
+        "-c", str(config), "--format", "jsonl", "--lines", stdin="Acme Schuhe\nAcme Street 1\n"
+    )
+    assert code == 0
+    assert [(r["keyword"], r["tags"]) for r in records(out)] == [("acme", ["brand"]), ("shoes", [])]
+
+
+def test_nothing_found_exits_1() -> None:
+    assert run("-e", "acme", "--format", "jsonl", stdin="globex")[:2] == (1, "")
+
+
+def _subprocess(args: list[str], stdin: bytes) -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "mentions", "match", *args],
+        input=stdin,
+        capture_output=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_exit_codes_in_a_real_process() -> None:
+    assert _subprocess(["-e", "acme"], b"ACME!").returncode == 0
+    assert _subprocess(["-e", "acme"], b"nothing").returncode == 1
+    bad = _subprocess(["-e", "acme AND"], b"acme")
+    assert bad.returncode == 2
+    assert bad.stderr.decode().strip() == 'mentions: query: nothing after "AND" at column 6'
+
+
+def test_a_closed_pipe_ends_quietly() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    matcher = f'"{sys.executable}" -m mentions match -e acme --lines'
+    command = f'yes "acme line" | head -n 20000 | {matcher} | head -n 1'
+    done = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", command],
+        capture_output=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.stdout.count(b"\n") == 1
+    assert done.stderr == b""

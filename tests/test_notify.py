@@ -1,0 +1,285 @@
+"""Alerts reach real receivers on 127.0.0.1 (HTTP and SMTP), and a dead one loses nothing."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import ssl
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from mentions.cli import app
+from mentions.config import NotifyConfig
+from mentions.models import Mention
+from mentions.notify import notify_all
+from tests.conftest import REPO
+from tests.receivers import HookReceiver, dead_url
+
+DEMO_FILES = REPO / "examples" / "demo"
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+def mention(number: int, **changes: object) -> Mention:
+    values: dict[str, object] = dict(
+        id=f"id{number}", keyword="acme", tags=("brand",), source="forum", source_type="page",
+        url=f"https://forum.example/t/{number}", title=f"Post {number}", author="Max",
+        published=NOW - timedelta(minutes=number), found_at=NOW, terms=("Acme",), count=1,
+        snippet=f"text {number} about Acme", lang="de",
+    )
+    values.update(changes)
+    return Mention(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def hook() -> Iterator[HookReceiver]:
+    receiver = HookReceiver()
+    yield receiver
+    receiver.stop()
+
+
+def notifier(**values: Any) -> NotifyConfig:
+    return NotifyConfig.model_validate(values)
+
+
+def test_generic_webhook_gets_one_batched_message_with_a_cap(hook: HookReceiver) -> None:
+    mentions = [mention(i) for i in range(1, 8)] + [mention(9, keyword="globex")]
+    config = notifier(webhook=hook.url(), max_items=3, headers={"Authorization": "Bearer t0k"})
+    results = notify_all([config], mentions)
+    assert [(r.label, r.mentions, r.error) for r in results] == [("webhook", 8, None)]
+    assert len(hook.posts) == 1
+    body = hook.posts[0].body
+    assert body["count"] == 8 and body["more"] == 5
+    assert body["text"] == "8 new mentions: acme 7, globex 1"
+    assert [m["id"] for m in body["mentions"]] == ["id1", "id2", "id3"]  # newest first
+    assert hook.posts[0].headers["authorization"] == "Bearer t0k"
+
+
+def test_keyword_filter_and_nothing_to_say_sends_nothing(hook: HookReceiver) -> None:
+    assert notify_all([notifier(webhook=hook.url(), keywords=["globex"])], [mention(1)]) == []
+    assert hook.posts == []
+
+
+HOSTILE = mention(1, title="<!channel> @everyone **bold** [x](https://evil.example) & <b>",
+                  url="javascript:alert(1)", snippet="@here \x1b[31mred\x1b[0m Acme")
+
+
+def test_slack_format_escapes_and_links(hook: HookReceiver) -> None:
+    notify_all([notifier(slack=hook.url(), max_items=1)], [mention(2), HOSTILE])
+    text = hook.posts[0].body["text"]
+    assert text.startswith("*2 new mentions: acme 2*")
+    assert "&lt;!channel&gt;" in text and "<!channel>" not in text and "&amp; &lt;b&gt;" in text
+    assert "javascript:" not in text and "\x1b" not in text
+    assert "… and 1 more" in text
+
+
+def test_slack_links_a_normal_url(hook: HookReceiver) -> None:
+    notify_all([notifier(slack=hook.url())], [mention(1)])
+    assert "<https://forum.example/t/1|Post 1>" in hook.posts[0].body["text"]
+
+
+def test_discord_format_cannot_ping_and_caps_embeds(hook: HookReceiver) -> None:
+    notify_all([notifier(discord=hook.url(), max_items=50)], [HOSTILE] + [mention(i) for i in range(2, 14)])
+    body = hook.posts[0].body
+    assert body["allowed_mentions"] == {"parse": []}
+    assert len(body["embeds"]) == 10
+    assert "and 3 more" in body["content"]
+    first = body["embeds"][0]
+    assert "url" not in first  # javascript: is never a link
+    assert "@\u2060here" in first["description"] and "\x1b" not in first["description"]
+
+
+def test_mattermost_and_teams_formats(hook: HookReceiver) -> None:
+    notify_all([notifier(mattermost=hook.url("/mm")), notifier(teams=hook.url("/teams"))],
+               [HOSTILE, mention(2)])
+    mattermost, teams = (post.body for post in hook.posts)
+    text = mattermost["text"]
+    assert "@\u2060everyone" in text and "@everyone" not in text
+    assert r"\*\*bold\*\*" in text and "[Post 2](https://forum.example/t/2)" in text
+    card = teams["attachments"][0]
+    assert card["contentType"] == "application/vnd.microsoft.card.adaptive"
+    blocks = card["content"]["body"]
+    assert blocks[0]["text"].startswith("2 new mentions")
+    assert any("[Post 2](https://forum.example/t/2)" in block["text"] for block in blocks)
+
+
+def test_failing_receivers_become_one_sentence_without_the_url() -> None:
+    broken = HookReceiver(status=500)
+    try:
+        secret_url = broken.url("/services/T0/B0/s3cr3t")
+        results = notify_all([notifier(slack=secret_url, name="team-chat"), notifier(webhook=dead_url())],
+                             [mention(1)])
+    finally:
+        broken.stop()
+    assert results[0].error == "team-chat: the receiver answered HTTP 500"
+    assert results[1].error is not None and "connection failed" in results[1].error
+    assert all("s3cr3t" not in (r.error or "") and "127.0.0.1" not in (r.error or "") for r in results)
+
+
+def test_notify_config_needs_exactly_one_kind() -> None:
+    with pytest.raises(ValueError, match="exactly one"):
+        notifier(slack="https://a.example", discord="https://b.example")
+    with pytest.raises(ValueError, match="http"):
+        notifier(webhook="file:///etc/passwd")
+    with pytest.raises(ValueError, match="without TLS"):
+        notifier(email={"host": "x", "from": "a@x", "to": ["b@x"], "password": "p", "tls": "none"})
+
+
+# --- the whole scan: alerts after writing, nothing lost when the receiver is dead -------------
+
+
+def write_config(tmp_path: Path, notify_yaml: str) -> Path:
+    demo = tmp_path / "demo"
+    shutil.copytree(DEMO_FILES, demo)
+    text = (REPO / "examples" / "demo.yaml").read_text().replace("./demo-state.db", str(tmp_path / "s.db"))
+    path = tmp_path / "mentions.yaml"
+    path.write_text(text + "notify:\n" + notify_yaml)
+    return path
+
+
+def recorded(tmp_path: Path) -> int:
+    with sqlite3.connect(tmp_path / "s.db") as db:
+        return int(db.execute("SELECT count(*) FROM mentions").fetchone()[0])
+
+
+def test_scan_sends_one_alert_with_the_new_mentions_then_none(tmp_path: Path, hook: HookReceiver) -> None:
+    config = write_config(tmp_path, f"  - webhook: {hook.url()}\n    max_items: 5\n")
+    runner = CliRunner()
+    first = runner.invoke(app, ["scan", "-c", str(config), "--format", "jsonl"])
+    assert first.exit_code == 0, first.output
+    assert len(first.stdout.splitlines()) == 20
+    assert len(hook.posts) == 1 and hook.posts[0].body["count"] == 20 and hook.posts[0].body["more"] == 15
+    again = runner.invoke(app, ["scan", "-c", str(config), "--all", "--format", "jsonl"])
+    assert again.exit_code == 0 and len(again.stdout.splitlines()) == 20
+    assert len(hook.posts) == 1  # --all shows old mentions again, but they are not news
+
+
+def test_a_dead_webhook_loses_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOOK_URL", dead_url())
+    config = write_config(tmp_path, "  - slack: ${HOOK_URL}\n    timeout: 2s\n")
+    result = CliRunner().invoke(app, ["scan", "-c", str(config), "--format", "jsonl", "-q"])
+    assert result.exit_code == 0  # the sources decide the exit code
+    assert len(result.stdout.splitlines()) == 20
+    assert recorded(tmp_path) == 20
+    assert "alert not sent: slack: connection failed" in result.stderr
+    assert "127.0.0.1" not in result.stderr
+
+
+def test_dry_run_and_seed_send_no_alerts(tmp_path: Path, hook: HookReceiver) -> None:
+    config = write_config(tmp_path, f"  - webhook: {hook.url()}\n")
+    runner = CliRunner()
+    assert runner.invoke(app, ["scan", "-c", str(config), "--dry-run", "-f", "jsonl"]).exit_code == 0
+    assert runner.invoke(app, ["scan", "-c", str(config), "--seed"]).exit_code == 0
+    assert hook.posts == []
+
+
+# --- email over real SMTP ----------------------------------------------------------------------
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every mail."""
+
+    def __init__(self) -> None:
+        self.mails: list[tuple[str, list[str], Message]] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
+        self.mails.append((envelope.mail_from, list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
+        return "250 OK"
+
+
+def smtp_server(inbox: Inbox, **options: Any) -> Any:
+    from aiosmtpd.controller import Controller
+
+    port = int(dead_url().rsplit(":", 1)[1].split("/")[0])  # a port free a moment ago
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, ready_timeout=5, **options)
+    controller.start()
+    return controller
+
+
+def email_config(port: int, **values: Any) -> NotifyConfig:
+    email = {"host": "127.0.0.1", "port": port, "from": "mentions@acme.example", "to": ["pr@acme.example"]}
+    email.update(values)
+    return notifier(email=email, timeout=5)
+
+
+def test_email_over_plain_smtp_to_a_local_relay() -> None:
+    pytest.importorskip("aiosmtpd")
+    inbox = Inbox()
+    controller = smtp_server(inbox)
+    try:
+        results = notify_all([email_config(controller.port, tls="none")],
+                             [mention(1), HOSTILE])
+    finally:
+        controller.stop()
+    assert results[0].error is None
+    sender, recipients, mail = inbox.mails[0]
+    assert sender == "mentions@acme.example" and recipients == ["pr@acme.example"]
+    assert mail["Subject"] == "mentions: 2 new"
+    body = mail.get_payload(decode=True).decode()
+    assert "2 new mentions: acme 2" in body and "https://forum.example/t/1" in body
+    assert "\x1b" not in body
+
+
+def test_email_refuses_a_server_without_starttls() -> None:
+    pytest.importorskip("aiosmtpd")
+    inbox = Inbox()
+    controller = smtp_server(inbox)
+    try:
+        results = notify_all([email_config(controller.port, password="pw",
+                                           username="u")], [mention(1)])
+    finally:
+        controller.stop()
+    assert results[0].error == "email: 127.0.0.1 offers no STARTTLS; nothing was sent"
+    assert inbox.mails == []
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[Path, Path]:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    return cert, key
+
+
+def test_email_with_starttls_and_login(
+    certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("aiosmtpd")
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    cert, key = certificate
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trust the test certificate, nothing else
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticate(server: object, session: object, envelope: object, mechanism: str,
+                     data: Any) -> AuthResult:
+        assert isinstance(data, LoginPassword)
+        logins.append((data.login, data.password))
+        return AuthResult(success=data.password == b"s3cret")
+
+    inbox = Inbox()
+    controller = smtp_server(inbox, tls_context=context, require_starttls=True, authenticator=authenticate)
+    try:
+        port = controller.port
+        good = notify_all([email_config(port, username="mentions", password="s3cret")], [mention(1)])
+        bad = notify_all([email_config(port, username="mentions", password="wrong")], [mention(1)])
+    finally:
+        controller.stop()
+    assert good[0].error is None and len(inbox.mails) == 1
+    assert logins[0] == (b"mentions", b"s3cret")
+    assert bad[0].error is not None and bad[0].error.startswith("email: SMTP login ")
+    assert "wrong" not in bad[0].error

@@ -1,0 +1,126 @@
+"""CSV and JSON that open cleanly in spreadsheets; the table and summary through the real CLI."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from mentions.models import Mention
+from mentions.output import CSV_COLUMNS, CsvWriter, JsonArrayWriter, spreadsheet_safe
+from tests.conftest import REPO, run_cli
+
+DEMO = REPO / "examples" / "demo.yaml"
+
+
+def mention(**changes: object) -> Mention:
+    values: dict[str, object] = dict(
+        id="1", keyword="acme", tags=("brand", "de"), source="forum", source_type="page",
+        url="https://forum.example/t/1", title="Größe passt", author="Max",
+        published=datetime(2026, 11, 25, 8, 14, tzinfo=UTC), found_at=datetime(2026, 11, 26, tzinfo=UTC),
+        terms=("Acme",), count=2, snippet="neue Schuhe von Acme", lang="de",
+    )
+    values.update(changes)
+    return Mention(**values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("=HYPERLINK(\"http://evil\")", "'=HYPERLINK(\"http://evil\")"),
+        ("+1+1", "'+1+1"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"), ("  =1+1", "'  =1+1"), ("＝1+1", "'＝1+1"),
+        ("Acme = good", "Acme = good"), ("", ""), ("normal", "normal"),
+    ],
+)
+def test_spreadsheet_safe(cell: str, expected: str) -> None:
+    assert spreadsheet_safe(cell) == expected
+
+
+def test_csv_cells_from_the_web_cannot_be_formulas() -> None:
+    buffer = io.StringIO()
+    writer = CsvWriter(buffer)
+    writer.write(mention(title="=cmd|' /C calc'!A0", author="@evil", snippet="-1+2\x1b[31m"))
+    writer.close()
+    rows = list(csv.DictReader(io.StringIO(buffer.getvalue())))
+    assert rows[0]["title"] == "'=cmd|' /C calc'!A0"
+    assert rows[0]["author"] == "'@evil"
+    assert rows[0]["snippet"] == "'-1+2"
+    assert rows[0]["tags"] == "brand; de"
+
+
+def test_excel_csv_has_a_bom_once_and_crlf() -> None:
+    buffer = io.StringIO()
+    writer = CsvWriter(buffer, is_excel=True)
+    writer.write(mention())
+    writer.write(mention(id="2"))
+    writer.close()
+    text = buffer.getvalue()
+    assert text.startswith("\ufeffid,keyword,")
+    assert text.count("\ufeff") == 1
+    assert text.count("\r\n") == 3
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[0] == list(CSV_COLUMNS) and rows[1][6] == "Größe passt"
+
+
+def test_json_array_is_valid_json_even_when_empty() -> None:
+    for items in ([], [mention(), mention(id="2")]):
+        buffer = io.StringIO()
+        writer = JsonArrayWriter(buffer)
+        for item in items:
+            writer.write(item)
+        writer.close()
+        assert len(json.loads(buffer.getvalue())) == len(items)
+
+
+def test_cli_excel_file_opens_with_umlauts(tmp_path: Path) -> None:
+    out = tmp_path / "mentions.csv"
+    result = run_cli("scan", "-c", str(DEMO), "--no-state", "--format", "csv", "--excel", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    data = out.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfid,keyword")
+    assert "Köhler".encode() in data
+    assert run_cli("scan", "-c", str(DEMO), "--no-state", "--excel").returncode == 2  # jsonl + --excel
+
+
+def test_cli_table_in_a_pipe_is_plain_and_summary_goes_to_stderr() -> None:
+    result = run_cli("scan", "-c", str(DEMO), "--no-state", "--format", "table", "--progress",
+                     env={"COLUMNS": "80"})
+    out = result.stdout.decode()
+    assert result.returncode == 0
+    assert "\x1b" not in out
+    assert all(len(line) <= 80 for line in out.splitlines())
+    assert "*Acme*" in out
+    err = result.stderr.decode()
+    assert "[5/5]" in err and "5 sources ok, 0 failed, 20 new mentions in" in err
+    assert "sources ok" not in out
+
+
+def test_cli_is_silent_on_stderr_under_cron() -> None:
+    result = run_cli("scan", "-c", str(DEMO), "--no-state")
+    assert result.returncode == 0 and result.stderr == b""
+    assert len(result.stdout.splitlines()) == 20  # jsonl by default in a pipe
+
+
+def _table_with(env: dict[str, str]) -> bytes:
+    environment = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    environment.update(PYTHONPATH=str(REPO), **env)
+    return subprocess.run(
+        [sys.executable, "-m", "mentions", "scan", "-c", str(DEMO), "--no-state", "--format", "table"],
+        capture_output=True, env=environment, timeout=60, check=True,
+    ).stdout
+
+
+def test_cli_force_color_colours_the_table_and_no_color_wins() -> None:
+    colour = re.compile(rb"\x1b\[[0-9;]*(?<![0-9])3[0-9]m")
+    assert colour.search(_table_with({"FORCE_COLOR": "1"}))
+    both = _table_with({"FORCE_COLOR": "1", "NO_COLOR": "1"})
+    assert not colour.search(both) and b"\x1b[1;7m" in both  # bold/reverse hits, no colours

@@ -1,0 +1,158 @@
+"""The query language: what parses to what, and where malformed queries fail."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mentions.errors import QueryError
+from mentions.match import parse_query
+from mentions.match.query import And, Near, Not, Or, Regex, Term
+
+A, B, C = Term("A"), Term("B"), Term("C")
+NEAR_JOINS = "NEAR joins words, phrases and prefixes (or an OR of them)"
+
+
+@pytest.mark.parametrize(
+    ("query", "tree"),
+    [
+        ("Acme", Term("Acme")),
+        ('"Acme GmbH"', Term("Acme GmbH")),
+        ('"Acme    GmbH"', Term("Acme GmbH")),
+        ("Schuh*", Term("Schuh", is_prefix=True)),
+        ("Telekom*", Term("Telekom", is_prefix=True)),
+        (r"/ac+me\d*/", Regex(r"ac+me\d*")),
+        (r"/a\/b/", Regex("a/b")),
+        ("A AND B", And((A, B))),
+        ("A B", And((A, B))),
+        ("A OR B", Or((A, B))),
+        ("NOT A", Not(A)),
+        ("-A", Not(A)),
+        ('-"A B"', Not(Term("A B"))),
+        ("A -(B OR C)", And((A, Not(Or((B, C)))))),
+        ("A OR B NOT C", Or((A, And((B, Not(C)))))),
+        ("A OR B AND C", Or((A, And((B, C))))),
+        ("(A OR B) C", And((Or((A, B)), C))),
+        ("NOT A B", And((Not(A), B))),
+        ("A NEAR/5 B", Near(A, B, 5)),
+        ("A ONEAR/2 B", Near(A, B, 2, is_ordered=True)),
+        ("C A NEAR/5 B", And((C, Near(A, B, 5)))),
+        ("NOT A NEAR/3 B", Not(Near(A, B, 3))),
+        (
+            "Globex NEAR/5 (preis OR teuer)",
+            Near(Term("Globex"), Or((Term("preis"), Term("teuer"))), 5),
+        ),
+        ("title:acme", Term("acme", "title")),
+        ('author:"Max Muster"', Term("Max Muster", "author")),
+        ("url:blog", Term("blog", "url")),
+        ("site:example.com", Term("example.com", "site")),
+        ("-site:acme.de", Not(Term("acme.de", "site"))),
+        ("lang:de", Term("de", "lang")),
+        ("acme.de", Term("acme.de")),
+        ("#acme @acme", And((Term("#acme"), Term("@acme")))),
+        ("and or", And((Term("and"), Term("or")))),  # operators are upper case only
+        ("Coca-Cola", Term("Coca-Cola")),
+        (
+            '"Acme" AND (Schuh* OR sneaker*) NOT "Acme Corp"',
+            And(
+                (
+                    Term("Acme"),
+                    Or((Term("Schuh", is_prefix=True), Term("sneaker", is_prefix=True))),
+                    Not(Term("Acme Corp")),
+                )
+            ),
+        ),
+    ],
+)
+def test_parses(query: str, tree: object) -> None:
+    assert parse_query(query) == tree
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("", "empty query at column 1"),
+        ("   ", "empty query at column 1"),
+        ('"Acme" AND Schuh)', 'unbalanced ")" at column 17'),
+        (")", 'unbalanced ")" at column 1'),
+        ("(Acme OR Globex", 'unbalanced "(" at column 1'),
+        ("A (B (C)", 'unbalanced "(" at column 3'),
+        ("()", 'empty parentheses "()" at column 1'),
+        ("Acme NEAR Schuh", "NEAR needs a number (NEAR/5) at column 6"),
+        ("Acme ONEAR/x Schuh", "ONEAR needs a number (ONEAR/5) at column 6"),
+        ("A NEAR/99999 B", "NEAR/99999 is too far (at most 1000) at column 3"),
+        ('Acme ""', 'empty phrase "" at column 6'),
+        ('Acme "   "', 'empty phrase "" at column 6'),
+        ('Acme "GmbH', 'unclosed quote " at column 6'),
+        ("Acme AND", 'nothing after "AND" at column 6'),
+        ("Acme OR", 'nothing after "OR" at column 6'),
+        ("Acme NOT", 'nothing after "NOT" at column 6'),
+        ("Acme AND OR B", 'nothing after "AND" at column 6'),
+        ("AND Acme", 'nothing before "AND" at column 1'),
+        ("(OR Acme)", 'nothing before "OR" at column 2'),
+        ("A NEAR/2", 'nothing after "NEAR" at column 3'),
+        ("NEAR/2 A", 'nothing before "NEAR" at column 1'),
+        (
+            "/ac(me/",
+            "bad regex /ac(me/ (missing ), unterminated subpattern at position 2) at column 1",
+        ),
+        ("acme /x", "unclosed regex / at column 6"),
+        ("acme //", "empty regex // at column 6"),
+        ("*", "a prefix needs letters before * at column 1"),
+        ("acme -", '"-" has nothing to look for at column 6'),
+        ("title:", "title: needs a word or phrase right after it at column 1"),
+        ("site:/x/", "site: needs a word or phrase right after it at column 1"),
+        ("(A AND B) NEAR/3 C", f"{NEAR_JOINS} at column 11"),
+        ("A NEAR/3 site:x.de", f"{NEAR_JOINS} at column 3"),
+        ("A NEAR/3 /x/", f"{NEAR_JOINS} at column 3"),
+        ("\u00ad", '"\u00ad" has nothing to look for at column 1'),
+    ],
+)
+def test_errors_name_the_column(query: str, message: str) -> None:
+    with pytest.raises(QueryError) as raised:
+        parse_query(query)
+    assert str(raised.value) == message
+    assert raised.value.column >= 1
+
+
+_QUERY_PIECES = st.sampled_from(
+    [
+        "A",
+        "B",
+        "Acme",
+        "AND",
+        "OR",
+        "NOT",
+        "-",
+        "(",
+        ")",
+        '"',
+        "/",
+        "*",
+        "NEAR/2",
+        "ONEAR",
+        "NEAR/",
+        "title:",
+        "site:",
+        "lang:",
+        ":",
+        "\\",
+        " ",
+        "  ",
+        "ß",
+        "\u00ad",
+        "[",
+        "?",
+        "+",
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.text(max_size=40), st.lists(_QUERY_PIECES, max_size=12).map("".join)))
+def test_parser_raises_only_query_errors(text: str) -> None:
+    try:
+        parse_query(text)
+    except QueryError as error:
+        assert 1 <= error.column <= len(text) + 1

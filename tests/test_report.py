@@ -1,0 +1,156 @@
+"""`mentions report`: numbers checked against a state with known mentions; HTML in Chromium."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mentions.cli import app
+from mentions.models import Mention
+from mentions.report import Report, build_report, load_records, render_terminal, sparkline
+from mentions.report_html import render_html
+from mentions.state import State
+
+END = date(2026, 11, 26)
+HOSTILE = "<img src=x onerror=alert(1)></script><script>alert(2)</script>"
+
+
+def at(day: date, hour: int = 12) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+def make(n: int, keyword: str, day: date, *, tags: tuple[str, ...] = (), source: str = "forum",
+         author: str | None = "Max", title: str = "t", url: str | None = "https://x.example/") -> Mention:
+    return Mention(id=f"{keyword}-{n}-{day}", keyword=keyword, tags=tags, source=source, source_type="feed",
+                   url=url, title=title, author=author, published=at(day), found_at=at(END), terms=(keyword,),
+                   count=1, snippet="s", lang=None)
+
+
+def known_mentions() -> list[Mention]:
+    """acme: 1 a day for 30 days, then 9 on the last day; globex: 2 on one day; a hostile title."""
+    mentions = []
+    for back in range(1, 31):
+        mentions.append(make(back, "acme", END - timedelta(days=back), tags=("brand",),
+                             source="blog" if back % 2 else "forum", author=f"a{back % 3}"))
+    mentions += [make(100 + i, "acme", END, tags=("brand",), source="news", author=None) for i in range(9)]
+    mentions += [make(200 + i, "globex", END - timedelta(days=3), tags=("competitor",), source="forum",
+                      author="a1") for i in range(2)]
+    mentions.append(make(300, "globex", END - timedelta(days=1), tags=("competitor",), title=HOSTILE,
+                         url="javascript:alert(3)"))
+    return mentions
+
+
+@pytest.fixture
+def state_path(tmp_path: Path) -> Path:
+    path = tmp_path / "state.db"
+    with State(path) as state:
+        state.record(known_mentions())
+    return path
+
+
+def report_of(state_path: Path, days: int = 14) -> Report:
+    with State(state_path) as state:
+        records = load_records(state, at(END - timedelta(days=days - 1), 0))
+    return build_report(records, END - timedelta(days=days - 1), END, tz=UTC)
+
+
+def test_numbers_from_a_state_with_known_mentions(state_path: Path) -> None:
+    report = report_of(state_path)
+    assert len(report.days) == 14 and report.days[-1] == END
+    assert report.volume["acme"] == (1,) * 13 + (9,)
+    assert report.volume["globex"] == (0,) * 10 + (2, 0, 1, 0)
+    assert report.total == 13 + 9 + 3
+    assert report.share_by == "tag" and report.share == (("brand", 22), ("competitor", 3))
+    # 7 odd days of the 13 went to blog, 6 even to forum (+3 globex): forum 9, news 9, blog 7
+    assert dict(report.sources) == {"forum": 9, "news": 9, "blog": 7}
+    assert "(unknown)" not in dict(report.authors)
+    # the 9 is a spike: the 14 days before were all 1 (mean 1, σ 0); globex's 2 is below MIN_SPIKE
+    assert [(s.keyword, s.day, s.count, s.mean, s.sd) for s in report.spikes] == [("acme", END, 9, 1.0, 0.0)]
+
+
+def test_share_of_voice_falls_back_to_keywords_without_tags(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    with State(path) as state:
+        state.record([make(1, "a", END), make(2, "a", END), make(3, "b", END)])
+    assert report_of(path).share_by == "keyword" and report_of(path).share == (("a", 2), ("b", 1))
+
+
+def test_keyword_filter_and_empty_periods(state_path: Path) -> None:
+    with State(state_path) as state:
+        records = load_records(state, at(END - timedelta(days=5), 0), ["globex"])
+    report = build_report(records, END - timedelta(days=5), END, tz=UTC)
+    assert list(report.volume) == ["globex"] and report.total == 3
+    empty = build_report([], END - timedelta(days=3), END, tz=UTC)
+    assert empty.total == 0 and "No mentions recorded in this period" in render_html(empty)
+    assert "No mentions recorded from 2026-11-23 to 2026-11-26" in str(render_terminal(empty))
+
+
+def test_sparkline_scales_and_buckets() -> None:
+    assert sparkline([0, 1, 2, 4, 8], 10) == " ▁▂▄█"
+    assert sparkline([1] * 60, 30) == "█" * 30
+
+
+def test_terminal_report_as_a_person_sees_it(state_path: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    Console(file=buffer, width=80, no_color=True, force_terminal=False).print(
+        render_terminal(report_of(state_path), width=80))
+    out = buffer.getvalue()
+    assert "Mentions from 2026-11-13 to 2026-11-26 (14 days): 25" in out
+    assert "▲ 26 Nov  acme: 9 mentions (before: 1.0 ± 0.0 a day)" in out
+    assert "brand" in out and "88%" in out  # 22 of 25
+    assert all(len(line) <= 80 for line in out.splitlines())
+    assert "\x1b" not in out
+
+
+def test_cli_report_and_html(state_path: Path, tmp_path: Path) -> None:
+    html = tmp_path / "r.html"
+    result = CliRunner().invoke(app, ["report", "--state", str(state_path), "--since", "60d", "--html",
+                                      str(html)])
+    assert result.exit_code == 0, result.output
+    page = html.read_text()
+    assert "<script" not in page.lower().replace("&lt;script", "")
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert 'href="javascript' not in page
+    head = page.split("<body>")[0]
+    assert "src=" not in head and "<link" not in head  # nothing loaded from elsewhere
+
+
+def test_cli_report_without_a_state_says_what_to_do(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["report", "--state", str(tmp_path / "none.db")])
+    assert result.exit_code == 2 and "run `mentions scan` first" in result.stderr
+
+
+def chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if path := shutil.which(name):
+            return path
+    pytest.skip("no headless Chromium installed")
+
+
+def test_html_report_in_headless_chromium(state_path: Path, tmp_path: Path) -> None:
+    browser = chromium()
+    page = tmp_path / "report.html"
+    page.write_text(render_html(report_of(state_path, 30)), encoding="utf-8")
+    result = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run",
+         f"--user-data-dir={tmp_path / 'p'}",
+         "--enable-logging=stderr", "--v=0", "--dump-dom", page.as_uri()],
+        capture_output=True, timeout=90, check=False, text=True,
+    )
+    dom = result.stdout
+    assert result.returncode == 0 and "</html>" in dom
+    assert ":CONSOLE" not in result.stderr  # no script errors, no CSP violations
+    assert dom.count("<rect") == 30 * 3  # acme, globex, all keywords: one bar per day
+    assert "<img" not in dom and dom.lower().count("<script") == 0  # the hostile title stays text
+    assert "&lt;img src=x onerror=alert(1)&gt;&lt;/script&gt;&lt;script&gt;alert(2)" in dom
+    assert 'href="javascript' not in dom

@@ -1,0 +1,400 @@
+"""`mentions scan` end to end: a real local server, real SQLite files, the real CLI."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mentions.cli import app
+from tests.conftest import REPO, run_cli
+from tests.localsite import LocalSite
+
+RSS = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>Blog</title>
+<link>{base}/</link>
+{items}
+</channel></rss>"""
+ITEM = """<item><title>{title}</title><link>{link}</link><dc:creator>{author}</dc:creator>
+<pubDate>Wed, 25 Nov 2026 08:14:00 +0100</pubDate><guid>{link}</guid>
+<description><![CDATA[{html}]]></description></item>"""
+
+ATOM = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>News</title><id>urn:x</id><updated>2026-11-25T10:00:00Z</updated>
+<entry><title>Globex raises prices</title><id>urn:1</id><link href="/news/globex-prices"/>
+<updated>2026-11-25T10:00:00Z</updated><author><name>Reporter</name></author>
+<content type="html">&lt;p&gt;Globex, the rival of Acme, raised prices.&lt;/p&gt;</content></entry>
+</feed>"""
+
+FORUM = """<!DOCTYPE html><html lang="de"><head><title>Thread</title></head><body>
+<nav><a href="/">Home</a> Acme partner area</nav>
+<div class="post"><span class="user">anna</span><time datetime="2026-11-20T10:00:00Z">x</time>
+<a class="perma" href="/t/1#p1">#1</a><div class="body">Hat jemand den Acme Runner?</div></div>
+<div class="post"><span class="user">ben</span><time datetime="2026-11-21T10:00:00Z">x</time>
+<a class="perma" href="/t/1#p2">#2</a><div class="body">Ja, läuft gut. Globex ist billiger.</div></div>
+<div class="post"><span class="user">cem</span><time datetime="2026-11-22T10:00:00Z">x</time>
+<a class="perma" href="/t/1#p3">#3</a><div class="body">Nichts zu sagen.</div></div>
+<a rel="next" href="/t/1?page=2">weiter</a>
+</body></html>"""
+
+FORUM_PAGE_2 = """<!DOCTYPE html><html><body>
+<div class="post"><span class="user">dora</span><time datetime="2026-11-23T10:00:00Z">x</time>
+<a class="perma" href="/t/1#p4">#4</a><div class="body">Acme hat mir geantwortet.</div></div>
+</body></html>"""
+
+ARTICLE = """<!DOCTYPE html><html lang="en"><head><title>Review: the Acme kettle</title></head><body>
+<header><nav><a href="/">Home</a> <a href="/globex">Globex deals</a></nav></header>
+<article><h1>Review: the Acme kettle</h1><p>The Acme kettle boils water in two minutes.</p></article>
+<footer>Sponsored by Globex</footer></body></html>"""
+
+
+def blog_feed(base: str, count: int = 2) -> str:
+    items = [
+        ITEM.format(title="Neue Schuhe von Acme", link=f"{base}/2026/acme-schuhe?utm_source=rss",
+                    author="Jana", html="<p>Die neuen Schuhe von <b>Acme</b> kosten 189 Euro.</p>"),
+        ITEM.format(title="Herbstlauf", link=f"{base}/2026/herbstlauf", author="Tom",
+                    html="<p>Kein Wort über Marken.</p>"),
+    ]
+    for number in range(2, count):
+        items.append(ITEM.format(title=f"Post {number}", link=f"{base}/2026/post-{number}", author="Tom",
+                                 html=f"<p>Acme story number {number}.</p>"))
+    return RSS.format(base=base, items="\n".join(items))
+
+
+def write_config(folder: Path, sources: str, extra: str = "") -> Path:
+    config = folder / "mentions.yaml"
+    config.write_text(
+        "version: 1\n"
+        f"state: {folder / 'state.db'}\n"
+        "http: {timeout: 5, delay: 0, retries: 0, robots: false}\n"
+        "keywords:\n"
+        "  - name: acme\n    terms: [Acme]\n    tags: [brand]\n"
+        "  - name: globex\n    terms: [Globex]\n    tags: [competitor]\n"
+        f"{extra}"
+        f"sources:\n{sources}",
+        encoding="utf-8",
+    )
+    return config
+
+
+def jsonl(output: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in output.splitlines() if line.strip()]
+
+
+def test_feed_source_yields_records_with_every_field(site: LocalSite, tmp_path: Path, runner: CliRunner) -> None:
+    url = site.add("/feed.xml", blog_feed(site.base), content_type="application/rss+xml")
+    config = write_config(tmp_path, f"  - name: blog\n    feed: {url}\n")
+    result = runner.invoke(app, ["scan", "-c", str(config), "--format", "jsonl"])
+    assert result.exit_code == 0, result.output
+    records = jsonl(result.stdout)
+    assert [r["keyword"] for r in records] == ["acme"]
+    record = records[0]
+    assert set(record) == {"id", "keyword", "tags", "source", "source_type", "url", "title", "author",
+                           "published", "found_at", "terms", "count", "snippet", "lang"}
+    assert record["source"] == "blog" and record["source_type"] == "feed"
+    assert record["tags"] == ["brand"]
+    assert record["author"] == "Jana"
+    assert record["published"] == "2026-11-25T07:14:00Z"
+    assert record["terms"] == ["Acme"]
+    assert record["count"] == 2
+    assert "Acme" in str(record["snippet"])
+    assert str(record["url"]).startswith(site.base + "/2026/acme-schuhe")
+
+
+def test_atom_feed_resolves_relative_links(site: LocalSite, tmp_path: Path, runner: CliRunner) -> None:
+    url = site.add("/atom.xml", ATOM, content_type="application/atom+xml")
+    config = write_config(tmp_path, f"  - name: news\n    feed: {url}\n")
+    records = jsonl(runner.invoke(app, ["scan", "-c", str(config), "--no-state"]).stdout)
+    assert {r["keyword"] for r in records} == {"acme", "globex"}
+    assert {r["url"] for r in records} == {site.base + "/news/globex-prices"}
+    assert records[0]["author"] == "Reporter"
+
+
+def test_json_feed_is_read(site: LocalSite, tmp_path: Path, runner: CliRunner) -> None:
+    body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "t", "items": [
+        {"id": "1", "url": "/p/1", "title": "Acme news", "content_text": "Nothing else",
+         "date_published": "2026-11-25T08:00:00+01:00", "authors": [{"name": "Kim"}]}]})
+    url = site.add("/feed.json", body, content_type="application/feed+json")
+    config = write_config(tmp_path, f"  - name: jf\n    feed: {url}\n")
+    records = jsonl(runner.invoke(app, ["scan", "-c", str(config), "--no-state"]).stdout)
+    assert len(records) == 1
+    assert records[0]["url"] == site.base + "/p/1"
+    assert records[0]["published"] == "2026-11-25T07:00:00Z"
+    assert records[0]["author"] == "Kim"
+
+
+def test_page_items_follow_next_and_give_one_document_per_post(
+    site: LocalSite, tmp_path: Path, runner: CliRunner
+) -> None:
+    url = site.add("/t/1", FORUM)
+    site.add("/t/1?page=2", FORUM_PAGE_2)
+    sources = (f"  - name: forum\n    page: {url}\n    items: div.post\n"
+               "    fields: {text: .body, author: .user, date: 'time@datetime', link: 'a.perma@href'}\n"
+               "    next: 'a[rel=next]@href'\n    max_pages: 3\n")
+    config = write_config(tmp_path, sources)
+    records = jsonl(runner.invoke(app, ["scan", "-c", str(config), "--no-state"]).stdout)
+    found = sorted((r["author"], r["keyword"], r["url"]) for r in records)
+    assert found == [
+        ("anna", "acme", f"{site.base}/t/1#p1"),
+        ("ben", "globex", f"{site.base}/t/1#p2"),
+        ("dora", "acme", f"{site.base}/t/1#p4"),
+    ]
+    assert next(r for r in records if r["author"] == "anna")["published"] == "2026-11-20T10:00:00Z"
+    # The menu's "Acme partner area" is not a post, so it is no mention.
+    assert site.requests["/t/1?page=2"] == 1
+
+
+def test_page_without_items_leaves_navigation_and_footer_out(
+    site: LocalSite, tmp_path: Path, runner: CliRunner
+) -> None:
+    url = site.add("/review", ARTICLE)
+    config = write_config(tmp_path, f"  - name: reviews\n    page: {url}\n")
+    records = jsonl(runner.invoke(app, ["scan", "-c", str(config), "--no-state"]).stdout)
+    assert [r["keyword"] for r in records] == ["acme"]
+    assert records[0]["title"] == "Review: the Acme kettle"
+    assert records[0]["source_type"] == "page"
+
+
+def test_file_sources_of_every_kind(tmp_path: Path, runner: CliRunner) -> None:
+    (tmp_path / "notes.txt").write_text("Call about Acme on Monday.\n")
+    (tmp_path / "tickets.jsonl").write_text(
+        json.dumps({"text": "Globex wants a demo", "url": "https://crm.example/t/1", "author": "Ola"}) + "\n"
+        + json.dumps({"text": "nothing here"}) + "\n"
+        + json.dumps({"text": "Acme invoice", "title": "Ticket 3", "published": "2026-11-01"}) + "\n"
+    )
+    (tmp_path / "saved.html").write_text(ARTICLE)
+    (tmp_path / "feed.xml").write_text(blog_feed("https://blog.example"))
+    sources = ("  - name: notes\n    file: notes.txt\n  - name: tickets\n    file: tickets.jsonl\n"
+               "  - name: saved\n    file: saved.html\n  - name: feedfile\n    file: feed.xml\n"
+               "  - name: localfeed\n    feed: feed.xml\n")
+    config = write_config(tmp_path, sources)
+    result = runner.invoke(app, ["scan", "-c", str(config), "--no-state"])
+    assert result.exit_code == 0, result.output
+    records = jsonl(result.stdout)
+    by_source = {(r["source"], r["keyword"]) for r in records}
+    # The same feed read twice is the same document: reported once, by whichever came first.
+    assert len(by_source & {("feedfile", "acme"), ("localfeed", "acme")}) == 1
+    assert by_source - {("feedfile", "acme"), ("localfeed", "acme")} == {
+        ("notes", "acme"), ("tickets", "globex"), ("tickets", "acme"), ("saved", "acme")}
+    ticket = next(r for r in records if r["source"] == "tickets" and r["keyword"] == "globex")
+    assert ticket["url"] == "https://crm.example/t/1" and ticket["author"] == "Ola"
+    assert all(r["source_type"] in ("file", "feed") for r in records)
+
+
+def test_stdin_file_source(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "  - name: pasted\n    file: '-'\n")
+    result = run_cli("scan", "-c", str(config), "--no-state", stdin=b"Globex called again.\n")
+    assert result.returncode == 0, result.stderr
+    assert [r["keyword"] for r in jsonl(result.stdout.decode())] == ["globex"]
+
+
+def test_rerun_reports_only_new_mentions(site: LocalSite, tmp_path: Path, runner: CliRunner) -> None:
+    url = site.add("/feed.xml", blog_feed(site.base, count=3), content_type="application/rss+xml")
+    config = write_config(tmp_path, f"  - name: blog\n    feed: {url}\n")
+    first = jsonl(runner.invoke(app, ["scan", "-c", str(config)]).stdout)
+    assert len(first) == 2
+    second = runner.invoke(app, ["scan", "-c", str(config)])
+    assert second.exit_code == 0 and jsonl(second.stdout) == []
+    site.add("/feed.xml", blog_feed(site.base, count=4), content_type="application/rss+xml")
+    third = jsonl(runner.invoke(app, ["scan", "-c", str(config)]).stdout)
+    assert [r["title"] for r in third] == ["Post 3"]
+    again = jsonl(runner.invoke(app, ["scan", "-c", str(config), "--all"]).stdout)
+    assert len(again) == 3
+    assert {r["id"] for r in again} == {r["id"] for r in first + third}
+
+
+def test_unchanged_feed_costs_one_304(site: LocalSite, tmp_path: Path, runner: CliRunner) -> None:
+    url = site.add("/feed.xml", blog_feed(site.base), content_type="application/rss+xml")
+    config = write_config(tmp_path, f"  - name: blog\n    feed: {url}\n")
+    runner.invoke(app, ["scan", "-c", str(config)])
+    result = runner.invoke(app, ["scan", "-c", str(config)])
+    assert result.exit_code == 0
+    assert site.requests["/feed.xml"] == 2
+    assert site.not_modified["/feed.xml"] == 1
+
+
+def test_no_state_dry_run_and_seed(site: LocalSite, tmp_path: Path, runner: CliRunner) -> None:
+    url = site.add("/feed.xml", blog_feed(site.base), content_type="application/rss+xml")
+    config = write_config(tmp_path, f"  - name: blog\n    feed: {url}\n")
+    for _ in range(2):
+        assert len(jsonl(runner.invoke(app, ["scan", "-c", str(config), "--no-state"]).stdout)) == 1
+    assert not (tmp_path / "state.db").exists()
+    for _ in range(2):
+        assert len(jsonl(runner.invoke(app, ["scan", "-c", str(config), "--dry-run"]).stdout)) == 1
+    seeded = runner.invoke(app, ["scan", "-c", str(config), "--seed"])
+    assert seeded.exit_code == 0 and seeded.stdout == ""
+    site.add("/feed.xml", blog_feed(site.base, count=3), content_type="application/rss+xml")
+    assert [r["title"] for r in jsonl(runner.invoke(app, ["scan", "-c", str(config)]).stdout)] == ["Post 2"]
+
+
+def test_csv_and_json_formats_parse_back(site: LocalSite, tmp_path: Path, runner: CliRunner) -> None:
+    url = site.add("/atom.xml", ATOM, content_type="application/atom+xml")
+    config = write_config(tmp_path, f"  - name: news\n    feed: {url}\n")
+    as_csv = runner.invoke(app, ["scan", "-c", str(config), "--no-state", "--format", "csv"]).stdout
+    rows = list(csv.DictReader(io.StringIO(as_csv)))
+    assert {row["keyword"] for row in rows} == {"acme", "globex"}
+    assert rows[0]["tags"] in ("brand", "competitor") and rows[0]["url"].endswith("/news/globex-prices")
+    as_json = json.loads(runner.invoke(app, ["scan", "-c", str(config), "--no-state", "--format", "json"]).stdout)
+    assert sorted(r["keyword"] for r in as_json) == ["acme", "globex"]
+    empty = tmp_path / "empty.yaml"
+    empty.write_text(config.read_text().replace("terms: [Acme]", "terms: [Nomatch]").replace(
+        "terms: [Globex]", "terms: [Nomatch2]"))
+    assert json.loads(runner.invoke(app, ["scan", "-c", str(empty), "--no-state", "--format", "json"]).stdout) == []
+
+
+def test_output_file_is_appended(site: LocalSite, tmp_path: Path, runner: CliRunner) -> None:
+    url = site.add("/atom.xml", ATOM, content_type="application/atom+xml")
+    config = write_config(tmp_path, f"  - name: news\n    feed: {url}\n")
+    out = tmp_path / "out.csv"
+    for _ in range(2):
+        result = runner.invoke(app, ["scan", "-c", str(config), "--no-state", "-o", str(out), "--format", "csv"])
+        assert result.exit_code == 0 and result.stdout == ""
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert len(rows) == 4  # two runs of two mentions, one header
+
+
+def test_table_format_shows_the_mentions(site: LocalSite, tmp_path: Path, runner: CliRunner) -> None:
+    url = site.add("/atom.xml", ATOM, content_type="application/atom+xml")
+    config = write_config(tmp_path, f"  - name: news\n    feed: {url}\n")
+    result = runner.invoke(app, ["scan", "-c", str(config), "--no-state", "--format", "table"])
+    assert result.exit_code == 0
+    assert "globex" in result.stdout and "acme" in result.stdout
+    assert "\x1b[" not in result.stdout
+
+
+def test_a_failing_source_exits_1_and_the_others_are_written(site: LocalSite, tmp_path: Path) -> None:
+    good = site.add("/atom.xml", ATOM, content_type="application/atom+xml")
+    broken = site.add("/down.xml", "oops", status=503, content_type="text/plain")
+    html = site.add("/notafeed", "<html><body><p>Hello</p></body></html>")
+    sources = (f"  - name: good\n    feed: {good}\n  - name: down\n    feed: {broken}\n"
+               f"  - name: html\n    feed: {html}\n  - name: missing\n    file: nowhere.txt\n")
+    config = write_config(tmp_path, sources)
+    result = run_cli("scan", "-c", str(config), "--no-state")
+    assert result.returncode == 1
+    assert {r["source"] for r in jsonl(result.stdout.decode())} == {"good"}
+    stderr = result.stderr.decode()
+    assert "'down' failed" in stderr and "503" in stderr
+    assert "'html' failed: not a feed" in stderr
+    assert "'missing' failed" in stderr
+    assert "Traceback" not in stderr
+
+
+def test_failure_is_named_once_until_it_changes(site: LocalSite, tmp_path: Path) -> None:
+    broken = site.add("/down.xml", "oops", status=503, content_type="text/plain")
+    config = write_config(tmp_path, f"  - name: down\n    feed: {broken}\n")
+    first = run_cli("scan", "-c", str(config))
+    second = run_cli("scan", "-c", str(config))
+    verbose = run_cli("scan", "-c", str(config), "-v")
+    assert first.returncode == second.returncode == 1
+    assert b"'down' failed" in first.stderr
+    assert b"'down' failed" not in second.stderr
+    assert b"'down' failed" in verbose.stderr
+    site.add("/down.xml", ATOM, content_type="application/atom+xml")
+    recovered = run_cli("scan", "-c", str(config), "--force")  # three failures: it is backing off
+    assert recovered.returncode == 0
+    assert b"works again" in recovered.stderr
+
+
+def test_stdout_carries_only_data_when_piped(site: LocalSite, tmp_path: Path) -> None:
+    url = site.add("/atom.xml", ATOM, content_type="application/atom+xml")
+    config = write_config(tmp_path, f"  - name: news\n    feed: {url}\n")
+    result = run_cli("scan", "-c", str(config), "--no-state")
+    assert result.returncode == 0
+    assert all(json.loads(line) for line in result.stdout.decode().splitlines())
+    assert result.stderr == b""  # no summary or progress when stderr is not a terminal
+
+
+def test_closed_pipe_ends_quietly_and_unwritten_mentions_come_next_time(site: LocalSite, tmp_path: Path) -> None:
+    url = site.add("/feed.xml", blog_feed(site.base, count=400), content_type="application/rss+xml")
+    config = write_config(tmp_path, f"  - name: blog\n    feed: {url}\n")
+    environment = dict(os.environ, PYTHONPATH=str(REPO), NO_COLOR="1")
+    scan = subprocess.Popen([sys.executable, "-m", "mentions", "scan", "-c", str(config)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment)
+    assert scan.stdout is not None and scan.stderr is not None
+    first_line = scan.stdout.readline()
+    scan.stdout.close()
+    error = scan.stderr.read()
+    scan.stderr.close()
+    assert scan.wait(timeout=60) == 0
+    assert b"Traceback" not in error and b"Broken pipe" not in error
+    assert json.loads(first_line)["keyword"] == "acme"
+    rest = run_cli("scan", "-c", str(config))
+    ids = {json.loads(line)["id"] for line in rest.stdout.decode().splitlines()}
+    # Lines that reached the pipe's buffer count as written; everything else comes now.
+    assert ids and json.loads(first_line)["id"] not in ids
+    with sqlite3.connect(tmp_path / "state.db") as db:
+        assert db.execute("SELECT count(*) FROM mentions").fetchone()[0] == 399
+
+
+def test_interrupt_exits_130(site: LocalSite, tmp_path: Path) -> None:
+    url = site.add("/slow.xml", ATOM, content_type="application/atom+xml", delay=5)
+    config = write_config(tmp_path, f"  - name: slow\n    feed: {url}\n")
+    environment = dict(os.environ, PYTHONPATH=str(REPO), NO_COLOR="1")
+    scan = subprocess.Popen([sys.executable, "-m", "mentions", "scan", "-c", str(config)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment)
+    while not site.requests["/slow.xml"]:
+        if scan.poll() is not None:
+            pytest.fail("scan ended before it fetched")
+    scan.send_signal(signal.SIGINT)
+    _, error = scan.communicate(timeout=30)
+    assert scan.returncode == 130
+    assert b"Traceback" not in error
+
+
+def test_keyword_and_source_selection(site: LocalSite, tmp_path: Path, runner: CliRunner) -> None:
+    atom = site.add("/atom.xml", ATOM, content_type="application/atom+xml")
+    feed = site.add("/feed.xml", blog_feed(site.base), content_type="application/rss+xml")
+    config = write_config(tmp_path, f"  - name: news\n    feed: {atom}\n  - name: blog\n    feed: {feed}\n")
+    only_globex = jsonl(runner.invoke(app, ["scan", "-c", str(config), "--no-state", "--keyword", "globex"]).stdout)
+    assert {r["keyword"] for r in only_globex} == {"globex"}
+    only_blog = jsonl(runner.invoke(app, ["scan", "-c", str(config), "--no-state", "--source", "blog"]).stdout)
+    assert {r["source"] for r in only_blog} == {"blog"}
+    unknown = runner.invoke(app, ["scan", "-c", str(config), "--source", "nope"])
+    assert unknown.exit_code == 2 and "no such source" in unknown.output
+
+
+def test_since_skips_older_documents(site: LocalSite, tmp_path: Path, runner: CliRunner) -> None:
+    url = site.add("/feed.xml", blog_feed(site.base), content_type="application/rss+xml")
+    config = write_config(tmp_path, f"  - name: blog\n    feed: {url}\n")
+    newer = runner.invoke(app, ["scan", "-c", str(config), "--no-state", "--since", "2026-11-26"])
+    assert jsonl(newer.stdout) == []
+    older = runner.invoke(app, ["scan", "-c", str(config), "--no-state", "--since", "2026-11-24"])
+    assert len(jsonl(older.stdout)) == 1
+    bad = runner.invoke(app, ["scan", "-c", str(config), "--since", "last tuesday"])
+    assert bad.exit_code == 2 and "--since" in bad.output
+
+
+def test_syndicated_document_is_reported_once(site: LocalSite, tmp_path: Path, runner: CliRunner) -> None:
+    first = site.add("/a.xml", blog_feed("https://blog.example"), content_type="application/rss+xml")
+    second = site.add("/b.xml", blog_feed("https://BLOG.example"), content_type="application/rss+xml")
+    config = write_config(tmp_path, f"  - name: a\n    feed: {first}\n  - name: b\n    feed: {second}\n")
+    records = jsonl(runner.invoke(app, ["scan", "-c", str(config)]).stdout)
+    assert len(records) == 1
+
+
+def test_demo_config_runs_offline(tmp_path: Path) -> None:
+    result = run_cli("scan", "-c", str(REPO / "examples" / "demo.yaml"), "--no-state", "--format", "jsonl")
+    assert result.returncode == 0, result.stderr
+    records = jsonl(result.stdout.decode())
+    sources = {r["source"] for r in records}
+    assert sources == {"laufblog", "laufblog-kommentare", "laufforum", "bewertungen", "support-notizen"}
+    # "Acme Street" is excluded, and the sidebar/footer of the forum are not posts.
+    assert not any("Acme Street" in r["snippet"] for r in records if r["keyword"] == "acme")
+
+
+def test_version_help_and_python_m() -> None:
+    version = run_cli("--version")
+    assert version.returncode == 0 and version.stdout.decode().startswith("mentions ")
+    for command in ("scan", "check", "schema"):
+        helped = run_cli(command, "--help")
+        assert helped.returncode == 0
+        assert "Example:" in helped.stdout.decode()

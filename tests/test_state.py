@@ -1,0 +1,166 @@
+"""The state file itself: migrations, refusing newer files, damaged files, backoff, health."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from mentions.errors import StateError
+from mentions.models import Mention
+from mentions.state import SCHEMA_VERSION, BackoffPolicy, SourceHealth, State
+from mentions.state.schema import MIGRATIONS
+from tests.conftest import run_cli
+from tests.localsite import LocalSite
+from tests.state_helpers import Item, invoke, rss, scan, write_config
+
+RSS = "application/rss+xml"
+NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
+
+
+def mention(id_: str, keyword: str = "acme", found_at: datetime = NOW) -> Mention:
+    return Mention(id=id_, keyword=keyword, tags=("brand",), source="blog", source_type="feed",
+                   url=f"http://x.org/{id_}", title=f"Title {id_}", author=None, published=None,
+                   found_at=found_at, terms=("Acme",), count=1, snippet="… Acme …", lang="de")
+
+
+def test_a_version_1_file_migrates_forward_and_keeps_its_mentions(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    db.executescript(MIGRATIONS[0])
+    db.execute("INSERT INTO mentions VALUES ('m1','acme','blog','feed',NULL,'t',NULL,NULL,"
+               "'2026-01-01T00:00:00Z','[\"Acme\"]',1,'s',NULL,'[]')")
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    with State(path) as state:
+        assert state.seen([mention("m1"), mention("m2")]) == {"m1"}
+        assert [m.id for m in state.mentions()] == ["m1"]
+    check = sqlite3.connect(path)
+    assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert check.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    check.close()
+
+
+def test_a_newer_state_is_refused_with_one_sentence(site: LocalSite, tmp_path: Path) -> None:
+    config = write_config(tmp_path, {"blog": site.add("/f", rss([]), content_type=RSS)})
+    db = sqlite3.connect(tmp_path / "state.db")
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    done = run_cli("scan", "-c", str(config))
+    assert done.returncode == 2
+    assert b"written by a newer mentions" in done.stderr
+    assert b"Traceback" not in done.stderr
+    assert site.requests["/f"] == 0
+
+
+@pytest.mark.parametrize("command", [("scan",), ("sources",), ("history",), ("prune", "--older-than", "1d")])
+@pytest.mark.parametrize("content", [b"not a database\n" * 100, b"SQLite format 3\x00" + b"\xff" * 5000])
+def test_a_damaged_state_file_is_one_sentence_and_exit_2(tmp_path: Path, command: tuple[str, ...],
+                                                        content: bytes) -> None:
+    config = write_config(tmp_path, {"blog": "http://127.0.0.1:9/feed"})
+    (tmp_path / "state.db").write_bytes(content)
+    result = invoke(*command, "-c", str(config))
+    assert result.code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("mentions: ") and "state" in lines[0]
+
+
+def test_a_folder_given_as_state_is_one_sentence(tmp_path: Path) -> None:
+    config = write_config(tmp_path, {"blog": "http://127.0.0.1:9/feed"})
+    for command in ("scan", "history", "sources"):
+        result = invoke(command, "-c", str(config), "--state", str(tmp_path))
+        assert result.code == 2, command
+        assert result.stderr.startswith("mentions: ")
+
+
+def test_seen_by_id_or_by_the_same_text_under_the_same_keyword(tmp_path: Path) -> None:
+    with State(tmp_path / "s.db") as state:
+        state.record([mention("a"), mention("b", "globex")], {"a": "print-1", "b": "print-1"})
+        copies = [mention("a"), mention("c"), mention("d", "globex"), mention("e", "other")]
+        prints = {"c": "print-1", "d": "print-2", "e": "print-1"}
+        assert state.seen(copies, prints) == {"a", "c"}
+
+
+def test_prune_forgets_old_mentions_but_never_reports_them_again(tmp_path: Path) -> None:
+    with State(tmp_path / "s.db") as state:
+        state.record([mention("old", found_at=NOW - timedelta(days=200)), mention("new")], {"old": "p-old"})
+        assert state.prune(NOW - timedelta(days=180), is_dry_run=True) == 1
+        assert state.prune(NOW - timedelta(days=180)) == 1
+        assert [m.id for m in state.mentions()] == ["new"]
+        assert state.seen([mention("old"), mention("copy")], {"copy": "p-old"}) == {"old", "copy"}
+        assert state.prune(NOW - timedelta(days=180)) == 0
+
+
+def test_health_counts_failures_in_a_row_and_remembers_when_they_began(tmp_path: Path) -> None:
+    with State(tmp_path / "s.db") as state:
+        state.update_health("a", error=None, status="ok", items=3, http_status=200)
+        state.update_health("a", error="http status: HTTP 503", status="failed", items=0, http_status=503)
+        first = state.health("a")
+        state.update_health("a", error="timeout", status="failed", items=0)
+        second = state.health("a")
+        assert first is not None and second is not None
+        assert (second.failures, second.last_error) == (2, "timeout")
+        assert second.failing_since == first.last_attempt
+        assert second.last_success is not None
+        state.update_health("a", error=None, status="ok", items=1, http_status=200)
+        healed = state.health("a")
+        assert healed is not None
+        assert (healed.failures, healed.failing_since, healed.last_error) == (0, None, None)
+
+
+def health(failures: int, minutes_ago: float) -> SourceHealth:
+    last = (NOW - timedelta(minutes=minutes_ago)).isoformat().replace("+00:00", "Z")
+    return SourceHealth("s", last, None, "failed", 0, failures, "timeout")
+
+
+@pytest.mark.parametrize(
+    ("failures", "minutes_ago", "is_due"),
+    [
+        (0, 0, True),
+        (2, 0, True),      # below `after`: every run
+        (3, 29, False),    # third failure: wait 30 min
+        (3, 31, True),
+        (4, 59, False),    # then 60 min
+        (4, 61, True),
+        (30, 60 * 23, False),  # capped at 1 day
+        (30, 60 * 24 + 1, True),
+    ],
+)
+def test_backoff_doubles_up_to_its_limit(failures: int, minutes_ago: float, is_due: bool) -> None:
+    policy = BackoffPolicy(after=3, delay=1800, longest=86400)
+    assert policy.is_due(health(failures, minutes_ago), NOW) is is_due
+
+
+def test_backoff_zero_means_never_skip() -> None:
+    assert BackoffPolicy(after=0).is_due(health(100, 0), NOW)
+
+
+def test_errors_from_sqlite_become_state_errors(tmp_path: Path) -> None:
+    state = State(tmp_path / "s.db")
+    state.close()
+    with pytest.raises(StateError, match="cannot be used"):
+        state.record([mention("x")])
+
+
+def test_a_failing_source_backs_off_and_force_tries_it(site: LocalSite, tmp_path: Path) -> None:
+    site.add("/dead", "gone", status=404)
+    good = site.add("/ok", rss([Item("One", "Acme one", "http://x.org/1")]), content_type=RSS)
+    config = write_config(tmp_path, {"dead": site.url("/dead"), "good": good},
+                          extra="backoff: {after: 2, delay: 1h, max: 1d}\n")
+    assert scan(config).code == 1
+    assert scan(config).code == 1
+    quiet = scan(config)
+    assert (quiet.code, quiet.stderr) == (0, "")  # a skipped source is neither ok nor failed
+    skipped = scan(config, "-v")
+    assert skipped.code == 0
+    assert site.requests["/dead"] == 2
+    assert "'dead' skipped" in skipped.stderr and "--force" in skipped.stderr
+    assert scan(config, "--force").code == 1
+    assert site.requests["/dead"] == 3
+    site.add("/dead", rss([]), content_type=RSS)
+    assert scan(config, "--force").code == 0
+    assert scan(config).code == 0
+    assert site.requests["/dead"] == 5

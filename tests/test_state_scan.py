@@ -1,0 +1,136 @@
+"""Only new mentions, across runs, against a real local server: identity, syndication, 304s."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.localsite import LocalSite
+from tests.state_helpers import Item, rss, scan, write_config
+
+RSS = "application/rss+xml"
+LONG = "Acme has released a new running shoe that is lighter than anything before it, say testers."
+
+
+def test_seed_prints_nothing_and_records_everything(site: LocalSite, tmp_path: Path) -> None:
+    feed = site.add("/feed", rss([Item("One", "Acme one", "http://x.org/1"),
+                                  Item("Two", "Acme two", "http://x.org/2")]), content_type=RSS)
+    config = write_config(tmp_path, {"blog": feed})
+    seeded = scan(config, "--seed")
+    assert (seeded.code, seeded.stdout) == (0, "")
+    assert scan(config).records == []
+    site.add("/feed", rss([Item("Three", "Acme three", "http://x.org/3"),
+                           Item("One", "Acme one", "http://x.org/1")]), content_type=RSS)
+    assert scan(config).titles == ["Three"]
+
+
+def test_guids_and_dates_changing_on_every_fetch_neither_repeat_nor_lose(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    def serve(run: int, count: int) -> None:
+        items = [Item(f"Post {n}", f"Acme post {n}", f"http://x.org/p/{n}?utm_source=rss{run}",
+                      guid=f"urn:{run}:{n}", date=f"Tue, 24 Nov 2026 0{run}:00:00 GMT")
+                 for n in range(count)]
+        site.add("/feed", rss(items), content_type=RSS)
+
+    config = write_config(tmp_path, {"churn": site.url("/feed")})
+    serve(1, 3)
+    assert len(scan(config).records) == 3
+    serve(2, 3)
+    assert scan(config).records == []
+    serve(3, 4)
+    assert scan(config).titles == ["Post 3"]
+
+
+def test_a_guid_repeated_for_different_entries_loses_none(site: LocalSite, tmp_path: Path) -> None:
+    items = [Item(f"Entry {n}", f"Acme entry {n}", f"http://x.org/e/{n}", guid="same-guid") for n in range(3)]
+    feed = site.add("/feed", rss(items), content_type=RSS)
+    config = write_config(tmp_path, {"dup": feed})
+    assert scan(config).titles == ["Entry 0", "Entry 1", "Entry 2"]
+    site.add("/feed", rss([*items, Item("Entry 3", "Acme entry 3", "http://x.org/e/3", guid="same-guid")]),
+             content_type=RSS)
+    assert scan(config).titles == ["Entry 3"]
+
+
+def test_the_same_url_in_two_sources_is_reported_once(site: LocalSite, tmp_path: Path) -> None:
+    first = site.add("/a", rss([Item("Story", "Acme story", "https://News.example.org/s/1?utm_medium=a")]),
+                     content_type=RSS)
+    second = site.add("/b", rss([Item("Story (copy)", "Acme story, copied", "https://news.example.org/s/1#more")]),
+                      content_type=RSS)
+    config = write_config(tmp_path, {"one": first, "two": second})
+    assert len(scan(config).records) == 1
+    assert scan(config).records == []
+
+
+def test_the_same_text_at_another_url_is_reported_once_per_keyword(site: LocalSite, tmp_path: Path) -> None:
+    first = site.add("/a", rss([Item("Acme shoe", LONG, "http://one.example/acme-shoe")]),
+                     content_type=RSS)
+    config = write_config(tmp_path, {"one": first}, {"acme": ["Acme"], "shoe": ["shoe"]})
+    assert sorted(r["keyword"] for r in scan(config).records) == ["acme", "shoe"]
+    # Later a second site syndicates it (different URL, other markup and case).
+    second = site.add("/b", rss([Item("ACME Shoe", f"<p>{LONG.upper()}</p>", "http://two.example/x?id=9")]),
+                      content_type=RSS)
+    config = write_config(tmp_path, {"one": first, "two": second}, {"acme": ["Acme"], "shoe": ["shoe"]})
+    assert scan(config).records == []
+    # Both in one run (a fresh state): each keyword once.
+    (tmp_path / "state.db").unlink()
+    assert sorted(r["keyword"] for r in scan(config).records) == ["acme", "shoe"]
+
+
+def test_short_identical_texts_from_different_people_both_count(site: LocalSite, tmp_path: Path) -> None:
+    feed = site.add("/f", rss([Item("", "Thanks Acme!", "http://forum.example/1"),
+                               Item("", "Thanks Acme!", "http://forum.example/2")]),
+                    content_type=RSS)
+    assert len(scan(write_config(tmp_path, {"forum": feed})).records) == 2
+
+
+def test_an_edit_that_adds_the_brand_is_reported_once(site: LocalSite, tmp_path: Path) -> None:
+    def serve(text: str) -> None:
+        site.add("/f", rss([Item("Running shoes", text, "http://forum.example/t/1#p7")]),
+                 content_type=RSS)
+
+    serve("Which running shoe do you recommend?")
+    config = write_config(tmp_path, {"forum": site.url("/f")})
+    assert scan(config).records == []
+    serve("Which running shoe do you recommend? Edit: bought the Acme one.")
+    assert scan(config).titles == ["Running shoes"]
+    serve("Which running shoe do you recommend? Edit: bought the Acme one. It is great, Acme rocks.")
+    assert scan(config).records == []
+
+
+def test_since_skips_older_documents(site: LocalSite, tmp_path: Path) -> None:
+    old = Item("Old", "Acme old", "http://x.org/old", date="Mon, 02 Jan 2023 10:00:00 GMT")
+    new = Item("New", "Acme new", "http://x.org/new", date="Tue, 24 Nov 2026 08:00:00 GMT")
+    feed = site.add("/f", rss([old, new]), content_type=RSS)
+    config = write_config(tmp_path, {"blog": feed})
+    assert scan(config, "--since", "2026-01-01").titles == ["New"]
+    # The skipped one was not recorded, and the limited run saved no validators (no 304).
+    assert scan(config).titles == ["Old"]
+    assert site.not_modified["/f"] == 0
+
+
+def test_an_unchanged_rerun_costs_one_304_per_source(site: LocalSite, tmp_path: Path) -> None:
+    names = {f"s{n}": site.add(f"/f{n}", rss([Item(f"T{n}", f"Acme {n}", f"http://x.org/{n}")]),
+                               content_type=RSS) for n in range(5)}
+    config = write_config(tmp_path, names)
+    assert len(scan(config).records) == 5
+    assert scan(config).records == []
+    for n in range(5):
+        assert (site.requests[f"/f{n}"], site.not_modified[f"/f{n}"]) == (2, 1)
+
+
+def test_a_keyword_limited_run_does_not_hide_the_rest_behind_a_304(site: LocalSite, tmp_path: Path) -> None:
+    feed = site.add("/f", rss([Item("Both", "Acme and Globex", "http://x.org/1")]),
+                    content_type=RSS)
+    config = write_config(tmp_path, {"blog": feed}, {"acme": ["Acme"], "globex": ["Globex"]})
+    assert [r["keyword"] for r in scan(config, "--keyword", "acme").records] == ["acme"]
+    assert [r["keyword"] for r in scan(config).records] == ["globex"]
+    assert scan(config).records == []
+    assert site.not_modified["/f"] == 1
+
+
+def test_dry_run_records_nothing(site: LocalSite, tmp_path: Path) -> None:
+    feed = site.add("/f", rss([Item("One", "Acme one", "http://x.org/1")]), content_type=RSS)
+    config = write_config(tmp_path, {"blog": feed})
+    assert len(scan(config, "--dry-run").records) == 1
+    assert len(scan(config).records) == 1
+    assert len(scan(config, "--all").records) == 1
