@@ -196,8 +196,18 @@ class Source(_Model):
             raise ValueError("`fields` needs `items` (the CSS selector of one post or comment)")
         if self.next is not None and kinds[0] != "page":
             raise ValueError("`next` is for `page:` sources")
-        if kinds[0] == "search" and "{query}" not in location:
+        if kinds[0] == "search" and "{query}" not in location and "{tag}" not in location:
             raise ValueError("a `search:` URL needs a {query} placeholder")
+        if kinds[0] == "preset":
+            from mentions.presets import preset_problem
+
+            problem = preset_problem(location, self.params)
+            if problem:
+                raise ValueError(problem)
+        if self.params and kinds[0] not in ("search", "preset"):
+            raise ValueError("`params` is for `search:` and `preset:` sources")
+        if self.comments and kinds[0] != "feed":
+            raise ValueError("`comments: true` is for `feed:` sources")
         return self
 
     def location_of(self, kind: str) -> str | None:

@@ -24,10 +24,12 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
-from mentions.config import Config, Source
+from mentions.config import Config, Keyword, Source
+from mentions.dates import parse_date
 from mentions.errors import FetchError
 from mentions.fetch import Fetcher, Response
 from mentions.identity import mention_id, text_fingerprint
+from mentions.lang import with_languages
 from mentions.match import Matcher
 from mentions.models import Document, Mention
 from mentions.output import Writer
@@ -138,6 +140,18 @@ class _SourceContext:
     async def run(self, function: Callable[..., T], *args: object) -> T:
         return await asyncio.to_thread(function, *args)
 
+    def keywords(self) -> list[Keyword]:
+        wanted = set(self.source.keywords) if self.source.keywords is not None else None
+        return [
+            keyword for keyword in self.config.keywords
+            if (wanted is None or keyword.name in wanted)
+            and (not self.options.keywords or keyword.name in self.options.keywords)
+        ]
+
+    def last_success(self) -> datetime | None:
+        health = self.state.health(self.source.name) if self.state is not None else None
+        return parse_date(health.last_success) if health is not None else None
+
     async def fetch(self, url: str, *, is_remote_choice: bool = False) -> Response | None:
         scheme = url.split("://", 1)[0].lower() if "://" in url else ""
         if scheme in ("", "file"):
@@ -184,6 +198,27 @@ class _SourceContext:
         suffix = path.suffix.lower()
         content_type = "text/html" if suffix in (".html", ".htm") else ""
         return Response(path.resolve().as_uri(), 200, {"content-type": content_type}, body)
+
+
+async def preview_source(
+    config: Config, source: Source, options: ScanOptions | None = None
+) -> list[Document]:
+    """The documents one source yields right now, with no state (`mentions test-source`).
+
+    Raises FetchError, as a scan would record it.
+    """
+    collect = collector_for(source.kind)
+    if collect is None:
+        raise FetchError("unsupported url", source.location, f"no `{source.kind}` sources yet")
+    async with Fetcher(config.http) as fetcher:
+        context = _SourceContext(source, config, fetcher, None, options or ScanOptions())
+        try:
+            documents = await collect(source, context)
+        except FetchError:
+            raise
+        except Exception as error:  # the same boundary as in a scan
+            raise FetchError("parse error", source.location, type(error).__name__) from None
+    return await asyncio.to_thread(with_languages, documents)
 
 
 class Scan:
@@ -265,6 +300,7 @@ class Scan:
             return context, [], 0, error
         try:
             documents = await collect(source, context)
+            documents = await asyncio.to_thread(with_languages, documents)
             mentions = await asyncio.to_thread(self._match, source, documents)
         except FetchError as error:
             return context, [], 0, error

@@ -84,6 +84,9 @@ def matches(query: str, text: str, **fields: str) -> bool:
         ("Cafe", "CAFÉ Central", True),
         ("ﬁsh", "fish and chips", True),
         ("Acme", "ＡＣＭＥ im Vollbreitensatz", True),
+        ("Acme", "Acme™ and Acme® shoes", True),
+        ("Acme", "„Acme“ – «Acme» – 「Acme」", True),
+        ("Acme", "🎉Acme🎉", True),
         ("Joe", "Jo is not Joe", True),
         ("Joe", "Jo only", False),
         # invisible characters, typography and white space

@@ -11,7 +11,19 @@ import sys
 import typer
 
 from mentions import __version__
-from mentions.cli import check, history, init, match, prune, report, scan, schema, sources
+from mentions.cli import (
+    check,
+    discover,
+    history,
+    init,
+    match,
+    prune,
+    report,
+    scan,
+    schema,
+    sources,
+    test_source,
+)
 
 app = typer.Typer(
     name="mentions",
@@ -48,6 +60,8 @@ app.command("init")(init.init)
 app.command("sources")(sources.sources)
 app.command("history")(history.history)
 app.command("prune")(prune.prune)
+app.command("discover")(discover.discover)
+app.command("test-source")(test_source.test_source)
 
 
 def main() -> None:

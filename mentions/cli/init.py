@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from importlib import resources
 from pathlib import Path
 
 import typer
 
 from mentions.cli.common import fail
 from mentions.console import stderr_console
-
-PRESETS_PACKAGE = "mentions.presets"
 
 
 def init(
@@ -54,26 +51,13 @@ def init(
 
 
 def _list_presets() -> None:
-    names = preset_names()
-    if not names:
-        typer.echo("no presets are bundled yet (mentions/presets/ is empty)")
-        return
-    for name in names:
-        typer.echo(name)
+    from mentions.presets import list_presets
 
-
-def preset_names() -> list[str]:
-    """The YAML files in mentions/presets/, without their suffix."""
-    try:
-        folder = resources.files(PRESETS_PACKAGE)
-    except ModuleNotFoundError:
-        folder = resources.files("mentions").joinpath("presets")
-    try:
-        entries = list(folder.iterdir())
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-    return sorted(entry.name.rsplit(".", 1)[0] for entry in entries
-                  if entry.name.endswith((".yaml", ".yml")))
+    for preset in list_presets():
+        params = ", ".join(
+            f"{param.name}{'' if param.is_required else '?'}" for param in preset.params
+        )
+        typer.echo(f"{preset.name:22} {preset.description}" + (f"  [params: {params}]" if params else ""))
 
 
 def slug(name: str) -> str:

@@ -13,9 +13,13 @@ Importing this package is cheap: the automaton library loads when a Matcher is b
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from mentions.errors import QueryError
 from mentions.match.query import parse_query
+
+if TYPE_CHECKING:
+    from mentions.match.engine import Matcher
 
 __all__ = ["KeywordRule", "Matcher", "QueryError", "parse_query"]
 
@@ -32,4 +36,10 @@ class KeywordRule:
     fold_accents: bool = True
 
 
-from mentions.match.engine import Matcher  # noqa: E402  (needs KeywordRule defined first)
+def __getattr__(name: str) -> Any:
+    """`Matcher` loads on first use: the config only needs `parse_query` and `KeywordRule`."""
+    if name == "Matcher":
+        from mentions.match.engine import Matcher
+
+        return Matcher
+    raise AttributeError(name)

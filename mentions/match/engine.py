@@ -9,12 +9,14 @@ every document. Costs grow with the hits, not with the number of keywords.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from mentions.errors import QueryError
 from mentions.match import nodes
-from mentions.match.normalize import folder
+from mentions.match.normalize import folder, has_content
 from mentions.match.patterns import Pattern, is_whole, patterns_for
 from mentions.match.query import And, Near, Node, Not, Or, Regex, Term, parse_query
 from mentions.match.snippet import make_snippet
@@ -23,6 +25,7 @@ from mentions.models import Document, Match
 if TYPE_CHECKING:
     from mentions.match import KeywordRule
 
+SURFACE_HITS = 50  # hits that give terms and highlights; `count` counts them all
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 
 
@@ -33,7 +36,7 @@ def rule_query(rule: KeywordRule) -> Node:
     if not rule.terms:
         raise QueryError(f"keyword {rule.name!r} has no terms", 1)
     for term in (*rule.terms, *rule.exclude):
-        if not folder().literal(term):
+        if not has_content(term):
             raise QueryError(f"term {term!r} has nothing to look for", 1)
     wanted: Node = Or(tuple(Term(term) for term in rule.terms))
     if rule.exclude:
@@ -42,58 +45,105 @@ def rule_query(rule: KeywordRule) -> Node:
 
 
 class _Scanner:
-    """The automata and term tables of one folding variant."""
+    """The automata and term tables of one folding variant.
+
+    A scan keeps the automaton's hits sorted by pattern: the hits of one term are then a
+    few slices found by bisection, built only for the keywords that get evaluated.
+    """
 
     def __init__(self, fold_case: bool, fold_accents: bool) -> None:
         self.folder = folder(fold_case, fold_accents)
-        self.fold_case = fold_case
-        self._word: dict[str, list[tuple[int, int, int]]] = {}
-        self._literal: dict[str, list[tuple[int, Pattern]]] = {}
+        self._word: dict[str, int] = {}
+        self._literal: dict[str, int] = {}
+        self._word_rules: dict[int, set[int]] = {}
+        self._literal_rules: dict[int, set[int]] = {}
+        # term id -> [(first, last pattern index, lead, trail)] / [(pattern index, Pattern)]
+        self.word_of_term: dict[int, list[tuple[int, int, int, int]]] = {}
+        self.literal_of_term: dict[int, list[tuple[int, Pattern]]] = {}
         self.word_automaton: Any = None
         self.literal_automaton: Any = None
 
     def add(self, term_id: int, term: Term) -> None:
         words, literals = patterns_for(term.text, term.is_prefix, self.folder)
-        for pattern in words:
+        for text, lead, trail in words:
+            index = self._word.setdefault(text, len(self._word))
             # Hit (s, e) in " " + word + " " -> core (s + lead - 1, e - trail - 1) in the view.
-            entry = (term_id, pattern.lead - 1, pattern.trail + 1)
-            self._word.setdefault(pattern.text, []).append(entry)
+            entry = (index, index, lead - 1, trail + 1)
+            self.word_of_term.setdefault(term_id, []).append(entry)
         for pattern in literals:
-            self._literal.setdefault(pattern.text, []).append((term_id, pattern))
+            index = self._literal.setdefault(pattern.text, len(self._literal))
+            self.literal_of_term.setdefault(term_id, []).append((index, pattern))
+
+    def add_rule(self, term_id: int, rule: int) -> None:
+        """Evaluate `rule` whenever a pattern of `term_id` is found."""
+        for first, last, _, _ in self.word_of_term.get(term_id, ()):
+            for index in range(first, last + 1):
+                self._word_rules.setdefault(index, set()).add(rule)
+        for index, _ in self.literal_of_term.get(term_id, ()):
+            self._literal_rules.setdefault(index, set()).add(rule)
 
     def build(self) -> None:
         from ahocorasick_rs import AhoCorasick
 
-        self.word_patterns = list(self._word)
-        self.word_entries = [tuple(self._word[p]) for p in self.word_patterns]
-        if self.word_patterns:
-            self.word_automaton = AhoCorasick(self.word_patterns)
-        self.literal_patterns = list(self._literal)
-        self.literal_entries = [tuple(self._literal[p]) for p in self.literal_patterns]
-        if self.literal_patterns:
-            self.literal_automaton = AhoCorasick(self.literal_patterns)
+        for term_id, entries in self.word_of_term.items():
+            self.word_of_term[term_id] = _runs(entries)
+        self.word_rules = [self._word_rules.get(n, set()) for n in range(len(self._word))]
+        self.literal_rules = [self._literal_rules.get(n, set()) for n in range(len(self._literal))]
+        if self._word:
+            self.word_automaton = AhoCorasick(list(self._word))
+        if self._literal:
+            self.literal_automaton = AhoCorasick(list(self._literal))
 
-    def scan(self, view: nodes.View, hits: dict[int, list[tuple[int, int]]]) -> None:
-        """Add the hit of every term in `view` to `hits`."""
+    def scan(self, view: nodes.View, candidates: set[int]) -> None:
+        """Find every pattern in `view`; add the rules they trigger to `candidates`."""
         if self.word_automaton is not None:
-            entries = self.word_entries
-            for index, start, end in self.word_automaton.find_matches_as_indexes(
+            found = self.word_automaton.find_matches_as_indexes(
                 " " + view.norm.word + " ", overlapping=True
-            ):
-                for term_id, lead, trail in entries[index]:
-                    if term_id in hits:
-                        hits[term_id].append((start + lead, end - trail))
-                    else:
-                        hits[term_id] = [(start + lead, end - trail)]
+            )
+            found.sort()
+            view.word_hits = found
+            rules = self.word_rules
+            for index in set(map(itemgetter(0), found)):
+                candidates.update(rules[index])
         if self.literal_automaton is not None:
-            text = view.norm.literal
-            for index, start, end in self.literal_automaton.find_matches_as_indexes(
-                text, overlapping=True
-            ):
-                for term_id, pattern in self.literal_entries[index]:
-                    is_hit, stop = is_whole(text, start, end, pattern)
-                    if is_hit:
-                        hits.setdefault(term_id, []).append((start, stop))
+            found = self.literal_automaton.find_matches_as_indexes(
+                view.norm.literal, overlapping=True
+            )
+            found.sort()
+            view.literal_hits = found
+            rules = self.literal_rules
+            for index in set(map(itemgetter(0), found)):
+                candidates.update(rules[index])
+
+    def hits_of(self, term_id: int, view: nodes.View) -> list[tuple[int, int]]:
+        """The (start, end) of every whole-word hit of one term in `view`."""
+        hits: list[tuple[int, int]] = []
+        for first, last, lead, trail in self.word_of_term.get(term_id, ()):
+            found = view.word_hits
+            low = bisect_left(found, (first,))
+            high = bisect_left(found, (last + 1,), low)
+            hits += [(start + lead, end - trail) for _, start, end in found[low:high]]
+        text = view.norm.literal
+        for index, pattern in self.literal_of_term.get(term_id, ()):
+            found = view.literal_hits
+            low = bisect_left(found, (index,))
+            high = bisect_left(found, (index + 1,), low)
+            for _, start, end in found[low:high]:
+                is_hit, stop = is_whole(text, start, end, pattern)
+                if is_hit:
+                    hits.append((start, stop))
+        return hits
+
+
+def _runs(entries: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """Consecutive pattern indexes with the same trims as one range: one bisection each."""
+    runs: list[tuple[int, int, int, int]] = []
+    for first, last, lead, trail in sorted(entries):
+        if runs and runs[-1][1] == first - 1 and runs[-1][2:] == (lead, trail):
+            runs[-1] = (runs[-1][0], last, lead, trail)
+        else:
+            runs.append((first, last, lead, trail))
+    return runs
 
 
 class Matcher:
@@ -103,60 +153,60 @@ class Matcher:
         self._rules = list(rules)
         self._scanners: dict[tuple[bool, bool], _Scanner] = {}
         self._term_ids: dict[tuple[tuple[bool, bool], Term], int] = {}
-        self._rules_of_term: list[list[int]] = []
+        self._term_count = 0
         self._compiled: list[nodes.Compiled] = []
         self._variants: list[tuple[bool, bool]] = []
         self._always: list[int] = []
         for index, rule in enumerate(self._rules):
             variant = (not rule.case_sensitive, rule.fold_accents)
-            compiled = self._compile(rule_query(rule), variant, index)
+            compiled = self._compile(rule_query(rule), variant)
             self._compiled.append(compiled)
             self._variants.append(variant)
-            if compiled.can_match_without_terms:
+            triggers = compiled.triggers()
+            if triggers is None:
                 self._always.append(index)
+            else:
+                for leaf in triggers:
+                    self._scanners[leaf.variant].add_rule(leaf.term_id, index)
         for scanner in self._scanners.values():
             scanner.build()
 
-    def _compile(self, node: Node, variant: tuple[bool, bool], rule: int) -> nodes.Compiled:
+    def _compile(self, node: Node, variant: tuple[bool, bool]) -> nodes.Compiled:
         if isinstance(node, Term) and node.field in (None, "title"):
             key = (variant, Term(node.text, None, node.is_prefix))
+            scanner = self._scanners.get(variant)
+            if scanner is None:
+                scanner = self._scanners[variant] = _Scanner(*variant)
             term_id = self._term_ids.get(key)
             if term_id is None:
-                term_id = self._term_ids[key] = len(self._rules_of_term)
-                self._rules_of_term.append([])
-                scanner = self._scanners.get(variant)
-                if scanner is None:
-                    scanner = self._scanners[variant] = _Scanner(*variant)
+                term_id = self._term_ids[key] = self._term_count
+                self._term_count += 1
                 scanner.add(term_id, key[1])
-            if not self._rules_of_term[term_id] or self._rules_of_term[term_id][-1] != rule:
-                self._rules_of_term[term_id].append(rule)
-            return nodes.TermLeaf(term_id, variant, node.field == "title", node.is_prefix)
+            is_title = node.field == "title"
+            return nodes.TermLeaf(term_id, variant, is_title, node.is_prefix, len(node.text))
         if isinstance(node, Term):
             return nodes.FieldLeaf(node.field or "", node.text, folder(*variant))
         if isinstance(node, Regex):
             return nodes.RegexLeaf(node.pattern, variant, node.field == "title")
         if isinstance(node, Not):
-            return nodes.NotNode(self._compile(node.child, variant, rule))
+            return nodes.NotNode(self._compile(node.child, variant))
         if isinstance(node, And | Or):
-            children = tuple(self._compile(child, variant, rule) for child in node.children)
+            children = tuple(self._compile(child, variant) for child in node.children)
             return nodes.AndNode(children) if isinstance(node, And) else nodes.OrNode(children)
         assert isinstance(node, Near)
         return nodes.NearNode(
-            self._compile(node.left, variant, rule),
-            self._compile(node.right, variant, rule),
+            self._compile(node.left, variant),
+            self._compile(node.right, variant),
             node.distance,
             node.is_ordered,
         )
 
     def match(self, document: Document) -> list[Match]:
         """Every keyword that matches `document`, with the evidence, in rule order."""
-        context = nodes.Context(document)
-        hits = context.hits
-        for variant, scanner in self._scanners.items():
-            scanner.scan(context.view(variant), hits)
+        context = nodes.Context(document, self._scanners)
         candidates = set(self._always)
-        for term_id in hits:
-            candidates.update(self._rules_of_term[term_id])
+        for variant, scanner in self._scanners.items():
+            scanner.scan(context.view(variant), candidates)
         found: list[Match] = []
         for index in sorted(candidates):
             result = self._compiled[index].evaluate(context)
@@ -180,18 +230,23 @@ def _evidence(
 ) -> Match:
     view = context.view(variant)
     original = context.original
-    to_original = view.norm.to_original
+    spans = _outermost(hits)
+    count = len(spans)
+    spans = spans[:SURFACE_HITS]  # a long page can have hundreds; these give terms and snippet
     if view.norm.anchors:
-        spans = [(to_original(s), to_original(e - 1) + 1) for s, e in _outermost(hits)]
-    else:
-        spans = _outermost(hits)
+        starts = view.norm.to_original_many([start for start, _ in spans])
+        ends = view.norm.to_original_many([end - 1 for _, end in spans])
+        spans = [(start, end + 1) for start, end in zip(starts, ends, strict=True)]
     surfaces = dict.fromkeys(original[s:e] for s, e in spans)
     terms = tuple(dict.fromkeys(" ".join(t.translate(_INVISIBLE).split()) for t in surfaces))
     title_end = context.title_end
-    if spans and spans[0][0] < title_end:  # the first hit is in the title
-        low, high = 0, title_end
+    body_start = title_end + 1 if title_end else 0
+    # The snippet shows the body around its first hit (the title is shown beside it anyway);
+    # only a mention in the title alone gets the title as its snippet.
+    if any(start >= body_start for start, _ in spans) or not spans:
+        low, high = body_start, len(original)
     else:
-        low, high = (title_end + 1 if title_end else 0), len(original)
+        low, high = 0, title_end
     inside = [span for span in spans if low <= span[0] and span[1] <= high]
     snippet, highlights = make_snippet(original, inside, low, high)
-    return Match(name, terms, len(spans), snippet, highlights)
+    return Match(name, terms, count, snippet, highlights)

@@ -8,30 +8,45 @@ term hit" (`NOT spam`, `site:acme.de`).
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
-from urllib.parse import urlsplit
+from bisect import bisect_left
+from collections.abc import Mapping
+from typing import Protocol
 
 from mentions.match.normalize import Folder, Normalized, folder
+from mentions.match.query import compile_regex
 from mentions.models import Document
 
 Hits = list[tuple[int, int]]
-_WORD = re.compile(r"\S+")
 
 
-@dataclass(slots=True)
+class Scanner(Protocol):
+    """What a context needs of the engine's scanner: the hits of one term."""
+
+    def hits_of(self, term_id: int, view: View) -> Hits: ...
+
+
 class View:
-    """One document normalised with one folding variant."""
+    """One document normalised with one folding variant, and the automaton hits in it."""
 
-    norm: Normalized
-    title_end: int  # normalised offset of the space between title and text (0: no title)
-    _word_starts: list[int] | None = None
+    __slots__ = ("_document_title_end", "literal_hits", "norm", "title_end_", "word_hits")
 
-    def word_index(self, offset: int) -> int:
-        """The number of the word at a normalised offset (for NEAR)."""
-        if self._word_starts is None:
-            self._word_starts = [word.start() for word in _WORD.finditer(self.norm.word)]
-        return bisect_right(self._word_starts, offset) - 1
+    def __init__(self, norm: Normalized, title_end: int) -> None:
+        self.norm = norm
+        self._document_title_end = title_end
+        self.title_end_: int | None = None if title_end else 0
+        self.word_hits: list[tuple[int, int, int]] = []
+        self.literal_hits: list[tuple[int, int, int]] = []
+
+    @property
+    def title_end(self) -> int:
+        """Normalised offset of the space between title and text (0: no title)."""
+        if self.title_end_ is None:
+            self.title_end_ = self.norm.to_normalized(self._document_title_end)
+        return self.title_end_
+
+    def words_between(self, start: int, end: int) -> int:
+        """How many words lie in `[start, end)` (for NEAR)."""
+        return len(self.norm.word[start:end].split())
 
 
 class Context:
@@ -40,8 +55,9 @@ class Context:
     `original` is title and text as one string: the coordinates of every original offset.
     """
 
-    def __init__(self, document: Document) -> None:
+    def __init__(self, document: Document, scanners: Mapping[tuple[bool, bool], Scanner]) -> None:
         self.document = document
+        self.scanners = scanners
         self.original = f"{document.title}\n{document.text}" if document.title else document.text
         self.title_end = len(document.title)
         self.hits: dict[int, Hits] = {}
@@ -52,15 +68,26 @@ class Context:
         found = self.views.get(variant)
         if found is None:
             norm = folder(*variant).normalize(self.original)
-            title_end = norm.to_normalized(self.title_end) if self.title_end else 0
-            found = self.views[variant] = View(norm, title_end)
+            found = self.views[variant] = View(norm, self.title_end)
+        return found
+
+    def term_hits(self, term_id: int, variant: tuple[bool, bool]) -> Hits:
+        found = self.hits.get(term_id)
+        if found is None:
+            found = self.scanners[variant].hits_of(term_id, self.view(variant))
+            self.hits[term_id] = found
         return found
 
 
 class Compiled:
     """A query node ready to evaluate."""
 
-    can_match_without_terms = False
+    def triggers(self) -> list[TermLeaf] | None:
+        """Terms one of which must be found for this node to hold; None: it may hold without.
+
+        A keyword is evaluated only on documents where one of its triggers was found.
+        """
+        return None
 
     def evaluate(self, context: Context) -> Hits | None:
         raise NotImplementedError
@@ -68,13 +95,17 @@ class Compiled:
 
 class TermLeaf(Compiled):
     def __init__(
-        self, term_id: int, variant: tuple[bool, bool], in_title: bool, is_prefix: bool
+        self, term_id: int, variant: tuple[bool, bool], in_title: bool, is_prefix: bool, length: int
     ) -> None:
         self.term_id, self.variant = term_id, variant
         self.in_title, self.is_prefix = in_title, is_prefix
+        self.length = length  # of the term's text: longer terms are rarer triggers
+
+    def triggers(self) -> list[TermLeaf] | None:
+        return [self]
 
     def evaluate(self, context: Context) -> Hits | None:
-        hits = context.hits.get(self.term_id)
+        hits = context.term_hits(self.term_id, self.variant)
         if not hits:
             return None
         view = context.view(self.variant)
@@ -95,11 +126,9 @@ def _word_end(word: str, end: int) -> int:
 
 
 class RegexLeaf(Compiled):
-    can_match_without_terms = True
-
     def __init__(self, pattern: str, variant: tuple[bool, bool], in_title: bool) -> None:
         flags = re.IGNORECASE if variant[0] else 0
-        self.regex = re.compile(pattern, flags)
+        self.regex = compile_regex(pattern, flags)
         self.key = (pattern, variant)
         self.variant, self.in_title = variant, in_title
 
@@ -117,8 +146,6 @@ class RegexLeaf(Compiled):
 
 class FieldLeaf(Compiled):
     """`author:`, `url:`, `site:`, `lang:`: compared with the document's metadata."""
-
-    can_match_without_terms = True
 
     def __init__(self, name: str, value: str, fold: Folder) -> None:
         self.name, self.fold = name, fold
@@ -147,6 +174,8 @@ class FieldLeaf(Compiled):
 
 def cached_host(url: str) -> str:
     """The host of a URL, lower case, without `www.`; "" when there is none."""
+    from urllib.parse import urlsplit
+
     try:
         host = urlsplit(url.strip()).hostname or ""
     except ValueError:
@@ -155,8 +184,6 @@ def cached_host(url: str) -> str:
 
 
 class NotNode(Compiled):
-    can_match_without_terms = True
-
     def __init__(self, child: Compiled) -> None:
         self.child = child
 
@@ -168,7 +195,11 @@ class AndNode(Compiled):
     def __init__(self, children: tuple[Compiled, ...]) -> None:
         # Cheap, selective children first: term leaves before NOT and metadata.
         self.children = sorted(children, key=lambda child: not isinstance(child, TermLeaf))
-        self.can_match_without_terms = all(c.can_match_without_terms for c in children)
+
+    def triggers(self) -> list[TermLeaf] | None:
+        # Any one child's triggers will do: take the fewest, longest terms (likely rarest).
+        options = [found for child in self.children if (found := child.triggers()) is not None]
+        return min(options, key=_cost) if options else None
 
     def evaluate(self, context: Context) -> Hits | None:
         found: Hits = []
@@ -183,7 +214,15 @@ class AndNode(Compiled):
 class OrNode(Compiled):
     def __init__(self, children: tuple[Compiled, ...]) -> None:
         self.children = children
-        self.can_match_without_terms = any(c.can_match_without_terms for c in children)
+
+    def triggers(self) -> list[TermLeaf] | None:
+        found: list[TermLeaf] = []
+        for child in self.children:
+            more = child.triggers()
+            if more is None:
+                return None
+            found += more
+        return found
 
     def evaluate(self, context: Context) -> Hits | None:
         found: Hits | None = None
@@ -201,33 +240,61 @@ class NearNode(Compiled):
         self.left, self.right, self.distance, self.is_ordered = left, right, distance, is_ordered
         self.variant = _variant_of(left)
 
+    def triggers(self) -> list[TermLeaf] | None:
+        options = [found for side in (self.left, self.right) if (found := side.triggers())]
+        return min(options, key=_cost) if options else None
+
     def evaluate(self, context: Context) -> Hits | None:
         lefts = self.left.evaluate(context)
         rights = self.right.evaluate(context) if lefts else None
         if not lefts or not rights:
             return None
         view = context.view(self.variant)
-        index = view.word_index
         rights = sorted(set(rights))
-        right_starts = [index(s) for s, _ in rights]
-        by_end = sorted((index(e - 1), n) for n, (_, e) in enumerate(rights))
-        right_ends = [word for word, _ in by_end]
-        used_right: set[int] = set()
+        starts = [start for start, _ in rights]
+        used: set[int] = set()
         found: Hits = []
-        for start, end in set(lefts):
-            first, last = index(start), index(end - 1)
-            low = bisect_left(right_starts, last + 1)
-            high = bisect_right(right_starts, last + 1 + self.distance)
-            near = set(range(low, high))
+        for left in sorted(set(lefts)):
+            near = self._after(view, left, rights, starts)
             if not self.is_ordered:
-                low = bisect_left(right_ends, first - 1 - self.distance)
-                high = bisect_right(right_ends, first - 1)
-                near.update(by_end[n][1] for n in range(low, high))
+                near += self._before(view, left, rights, starts)
             if near:
-                found.append((start, end))
-                used_right |= near
-        found += [rights[n] for n in sorted(used_right)]
+                found.append(left)
+                used.update(near)
+        found += [rights[n] for n in sorted(used)]
         return found or None
+
+    def _after(
+        self, view: View, left: tuple[int, int], rights: Hits, starts: list[int]
+    ) -> list[int]:
+        near: list[int] = []
+        for n in range(bisect_left(starts, left[1]), len(rights)):
+            if self._is_far(view, left[1], rights[n][0]):
+                break
+            near.append(n)
+        return near
+
+    def _before(
+        self, view: View, left: tuple[int, int], rights: Hits, starts: list[int]
+    ) -> list[int]:
+        near: list[int] = []
+        for n in range(bisect_left(starts, left[0]) - 1, -1, -1):
+            if rights[n][1] > left[0]:
+                continue  # overlaps the left hit: not a neighbour
+            if self._is_far(view, rights[n][1], left[0]):
+                break
+            near.append(n)
+        return near
+
+    def _is_far(self, view: View, start: int, end: int) -> bool:
+        # Words average well under 50 characters: a longer gap is not worth splitting.
+        return (
+            end - start > 50 * (self.distance + 2) or view.words_between(start, end) > self.distance
+        )
+
+
+def _cost(leaves: list[TermLeaf]) -> tuple[int, int]:
+    return len(leaves), -min(leaf.length for leaf in leaves)
 
 
 def _variant_of(node: Compiled) -> tuple[bool, bool]:

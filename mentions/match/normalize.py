@@ -19,8 +19,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from dataclasses import dataclass
 from functools import cache
+from itertools import accumulate
 
 # Characters folded by hand: typographic forms count as their ASCII forms; hyphens and
 # dashes count as a space (`Coca-Cola` ~ `Coca Cola`); letters NFKD does not decompose.
@@ -49,21 +49,27 @@ _LETTERS = {
 # Blocks where a character may fold to something else; CJK ideographs, Hangul and the
 # astral planes are left as they are (documented limitation: 𝐀 is not folded to A).
 _FOLDING_RANGES = (
-    (0x80, 0x052F),
+    (0x80, 0x058F),
+    (0x10A0, 0x10FF),
+    (0x13A0, 0x13FF),
+    (0x1C80, 0x1CBF),
+    (0x2C00, 0x2DFF),
+    (0xA640, 0xA7FF),
+    (0xAB70, 0xABBF),
     (0x1D00, 0x24FF),
     (0x3000, 0x30FF),
     (0x3200, 0x33FF),
     (0xFB00, 0xFB4F),
     (0xFE00, 0xFE6F),
-    (0xFF00, 0xFFEF),
+    (0xFEFF, 0xFFFF),
 )
 # Scripts written without spaces between words: matched as substrings.
 NO_SPACE_SCRIPT = re.compile(
     "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u31f0-\u31ff"
     "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]"
 )
-_NON_WORD_NON_ASCII = re.compile(r"[^\x00-\x7f\w\u0300-\u036f]")
 _SPACE_RUN = re.compile("  +")
+_ALNUM = re.compile(r"[^\W_]")
 _WORD_TABLE = bytes(c if chr(c).isalnum() or c == 95 or c > 127 else 32 for c in range(256))
 # A UTF-16 surrogate that slipped into a str must not make encoding fail.
 _ENCODING = ("utf-8", "surrogatepass")
@@ -84,6 +90,8 @@ def fold_char(char: str, fold_case: bool, fold_accents: bool) -> str:
         return ""
     if char.isspace() or category in ("Zs", "Zl", "Zp", "Cc"):
         return " "
+    if category[0] == "S":  # ™ ® ©: NFKC would glue "TM" to the brand before it
+        return char
     folded = unicodedata.normalize("NFKC", char)
     if fold_case:
         folded = folded.casefold()
@@ -94,21 +102,49 @@ def fold_char(char: str, fold_case: bool, fold_accents: bool) -> str:
     return "".join(_TYPOGRAPHIC.get(c, c) for c in folded)
 
 
-@dataclass(frozen=True, slots=True)
 class Normalized:
-    """A normalised text and the way back: `orig = norm + delta` from each anchor on."""
+    """A normalised text and the way back: `orig = norm + delta` from each anchor on.
 
-    literal: str
-    word: str
-    anchors: tuple[tuple[list[int], list[int]], ...]  # applied last to first
+    The anchors of collapsed white space are computed on first use: most documents never
+    need them, since they match nothing.
+    """
+
+    __slots__ = ("_fold_anchors", "_uncollapsed", "anchors_", "literal", "word")
+
+    def __init__(
+        self,
+        literal: str,
+        word: str,
+        fold_anchors: tuple[list[int], list[int]] | None,
+        uncollapsed: str | None,
+    ) -> None:
+        self.literal, self.word = literal, word
+        self._fold_anchors, self._uncollapsed = fold_anchors, uncollapsed
+        self.anchors_: tuple[tuple[list[int], list[int]], ...] | None = None
+
+    @property
+    def anchors(self) -> tuple[tuple[list[int], list[int]], ...]:
+        """(starts, deltas) lists, applied in order: collapsed spaces, then folding."""
+        if self.anchors_ is None:
+            found = []
+            if self._uncollapsed is not None:
+                found.append(_collapse_anchors(self._uncollapsed))
+            if self._fold_anchors is not None:
+                found.append(self._fold_anchors)
+            self.anchors_ = tuple(found)
+        return self.anchors_
 
     def to_original(self, position: int) -> int:
         """The original offset of a normalised offset."""
         for starts, deltas in self.anchors:
-            index = bisect_right(starts, position) - 1
-            if index >= 0:
-                position += deltas[index]
+            position += deltas[bisect_right(starts, position) - 1]
         return position
+
+    def to_original_many(self, positions: list[int]) -> list[int]:
+        """`to_original` of many offsets (cost grows with them, not with the text)."""
+        for starts, deltas in self.anchors:
+            positions = [p + deltas[bisect_right(starts, p) - 1] for p in positions]
+        return positions
 
     def to_normalized(self, original: int) -> int:
         """The first normalised offset at or after an original offset."""
@@ -140,11 +176,9 @@ class Folder:
         for low, high in _FOLDING_RANGES:
             for code in range(low, high + 1):
                 char = chr(code)
-                key = char.lower() if fold_case else char
-                if len(key) == 1 and key not in self._odd:
-                    folded = fold_char(key, fold_case, fold_accents)
-                    if folded != key:
-                        self._odd[key] = folded
+                folded = fold_char(char, fold_case, fold_accents)
+                if folded != char:
+                    self._odd[char] = folded
         self._odd_class = re.compile(_char_class(self._odd))
 
     def literal(self, text: str) -> str:
@@ -153,64 +187,64 @@ class Folder:
 
     def normalize(self, text: str) -> Normalized:
         """Both views of `text` and the map back to it."""
-        anchors: list[tuple[list[int], list[int]]] = []
+        fold_anchors = None
         if text.isascii():
             folded = text.encode("ascii").translate(self._ascii).decode("ascii")
         else:
-            if self.fold_case:
-                text = text.replace("\u0130", "I").lower()  # İ is the one char lower() lengthens
             folded = text.encode(*_ENCODING).translate(self._ascii).decode(*_ENCODING)
             if self._odd_class.search(folded):
-                folded, starts, deltas = self._fold_odd(folded)
-                if starts:
-                    anchors.append((starts, deltas))
+                folded, fold_anchors = self._fold_odd(folded)
+        uncollapsed = None
         if "  " in folded:
-            folded, starts, deltas = _collapse(folded)
-            anchors.append((starts, deltas))
+            uncollapsed, folded = folded, _SPACE_RUN.sub(" ", folded)
         if folded.isascii():
             word = folded.encode("ascii").translate(_WORD_TABLE).decode("ascii")
         else:
             word = folded.encode(*_ENCODING).translate(_WORD_TABLE).decode(*_ENCODING)
-            word = _NON_WORD_NON_ASCII.sub(" ", word)
-        return Normalized(folded, word, tuple(reversed(anchors)))
+            search, position = _non_word_class().search, 0
+            while found := search(word, position):  # one replace per distinct character
+                word = word.replace(found.group(), " ")
+                position = found.start() + 1
+        return Normalized(folded, word, fold_anchors, uncollapsed)
 
-    def _fold_odd(self, text: str) -> tuple[str, list[int], list[int]]:
-        odd = self._odd
+    def _fold_odd(self, text: str) -> tuple[str, tuple[list[int], list[int]] | None]:
+        """Fold the non-ASCII characters that change: one C-speed replace per distinct
+        character that keeps the length; a Python loop only for those that change it."""
+        odd, search = self._odd, self._odd_class.search
+        changing: list[int] = []
+        position = 0
+        while found := search(text, position):
+            char, start = found.group(), found.start()
+            replacement = odd[char]
+            if len(replacement) == 1:
+                text = text.replace(char, replacement)
+            else:
+                changing.append(start)
+            position = start + 1
+        if not changing:
+            return text, None
         pieces: list[str] = []
-        starts: list[int] = []
-        deltas: list[int] = []
+        starts, deltas = [-1], [0]  # a sentinel: offsets before the first anchor stay put
         last = delta = 0
-        for found in self._odd_class.finditer(text):
-            start = found.start()
-            replacement = odd[found.group()]
+        for start in changing:
+            replacement = odd[text[start]]
             pieces.append(text[last:start])
             pieces.append(replacement)
             last = start + 1
-            if len(replacement) != 1:
-                # Offsets inside an expansion (ß -> ss) map to the expanded character.
-                norm = start - delta + max(len(replacement) - 1, 0)
-                delta += 1 - len(replacement)
-                starts.append(norm)
-                deltas.append(delta)
+            # Offsets inside an expansion (ß -> ss) map to the expanded character.
+            starts.append(start - delta + max(len(replacement) - 1, 0))
+            delta += 1 - len(replacement)
+            deltas.append(delta)
         pieces.append(text[last:])
-        return "".join(pieces), starts, deltas
+        return "".join(pieces), (starts, deltas)
 
 
-def _collapse(text: str) -> tuple[str, list[int], list[int]]:
-    """Runs of spaces as one space, with anchors for the removed ones."""
-    pieces: list[str] = []
-    starts: list[int] = []
-    deltas: list[int] = []
-    last = delta = 0
-    for run in _SPACE_RUN.finditer(text):
-        start, end = run.span()
-        pieces.append(text[last : start + 1])
-        last = end
-        delta += end - start - 1
-        starts.append(end - delta)
-        deltas.append(delta)
-    pieces.append(text[last:])
-    return "".join(pieces), starts, deltas
+def _collapse_anchors(text: str) -> tuple[list[int], list[int]]:
+    """Anchors for the spaces `_SPACE_RUN.sub(" ", text)` removed."""
+    spans = [run.span() for run in _SPACE_RUN.finditer(text)]
+    deltas = list(accumulate(end - start - 1 for start, end in spans))
+    starts = [end - delta for (_, end), delta in zip(spans, deltas, strict=True)]
+    return [-1, *starts], [0, *deltas]  # with a sentinel, as in `_fold_odd`
 
 
 def _char_class(chars: dict[str, str]) -> str:
@@ -229,6 +263,17 @@ def _char_class(chars: dict[str, str]) -> str:
 
 
 @cache
+def _non_word_class() -> re.Pattern[str]:
+    """Non-ASCII characters that are not letters, digits or marks, and emoji."""
+    chars = {
+        chr(code): ""
+        for code in range(0x80, 0x10000)
+        if unicodedata.category(chr(code))[0] not in "LNMC"
+    }
+    return re.compile(_char_class(chars)[:-1] + "\U0001f000-\U0001faff]")
+
+
+@cache
 def folder(fold_case: bool = True, fold_accents: bool = True) -> Folder:
     """The shared folder of a variant (built once per process, a few tens of ms)."""
     return Folder(fold_case, fold_accents)
@@ -236,4 +281,6 @@ def folder(fold_case: bool = True, fold_accents: bool = True) -> Folder:
 
 def has_content(term: str) -> bool:
     """Whether a term still has something to look for once normalised."""
+    if _ALNUM.search(term):
+        return True
     return bool("".join(fold_char(c, True, True) for c in term).strip())

@@ -24,11 +24,9 @@ _UMLAUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "
 
 @dataclass(frozen=True, slots=True)
 class Pattern:
-    """One automaton pattern; the hit's core is `[start + lead, end - trail)` in the view."""
+    """A literal-view pattern, and which of its edges must be word boundaries."""
 
     text: str
-    lead: int
-    trail: int
     check_left: bool = False  # literal patterns: the edge must be a word boundary
     check_right: bool = False
 
@@ -36,11 +34,15 @@ class Pattern:
 def spellings(term: str, fold_accents: bool) -> list[str]:
     """`term` and its umlaut spellings (`Müller` -> `Mueller`; `Mueller` -> `Muller`)."""
     found = [term]
-    if fold_accents:
-        for spelling in (term.translate(_UMLAUT), _DIGRAPH.sub(r"\1", term)):
-            if spelling not in found:
-                found.append(spelling)
-    return found
+    if fold_accents and not term.isascii():
+        found.append(term.translate(_UMLAUT))
+    if fold_accents and _DIGRAPH.search(term):
+        found.append(_DIGRAPH.sub(_first_group, term))
+    return found if len(found) == 1 else list(dict.fromkeys(found))
+
+
+def _first_group(found: re.Match[str]) -> str:
+    return found.group(1)
 
 
 def is_word_char(char: str) -> bool:
@@ -48,9 +50,11 @@ def is_word_char(char: str) -> bool:
     return (char.isalnum() or char == "_") and not NO_SPACE_SCRIPT.match(char)
 
 
-def patterns_for(term: str, is_prefix: bool, folder: Folder) -> tuple[list[Pattern], list[Pattern]]:
-    """The word-view and the literal-view patterns of one term."""
-    words: list[Pattern] = []
+def patterns_for(
+    term: str, is_prefix: bool, folder: Folder
+) -> tuple[list[tuple[str, int, int]], list[Pattern]]:
+    """The word-view patterns (text, lead, trail) and the literal-view patterns of a term."""
+    words: list[tuple[str, int, int]] = []
     literals: list[Pattern] = []
     for spelling in spellings(term, folder.fold_accents):
         views = folder.normalize(spelling)
@@ -63,8 +67,6 @@ def patterns_for(term: str, is_prefix: bool, folder: Folder) -> tuple[list[Patte
             literals.append(
                 Pattern(
                     literal,
-                    0,
-                    0,
                     check_left=is_word_char(literal[0]),
                     check_right=is_word_char(literal[-1]) and not is_prefix,
                 )
@@ -72,7 +74,7 @@ def patterns_for(term: str, is_prefix: bool, folder: Folder) -> tuple[list[Patte
     return words, literals
 
 
-def _word_patterns(word: str, is_prefix: bool) -> list[Pattern]:
+def _word_patterns(word: str, is_prefix: bool) -> list[tuple[str, int, int]]:
     left = "" if NO_SPACE_SCRIPT.match(word[0]) else " "
     if is_prefix or NO_SPACE_SCRIPT.match(word[-1]):
         endings = [""]
@@ -80,7 +82,7 @@ def _word_patterns(word: str, is_prefix: bool) -> list[Pattern]:
         endings = [" "] + [suffix + " " for suffix in SUFFIXES]
     else:
         endings = [" "]
-    return [Pattern(left + word + ending, len(left), 1 if ending else 0) for ending in endings]
+    return [(left + word + ending, len(left), 1 if ending else 0) for ending in endings]
 
 
 def is_whole(text: str, start: int, end: int, pattern: Pattern) -> tuple[bool, int]:

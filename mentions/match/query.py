@@ -16,8 +16,10 @@ raises nothing else, whatever the input (a hypothesis test holds us to that).
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from mentions.errors import QueryError
 
@@ -29,7 +31,8 @@ MAX_DISTANCE = 1000
 
 _OPERATOR = re.compile(r"(O?NEAR)(?:/(.*))?$")
 _FIELD = re.compile(r"(title|author|url|site|lang):", re.IGNORECASE)
-_STOP = frozenset(' \t\r\n\f\v()"')
+_SPACE = re.compile(r"\s+")
+_WORD = re.compile(r'[^\s()"]*')
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +95,7 @@ def _tokens(text: str) -> list[_Token]:
         char = text[i]
         column = i + 1
         if char.isspace():
-            i += 1
+            i = _SPACE.match(text, i).end()  # type: ignore[union-attr]
         elif char in "()":
             tokens.append(_Token(char, char, column))
             i += 1
@@ -106,14 +109,12 @@ def _tokens(text: str) -> list[_Token]:
             i = end + 1
         elif char == "/":
             i = _regex_token(text, i, tokens)
-        elif char == "-" and i + 1 < n and text[i + 1] not in _STOP - {'"', "("}:
+        elif char == "-" and i + 1 < n and not text[i + 1].isspace() and text[i + 1] != ")":
             tokens.append(_Token("MINUS", "-", column))
             i += 1
         else:
-            start = i
-            while i < n and text[i] not in _STOP:
-                i += 1
-            i = _word_token(text, start, i, tokens)
+            end = _WORD.match(text, i).end()  # type: ignore[union-attr]
+            i = _word_token(text, i, end, tokens)
     tokens.append(_Token("EOF", "", n + 1))
     return tokens
 
@@ -128,11 +129,18 @@ def _regex_token(text: str, i: int, tokens: list[_Token]) -> int:
     if not pattern:
         raise QueryError("empty regex //", i + 1)
     try:
-        re.compile(pattern, re.IGNORECASE)
+        compile_regex(pattern, re.IGNORECASE)
     except (re.error, OverflowError, RecursionError, ValueError) as error:
         raise QueryError(f"bad regex /{pattern}/ ({error})", i + 1) from None
     tokens.append(_Token("REGEX", pattern, i + 1))
     return j + 1
+
+
+def compile_regex(pattern: str, flags: int) -> re.Pattern[str]:
+    """Compile a query's regex; "possible nested set" warnings are not the user's problem."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return re.compile(pattern, flags)
 
 
 def _word_token(text: str, start: int, end: int, tokens: list[_Token]) -> int:
@@ -282,6 +290,10 @@ def _is_positional(node: Node) -> bool:
     return isinstance(node, Near)
 
 
+@lru_cache(maxsize=16384)
 def parse_query(text: str) -> Node:
-    """Parse a query; raise QueryError with the column of the first problem."""
+    """Parse a query; raise QueryError with the column of the first problem.
+
+    Cached: the config validates every query and the matcher then compiles the same text.
+    """
     return _Parser(text).parse()

@@ -9,11 +9,12 @@ with `collect` and naming it in `KINDS`.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
-    from mentions.config import Source
+    from mentions.config import Keyword, Source
     from mentions.fetch import Response
     from mentions.models import Document
 
@@ -38,6 +39,14 @@ class Context(Protocol):
         """Run CPU-heavy parsing without stalling the other fetches."""
         ...
 
+    def keywords(self) -> list[Keyword]:
+        """The keywords this source is matched against (searches expand one URL per keyword)."""
+        ...
+
+    def last_success(self) -> datetime | None:
+        """When this source last ran without error (None: never, or no state); sitemaps start there."""
+        ...
+
 
 Collector = Callable[["Source", Context], Awaitable[list["Document"]]]
 
@@ -56,4 +65,16 @@ def collector_for(kind: str) -> Collector | None:
         from mentions.sources import file
 
         return file.collect
+    if kind == "json":
+        from mentions.sources import json_api
+
+        return json_api.collect
+    if kind in ("search", "preset"):
+        from mentions.sources import search
+
+        return search.collect
+    if kind == "sitemap":
+        from mentions.sources import sitemap
+
+        return sitemap.collect
     return None

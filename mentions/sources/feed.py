@@ -1,4 +1,9 @@
-"""`feed:` sources: RSS 0.9x/1.0/2.0, Atom and JSON Feed entries as documents."""
+"""`feed:` sources: RSS 0.9x/1.0/2.0, Atom and JSON Feed entries as documents.
+
+With `comments: true` the comment feeds the entries name (`wfw:commentRss`, as WordPress
+writes them) are followed too, newest entries first and at most `MAX_COMMENT_FEEDS` of them;
+their URLs come from the feed, so they are fetched as remote choices.
+"""
 
 from __future__ import annotations
 
@@ -14,13 +19,52 @@ from mentions.models import Document
 from mentions.sources import Context
 from mentions.sources.feedfast import Entry, parse_fast
 
+MAX_COMMENT_FEEDS = 10
+
 
 async def collect(source: Source, context: Context) -> list[Document]:
-    """Fetch the feed and parse it off the event loop."""
+    """Fetch the feed (and, with `comments: true`, its comment feeds) and parse it off the event loop."""
     response = await context.fetch(source.location)
     if response is None:
         return []
+    documents = await context.run(parse_feed, response.body, response.url, source.name)
+    if source.comments:
+        links = await context.run(comment_feed_links, response.body, response.url)
+        for link in links[:MAX_COMMENT_FEEDS]:
+            documents.extend(await _comments(link, source, context))
+    return documents
+
+
+async def _comments(url: str, source: Source, context: Context) -> list[Document]:
+    """The entries of one comment feed; a post whose comments are gone (404/410) has none."""
+    try:
+        response = await context.fetch(url, is_remote_choice=True)
+    except FetchError as error:
+        if error.status in (404, 410):
+            return []
+        raise
+    if response is None:
+        return []
     return await context.run(parse_feed, response.body, response.url, source.name)
+
+
+def comment_feed_links(body: bytes, url: str) -> list[str]:
+    """The `wfw:commentRss` links of a feed's entries, newest entries first, without repeats."""
+    if body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+        return []
+    fast = parse_fast(body, url)
+    if fast is not None:
+        newest = sorted(fast, key=lambda e: e.published.timestamp() if e.published else 0, reverse=True)
+        found = [e.comments_feed for e in newest if e.comments_feed]
+        return [link for link in dict.fromkeys(found) if link.startswith(("http://", "https://"))]
+    import feedparser
+
+    entries = feedparser.parse(body, response_headers={"content-location": url}).get("entries") or []
+    dated = sorted(
+        entries, key=lambda e: tuple(e.get("published_parsed") or e.get("updated_parsed") or ()), reverse=True
+    )
+    links = [urljoin(url, e["wfw_commentrss"]) for e in dated if isinstance(e.get("wfw_commentrss"), str)]
+    return [link for link in dict.fromkeys(links) if link.startswith(("http://", "https://"))]
 
 
 def parse_feed(body: bytes, url: str, source: str) -> list[Document]:
@@ -38,34 +82,38 @@ def parse_feed(body: bytes, url: str, source: str) -> list[Document]:
     entries = parsed.get("entries") or []
     if not parsed.get("version") and not entries:
         raise FetchError("not a feed", url, "the answer is not RSS, Atom or JSON Feed")
-    return [_entry_document(entry, url, source) for entry in entries]
+    feed_lang = (parsed.get("feed") or {}).get("language")
+    return [_entry_document(entry, url, source, feed_lang) for entry in entries]
 
 
 def _fast_document(entry: Entry, source: str) -> Document:
-    text = entry.content if len(entry.content) >= len(entry.summary) else entry.summary
+    # The full content when the feed has it: summaries are often cut after a sentence.
+    text = entry.content or entry.summary
     return Document(
         source=source,
         source_type="feed",
-        text=_html_to_text(text),
-        title=_html_to_text(entry.title),
+        text=html_to_text(text),
+        title=html_to_text(entry.title),
         url=entry.link,
         author=entry.author,
         published=entry.published,
         guid=entry.guid,
+        lang=entry.lang,
     )
 
 
-def _html_to_text(value: str) -> str:
+def html_to_text(value: str) -> str:
+    """Text from a value that may be HTML (feed content, API fields); plain text stays as it is."""
     if "<" not in value and "&" not in value:
         return " ".join(value.split())
     return visible_text(value)
 
 
-def _entry_document(entry: Any, feed_url: str, source: str) -> Document:
+def _entry_document(entry: Any, feed_url: str, source: str, feed_lang: str | None = None) -> Document:
     contents = entry.get("content") or []
     body = max((c.get("value", "") for c in contents), key=len, default="")
-    summary = entry.get("summary", "")
-    text = _html_to_text(body if len(body) >= len(summary) else summary)
+    # The full content when the feed has it: summaries are often cut after a sentence.
+    text = html_to_text(body or entry.get("summary", ""))
     link = entry.get("link")
     # Plain dict lookups: feedparser's own mapping warns about updated/published aliases.
     published = from_struct(dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed"))
@@ -73,12 +121,12 @@ def _entry_document(entry: Any, feed_url: str, source: str) -> Document:
         source=source,
         source_type="feed",
         text=text,
-        title=_html_to_text(entry.get("title", "")),
+        title=html_to_text(entry.get("title", "")),
         url=urljoin(feed_url, link) if link else None,
         author=entry.get("author") or None,
         published=published,
         guid=entry.get("id") or None,
-        lang=entry.get("language") or None,
+        lang=entry.get("language") or feed_lang or None,
     )
 
 
@@ -97,7 +145,7 @@ def _parse_json_feed(body: bytes, url: str, source: str) -> list[Document]:
         if not isinstance(item, dict):
             continue
         html = item.get("content_html")
-        text = _html_to_text(html) if isinstance(html, str) else str(item.get("content_text") or "")
+        text = html_to_text(html) if isinstance(html, str) else str(item.get("content_text") or "")
         link = item.get("url") if isinstance(item.get("url"), str) else None
         authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
         author = next((a.get("name") for a in authors if isinstance(a, dict) and a.get("name")), None)
@@ -106,8 +154,8 @@ def _parse_json_feed(body: bytes, url: str, source: str) -> list[Document]:
             Document(
                 source=source,
                 source_type="feed",
-                text=text or _html_to_text(str(item.get("summary") or "")),
-                title=_html_to_text(str(item.get("title") or "")),
+                text=text or html_to_text(str(item.get("summary") or "")),
+                title=html_to_text(str(item.get("title") or "")),
                 url=urljoin(url, link) if link else None,
                 author=str(author) if author else None,
                 published=parse_date(published) if isinstance(published, str) else None,

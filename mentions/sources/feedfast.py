@@ -21,6 +21,8 @@ RSS1 = "{http://purl.org/rss/1.0/}"
 RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
 DC = "{http://purl.org/dc/elements/1.1/}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
+WFW = "{http://wellformedweb.org/CommentAPI/}"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 RSS090 = "{http://my.netscape.com/rdf/simple/0.9/}"
 ITUNES = "{http://www.itunes.com/dtds/podcast-1.0.dtd}"
 MEDIA = "{http://search.yahoo.com/mrss/}"
@@ -35,7 +37,8 @@ _PARSER = etree.XMLParser(
 class Entry:
     """The raw fields of one entry; text still HTML where the feed says so."""
 
-    __slots__ = ("author", "content", "guid", "link", "published", "summary", "title")
+    __slots__ = ("author", "comments_feed", "content", "guid", "lang", "link", "published", "summary",
+                 "title")
 
     def __init__(self) -> None:
         self.title = ""
@@ -45,6 +48,8 @@ class Entry:
         self.guid: str | None = None
         self.content = ""
         self.summary = ""
+        self.lang: str | None = None
+        self.comments_feed: str | None = None
 
 
 def parse_fast(body: bytes, url: str) -> list[Entry] | None:
@@ -61,15 +66,26 @@ def parse_fast(body: bytes, url: str) -> list[Entry] | None:
     try:
         if root.tag == "rss":
             channel = root.find("channel")
-            return None if channel is None else [_rss_item(item, url) for item in channel.iter("item")]
+            if channel is None:
+                return None
+            lang = _text(channel.find("language")) or None
+            return _with_lang([_rss_item(item, url) for item in channel.iter("item")], lang)
         if root.tag == f"{RDF}RDF":
             items = [*root.iter(f"{RSS1}item"), *root.iter(f"{RSS090}item")]
-            return [_rss1_item(item, url) for item in items]
+            lang = _text(root.find(f"{RSS1}channel/{DC}language")) or None
+            return _with_lang([_rss1_item(item, url) for item in items], lang)
         if root.tag == f"{ATOM}feed":
-            return [_atom_entry(entry, url) for entry in root.iter(f"{ATOM}entry")]
+            entries = [_atom_entry(entry, url) for entry in root.iter(f"{ATOM}entry")]
+            return _with_lang(entries, root.get(XML_LANG))
     except _Unsure:
         return None
     return None
+
+
+def _with_lang(entries: list[Entry], lang: str | None) -> list[Entry]:
+    for entry in entries:
+        entry.lang = entry.lang or lang
+    return entries
 
 
 class _Unsure(Exception):
@@ -101,6 +117,8 @@ def _rss_item(item: etree._Element, base: str) -> Entry:
     entry.link = urljoin(base, link) if link else None
     _fill_common(entry, item)
     entry.published = parse_date(_text(_first(item, "pubDate", f"{DC}date")))
+    comments = _text(item.find(f"{WFW}commentRss"))
+    entry.comments_feed = urljoin(base, comments) if comments else None
     return entry
 
 
@@ -193,6 +211,7 @@ def _atom_entry(element: etree._Element, url: str) -> Entry:
     if content is not None and content.get("src"):
         raise _Unsure
     entry.content = _atom_text(content)
+    entry.lang = element.get(XML_LANG)
     entry.summary = _atom_text(element.find(f"{ATOM}summary")) or _text(
         element.find(f".//{MEDIA}description")
     )

@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Measure `mentions.extract.main_text` with the team's judge (shared/tools/extract_eval.py).
+
+The judge builds probes from the corpus (words of the ground truth = positives, words of
+boilerplate = negatives) and counts how many an extractor keeps. This script feeds it our
+extractor next to trafilatura (when installed), so every heuristic change is measured.
+
+Usage (from the repo root):
+  PYTHONPATH=. python benchmarks/bench_extract.py [--judge PATH] [--corpus DIR]
+      [--sets aeb,...] [--limit N] [--no-trafilatura] [--json FILE]
+Exit: 0 measured; 0 with a message when the judge or the corpus is absent (nothing to do).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_judge(path: Path) -> ModuleType | None:
+    """Import extract_eval.py from a path (it is a script, not an installed module)."""
+    if not path.is_file():
+        return None
+    spec = importlib.util.spec_from_file_location("extract_eval", path)
+    if spec is None or spec.loader is None:
+        return None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["extract_eval"] = module  # dataclass-like helpers look themselves up
+    spec.loader.exec_module(module)
+    return module
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--judge", type=Path, default=ROOT.parent / "shared/tools/extract_eval.py")
+    ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared/corpus")
+    ap.add_argument("--sets", help="comma list of sets (default: all)")
+    ap.add_argument("--limit", type=int, help="at most N pages per set")
+    ap.add_argument("--no-trafilatura", action="store_true", help="skip the anchor (slow)")
+    ap.add_argument("--json", type=Path, help="also write the numbers to this file")
+    a = ap.parse_args(argv)
+    judge = load_judge(a.judge)
+    if judge is None:
+        print(f"bench_extract: judge not found at {a.judge}; nothing measured")
+        return 0
+    if not (a.corpus / "pages").is_dir():
+        print(f"bench_extract: no corpus at {a.corpus}; nothing measured")
+        return 0
+    sys.path.insert(0, str(ROOT))
+    from mentions.extract import main_text
+
+    def ours(raw: bytes) -> str:
+        page = main_text(judge.decode(raw))
+        return page.title + "\n" + page.text
+
+    pages, skipped = judge.load_corpus(a.corpus, a.sets.split(",") if a.sets else None, a.limit)
+    runs = [judge.evaluate_extractor("mentions", ours, pages)]
+    if not a.no_trafilatura:
+        try:
+            judge.EXTRACTORS["trafilatura"](b"<html><body><p>warm up</p></body></html>")
+        except ImportError:
+            print("bench_extract: trafilatura not installed; anchor skipped", file=sys.stderr)
+        else:
+            runs.append(judge.evaluate_extractor("trafilatura", judge.EXTRACTORS["trafilatura"],
+                                                 pages))
+    judge.print_report(a.corpus, pages, skipped, runs, show_pages=True)
+    if a.json:
+        a.json.write_text(json.dumps(runs, indent=1, ensure_ascii=False), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

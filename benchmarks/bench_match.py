@@ -1,0 +1,210 @@
+"""How fast does the matcher go, next to the bare automaton it is built on?
+
+    python benchmarks/bench_match.py [CORPUS] [--mb 20] [--sizes 10,1000,10000]
+
+CORPUS defaults to ../shared/corpus next to the repository; the text of every
+pages/*/*/expected.txt is concatenated, cut into document-sized chunks (about 20 KB,
+at a line break: matching one document at a time is the real usage) and repeated up to
+--mb megabytes. Keywords are generated deterministically from the corpus vocabulary: a
+mix of words (`terms: [Word]`), three-word phrases, prefixes and boolean/NEAR queries.
+
+The baseline is ahocorasick-rs alone over the same chunks, lower-cased beforehand, with
+every literal of those keywords lower-cased as patterns (pyahocorasick alongside).
+Not a test: numbers depend on the machine; see benchmarks/MATCH.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mentions.match import KeywordRule, Matcher  # noqa: E402
+from mentions.models import Document  # noqa: E402
+
+CHUNK = 20_000
+_WORD = re.compile(r"[^\W\d_]{3,}")
+
+
+def load_chunks(corpus: Path, megabytes: float) -> list[str]:
+    """Document-sized pieces of the corpus text, repeated up to `megabytes`."""
+    texts = [p.read_text(encoding="utf-8") for p in sorted(corpus.glob("pages/*/*/expected.txt"))]
+    whole = "\n\n".join(texts)
+    chunks: list[str] = []
+    start = 0
+    while start < len(whole):
+        end = whole.find("\n", start + CHUNK)
+        end = len(whole) if end < 0 else end
+        chunks.append(whole[start:end])
+        start = end + 1
+    wanted = int(megabytes * 1_000_000)
+    out: list[str] = []
+    size = 0
+    while size < wanted:
+        for chunk in chunks:
+            out.append(chunk)
+            size += len(chunk)
+            if size >= wanted:
+                break
+    return out
+
+
+def make_rules(chunks: list[str], count: int, seed: int = 42) -> list[KeywordRule]:
+    """`count` keywords: 40% words, 25% phrases, 15% prefixes, 20% boolean/NEAR queries.
+
+    Words are drawn from the distinct words of the text (mostly rare, as brand names are);
+    phrases are three consecutive words of the text; prefixes are stems of words of 8+
+    letters; boolean and NEAR queries pair a drawn word with the 300 most common words.
+    """
+    rng = random.Random(seed)
+    sample = "\n".join(chunks[:200])
+    tokens = _WORD.findall(sample)
+    vocabulary = sorted({token.lower() for token in tokens})
+    stems = [word for word in vocabulary if len(word) >= 8]
+    frequency = Counter(token.lower() for token in tokens)
+    common = [word for word, _ in frequency.most_common(300)]
+    rules: list[KeywordRule] = []
+    for n in range(count):
+        kind = n % 20
+        word = rng.choice(vocabulary)
+        if kind < 8:
+            rules.append(KeywordRule(f"k{n}", terms=(word.capitalize(),)))
+        elif kind < 13:
+            at = rng.randrange(len(tokens) - 3)
+            rules.append(KeywordRule(f"k{n}", query='"' + " ".join(tokens[at : at + 3]) + '"'))
+        elif kind < 16:  # a stem, as in `Telekom*`: a long word without its last letters
+            rules.append(KeywordRule(f"k{n}", query=rng.choice(stems)[:-2] + "*"))
+        elif kind < 18:
+            other, third, fourth = (rng.choice(common) for _ in range(3))
+            query = f"{word} AND ({other} OR {third}) NOT {fourth}"
+            rules.append(KeywordRule(f"k{n}", query=query))
+        else:
+            rules.append(KeywordRule(f"k{n}", query=f"{word} NEAR/5 {rng.choice(common)}"))
+    return rules
+
+
+def absent_rules(base: list[KeywordRule], count: int, seed: int = 7) -> list[KeywordRule]:
+    """`base` plus made-up brand names up to `count` keywords: same mentions, more keywords.
+
+    Isolates what the number of keywords costs from what more mentions cost.
+    """
+    rng = random.Random(seed)
+    letters = "bcdfghjklmnpqrstvwxz"
+    extra = [
+        KeywordRule(f"x{n}", terms=("".join(rng.choice(letters) for _ in range(9)).capitalize(),))
+        for n in range(count - len(base))
+    ]
+    return base + extra
+
+
+def literals(rules: list[KeywordRule]) -> list[str]:
+    """The lower-cased literal strings of the rules: the bare automaton's patterns."""
+    found: set[str] = set()
+    for rule in rules:
+        if rule.terms:
+            found.update(term.lower() for term in rule.terms)
+        else:
+            query = rule.query or ""
+            phrases = re.findall(r'"([^"]+)"', query)
+            found.update(p.lower() for p in phrases)
+            rest = re.sub(r'"[^"]*"', " ", query)
+            words = re.findall(r"[^\s()*]+", rest)
+            found.update(w.lower() for w in words if w not in ("AND", "OR", "NOT") and "/" not in w)
+    return sorted(found)
+
+
+def timed(function: Callable[[], object], repeat: int = 1) -> float:
+    """CPU seconds of this process (the machine is shared: wall time says more about the
+    neighbours than about us), best of `repeat`."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.process_time()
+        function()
+        best = min(best, time.process_time() - start)
+    return best
+
+
+HEADER = (
+    "keywords  build ms  matcher MB/s  mentions  ahocorasick-rs MB/s  pyahocorasick MB/s  ratio"
+)
+
+
+def report(
+    chunks: list[str], lowered: list[str], documents: list[Document], rules: list[KeywordRule]
+) -> tuple[float, float]:
+    """Print one row; return the matcher's and the bare automaton's CPU seconds."""
+    import ahocorasick
+    import ahocorasick_rs
+
+    megabytes = sum(map(len, chunks)) / 1e6
+    build = timed(lambda: Matcher(rules))
+    matcher = Matcher(rules)
+    mentions = 0
+
+    def run() -> None:
+        nonlocal mentions
+        mentions = sum(len(matcher.match(document)) for document in documents)
+
+    seconds = timed(run)
+    patterns = literals(rules)
+    automaton = ahocorasick_rs.AhoCorasick(patterns)
+    raw = timed(lambda: [automaton.find_matches_as_indexes(text) for text in lowered])
+    python_automaton = ahocorasick.Automaton()
+    for index, pattern in enumerate(patterns):
+        python_automaton.add_word(pattern, index)
+    python_automaton.make_automaton()
+    pyraw = timed(lambda: [list(python_automaton.iter(text)) for text in lowered])
+    print(
+        f"{len(rules):>8}  {build * 1000:>8.0f}  {megabytes / seconds:>12.1f}  {mentions:>8}"
+        f"  {megabytes / raw:>19.1f}  {megabytes / pyraw:>18.1f}  {raw / seconds:>5.2f}"
+    )
+    return seconds, raw
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("corpus", nargs="?", type=Path, default=ROOT.parent / "shared" / "corpus")
+    parser.add_argument("--mb", type=float, default=20.0, help="megabytes of text (default 20)")
+    parser.add_argument("--sizes", default="10,1000,10000", help="keyword counts")
+    args = parser.parse_args()
+    if not any(args.corpus.glob("pages/*/*/expected.txt")):
+        print(f"skipped: no corpus at {args.corpus}", file=sys.stderr)
+        return 0
+    from mentions.match.normalize import folder
+
+    tables = timed(folder)  # once per process, shared by every Matcher
+    print(f"normalisation tables: {tables * 1000:.0f} ms once per process")
+    chunks = load_chunks(args.corpus, args.mb)
+    lowered = [chunk.lower() for chunk in chunks]
+    documents = [Document(source="bench", source_type="file", text=chunk) for chunk in chunks]
+    megabytes = sum(map(len, chunks)) / 1e6
+    print(f"{megabytes:.1f} MB in {len(chunks)} documents of ~{CHUNK // 1000} KB (CPU seconds)")
+    sizes = [int(size) for size in args.sizes.split(",")]
+    print("\n# mixed keywords from the corpus vocabulary (more keywords, more mentions)")
+    print(HEADER)
+    mixed = [report(chunks, lowered, documents, make_rules(chunks, size)) for size in sizes]
+    print("\n# the smallest set above plus absent made-up names (same mentions, more keywords)")
+    print(HEADER)
+    base = make_rules(chunks, sizes[0])
+    scaled = [report(chunks, lowered, documents, absent_rules(base, size)) for size in sizes]
+    print()
+    for size, (seconds, raw) in zip(sizes, mixed, strict=True):
+        print(f"mixed, {size} keywords: matcher / ahocorasick-rs throughput = {raw / seconds:.2f}")
+    if len(sizes) > 1:
+        ratio = mixed[-1][0] / mixed[0][0]
+        print(f"mixed: time at {sizes[-1]} keywords / time at {sizes[0]} = {ratio:.2f}x")
+        ratio = scaled[-1][0] / scaled[0][0]
+        print(f"absent names: time at {sizes[-1]} keywords / time at {sizes[0]} = {ratio:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""`mentions discover URL`: the feeds and sitemaps a site offers, as config snippets."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import TYPE_CHECKING
+
+import typer
+
+from mentions.cli.common import EXIT_OK, EXIT_SOURCE_FAILED, fail
+from mentions.console import clean_text, stderr_console
+
+if TYPE_CHECKING:
+    from mentions.discover import Found
+
+
+def discover(
+    url: str = typer.Argument(..., help="A site or page, e.g. https://blog.example.org/"),
+    timeout: float = typer.Option(10.0, "--timeout", min=0.1, help="Seconds per request."),
+) -> None:
+    """Find the feeds a site offers (link rel=alternate, common paths, comment feeds, sitemaps).
+
+    Prints YAML to paste under `sources:`; what was tried goes to stderr.
+
+    Example: mentions discover https://blog.example.org/ >> mentions.yaml
+    """
+    from mentions.config import HttpConfig
+    from mentions.discover import discover as find_feeds
+    from mentions.discover import snippets
+    from mentions.fetch import Fetcher
+
+    if "://" not in url:
+        url = "https://" + url
+    scheme = url.split("://", 1)[0].lower()
+    if scheme not in ("http", "https"):
+        fail(f"discover needs an http or https URL, not {scheme}://")
+
+    async def run() -> tuple[list[Found], list[str]]:
+        async with Fetcher(HttpConfig(timeout=timeout, delay=0, retries=1)) as fetcher:
+            return await find_feeds(url, fetcher)
+
+    found, problems = asyncio.run(run())
+    console = stderr_console()
+    for problem in problems:
+        console.print(f"mentions: {clean_text(problem, single_line=True)}", markup=False, highlight=False)
+    if not found:
+        console.print(
+            f"mentions: no feed or sitemap found on {clean_text(url, single_line=True)}; "
+            "a `page:` source with `items` can still read it",
+            markup=False, highlight=False,
+        )
+        raise typer.Exit(EXIT_SOURCE_FAILED)
+    sys.stdout.write(snippets(url, found))
+    raise typer.Exit(EXIT_OK)

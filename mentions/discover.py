@@ -1,0 +1,205 @@
+"""Find the feeds and sitemaps a site offers, and write them as config snippets.
+
+Where we look, in order: the page itself (it may be a feed), its `<link rel="alternate">`
+feeds, the paths blog engines use (`/feed`, `/rss`, `/atom.xml`, `/feed.xml`,
+`/index.xml`, `/comments/feed/`, `URL/.rss` as Reddit offers), and the sitemaps named in
+robots.txt or at `/sitemap.xml`. Every candidate is fetched and parsed before it is
+suggested, so a snippet never names a feed that does not work today. Links found in the
+page are remote choices: the fetch layer keeps them away from private addresses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+from mentions.errors import FetchError
+from mentions.fetch import Fetcher, Response
+
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json", "application/rdf+xml")
+COMMON_PATHS = (
+    "/feed", "/feed/", "/rss", "/rss.xml", "/atom.xml", "/feed.xml", "/index.xml", "/feed.json",
+    "/comments/feed/",
+)
+SITEMAP_PATHS = ("/sitemap.xml", "/sitemap_index.xml")
+_SAFE_YAML = re.compile(r"[A-Za-z0-9_./:?=&%~+-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """One working feed or sitemap."""
+
+    kind: str  # feed | sitemap
+    url: str
+    format: str  # RSS, Atom, JSON Feed, sitemap, sitemap index
+    title: str
+    entries: int
+    how: str
+    has_comment_feeds: bool = False
+
+    @property
+    def is_comments(self) -> bool:
+        return "comments" in self.url.lower() or self.title.lower().startswith(("comments", "kommentare"))
+
+
+async def discover(url: str, fetcher: Fetcher) -> tuple[list[Found], list[str]]:
+    """Everything that works, and one line per thing that went wrong with the URL itself."""
+    problems: list[str] = []
+    candidates: list[tuple[str, str, bool]] = []  # (url, how, is_remote_choice)
+    try:
+        page = await fetcher.get(url)
+    except FetchError as error:
+        problems.append(f"{url}: {error}")
+        page = None
+    found: list[Found] = []
+    if page is not None:
+        itself = inspect(page, "the URL itself")
+        if itself is not None:
+            found.append(itself)
+        else:
+            candidates.extend((link, "link rel=alternate", True) for link in alternate_links(page))
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
+    candidates.extend((origin + path, "common path", False) for path in COMMON_PATHS)
+    path = urlsplit(url).path.rstrip("/")
+    if path:
+        candidates.append((f"{origin}{path}/.rss", "common path", False))
+    sitemaps = [(origin + p, "common path", False) for p in SITEMAP_PATHS]
+    sitemaps[:0] = [(link, "robots.txt", True) for link in await robots_sitemaps(origin, fetcher)]
+
+    first: dict[str, tuple[str, str, bool]] = {}
+    for candidate in [*candidates, *sitemaps]:
+        first.setdefault(candidate[0], candidate)  # the page's own links say more than a guess
+    unique = list(first.values())
+    results = await asyncio.gather(*(_try(fetcher, *candidate) for candidate in unique))
+    seen = {item.url for item in found}
+    for result in results:
+        if result is not None and result.url not in seen:
+            seen.add(result.url)
+            found.append(result)
+    return found, problems
+
+
+async def _try(fetcher: Fetcher, url: str, how: str, is_remote_choice: bool) -> Found | None:
+    try:
+        response = await fetcher.get(url, is_remote_choice=is_remote_choice)
+    except FetchError:
+        return None
+    return inspect(response, how)
+
+
+async def robots_sitemaps(origin: str, fetcher: Fetcher) -> list[str]:
+    """The `Sitemap:` lines of a site's robots.txt."""
+    try:
+        response = await fetcher.get(origin + "/robots.txt")
+    except FetchError:
+        return []
+    text = response.body.decode("utf-8", "replace")
+    lines = text.splitlines()
+    links = [line.split(":", 1)[1].strip() for line in lines if line.lower().startswith("sitemap:")]
+    return [urljoin(origin + "/", link) for link in links if link][:10]
+
+
+def alternate_links(page: Response) -> list[str]:
+    """The feeds a page announces with `<link rel="alternate" type="…">`."""
+    if "html" not in page.content_type.lower() and not page.body.lstrip()[:200].lower().startswith(
+        (b"<!doctype html", b"<html")
+    ):
+        return []
+    from selectolax.lexbor import LexborHTMLParser
+
+    from mentions.decode import decode_html
+
+    tree = LexborHTMLParser(decode_html(page.body, page.content_type))
+    links = []
+    for node in tree.css("link[href]"):
+        rel = (node.attributes.get("rel") or "").lower().split()
+        kind = (node.attributes.get("type") or "").lower().split(";")[0].strip()
+        href = (node.attributes.get("href") or "").strip()
+        if "alternate" in rel and kind in FEED_TYPES and href:
+            link = urljoin(page.url, href)
+            if link.startswith(("http://", "https://")):
+                links.append(link)
+    return list(dict.fromkeys(links))[:20]
+
+
+def inspect(response: Response, how: str) -> Found | None:
+    """What the answer is, if it is a feed or a sitemap that parses."""
+    head = response.body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1000].lower()
+    if head.startswith(b"{"):
+        return _json_feed(response, how)
+    if b"<urlset" in head or b"<sitemapindex" in head or response.body[:2] == b"\x1f\x8b":
+        return _sitemap(response, how)
+    if not any(tag in head for tag in (b"<rss", b"<feed", b"<rdf:rdf")):
+        return None
+    import feedparser
+
+    parsed = feedparser.parse(response.body, response_headers={"content-location": response.url})
+    if not parsed.get("version"):
+        return None
+    version = str(parsed.get("version"))
+    entries = parsed.get("entries") or []
+    return Found(
+        kind="feed",
+        url=response.url,
+        format="Atom" if version.startswith("atom") else "RSS",
+        title=str((parsed.get("feed") or {}).get("title") or ""),
+        entries=len(entries),
+        how=how,
+        has_comment_feeds=any(entry.get("wfw_commentrss") for entry in entries),
+    )
+
+
+def _json_feed(response: Response, how: str) -> Found | None:
+    try:
+        data = json.loads(response.body)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or "jsonfeed.org" not in str(data.get("version", "")):
+        return None
+    items = data.get("items")
+    return Found("feed", response.url, "JSON Feed", str(data.get("title") or ""),
+                 len(items) if isinstance(items, list) else 0, how)
+
+
+def _sitemap(response: Response, how: str) -> Found | None:
+    from mentions.sources.sitemap import parse_sitemap
+
+    try:
+        entries = parse_sitemap(response.body, response.url)
+    except FetchError:
+        return None
+    is_index = any(entry.is_sitemap for entry in entries)
+    return Found("sitemap", response.url, "sitemap index" if is_index else "sitemap", "", len(entries), how)
+
+
+def snippets(url: str, found: list[Found]) -> str:
+    """Ready-to-paste YAML: one source per feed or sitemap found."""
+    from mentions.console import clean_text
+
+    host = (urlsplit(url).hostname or "site").removeprefix("www.").lower()
+    base = re.sub(r"[^a-z0-9]+", "-", host).strip("-") or "site"
+    names: set[str] = set()
+    where = clean_text(url, single_line=True)
+    lines = [f"# found on {where}: keep what you want under `sources:`", "sources:"]
+    for item in found:
+        suffix = "-comments" if item.is_comments else ("-sitemap" if item.kind == "sitemap" else "")
+        name = base + suffix
+        number = 2
+        while name in names:
+            name, number = f"{base}{suffix}-{number}", number + 1
+        names.add(name)
+        title = clean_text(item.title, single_line=True).replace("#", "")[:60]
+        unit = "entries" if item.kind == "feed" else "URLs"
+        note = f"{item.format}{f' {title!r}' if title else ''}, {item.entries} {unit}, via {item.how}"
+        lines.append(f"  - name: {name}")
+        lines.append(f"    {item.kind}: {_yaml_string(item.url)}  # {note}")
+        if item.has_comment_feeds:
+            lines.append("    comments: true  # its posts have comment feeds; remove to skip them")
+    return "\n".join(lines) + "\n"
+
+
+def _yaml_string(value: str) -> str:
+    return value if _SAFE_YAML.fullmatch(value) else json.dumps(value)

@@ -1,0 +1,208 @@
+"""Flatten a parsed page into an element table and text lines, in one iterative pass.
+
+Why a flat table: pages nest arbitrarily deep (a hostile page can nest 100,000 divs), so
+every later step works on arrays indexed in document order (a parent always has a smaller
+index than its children) instead of recursing over the DOM. lexbor's `traverse()` walks in
+C, which keeps the Python cost to a few attribute reads per node.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from itertools import accumulate
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+# Elements whose text a reader never sees (or that hold no prose: form controls, media).
+SKIP_TAGS = frozenset(
+    {
+        "script", "style", "noscript", "template", "head", "title", "meta", "link", "svg",
+        "math", "iframe", "object", "embed", "canvas", "video", "audio", "picture", "source",
+        "track", "map", "select", "option", "optgroup", "datalist", "button", "input",
+        "textarea", "noembed", "noframes",
+    }
+)
+STRIP_FIRST = SKIP_TAGS - {"head", "title", "meta", "link"}
+# Elements that start and end a line of text; inline elements (b, a, span...) do not, so
+# `Py<b>thon</b>` stays one word.
+BLOCK_TAGS = frozenset(
+    {
+        "address", "article", "aside", "blockquote", "body", "center", "dd", "details",
+        "dialog", "dir", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer",
+        "form", "frameset", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr",
+        "html", "legend", "li", "main", "menu", "nav", "ol", "p", "pre", "section", "summary",
+        "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", "caption", "search",
+    }
+)
+BREAK_TAGS = frozenset({"br", "hr", "img"})
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+MAX_DEPTH = 1500  # real pages nest < 100 deep; beyond this, tags are dropped before parsing
+# Tags that close themselves or are closed implicitly do not add depth.
+_NO_DEPTH = frozenset(
+    {
+        "p", "li", "td", "th", "tr", "dt", "dd", "option", "br", "img", "input", "meta", "link",
+        "hr", "wbr", "source", "area", "col", "embed", "param", "track", "base",
+    }
+)
+_NO_DEPTH_RE = "|".join(sorted(_NO_DEPTH))
+_TAG_STEP = re.compile(rf"<(/?)(?!(?:{_NO_DEPTH_RE})[\s/>])[a-zA-Z]", re.I)
+_STEP = {"": 1, "/": -1}
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*>")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+@dataclass(slots=True)
+class Page:
+    """The flattened page: per element (index = document order) and per text line."""
+
+    tags: list[str] = field(default_factory=list)
+    parents: list[int] = field(default_factory=list)
+    attrs: list[dict[str, str | None]] = field(default_factory=list)
+    # per line: the block element it belongs to, its text, weighted length, link chars
+    line_block: list[int] = field(default_factory=list)
+    line_text: list[str] = field(default_factory=list)
+    line_len: list[float] = field(default_factory=list)
+    line_link: list[float] = field(default_factory=list)
+
+
+def parse(html: str) -> LexborHTMLParser:
+    """Parse like a browser with scripting on: <noscript> stays one text node we can skip."""
+    # NUL is not valid in HTML text; lexbor copes, but stray ones only add noise.
+    html = html.replace("\x00", "")
+    if max_depth(html) > MAX_DEPTH:
+        html = limit_depth(html)
+    return LexborHTMLParser(html, scripting=True)
+
+
+def max_depth(html: str) -> int:
+    """An upper bound of the element nesting depth, at C speed (findall + accumulate).
+
+    Why: lexbor's tree builder checks the stack of open elements on every start tag, so
+    its time grows with the square of the depth (50,000 nested divs take ~15 s)."""
+    steps = _TAG_STEP.findall(html)
+    if len(steps) <= MAX_DEPTH:
+        return len(steps)
+    return max(accumulate(map(_STEP.__getitem__, steps)), default=0)
+
+
+def limit_depth(html: str) -> str:
+    """Drop the start and end tags nested deeper than MAX_DEPTH, keeping their text."""
+    out: list[str] = []
+    depth = 0
+    last = 0
+    for m in _TAG.finditer(html):
+        closing, name = m.group(1), m.group(2).lower()
+        if name in _NO_DEPTH:
+            continue
+        if closing:
+            depth -= 1
+            is_deep = depth >= MAX_DEPTH
+        else:
+            is_deep = depth >= MAX_DEPTH
+            depth += 1
+        if is_deep:
+            out.append(html[last:m.start()])
+            last = m.end()
+    out.append(html[last:])
+    return "".join(out)
+
+
+def is_hidden(attrs: dict[str, str | None]) -> bool:
+    """Hidden by the page itself: `hidden`, `aria-hidden=true`, inline display:none."""
+    if "hidden" in attrs:
+        return True
+    if (attrs.get("aria-hidden") or "").strip().lower() == "true":
+        return True
+    style = attrs.get("style")
+    return bool(style) and _HIDDEN_STYLE.search(style or "") is not None
+
+
+def text_weight(text: str) -> float:
+    """Length that counts CJK characters as ~3 Latin ones (one CJK char is about a word)."""
+    if text.isascii():
+        return len(text)
+    return len(text) + 2 * len(_CJK.findall(text))
+
+
+def flatten(root: LexborNode | None, keep_hidden: bool = False) -> Page:
+    """Element table + lines of the subtree under `root` (skipped and hidden nodes left out)."""
+    page = Page()
+    if root is None:
+        return page
+    # Removing script/style/svg subtrees in C saves visiting their nodes in Python.
+    root.strip_tags(list(STRIP_FIRST), recursive=True)
+    index_of: dict[int, int] = {}
+    block_of: list[int] = []  # nearest block ancestor (or self), per element
+    in_link: list[bool] = []
+    skipped: set[int] = set()  # mem_ids of skipped elements: their subtree is left out
+    tags, parents, attrs_l = page.tags, page.parents, page.attrs
+    cur_block = -1  # block of the line being built; -1 forces a new line
+    buf: list[str] = []
+    link_chars = 0
+    root_id = root.mem_id
+
+    def close_line() -> None:
+        nonlocal buf, link_chars
+        if buf:
+            text = " ".join("".join(buf).split())
+            if text:
+                page.line_block.append(cur_block)
+                page.line_text.append(text)
+                w = text_weight(text)
+                page.line_len.append(w)
+                page.line_link.append(min(w, link_chars * w / max(1, len(text))))
+        buf = []
+        link_chars = 0
+
+    for node in root.traverse(include_text=True):
+        tag = node.tag or ""
+        parent_node = node.parent
+        pid = parent_node.mem_id if parent_node is not None else -1
+        if node.mem_id == root_id:
+            pid = -1
+        elif pid in skipped:
+            if tag[:1] != "-":
+                skipped.add(node.mem_id)
+            continue
+        p = index_of.get(pid, -1)
+        if tag == "-text":
+            if p < 0:
+                continue
+            text = node.text_content or ""
+            blk = block_of[p]
+            if blk != cur_block:
+                if not text.strip():
+                    continue  # white space between blocks separates nothing
+                if buf:
+                    close_line()
+                cur_block = blk
+            buf.append(text)
+            if in_link[p]:
+                link_chars += len(text.strip())
+            continue
+        if tag[:1] == "-":  # comments, doctype
+            continue
+        attrs = node.attributes
+        if tag in SKIP_TAGS or (attrs and not keep_hidden and is_hidden(attrs)):
+            skipped.add(node.mem_id)
+            continue
+        i = len(tags)
+        index_of[node.mem_id] = i
+        tags.append(tag)
+        parents.append(p)
+        attrs_l.append(attrs)
+        if tag in BLOCK_TAGS or p < 0:
+            block_of.append(i)
+            if buf:
+                close_line()
+            cur_block = -1
+        else:
+            block_of.append(block_of[p])
+            if tag in BREAK_TAGS:
+                if buf:
+                    close_line()
+                cur_block = -1
+        in_link.append(tag == "a" or (p >= 0 and in_link[p]))
+    close_line()
+    return page

@@ -1,0 +1,102 @@
+"""What an element's tag, role, class and id say about it: boilerplate or content.
+
+Class names are split into words (`comment-form`, `postFooter`, `nav_main` -> comment form,
+post footer, nav main) so a hint matches a word, not any substring: `nav` must not hit
+`canvas`, `ad` must not hit `header` or `download`.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import pairwise
+
+# Page chrome by its HTML5 meaning.
+NEGATIVE_TAGS = frozenset({"nav", "aside", "footer", "header", "form", "menu", "dialog", "search"})
+NEGATIVE_ROLES = frozenset(
+    {"navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alertdialog",
+     "menu", "menubar", "toolbar", "form", "tablist"}
+)
+POSITIVE_TAGS = frozenset({"article", "main"})
+
+# Whole words of class/id that mark chrome, teasers, widgets and the comment form.
+NEGATIVE_WORDS = frozenset(
+    {
+        "nav", "navbar", "navigation", "navi", "menu", "menubar", "submenu", "megamenu",
+        "topbar", "footer", "foot", "sidebar", "sidebars", "aside", "share", "sharing",
+        "sharer", "shares", "social", "socials", "related", "promo", "promos", "promotion",
+        "cookie", "cookies", "consent", "gdpr", "banner", "newsletter", "subscribe",
+        "subscription", "signup", "widget", "widgets", "breadcrumb", "breadcrumbs", "crumbs",
+        "pagination", "pager", "paging", "advert", "advertisement", "advertising", "ad", "ads",
+        "adsense", "sponsor", "sponsored", "popup", "modal", "overlay", "toolbar", "masthead",
+        "header", "skip", "print", "rss", "tags", "tagcloud", "taglist", "recommended",
+        "recommendations", "trending", "popular", "teaser", "teasers", "outbrain", "taboola",
+        "disqus", "login", "register", "respond", "meta", "byline", "dateline", "timestamp",
+        "signature", "onetrust", "optanon", "cookiebot", "usercentrics", "didomi", "copyright",
+        "legal", "disclaimer", "offscreen", "sronly", "tooltip",
+        "dropdown",
+    }
+)
+# Word pairs that name chrome although each word alone does not.
+NEGATIVE_PAIRS = frozenset(
+    {("comment", "form"), ("reply", "form"), ("more", "stories"), ("read", "more"),
+     ("sr", "only"), ("visually", "hidden"), ("screen", "reader"), ("you", "may"),
+     ("author", "bio"), ("about", "author"), ("post", "navigation"), ("further", "reading"),
+     ("most", "read"), ("more", "articles"), ("see", "also"), ("user", "info"), ("copy", "right")}
+)
+# Chrome that can be long (a cookie preference centre explains every purpose at length),
+# so even a large share of the page's prose does not save it.
+ALWAYS_NEGATIVE_WORDS = frozenset(
+    {
+        "cookie", "cookies", "consent", "gdpr", "onetrust", "optanon", "cookiebot",
+        "usercentrics", "didomi",
+    }
+)
+POSITIVE_WORDS = frozenset(
+    {
+        "content", "article", "articlebody", "post", "posts", "entry", "comment", "comments",
+        "reply", "replies", "message", "messages", "thread", "review", "reviews", "story",
+        "body", "text", "main", "answer", "answers", "topic",
+    }
+)
+
+_SPLIT = re.compile(r"[^a-z0-9]+")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def words(attrs: dict[str, str | None]) -> list[str]:
+    """The words of an element's class and id, lower-cased."""
+    raw = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+    if not raw.strip():
+        return []
+    return [w for w in _SPLIT.split(_CAMEL.sub(" ", raw).lower()) if w]
+
+
+def is_negative(tag: str, attrs: dict[str, str | None], ws: list[str]) -> bool:
+    """Does the element itself say it is chrome (nav, footer, share bar, comment form...)?"""
+    if tag in NEGATIVE_TAGS:
+        return True
+    role = (attrs.get("role") or "").strip().lower()
+    if role in NEGATIVE_ROLES:
+        return True
+    if not ws:
+        return False
+    if any(w in NEGATIVE_WORDS for w in ws):
+        return True
+    return any(pair in NEGATIVE_PAIRS for pair in pairwise(ws))
+
+
+def is_always_negative(ws: list[str]) -> bool:
+    """Cookie banners and consent managers: chrome however much text they hold."""
+    return any(w in ALWAYS_NEGATIVE_WORDS for w in ws)
+
+
+def is_positive(tag: str, attrs: dict[str, str | None], ws: list[str]) -> bool:
+    """Does the element say it holds the article, a post or a comment?"""
+    if tag in POSITIVE_TAGS:
+        return True
+    role = (attrs.get("role") or "").strip().lower()
+    if role in ("main", "article"):
+        return True
+    if (attrs.get("itemprop") or "").lower() in ("articlebody", "text", "reviewbody"):
+        return True
+    return any(w in POSITIVE_WORDS for w in ws)

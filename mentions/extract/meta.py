@@ -1,0 +1,168 @@
+"""Title, author, date and language of a page, from the tags publishers fill for
+search engines and link previews (Open Graph, JSON-LD, <time>), which are far more
+reliable than guessing from the layout."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from selectolax.lexbor import LexborHTMLParser
+
+_DATE_META = (
+    "article:published_time", "og:published_time", "article:published", "datepublished",
+    "pubdate", "publishdate", "publish-date", "publish_date", "date", "dc.date.issued",
+    "dc.date", "dcterms.date", "dcterms.created", "sailthru.date", "parsely-pub-date",
+    "citation_publication_date", "article.published", "creation_date",
+)
+_AUTHOR_META = ("author", "article:author", "dc.creator", "parsely-author", "sailthru.author",
+                "byl", "citation_author", "twitter:creator")
+_LANG = re.compile(r"^[A-Za-z]{2,3}(?=$|[-_])")
+_SPACE = re.compile(r"\s+")
+MAX_JSON_LD = 1_000_000  # chars; larger blocks are app state, not metadata
+
+
+@dataclass(slots=True)
+class Meta:
+    """What the page says about itself (each field may be missing)."""
+
+    title: str = ""
+    author: str | None = None
+    published: datetime | None = None
+    lang: str | None = None
+    article_body: str = ""
+
+
+def clean(text: str | None) -> str:
+    """One line of text: white space collapsed, control characters dropped."""
+    if not text:
+        return ""
+    text = "".join(c if c.isprintable() else " " for c in text)
+    return _SPACE.sub(" ", text).strip()
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """An ISO 8601 date or datetime as aware UTC (naive ones are taken as UTC)."""
+    value = clean(value)
+    if not value or len(value) > 40:
+        return None
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    # "+0100" -> "+01:00": fromisoformat wants the colon in Python 3.11
+    value = re.sub(r"([+-]\d\d)(\d\d)$", r"\1:\2", value)
+    for candidate in (value, value[:10]):
+        try:
+            parsed = datetime.fromisoformat(candidate)
+        except ValueError:
+            continue
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        try:
+            return parsed.astimezone(UTC)
+        except (OverflowError, ValueError):
+            return None
+    return None
+
+
+def language(value: str | None) -> str | None:
+    """The primary subtag of a language tag, lower-cased: `de-DE`, `de_DE` -> `de`."""
+    m = _LANG.match(clean(value))
+    return m.group(0).lower() if m else None
+
+
+def read_meta(tree: LexborHTMLParser) -> Meta:
+    """Collect metadata from <head> meta tags, JSON-LD, <html lang>, <title>, <h1>, <time>."""
+    meta = Meta()
+    named: dict[str, str] = {}
+    for node in tree.css("meta[content]"):
+        attrs = node.attributes
+        key = (attrs.get("property") or attrs.get("name") or attrs.get("itemprop")
+               or attrs.get("http-equiv") or "").strip().lower()
+        if key and key not in named:
+            named[key] = attrs.get("content") or ""
+    ld = _json_ld(tree)
+
+    title = clean(named.get("og:title") or named.get("twitter:title") or ld.get("headline"))
+    title = title or _first_text(tree, "title") or _first_text(tree, "h1")
+    meta.title = title[:500]
+
+    author = next((clean(named[k]) for k in _AUTHOR_META if named.get(k)), "")
+    if not author or author.startswith("http"):
+        author = _ld_name(ld.get("author")) or ""
+    author = author or _first_text(tree, '[rel="author"], [itemprop="author"]')
+    meta.author = author[:200] or None
+
+    published = next((parse_date(named[k]) for k in _DATE_META if named.get(k)), None)
+    if published is None and isinstance(ld.get("datePublished"), str):
+        published = parse_date(ld["datePublished"])
+    if published is None:
+        time_node = tree.css_first("time[datetime]")
+        if time_node is not None:
+            published = parse_date(time_node.attributes.get("datetime"))
+    meta.published = published
+
+    html = tree.css_first("html")
+    meta.lang = (language(html.attributes.get("lang") if html is not None else None)
+                 or language(html.attributes.get("xml:lang") if html is not None else None)
+                 or language(named.get("content-language"))
+                 or language(named.get("og:locale"))
+                 or language(ld.get("inLanguage") if isinstance(ld.get("inLanguage"), str)
+                             else None))
+    body = ld.get("articleBody") or ld.get("text") or ld.get("reviewBody")
+    meta.article_body = body.strip() if isinstance(body, str) else ""
+    return meta
+
+
+def _first_text(tree: LexborHTMLParser, selector: str) -> str:
+    """The cleaned text of the first element matching `selector`, or ""."""
+    node = tree.css_first(selector)
+    return clean(node.text(separator=" ")) if node is not None else ""
+
+
+def _ld_name(value: Any) -> str | None:
+    """The name of a JSON-LD Person/Organization, or of the first of a list."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("name")
+    return clean(value) or None if isinstance(value, str) else None
+
+
+def _json_ld(tree: LexborHTMLParser) -> dict[str, Any]:
+    """The first JSON-LD object that describes an article, posting, review or page."""
+    best: dict[str, Any] = {}
+    for node in tree.css('script[type="application/ld+json"]'):
+        raw = node.text()
+        if not raw or len(raw) > MAX_JSON_LD:
+            continue
+        try:
+            data = json.loads(raw)
+        except (ValueError, RecursionError):
+            continue
+        for obj in _objects(data):
+            kind = obj.get("@type")
+            kinds = kind if isinstance(kind, list) else [kind]
+            if any(isinstance(k, str) and k.endswith(("Article", "Posting", "Review", "Report",
+                                                       "WebPage", "BlogPosting", "Question"))
+                   for k in kinds):
+                if "articleBody" in obj or not best:
+                    best = obj
+                if "articleBody" in obj:
+                    return best
+    return best
+
+
+def _objects(data: Any) -> list[dict[str, Any]]:
+    """Top-level objects of a JSON-LD document (a list, an object, or an @graph)."""
+    items = data if isinstance(data, list) else [data]
+    out: list[dict[str, Any]] = []
+    for item in items[:50]:
+        if isinstance(item, dict):
+            graph = item.get("@graph")
+            if isinstance(graph, list):
+                out.extend(g for g in graph[:50] if isinstance(g, dict))
+            out.append(item)
+    return out

@@ -1,0 +1,208 @@
+"""Which lines of a flattened page are the article, post or thread a reader came for.
+
+1. Every line is prose (long, few links), link-heavy (menus, teaser lists) or short.
+2. Elements that say they are chrome (nav, footer, share bar, comment form...) drop out
+   with their subtree, unless they hold a large share of the page's prose (a page-wide
+   wrapper called `sidebar-layout` is not a sidebar).
+3. The container is the element with the best prose minus a penalty for the link-heavy and
+   short text it drags along; taking the best *subtree* rather than the best paragraph
+   parent is what keeps comments, replies and every post of a forum thread.
+4. Inside it, prose is kept, link lists are dropped, and a short line (heading, user name,
+   one-word reply) is kept when the prose around it says it belongs to the text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .dom import Page
+from .hints import is_always_negative, is_negative, is_positive, words
+
+GOOD, LINKS, SHORT = 0, 1, 2
+MIN_PROSE = 50.0  # weighted chars of a line that is prose on its own
+MIN_SENTENCE = 25.0  # a shorter line is prose when it ends like a sentence
+MAX_LINK_DENSITY = 0.4
+MIN_PLAIN = 40.0  # plain (non-link) chars that make a link-rich line prose
+MAX_PROSE_LINKS = 0.7  # ... unless links are more than this share of it
+VETO_SHARE = 0.4  # a "negative" element with this share of the prose is not chrome
+ALWAYS_VETO_SHARE = 0.7  # ... when it is a cookie banner (unless it wraps the page)
+MIXED_VETO_SHARE = 0.2  # ... when its class also says post, comment, content...
+LINK_PENALTY = 1.0  # weight of anchor text against a container (menus, teaser lists)
+SHORT_PENALTY = 0.25  # ... and of short plain lines (labels, dates; but also table cells)
+MAX_NOTICE = 400.0
+MIN_POSTS = 3  # siblings alike in tag and class that make a list of posts
+POST_TAGS = frozenset({"div", "li", "article", "section", "tr", "table", "dl", "blockquote"})
+_DIGITS = re.compile(r"\d+")
+_NOTICE = re.compile(r"©|\(c\) \d{4}|\ball rights reserved\b|\bcopyright \d{4}", re.I)
+_SENTENCE_END = tuple(".!?:;)\"'»”。！？…")
+
+
+def classify(text: str, weight: float, link: float) -> int:
+    """GOOD (prose), LINKS (mostly anchor text or a legal notice) or SHORT (a label, heading,
+    name)."""
+    if weight < MAX_NOTICE and _NOTICE.search(text):
+        return LINKS  # "© 2024 Acme Corp. All rights reserved": the footer, wherever it sits
+    density = link / weight if weight else 1.0
+    # A long sentence with many inline links (Wikipedia, news digests) is still prose;
+    # a menu or teaser list is links with little plain text between them.
+    if density > MAX_LINK_DENSITY and (weight - link < MIN_PLAIN or density > MAX_PROSE_LINKS):
+        return LINKS
+    if weight >= MIN_PROSE or (weight >= MIN_SENTENCE and text.endswith(_SENTENCE_END)):
+        return GOOD
+    return SHORT
+
+
+@dataclass(slots=True)
+class Analysis:
+    """The decisions behind a selection (kept for debugging and tests)."""
+
+    kinds: list[int]
+    removed: list[bool]
+    container: int
+    candidates: list[int]
+    keep: list[int]
+
+
+def select_lines(page: Page) -> list[int]:
+    """Indexes of the lines that make up the main text, in document order."""
+    return analyse(page).keep
+
+
+def analyse(page: Page) -> Analysis:
+    """Classify lines, drop chrome, pick the container, keep its lines in context."""
+    n_el, n_ln = len(page.tags), len(page.line_text)
+    if not n_el or not n_ln:
+        return Analysis([], [], 0, [], [])
+    kinds = [classify(t, w, k) for t, w, k in
+             zip(page.line_text, page.line_len, page.line_link, strict=True)]
+    good_self = [0.0] * n_el
+    bad_self = [0.0] * n_el
+    for b, kind, w, k in zip(page.line_block, kinds, page.line_len, page.line_link, strict=True):
+        if kind == GOOD:
+            good_self[b] += w - k
+            bad_self[b] += LINK_PENALTY * k
+        elif kind == LINKS:
+            bad_self[b] += LINK_PENALTY * w
+        else:
+            bad_self[b] += SHORT_PENALTY * w
+    good = _sum_up(page.parents, good_self)
+    total_good = good[0] if good else 0.0
+
+    parents, tags = page.parents, page.tags
+    removed = [False] * n_el
+    positive = [False] * n_el
+    cache: dict[str, tuple[bool, bool, bool]] = {}
+    for i in range(n_el):
+        p = parents[i]
+        if p >= 0 and removed[p]:
+            removed[i] = True
+            continue
+        attrs = page.attrs[i]
+        key = f"{tags[i]}\x00{attrs.get('class') or ''}\x00{attrs.get('id') or ''}" \
+              f"\x00{attrs.get('role') or ''}\x00{attrs.get('itemprop') or ''}"
+        hit = cache.get(key)
+        if hit is None:
+            ws = words(attrs)
+            hit = (is_negative(tags[i], attrs, ws), is_positive(tags[i], attrs, ws),
+                   is_always_negative(ws))
+            cache[key] = hit
+        neg, pos, always = hit
+        positive[i] = pos
+        # A post whose class also says "on-preview" or "post-footer" is only chrome when
+        # it holds little of the page's prose.
+        veto = ALWAYS_VETO_SHARE if always else MIXED_VETO_SHARE if pos else VETO_SHARE
+        if (always or neg) and i > 0 and good[i] <= veto * total_good:
+            removed[i] = True
+
+    for b in range(n_el):
+        if removed[b]:
+            good_self[b] = bad_self[b] = 0.0
+    good = _sum_up(parents, good_self)
+    bad = _sum_up(parents, bad_self)
+    best, best_score = 0, float("-inf")  # no prose at all: the whole body
+    for i in range(n_el):
+        if removed[i] or good[i] <= 0:
+            continue
+        score = good[i] - bad[i]
+        if score > best_score:
+            best, best_score = i, score
+
+    inside = [False] * n_el
+    for i in range(best, n_el):
+        inside[i] = not removed[i] and (i == best or (parents[i] >= 0 and inside[parents[i]]))
+    candidates = [j for j in range(n_ln) if inside[page.line_block[j]]]
+    in_post = _in_repeated(page)
+    replies = {j for j in candidates if in_post[page.line_block[j]]}
+    keep = _with_context(candidates, kinds, page.line_text, replies)
+    return Analysis(kinds, removed, best, candidates, keep)
+
+
+def _in_repeated(page: Page) -> list[bool]:
+    """Per element: is it inside one of >= MIN_POSTS siblings with the same tag and class?
+
+    That is how forums, comment lists and review pages lay out posts; a one-line reply
+    ("Thanks, that fixed it!") sits between user names and buttons, with no prose around
+    it to vouch for it, but the post it is in does."""
+    parents, tags, attrs = page.parents, page.tags, page.attrs
+    n = len(tags)
+    sigs: list[str] = [""] * n
+    plain: dict[str, str] = {}
+    counts: dict[tuple[int, str], int] = {}
+    for i in range(n):
+        if tags[i] in POST_TAGS:
+            cls = attrs[i].get("class") or ""
+            sig = plain.get(cls)
+            if sig is None:
+                sig = plain[cls] = _DIGITS.sub("", cls)
+            sigs[i] = sig = f"{tags[i]} {sig}"
+            key = (parents[i], sig)
+            counts[key] = counts.get(key, 0) + 1
+    inside = [False] * n
+    for i in range(n):
+        p = parents[i]
+        inside[i] = (p >= 0 and inside[p]) or (
+            bool(sigs[i]) and counts.get((p, sigs[i]), 0) >= MIN_POSTS)
+    return inside
+
+
+def _sum_up(parents: list[int], own: list[float]) -> list[float]:
+    """Subtree sums: children come after their parent in document order."""
+    total = list(own)
+    for i in range(len(parents) - 1, 0, -1):
+        p = parents[i]
+        if p >= 0:
+            total[p] += total[i]
+    return total
+
+
+def _with_context(
+    candidates: list[int], kinds: list[int], texts: list[str], replies: set[int]
+) -> list[int]:
+    """Prose stays, link lists go; a short line stays when the next prose-or-links line is
+    prose, or when prose comes before it and nothing but short lines after it."""
+    keep: list[int] = []
+    decided = [j for j in candidates if kinds[j] != SHORT]
+    nxt: dict[int, int] = {}
+    prv: dict[int, int] = {}
+    pos = 0
+    last = -1
+    for j in candidates:
+        while pos < len(decided) and decided[pos] <= j:
+            last = kinds[decided[pos]]
+            pos += 1
+        nxt[j] = kinds[decided[pos]] if pos < len(decided) else -1
+        prv[j] = last
+    if not decided or all(kinds[j] == LINKS for j in decided):
+        # No prose at all (a one-line post, a page of captions): keep every plain line.
+        return [j for j in candidates if kinds[j] == SHORT]
+    for j in candidates:
+        kind = kinds[j]
+        if kind == SHORT and texts[j].endswith(_SENTENCE_END):
+            # "Thank you." next to prose, or inside a post, is a reply
+            is_near_prose = nxt[j] == GOOD or prv[j] == GOOD or j in replies
+        else:
+            is_near_prose = nxt[j] == GOOD or (prv[j] == GOOD and nxt[j] == -1)
+        if kind == GOOD or (kind == SHORT and is_near_prose):
+            keep.append(j)
+    return keep

@@ -1,0 +1,98 @@
+"""The language of a document: what the page or feed declares, else what the text looks like.
+
+Declared languages (`<html lang>`, a feed's `<language>`) win, reduced to their primary
+subtag (`de-AT` -> `de`). Otherwise `py3langid` guesses (its model ships inside the wheel:
+nothing is downloaded at run time); without it, a tiny stopword count covers de, en, fr,
+es, it, nl, pl and pt. A guess that is not confident (a title of three words, a product
+name) stays None rather than a wrong language that would mislead `lang:` queries.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
+
+from mentions.models import Document
+
+MIN_LETTERS = 12
+MIN_PROBABILITY = 0.5
+_SAMPLE = 2000
+_DECLARED = re.compile(r"[A-Za-z]{2,3}")
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_lock = threading.Lock()
+_identifier: Any = None
+
+# The most frequent function words of each language; enough to tell these apart in a sentence.
+STOPWORDS = {
+    "de": "der die das und ist nicht ich ein eine zu mit auf für sich den dem auch es von sind wir"
+          " aber noch wie bei nach oder sehr schon",
+    "en": "the and is are was to of in that it for with you this not but have on be they at my",
+    "fr": "le la les et est une des pas que pour dans qui sur avec il elle je nous vous ce sont très",
+    "es": "el la los las y es una que por para con del muy pero como más este esta son al lo",
+    "it": "il lo la gli le e è una che per con non sono del della molto ma come questo anche",
+    "nl": "de het een en is niet dat van ik voor met op zijn maar ook zou wel heel deze er",
+    "pl": "i w na nie jest się że to z do co jak ale tak są dla już bardzo po czy",
+    "pt": "o os as e é um uma não que para com do da dos muito mas como mais são em",
+}
+_STOPWORD_SETS = {lang: frozenset(words.split()) for lang, words in STOPWORDS.items()}
+
+
+def declared_language(value: str | None) -> str | None:
+    """The primary subtag of a declared language (`en-US` -> `en`), or None if it is no tag."""
+    if not value:
+        return None
+    primary = value.strip().replace("_", "-").split("-", 1)[0]
+    return primary.lower() if _DECLARED.fullmatch(primary) else None
+
+
+def identify(text: str) -> str | None:
+    """The language `text` is written in, or None when there is too little to tell."""
+    sample = text[:_SAMPLE]
+    if sum(1 for char in sample if char.isalpha()) < MIN_LETTERS:
+        return None
+    identifier = _load()
+    if identifier is None:
+        return identify_by_stopwords(sample)
+    language, probability = identifier.classify(sample)
+    return str(language) if probability >= MIN_PROBABILITY else None
+
+
+def identify_by_stopwords(text: str) -> str | None:
+    """The language whose function words `text` uses most (at least two hits and a clear lead)."""
+    words = [word.lower() for word in _WORD.findall(text)]
+    counts = {lang: sum(word in stopwords for word in words) for lang, stopwords in _STOPWORD_SETS.items()}
+    ranked = sorted(counts.items(), key=lambda item: item[1], reverse=True)
+    best, score = ranked[0]
+    if score < 2 or score <= ranked[1][1]:
+        return None
+    return best
+
+
+def with_language(document: Document) -> Document:
+    """`document` with `lang` set: its declared language normalised, else a guess from its text."""
+    declared = declared_language(document.lang)
+    if declared is None:
+        declared = identify(f"{document.title}\n{document.text}")
+    return document if declared == document.lang else replace(document, lang=declared)
+
+
+def with_languages(documents: Iterable[Document]) -> list[Document]:
+    """`with_language` for many documents."""
+    return [with_language(document) for document in documents]
+
+
+def _load() -> Any:
+    """The py3langid identifier, loaded once (about a second) on first use; None if not installed."""
+    global _identifier
+    with _lock:
+        if _identifier is None:
+            try:
+                from py3langid.langid import MODEL_FILE, LanguageIdentifier
+            except ImportError:
+                _identifier = False
+            else:
+                _identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        return _identifier or None

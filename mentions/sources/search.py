@@ -1,0 +1,219 @@
+"""`search:` and `preset:` sources: a URL template expanded once per keyword.
+
+`{query}` becomes the keyword in the platform's search syntax: phrases quoted, `OR` between
+terms (preset `query: any`), or one request per term (`query: per-term`, for APIs without
+OR). For a `query:` keyword the positive terms are searched for: words and phrases that are
+not negated and not scoped to `site:`, `url:`, `lang:` or `author:`; prefixes and regexes
+only when nothing else is left. `{tag}` becomes each hashtag of the keyword. Other
+`{name}` placeholders come from `params:` (and the preset's defaults).
+
+The answer is parsed as a feed, a page or JSON (the preset's `format`, else sniffed). Every
+document found is then matched against every keyword like any other document: a search is
+only a way to find candidates, so the keyword that searched must still match the text for a
+mention to count, and a hit for another keyword counts for that one.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from mentions.config import Source
+from mentions.errors import FetchError
+from mentions.identity import document_key
+from mentions.models import Document
+from mentions.sources import Context
+
+if TYPE_CHECKING:
+    from mentions.config import Keyword
+    from mentions.presets import Preset
+
+MAX_REQUESTS = 20
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_TOKEN = re.compile(
+    r'\s*(?:(?P<open>\()|(?P<close>\))|(?P<neg>-)?(?:(?P<field>[A-Za-z]+):)?'
+    r'(?:"(?P<phrase>[^"]*)"|/(?P<regex>(?:\\.|[^/\\])+)/|(?P<word>[^\s()"]+)))'
+)
+_OPERATOR = re.compile(r"(?:AND|OR|NOT|O?NEAR/\d+)")
+_UNSEARCHED_SCOPES = ("site", "url", "lang", "author")
+
+
+async def collect(source: Source, context: Context) -> list[Document]:
+    """Fetch the search once per keyword (or term) and parse every answer."""
+    preset = _preset(source)
+    template = preset.url if preset else source.location
+    values = preset.values(source.params) if preset else dict(source.params)
+    style = preset.query if preset else "any"
+    urls = search_urls(template, values, context.keywords(), style)
+    documents: dict[str, Document] = {}
+    for url in urls[:MAX_REQUESTS]:
+        response = await context.fetch(url)
+        if response is None:
+            continue
+        found = await context.run(
+            parse_answer, response.body, response.content_type, response.url, source, preset
+        )
+        for document in found:
+            documents.setdefault(document_key(document), document)
+    return list(documents.values())
+
+
+def _preset(source: Source) -> Preset | None:
+    if source.kind != "preset":
+        return None
+    from mentions.presets import get_preset
+
+    preset = get_preset(source.location)
+    if preset is None:  # the config validator names unknown presets; this is a safety net
+        raise FetchError("unsupported url", source.location, "no such preset")
+    return preset
+
+
+def search_urls(template: str, values: dict[str, str], keywords: list[Keyword], style: str) -> list[str]:
+    """Every URL to fetch: the template filled in per keyword (or term), without repeats."""
+    placeholders = set(_PLACEHOLDER.findall(template))
+    per_keyword = "query" in placeholders or ("tag" in placeholders and not values.get("tag"))
+    if not per_keyword:
+        return [_fill(template, values, {})]
+    urls: list[str] = []
+    for keyword in keywords:
+        terms = search_terms(keyword)
+        if "tag" in placeholders and not values.get("tag"):
+            urls.extend(_fill(template, values, {"tag": tag}) for tag in hashtags(terms))
+        elif style == "per-term":
+            urls.extend(_fill(template, values, {"query": term}) for term in terms)
+        elif terms:
+            urls.append(_fill(template, values, {"query": any_of(terms)}))
+    return list(dict.fromkeys(urls))
+
+
+def _fill(template: str, values: dict[str, str], searched: dict[str, str]) -> str:
+    """The template with params verbatim (they come from the config) and searches URL-encoded."""
+
+    def replace(found: re.Match[str]) -> str:
+        name = found.group(1)
+        if name in searched:
+            return quote(searched[name], safe="")
+        if name in values:
+            return values[name]
+        raise FetchError("unsupported url", template, f"no value for {{{name}}}; add it to `params`")
+
+    url = _PLACEHOLDER.sub(replace, template)
+    if not url.lower().startswith(("http://", "https://")):
+        raise FetchError("unsupported url", url, "a search URL must start with http:// or https://")
+    return url
+
+
+def any_of(terms: list[str]) -> str:
+    """Terms in the syntax most search engines share: phrases quoted, OR between terms."""
+    quoted = [f'"{term}"' if " " in term else term for term in terms]
+    return " OR ".join(quoted)
+
+
+def hashtags(terms: list[str]) -> list[str]:
+    """The hashtags of a keyword: its `#terms`, else its one-word terms, without `#`."""
+    tags = [term[1:] for term in terms if term.startswith("#") and len(term) > 1]
+    if not tags:
+        tags = [term for term in terms if re.fullmatch(r"\w+", term)]
+    return list(dict.fromkeys(tag.lower() for tag in tags))
+
+
+def search_terms(keyword: Keyword) -> list[str]:
+    """What to search for: the keyword's terms, or the positive terms of its query."""
+    if keyword.query is None:
+        return list(dict.fromkeys(keyword.terms))
+    return positive_terms(keyword.query)
+
+
+def positive_terms(query: str) -> list[str]:
+    """Words and phrases a matching document must or may contain (never the negated ones)."""
+    terms: list[str] = []
+    fallbacks: list[str] = []
+    negated_groups: list[bool] = []
+    is_not_pending = False
+    position = 0
+    while position < len(query):
+        found = _TOKEN.match(query, position)
+        if found is None or found.end() == position:
+            position += 1
+            continue
+        position = found.end()
+        is_negated = any(negated_groups) or is_not_pending
+        if found.group("open"):
+            negated_groups.append(is_not_pending or bool(found.group("neg")))
+            is_not_pending = False
+            continue
+        if found.group("close"):
+            if negated_groups:
+                negated_groups.pop()
+            continue
+        word = found.group("word")
+        if word is not None and not found.group("field") and _OPERATOR.fullmatch(word):
+            is_not_pending = word == "NOT"
+            continue
+        is_not_pending = False
+        scope = (found.group("field") or "").lower()
+        if is_negated or found.group("neg") or scope in _UNSEARCHED_SCOPES:
+            continue
+        if found.group("phrase") is not None:
+            if found.group("phrase").strip():
+                terms.append(found.group("phrase").strip())
+        elif found.group("regex") is None and word:
+            if word.endswith("*"):
+                if len(word) > 1:
+                    fallbacks.append(word.rstrip("*"))
+            else:
+                terms.append(word)
+    return list(dict.fromkeys(terms or fallbacks))
+
+
+def parse_answer(
+    body: bytes, content_type: str, url: str, source: Source, preset: Preset | None
+) -> list[Document]:
+    """Documents from a search answer: feed, page or JSON, as declared or as it looks."""
+    declared = preset.format if preset else None
+    kind = declared or sniff_format(body, content_type)
+    items = preset.items if preset else source.items
+    fields = {**(preset.fields if preset else {}), **source.fields}
+    if preset is not None:
+        values = preset.values(source.params)
+        fields = {name: _fill_params(spec, values) for name, spec in fields.items()}
+    if kind == "feed":
+        from mentions.sources.feed import parse_feed
+
+        return [_as_search(d) for d in parse_feed(body, url, source.name)]
+    if kind == "json":
+        from mentions.sources.json_api import documents_from_data, load_json
+
+        return documents_from_data(load_json(body, url), url, source.name, items, fields, "search")
+    from mentions.sources.page import parse_page
+
+    page_source = source.model_copy(update={"items": items, "fields": fields})
+    return [_as_search(d) for d in parse_page(body, content_type, url, page_source).documents]
+
+
+def _fill_params(spec: str, values: dict[str, str]) -> str:
+    """Preset field templates may name params (`https://{host}/q/{question_id}`)."""
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)) or m.group(0), spec)
+
+
+def sniff_format(body: bytes, content_type: str) -> str:
+    """feed, json or page, from the content type and the first bytes."""
+    head = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:512].lower()
+    kind = content_type.split(";")[0].strip().lower()
+    if head.startswith((b"{", b"[")):
+        return "feed" if b"jsonfeed.org" in head else "json"
+    if "json" in kind and "feed+json" not in kind:
+        return "json"
+    if any(t in kind for t in ("rss", "atom", "feed+json")) or any(
+        tag in head for tag in (b"<rss", b"<feed", b"<rdf:rdf")
+    ):
+        return "feed"
+    return "page"
+
+
+def _as_search(document: Document) -> Document:
+    from dataclasses import replace
+
+    return replace(document, source_type="search")

@@ -1,0 +1,138 @@
+"""`mentions discover URL` against a local blog, and `mentions test-source NAME`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+from typer.testing import CliRunner
+
+from mentions.cli import app
+from tests.localsite import LocalSite
+from tests.scanning import write_config
+
+HOME = """<!doctype html><html lang="de"><head><title>Laufblog</title>
+<link rel="alternate" type="application/rss+xml" title="Laufblog &raquo; Feed" href="/feed/">
+<link rel="alternate" type="application/rss+xml" title="Laufblog &raquo; Kommentare"
+      href="/comments/feed/">
+<link rel="alternate" type="application/json" href="/wp-json/">
+<link rel="stylesheet" href="/style.css"></head><body><h1>Laufblog</h1></body></html>"""
+
+RSS = """<?xml version="1.0"?><rss version="2.0" xmlns:wfw="http://wellformedweb.org/CommentAPI/"><channel>
+<title>{title}</title><link>http://blog/</link>
+<item><title>Post</title><link>http://blog/p</link><wfw:commentRss>http://blog/p/feed/</wfw:commentRss></item>
+</channel></rss>"""
+
+ATOM = """<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">
+<title>\x1b[31mRed\x1b[0m notes</title><id>urn:x</id><updated>2026-11-01T00:00:00Z</updated>
+<entry><title>a</title><id>urn:a</id><updated>2026-11-01T00:00:00Z</updated></entry></feed>"""
+
+
+def _blog(site: LocalSite) -> None:
+    site.add("/", HOME)
+    site.add("/feed/", RSS.format(title="Laufblog"), content_type="application/rss+xml")
+    comments = RSS.format(title="Kommentare für Laufblog")
+    comments = comments.replace("<wfw:commentRss>http://blog/p/feed/</wfw:commentRss>", "")
+    site.add("/comments/feed/", comments, content_type="application/rss+xml")
+    site.add("/atom.xml", ATOM, content_type="application/atom+xml")
+    site.add("/robots.txt", f"User-agent: *\nDisallow: /wp-admin/\nSitemap: {site.base}/wp-sitemap.xml\n",
+             content_type="text/plain")
+    site.add("/wp-sitemap.xml", '<?xml version="1.0"?><sitemapindex><sitemap><loc>'
+             f"{site.base}/wp-sitemap-posts-post-1.xml</loc></sitemap></sitemapindex>",
+             content_type="application/xml")
+    site.add("/feed.json", json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "JSON",
+                                       "items": [{"id": "1", "content_text": "x"}]}),
+             content_type="application/feed+json")
+    site.add("/rss", "<html><body>Not a feed, just a page</body></html>")
+
+
+def test_discover_prints_working_snippets(site: LocalSite) -> None:
+    _blog(site)
+    result = CliRunner().invoke(app, ["discover", site.url("/")])
+    assert result.exit_code == 0, result.stderr
+    sources = yaml.safe_load(result.stdout)["sources"]
+    by_url = {s.get("feed") or s.get("sitemap"): s for s in sources}
+    assert set(by_url) == {
+        site.url("/feed/"), site.url("/comments/feed/"), site.url("/atom.xml"), site.url("/feed.json"),
+        site.url("/wp-sitemap.xml"),
+    }
+    assert by_url[site.url("/feed/")] == {"name": "127-0-0-1", "feed": site.url("/feed/"), "comments": True}
+    assert by_url[site.url("/comments/feed/")]["name"] == "127-0-0-1-comments"
+    assert by_url[site.url("/wp-sitemap.xml")]["name"] == "127-0-0-1-sitemap"
+    assert "via link rel=alternate" in result.stdout and "via robots.txt" in result.stdout
+    assert "\x1b" not in result.stdout and "Red notes" in result.stdout
+    assert site.requests["/wp-json/"] == 0
+
+
+def test_discover_snippet_is_a_valid_config(site: LocalSite, tmp_path: Path) -> None:
+    _blog(site)
+    snippet = CliRunner().invoke(app, ["discover", site.url("/")]).stdout
+    config = tmp_path / "m.yaml"
+    config.write_text("version: 1\nkeywords:\n  - name: a\n    terms: [Acme]\n" + snippet, encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", "-c", str(config)])
+    assert result.exit_code == 0, result.stderr
+
+
+def test_discover_nothing_found(site: LocalSite) -> None:
+    site.add("/", "<html><body>Plain site</body></html>")
+    result = CliRunner().invoke(app, ["discover", site.url("/")])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert "no feed or sitemap found" in result.stderr
+
+
+def test_discover_a_feed_url_and_reddit_like_paths(site: LocalSite) -> None:
+    site.add("/r/running/.rss", ATOM, content_type="application/atom+xml")
+    result = CliRunner().invoke(app, ["discover", site.url("/r/running/")])
+    assert result.exit_code == 0, result.stderr
+    assert site.url("/r/running/.rss") in result.stdout
+    result = CliRunner().invoke(app, ["discover", site.url("/r/running/.rss")])
+    assert "via the URL itself" in result.stdout
+
+
+def test_discover_rejects_other_schemes() -> None:
+    result = CliRunner().invoke(app, ["discover", "ftp://example.org/"])
+    assert result.exit_code == 2
+    assert "http or https" in result.stderr
+
+
+FORUM = """<html lang="de"><body>
+<div class="post" id="p1"><span class="user">laufmaus</span>
+  <time datetime="2026-11-20T18:12:00Z">20.11.</time>
+  <div class="body">Hat jemand den Acme Runner X? \x1b]0;pwned\x07 Meinungen?</div></div>
+<div class="post" id="p2"><span class="user">km</span><div class="body">Nimm lieber Globex.</div></div>
+</body></html>"""
+
+
+def test_test_source_shows_documents_and_matches(site: LocalSite, tmp_path: Path) -> None:
+    site.add("/thread", FORUM)
+    config = write_config(tmp_path, f"""  - name: forum
+    page: {site.url('/thread')}
+    items: div.post
+    fields: {{text: .body, author: .user, date: "time@datetime"}}
+    enabled: false
+""")
+    result = CliRunner().invoke(app, ["test-source", "forum", "-c", str(config)])
+    assert result.exit_code == 0, result.stderr
+    assert "author: laufmaus" in result.stdout
+    assert "date:    2026-11-20T18:12:00Z" in result.stdout
+    assert "matches: acme (Acme)" in result.stdout
+    assert "matches: none" in result.stdout
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert "2 documents" in result.stderr
+
+    args = ["test-source", "forum", "-c", str(config), "--format", "jsonl", "-n", "1"]
+    result = CliRunner().invoke(app, args)
+    [record] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert record["author"] == "laufmaus" and record["matches"][0]["keyword"] == "acme"
+    assert record["lang"] == "de"
+
+
+def test_test_source_errors(site: LocalSite, tmp_path: Path) -> None:
+    config = write_config(tmp_path, f"  - name: forum\n    page: {site.url('/missing')}\n")
+    result = CliRunner().invoke(app, ["test-source", "forun", "-c", str(config)])
+    assert result.exit_code == 2 and "did you mean 'forum'" in result.stderr
+    result = CliRunner().invoke(app, ["test-source", "forum", "-c", str(config)])
+    assert result.exit_code == 1 and "HTTP 404" in result.stderr
+    assert "Traceback" not in result.stderr

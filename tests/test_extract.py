@@ -1,0 +1,244 @@
+"""Main-text extraction: one hand-written page per behaviour, hostile inputs, and a corpus
+floor that catches regressions (skipped when the shared corpus is not checked out)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from mentions.extract import ExtractedPage, main_text, visible_text
+
+PROSE = (
+    "The new trail shoes held up well on wet rock and the grip never slipped once, "
+    "even on the steep descent after the third bridge."
+)
+
+
+def page(body: str, head: str = "") -> str:
+    return f"<!doctype html><html><head>{head}</head><body>{body}</body></html>"
+
+
+CHROME = """
+<header class="site-header"><a href="/">Globex Times</a>
+  <nav><ul><li><a href="/a">Sneakers</a></li><li><a href="/b">Initech Deals</a></li></ul></nav>
+</header>
+<div id="cookie-banner"><p>We use cookies to improve your experience. Accept all cookies
+  from Umbrella Analytics and our partners to continue reading this site.</p></div>
+<aside class="sidebar"><h3>Popular</h3><p>Hooli shares the week's most discussed gadgets with
+  everyone who signs up, in a weekly mail that is long enough to look like prose.</p></aside>
+<footer class="site-footer"><p>© 2024 Globex Media. All rights reserved.</p>
+  <a href="/imprint">Impressum</a></footer>
+"""
+
+
+def article(paragraphs: list[str]) -> str:
+    return "<article>" + "".join(f"<p>{p}</p>" for p in paragraphs) + "</article>"
+
+
+def test_chrome_is_dropped_and_article_kept() -> None:
+    html = page(CHROME + article([PROSE, "Acme made them in Portugal. " + PROSE]))
+    text = main_text(html).text
+    assert "Acme made them in Portugal." in text
+    assert PROSE in text
+    for chrome in ("Initech", "Umbrella", "Hooli", "Globex", "Impressum"):
+        assert chrome not in text, chrome
+
+
+def test_forum_thread_keeps_every_reply() -> None:
+    replies = [f"Reply {i}: " + PROSE for i in range(1, 6)]
+    replies[4] = "Reply 5: I switched to Acme last year and " + PROSE
+    posts = "".join(
+        f'<div class="post" id="p{i}"><div class="userinfo"><a href="/u/{i}">user{i}</a></div>'
+        f'<div class="message"><p>{text}</p></div></div>'
+        for i, text in enumerate(["First post: " + PROSE, *replies])
+    )
+    html = page(CHROME + f'<div id="thread">{posts}</div>')
+    text = main_text(html).text
+    assert "I switched to Acme" in text
+    assert all(f"Reply {i}:" in text for i in range(1, 6))
+    assert "Hooli" not in text
+
+
+def test_short_reply_between_posts_is_kept() -> None:
+    posts = "".join(
+        f'<div class="post"><a href="/u/{i}">user{i}</a><p>{t}</p></div>'
+        for i, t in enumerate([PROSE, "Thanks, Acme fixed it!", PROSE])
+    )
+    assert "Thanks, Acme fixed it!" in main_text(page(f"<main>{posts}</main>")).text
+
+
+def test_blog_comments_kept_comment_form_dropped() -> None:
+    comments = "".join(
+        f'<li class="comment"><cite>Reader {i}</cite><p>{PROSE} Comment {i} likes Acme.</p></li>'
+        for i in range(3)
+    )
+    form = (
+        '<div id="respond" class="comment-respond"><h3>Leave a Reply to Initech</h3>'
+        '<form class="comment-form"><p>Your email address will not be published by Hooli.</p>'
+        '<textarea name="comment"></textarea><input type="submit" value="Post"></form></div>'
+    )
+    html = page(CHROME + article([PROSE, PROSE]) + f'<ol class="comments">{comments}</ol>' + form)
+    text = main_text(html).text
+    assert "Comment 2 likes Acme." in text
+    assert "Initech" not in text
+    assert "Hooli" not in text
+
+
+def test_review_page_keeps_reviews() -> None:
+    reviews = "".join(
+        f'<div class="review"><span class="stars">★★★★☆</span><p>{PROSE} Review {i}.</p></div>'
+        for i in range(4)
+    )
+    html = page(CHROME + f'<section class="reviews"><h2>Acme Runner</h2>{reviews}</section>')
+    text = main_text(html).text
+    assert all(f"Review {i}." in text for i in range(4))
+
+
+def test_teaser_list_dropped() -> None:
+    teasers = "".join(
+        f'<li><a href="/s/{i}">Initech story number {i} with a long headline</a></li>'
+        for i in range(6)
+    )
+    html = page(
+        article([PROSE, "Acme " + PROSE])
+        + f'<div class="related-posts"><h3>More stories</h3><ul>{teasers}</ul></div>'
+    )
+    text = main_text(html).text
+    assert "Acme" in text
+    assert "Initech" not in text
+    assert "More stories" not in text
+
+
+def test_inline_tags_do_not_split_words() -> None:
+    html = page("<p>Py<b>thon</b> and <a href='#'>Ac</a><i>me</i> rock.</p>")
+    assert visible_text(html) == "Python and Acme rock."
+
+
+def test_blocks_are_separate_lines() -> None:
+    html = page("<div>one<p>two</p>three<br>four</div><ul><li>five</li></ul>")
+    assert visible_text(html).splitlines() == ["one", "two", "three", "four", "five"]
+
+
+def test_hidden_nodes_dropped() -> None:
+    body = (
+        f"<p>{PROSE}</p><div hidden><p>Initech hidden attribute text.</p></div>"
+        '<div style="display: none"><p>Hooli display none text.</p></div>'
+        '<div aria-hidden="true"><p>Umbrella aria hidden text.</p></div>'
+        "<script>var acme = 'Globex script';</script><style>.x{}</style>"
+        "<noscript>Vandelay noscript</noscript><template><p>Wonka template</p></template>"
+    )
+    for text in (visible_text(page(body)), main_text(page(body)).text):
+        assert PROSE in text
+        for hidden in ("Initech", "Hooli", "Umbrella", "Globex", "Vandelay", "Wonka"):
+            assert hidden not in text, hidden
+
+
+def test_json_ld_article_body_used_when_dom_is_empty() -> None:
+    head = (
+        '<script type="application/ld+json">{"@context": "https://schema.org", '
+        '"@type": "NewsArticle", "headline": "Acme opens a store", '
+        f'"articleBody": "Acme opened its first store today. {PROSE}"}}</script>'
+    )
+    html = page('<div id="app"><a href="/">Home</a></div>', head)
+    result = main_text(html)
+    assert "Acme opened its first store today." in result.text
+    assert result.title == "Acme opens a store"
+
+
+def test_metadata() -> None:
+    head = (
+        "<title>Acme review | Globex Times</title>"
+        '<meta property="og:title" content="Acme review">'
+        '<meta name="author" content="Jane Doe">'
+        '<meta property="article:published_time" content="2024-03-01T10:30:00+01:00">'
+    )
+    html = page(article([PROSE]), head).replace("<html>", '<html lang="de-DE">')
+    result = main_text(html, url="https://example.org/a")
+    assert result == ExtractedPage(
+        title="Acme review",
+        text=PROSE,
+        author="Jane Doe",
+        published=datetime(2024, 3, 1, 9, 30, tzinfo=UTC),
+        lang="de",
+    )
+
+
+def test_metadata_fallbacks() -> None:
+    body = f'<h1>Acme  <em>news</em></h1><time datetime="2024-05-02">May 2</time><p>{PROSE}</p>'
+    result = main_text(page(body, '<meta property="og:locale" content="fr_FR">'))
+    assert result.title == "Acme news"
+    assert result.published == datetime(2024, 5, 2, tzinfo=UTC)
+    assert result.lang == "fr"
+    assert result.author is None
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "",
+        "   ",
+        "\x00\x01\x02\xff\xfe",
+        bytes(range(256)).decode("latin-1") * 20,
+        "<div>" * 50_000 + "deep" + "</div>" * 50_000,
+        "<div><p>x</p>" * 20_000,
+        "<table>" * 5000 + "<td>cell",
+        "<html><body>" + "<a href=x>" * 3000 + "link soup",
+        '<script type="application/ld+json">{"articleBody": ' + "[" * 5000 + "</script>",
+        "<<<>>><!--<p>unterminated",
+    ],
+)
+def test_hostile_input_never_raises(html: str) -> None:
+    result = main_text(html)
+    assert isinstance(result, ExtractedPage)
+    assert isinstance(visible_text(html), str)
+
+
+def test_deep_nesting_keeps_text() -> None:
+    html = "<div>" * 50_000 + PROSE + "</div>" * 50_000
+    assert PROSE in main_text(html).text
+
+
+# ----------------------------------------------------------------------------- corpus floor
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = Path(os.environ.get("MENTIONS_CORPUS") or REPO.parent / "shared" / "corpus")
+JUDGE = CORPUS.parent / "tools" / "extract_eval.py"
+PER_SET = 15  # x 4 sets = 60 pages: a few seconds
+# Measured on this sample: recall 0.961, rejection 0.934 (2026-11-26); a few points
+# under, so a heuristic change that breaks a page type fails here.
+MIN_RECALL, MIN_REJECTION = 0.92, 0.88
+
+
+def _load_judge() -> ModuleType | None:
+    if not JUDGE.is_file():
+        return None
+    spec = importlib.util.spec_from_file_location("extract_eval", JUDGE)
+    if spec is None or spec.loader is None:
+        return None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("extract_eval", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_corpus_sample_extracts_and_scores() -> None:
+    if not (CORPUS / "pages").is_dir():
+        pytest.skip(f"no corpus at {CORPUS} (set MENTIONS_CORPUS)")
+    judge = _load_judge()
+    if judge is None:
+        pytest.skip(f"no judge at {JUDGE}")
+    sample, _ = judge.load_corpus(CORPUS, None, PER_SET)  # the first pages of each set
+
+    def extract(raw: bytes) -> str:
+        result = main_text(judge.decode(raw))
+        return result.title + "\n" + result.text
+
+    run = judge.evaluate_extractor("mentions", extract, sample)
+    assert run["errors"] == 0, run["first_error"]
+    assert run["overall"]["recall"] >= MIN_RECALL
+    assert run["overall"]["rejection"] >= MIN_REJECTION

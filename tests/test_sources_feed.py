@@ -1,0 +1,89 @@
+"""`feed:` additions: comment feeds followed with `comments: true`, content over summary,
+the feed's language."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mentions.sources.feed import comment_feed_links, parse_feed
+from tests.localsite import LocalSite
+from tests.scanning import scan, write_config
+
+POSTS = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
+     xmlns:wfw="http://wellformedweb.org/CommentAPI/" xmlns:slash="http://purl.org/rss/1.0/modules/slash/">
+<channel><title>Laufblog</title><link>{base}/</link><language>de-DE</language>
+<item><title>Mein Wochenrückblick</title><link>{base}/2026/11/rueckblick/</link>
+  <pubDate>Mon, 24 Nov 2026 08:00:00 +0000</pubDate><guid isPermaLink="false">{base}/?p=11</guid>
+  <description><![CDATA[Diese Woche bin ich […]]]></description>
+  <content:encoded><![CDATA[<p>Diese Woche bin ich 40 km gelaufen,
+    ganz ohne neue Schuhe.</p>]]></content:encoded>
+  <wfw:commentRss>{base}/2026/11/rueckblick/feed/</wfw:commentRss><slash:comments>1</slash:comments>
+</item>
+<item><title>Alter Beitrag</title><link>{base}/2025/01/alt/</link>
+  <pubDate>Mon, 06 Jan 2025 08:00:00 +0000</pubDate>
+  <description>Nichts Neues.</description>
+  <wfw:commentRss>{base}/2025/01/alt/feed/</wfw:commentRss>
+</item>
+</channel></rss>"""
+
+COMMENTS = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel><title>Kommentare zu: Mein Wochenrückblick</title><link>{base}/2026/11/rueckblick/</link>
+<item><title>Von: Sabine</title><link>{base}/2026/11/rueckblick/#comment-201</link>
+  <dc:creator><![CDATA[Sabine]]></dc:creator><pubDate>Mon, 24 Nov 2026 19:20:00 +0000</pubDate>
+  <guid isPermaLink="false">{base}/?p=11#comment-201</guid>
+  <description><![CDATA[Mit den Acme Runner X wäre das schneller gegangen!]]></description>
+  <content:encoded><![CDATA[<p>Mit den <strong>Acme</strong> Runner X
+    wäre das schneller gegangen!</p>]]></content:encoded>
+</item></channel></rss>"""
+
+
+def test_comment_feeds_are_followed_when_asked(site: LocalSite, tmp_path: Path) -> None:
+    site.add("/feed/", POSTS.format(base=site.base), content_type="application/rss+xml")
+    site.add("/2026/11/rueckblick/feed/", COMMENTS.format(base=site.base), content_type="application/rss+xml")
+    # the old post's comment feed is gone (404): no comments, no failure
+    without = write_config(tmp_path, f"  - name: blog\n    feed: {site.url('/feed/')}\n", name="a.yaml")
+    result, records = scan(without, "--no-state")
+    assert result.exit_code == 0 and records == []
+    assert site.requests["/2026/11/rueckblick/feed/"] == 0
+
+    with_comments = write_config(
+        tmp_path, f"  - name: blog\n    feed: {site.url('/feed/')}\n    comments: true\n", name="b.yaml"
+    )
+    result, records = scan(with_comments, "--no-state")
+    assert result.exit_code == 0, result.stderr
+    [record] = records
+    assert record["url"] == f"{site.base}/2026/11/rueckblick/#comment-201"
+    assert record["author"] == "Sabine"
+    assert record["published"] == "2026-11-24T19:20:00Z"
+    assert record["lang"] == "de"
+    assert "Mit den Acme Runner X" in record["snippet"]
+    assert site.requests["/2025/01/alt/feed/"] == 1
+
+
+def test_comment_links_newest_first_and_http_only() -> None:
+    body = POSTS.format(base="https://blog.example").replace(
+        "https://blog.example/2025/01/alt/feed/", "file:///etc/passwd"
+    ).encode()
+    assert comment_feed_links(body, "https://blog.example/feed/") == [
+        "https://blog.example/2026/11/rueckblick/feed/"
+    ]
+
+
+def test_content_wins_over_summary_and_feed_language_is_kept() -> None:
+    body = POSTS.format(base="https://blog.example").encode()
+    [first, _] = parse_feed(body, "https://blog.example/feed/", "b")
+    assert first.text == "Diese Woche bin ich 40 km gelaufen, ganz ohne neue Schuhe."
+    assert first.lang == "de-DE"
+
+
+def test_comments_only_for_feeds(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from mentions.cli import app
+
+    config = write_config(tmp_path, "  - name: p\n    page: https://a.example/\n    comments: true\n")
+    result = CliRunner().invoke(app, ["check", "-c", str(config)])
+    assert result.exit_code == 2
+    assert "`comments: true` is for `feed:` sources" in result.stderr

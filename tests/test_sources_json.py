@@ -1,0 +1,160 @@
+"""`json:` sources: dotted paths, templates, alternatives, and answers of the wrong shape."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mentions.errors import FetchError
+from mentions.sources.json_api import documents_from_data, field_value, lookup
+from tests.localsite import LocalSite
+from tests.scanning import scan, write_config
+
+ALGOLIA = {
+    "hits": [
+        {
+            "objectID": "41234567",
+            "created_at": "2026-11-24T09:15:00Z",
+            "created_at_i": 1795511700,
+            "author": "pg_fan",
+            "comment_text": "<p>We moved to <i>Acme</i> last year &amp; never looked back.</p>",
+            "story_title": "Show HN: Acme, a tiny CI runner",
+            "story_url": "https://acme.example/launch",
+            "title": None,
+            "url": None,
+        },
+        {
+            "objectID": "41230000",
+            "created_at": "2026-11-23T18:00:00Z",
+            "author": "acme_dev",
+            "title": "Show HN: Acme, a tiny CI runner",
+            "url": "https://acme.example/launch",
+            "story_text": None,
+        },
+    ],
+    "nbHits": 2,
+    "page": 0,
+}
+
+MASTODON = [
+    {
+        "id": "113500000000000001",
+        "created_at": "2026-11-25T07:00:00.000Z",
+        "url": "https://social.example/@lena/113500000000000001",
+        "content": "<p>Die neuen Schuhe von <a href=\"https://acme.example\">Acme</a> sind da!</p>",
+        "account": {"acct": "lena", "display_name": "Lena"},
+        "language": "de",
+    }
+]
+
+
+def test_hacker_news_shape_field_by_field(site: LocalSite, tmp_path: Path) -> None:
+    url = site.add("/api/v1/search_by_date", json.dumps(ALGOLIA), content_type="application/json")
+    config = write_config(tmp_path, f"""  - name: hn
+    json: {url}
+    items: hits
+    fields:
+      title: title|story_title
+      text: comment_text|story_text|title
+      link: "https://news.ycombinator.com/item?id={{objectID}}"
+      author: author
+      date: created_at_i|created_at
+""")
+    result, records = scan(config, "--no-state")
+    assert result.exit_code == 0, result.stderr
+    by_url = {r["url"]: r for r in records}
+    comment = by_url["https://news.ycombinator.com/item?id=41234567"]
+    assert comment["title"] == "Show HN: Acme, a tiny CI runner"
+    assert comment["author"] == "pg_fan"
+    assert comment["published"] == "2026-11-24T09:15:00Z"
+    assert comment["source_type"] == "json"
+    assert "We moved to Acme last year & never looked" in comment["snippet"]
+    story = by_url["https://news.ycombinator.com/item?id=41230000"]
+    assert story["author"] == "acme_dev"
+    assert story["published"] == "2026-11-23T18:00:00Z"
+
+
+def test_top_level_list_and_default_fields(site: LocalSite, tmp_path: Path) -> None:
+    url = site.add("/api/v1/timelines/tag/acme", json.dumps(MASTODON), content_type="application/json")
+    config = write_config(tmp_path, f"  - name: masto\n    json: {url}\n")
+    result, records = scan(config, "--no-state")
+    assert result.exit_code == 0, result.stderr
+    [record] = records
+    assert record["url"] == "https://social.example/@lena/113500000000000001"
+    assert record["author"] == "lena"
+    assert record["published"] == "2026-11-25T07:00:00Z"
+    assert record["snippet"] == "Die neuen Schuhe von Acme sind da!"
+
+
+@pytest.mark.parametrize(
+    ("body", "items", "message"),
+    [
+        ("{not json", "hits", "not valid JSON"),
+        ('{"hits": {"a": 1}}', "hits", "`items: hits` leads to an object, not a list"),
+        ('{"hits": "none"}', "hits", "leads to a string"),
+        ('{"data": []}', "hits", "leads to nothing"),
+        ('{"hits": [], "nbHits": 0}', None, "set `items` to the path of its list (keys: hits, nbHits)"),
+    ],
+)
+def test_wrong_shapes_are_source_errors(
+    site: LocalSite, tmp_path: Path, body: str, items: str | None, message: str
+) -> None:
+    url = site.add("/api", body, content_type="application/json")
+    items_line = f"    items: {items}\n" if items else ""
+    config = write_config(tmp_path, f"  - name: api\n    json: {url}\n{items_line}")
+    result, records = scan(config, "--no-state")
+    assert result.exit_code == 1
+    assert records == []
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_wrong_item_and_value_types_are_skipped() -> None:
+    data = {"hits": [1, "x", None, {"text": {"nested": True}, "title": ["a"]}, {"text": "Acme ok", "url": 5}]}
+    documents = documents_from_data(data, "https://api.example/", "s", "hits", {}, "json")
+    assert [d.text for d in documents] == ["Acme ok"]
+    assert documents[0].url == "https://api.example/5"
+
+
+@pytest.mark.parametrize(
+    ("data", "path", "expected"),
+    [
+        ({"a": {"b": [{"c": 1}, {"c": 2}]}}, "a.b.1.c", 2),
+        ({"a": {"b": [{"c": 1}]}}, "a.b.-1.c", 1),
+        ({"a": {"b": [{"c": 1}]}}, "a.b.5.c", None),
+        ({"a": {"b": [{"c": 1}]}}, "a.b.x", None),
+        ({"a": "text"}, "a.b", None),
+        ([{"a": 1}], "0.a", 1),
+    ],
+)
+def test_dotted_paths(data: object, path: str, expected: object) -> None:
+    assert lookup(data, path) == expected
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("title|story_title", "Story"),
+        ("https://x.example/item?id={id}", "https://x.example/item?id=7"),
+        ("https://x.example/{missing}|https://x.example/q/{id}", "https://x.example/q/7"),
+        ("author", "Max"),
+        ("score", "1.5"),
+        ("flag", None),
+    ],
+)
+def test_field_specs(spec: str, expected: str | None) -> None:
+    item = {
+        "title": "", "story_title": "Story", "id": 7, "author": {"name": "Max"}, "score": 1.5, "flag": True
+    }
+    assert field_value(item, spec) == expected
+
+
+def test_items_paths_can_be_joined() -> None:
+    data = {"posts": [{"post": {"name": "Acme post"}}], "comments": [{"comment": {"content": "Acme reply"}}]}
+    fields = {"title": "post.name", "text": "comment.content|post.name"}
+    documents = documents_from_data(data, "https://l.example/", "s", "posts + comments", fields, "json")
+    assert [d.text for d in documents] == ["Acme post", "Acme reply"]
+    with pytest.raises(FetchError):
+        documents_from_data({"posts": 1}, "https://l.example/", "s", "posts + comments", fields, "json")

@@ -1,0 +1,102 @@
+"""`sitemap:` sources: newest pages first, then only what changed since the last run."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from mentions.errors import FetchError
+from mentions.sources.sitemap import Entry, choose, parse_sitemap
+from tests.localsite import LocalSite
+from tests.scanning import scan, write_config
+
+
+def urlset(entries: list[tuple[str, str | None]]) -> str:
+    rows = "".join(
+        f"<url><loc>{loc}</loc>{f'<lastmod>{mod}</lastmod>' if mod else ''}</url>" for loc, mod in entries
+    )
+    return f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{rows}</urlset>'
+
+
+def article(title: str, text: str) -> str:
+    return (f"<html lang='de'><head><title>{title}</title></head><body><nav>Menü Acme-Shop</nav>"
+            f"<main><h1>{title}</h1><p>{text}</p></main></body></html>")
+
+
+def test_first_run_newest_pages_then_only_changed(site: LocalSite, tmp_path: Path) -> None:
+    for number in range(1, 4):
+        site.add(f"/blog/{number}", article(f"Beitrag {number}", f"Heute über Acme, Teil {number}."))
+    entries = [(site.url(f"/blog/{n}"), f"2026-01-0{n}T10:00:00Z") for n in range(1, 4)]
+    site.add("/sitemap.xml", urlset(entries), content_type="application/xml")
+    config = write_config(
+        tmp_path, f"  - name: blog\n    sitemap: {site.url('/sitemap.xml')}\n    max_pages: 2\n"
+    )
+    state = str(tmp_path / "state.db")
+
+    result, records = scan(config, "--state", state)
+    assert result.exit_code == 0, result.stderr
+    assert sorted(r["url"] for r in records) == [site.url("/blog/2"), site.url("/blog/3")]
+    assert site.requests["/blog/1"] == 0
+    assert all(r["source_type"] == "sitemap" and r["lang"] == "de" for r in records)
+
+    fresh = (datetime.now(UTC) + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    site.add("/blog/4", article("Beitrag 4", "Neu: Acme GmbH antwortet."))
+    site.add("/sitemap.xml", urlset([*entries, (site.url("/blog/4"), fresh)]), content_type="application/xml")
+    result, records = scan(config, "--state", state)
+    assert result.exit_code == 0, result.stderr
+    assert [r["url"] for r in records] == [site.url("/blog/4")]
+    assert site.requests["/blog/3"] == 1 and site.requests["/blog/1"] == 0
+
+
+def test_index_gzip_children_and_gone_pages(site: LocalSite, tmp_path: Path) -> None:
+    site.add("/a", article("A", "Acme im Test."))
+    child = urlset([(site.url("/a"), "2026-11-01"), (site.url("/gone"), "2026-11-02")])
+    site.add("/sitemap-posts.xml.gz", gzip.compress(child.encode()), content_type="application/x-gzip")
+    index = (
+        '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<sitemap><loc>{site.url('/sitemap-posts.xml.gz')}</loc><lastmod>2026-11-02</lastmod></sitemap>"
+        f"<sitemap><loc>{site.url('/missing.xml')}</loc></sitemap>"
+        "</sitemapindex>"
+    )
+    site.add("/sitemap_index.xml", index, content_type="application/xml")
+    site.add("/missing.xml", urlset([]), content_type="application/xml")
+    config = write_config(tmp_path, f"  - name: s\n    sitemap: {site.url('/sitemap_index.xml')}\n")
+    result, records = scan(config, "--no-state")
+    assert result.exit_code == 0, result.stderr
+    assert [r["url"] for r in records] == [site.url("/a")]
+    assert site.requests["/gone"] == 1
+
+
+def test_not_a_sitemap_fails_the_source(site: LocalSite, tmp_path: Path) -> None:
+    site.add("/sitemap.xml", "<html><body>Welcome</body></html>")
+    config = write_config(tmp_path, f"  - name: s\n    sitemap: {site.url('/sitemap.xml')}\n")
+    result, _ = scan(config, "--no-state")
+    assert result.exit_code == 1
+    assert "not a sitemap" in result.stderr
+
+
+def test_parse_sitemap_is_lenient_and_bounded() -> None:
+    body = (b'<?xml version="1.0"?><urlset><url><loc> https://a.example/x?a=1&amp;b=2 </loc>'
+            b"<lastmod>2026-11-20</lastmod></url><url><loc><![CDATA[/relative]]></loc></url>"
+            b"<url><loc>javascript:alert(1)</loc></url><url><lastmod>2026</lastmod></url>")
+    entries = parse_sitemap(body, "https://a.example/sitemap.xml")
+    assert [e.url for e in entries] == ["https://a.example/x?a=1&b=2", "https://a.example/relative"]
+    assert entries[0].is_date_only and entries[1].lastmod is None
+    with pytest.raises(FetchError, match="compression"):
+        parse_sitemap(b"\x1f\x8b broken", "https://a.example/s.xml.gz")
+
+
+def test_choose_counts_a_bare_date_as_the_whole_day() -> None:
+    since = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+    entries = [
+        Entry("https://a.example/same-day", datetime(2026, 11, 20, tzinfo=UTC), False, is_date_only=True),
+        Entry("https://a.example/old", datetime(2026, 11, 19, 23, 0, tzinfo=UTC), False),
+        Entry("https://a.example/new", datetime(2026, 11, 21, tzinfo=UTC), False),
+        Entry("https://a.example/undated", None, False),
+    ]
+    assert [e.url for e in choose(entries, since, 10)] == ["https://a.example/new", "https://a.example/same-day"]
+    assert [e.url for e in choose(entries, None, 2)] == ["https://a.example/new", "https://a.example/same-day"]
+    assert choose(entries, None, 10)[-1].url == "https://a.example/undated"
