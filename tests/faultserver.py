@@ -25,13 +25,21 @@ from email.utils import formatdate
 import pytest
 
 KEYWORD = "Acme"
-RSS = (
-    b'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel><title>t</title>'
-    b"<link>http://example.org/</link><description>d</description>"
-    b"<item><title>News about Acme shoes</title><link>http://example.org/1</link>"
-    b"<guid>http://example.org/1</guid><description>Acme makes shoes.</description></item>"
-    b"</channel></rss>\n"
+RSS_TEMPLATE = (
+    '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel><title>t</title>'
+    "<link>http://example.org/</link><description>d</description>"
+    "<item><title>News about Acme shoes</title><link>http://example.org{id}</link>"
+    "<guid>http://example.org{id}</guid><description>Acme makes shoes.</description></item>"
+    "</channel></rss>\n"
 )
+
+
+def rss(item_id: str = "/1") -> bytes:
+    """A one-item RSS feed; a distinct item per path, so a scan does not merge sources."""
+    return RSS_TEMPLATE.format(id=item_id).encode()
+
+
+RSS = rss()
 HTML = b"<!doctype html><html><head><title>ok</title></head><body><p>Acme</p></body></html>"
 CF_PAGE = (
     b"<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>"
@@ -278,7 +286,7 @@ async def _ok(s: S, req: Request, r: asyncio.StreamReader, w: asyncio.StreamWrit
 
 @route("/feed")
 async def _feed(s: S, req: Request, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> bool:
-    return await send(w, 200, RSS, "application/rss+xml")
+    return await send(w, 200, rss(req.path), "application/rss+xml")
 
 
 @route("/echo")
@@ -363,7 +371,7 @@ async def _flaky(s: S, req: Request, r: asyncio.StreamReader, w: asyncio.StreamW
     _, _, code, times = req.path.split("/")[:4]
     if s.count(req.target) <= int(times):
         return await send(w, int(code), b"<html>busy</html>")
-    return await send(w, 200, RSS, "application/rss+xml")
+    return await send(w, 200, rss(req.path), "application/rss+xml")
 
 
 @route("/flaky-reset")
@@ -372,7 +380,7 @@ async def _flaky_reset(
 ) -> bool:
     if s.count(req.target) <= 1:
         return await _reset(s, req, r, w)
-    return await send(w, 200, RSS, "application/rss+xml")
+    return await send(w, 200, rss(req.path), "application/rss+xml")
 
 
 @route("/always")
@@ -385,7 +393,7 @@ async def _429(s: S, req: Request, r: asyncio.StreamReader, w: asyncio.StreamWri
     # /429/<retry-after>?k=...: once, then 200
     if s.count(req.target) <= 1:
         return await send(w, 429, b"slow down", Retry_After=req.path.split("/")[2])
-    return await send(w, 200, RSS, "application/rss+xml")
+    return await send(w, 200, rss(req.path), "application/rss+xml")
 
 
 @route("/429-date")
@@ -394,14 +402,14 @@ async def _429_date(s: S, req: Request, r: asyncio.StreamReader, w: asyncio.Stre
     if s.count(req.target) <= 1:
         when = formatdate(time.time() + offset, usegmt=True)
         return await send(w, 429, b"slow down", Retry_After=when)
-    return await send(w, 200, RSS, "application/rss+xml")
+    return await send(w, 200, rss(req.path), "application/rss+xml")
 
 
 @route("/503-retry-after")
 async def _503_ra(s: S, req: Request, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> bool:
     if s.count(req.target) <= 1:
         return await send(w, 503, b"maintenance", Retry_After="1")
-    return await send(w, 200, RSS, "application/rss+xml")
+    return await send(w, 200, rss(req.path), "application/rss+xml")
 
 
 def _redirect(w: asyncio.StreamWriter, location: str, status: int = 302) -> Awaitable[bool]:
@@ -417,7 +425,7 @@ async def _loop(s: S, req: Request, r: asyncio.StreamReader, w: asyncio.StreamWr
 async def _chain(s: S, req: Request, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> bool:
     left = int(req.path.split("/")[2])
     if left == 0:
-        return await send(w, 200, RSS, "application/rss+xml")
+        return await send(w, 200, rss(req.path), "application/rss+xml")
     return await _redirect(w, f"/chain/{left - 1}", 301 if left % 2 else 307)
 
 
@@ -485,12 +493,12 @@ async def _double_gzip(
 
 @route("/gzip-ok")
 async def _gzip_ok(s: S, req: Request, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> bool:
-    return await send(w, 200, gzip.compress(RSS), "application/rss+xml", Content_Encoding="gzip")
+    return await send(w, 200, gzip.compress(rss(req.path)), "application/rss+xml", Content_Encoding="gzip")
 
 
 @route("/gzip-twice-ok")
 async def _gzip_twice(s: S, req: Request, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> bool:
-    body = gzip.compress(gzip.compress(RSS))
+    body = gzip.compress(gzip.compress(rss(req.path)))
     return await send(w, 200, body, "application/rss+xml", Content_Encoding="gzip, gzip")
 
 
@@ -501,7 +509,7 @@ async def _bad_gzip(s: S, req: Request, r: asyncio.StreamReader, w: asyncio.Stre
 
 @route("/truncated-gzip")
 async def _trunc_gzip(s: S, req: Request, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> bool:
-    body = gzip.compress(RSS * 50)[:200]
+    body = gzip.compress(rss(req.path) * 50)[:200]
     return await send(w, 200, body, "application/rss+xml", Content_Encoding="gzip")
 
 
@@ -509,7 +517,7 @@ async def _trunc_gzip(s: S, req: Request, r: asyncio.StreamReader, w: asyncio.St
 async def _deflate_zlib(
     s: S, req: Request, r: asyncio.StreamReader, w: asyncio.StreamWriter
 ) -> bool:
-    return await send(w, 200, zlib.compress(RSS), "application/rss+xml", Content_Encoding="deflate")
+    return await send(w, 200, zlib.compress(rss(req.path)), "application/rss+xml", Content_Encoding="deflate")
 
 
 @route("/deflate-raw")
@@ -517,7 +525,7 @@ async def _deflate_raw(
     s: S, req: Request, r: asyncio.StreamReader, w: asyncio.StreamWriter
 ) -> bool:
     raw = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
-    body = raw.compress(RSS) + raw.flush()
+    body = raw.compress(rss(req.path)) + raw.flush()
     return await send(w, 200, body, "application/rss+xml", Content_Encoding="deflate")
 
 
@@ -590,7 +598,7 @@ async def _html_for_feed(
 
 @route("/wrong-type")
 async def _wrong_type(s: S, req: Request, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> bool:
-    return await send(w, 200, RSS, "application/octet-stream")
+    return await send(w, 200, rss(req.path), "application/octet-stream")
 
 
 @route("/cf-403")
@@ -633,12 +641,12 @@ async def _etag(s: S, req: Request, r: asyncio.StreamReader, w: asyncio.StreamWr
         w.write(head(304, {"ETag": ETAG, "Last-Modified": LAST_MODIFIED}))
         await w.drain()
         return True
-    return await send(w, 200, RSS, "application/rss+xml", ETag=ETAG, Last_Modified=LAST_MODIFIED)
+    return await send(w, 200, rss(req.path), "application/rss+xml", ETag=ETAG, Last_Modified=LAST_MODIFIED)
 
 
 @route("/http10")
 async def _http10(s: S, req: Request, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> bool:
-    w.write(head(200, {"Content-Type": "application/rss+xml"}, version="1.0") + RSS)
+    w.write(head(200, {"Content-Type": "application/rss+xml"}, version="1.0") + rss(req.path))
     await w.drain()
     return False
 
