@@ -56,15 +56,11 @@ async def attempt(
                 if status == 304:
                     return Response(url, status, answer_headers)
                 if 200 <= status < 300:
-                    body = await read_body(
-                        answer, answer_headers, max_bytes, shown, is_truncation_ok
-                    )
+                    body = await read_body(answer, answer_headers, max_bytes, shown, is_truncation_ok)
                 else:
                     with contextlib.suppress(httpx.HTTPError, FetchError):
                         body = b""
-                        body = await read_body(
-                            answer, answer_headers, ERROR_BODY_BYTES, shown, True
-                        )
+                        body = await read_body(answer, answer_headers, ERROR_BODY_BYTES, shown, True)
                 if 200 <= status < 300:
                     # the body is decoded now: these would describe bytes we no longer hold
                     answer_headers.pop("content-encoding", None)

@@ -170,9 +170,7 @@ class Fetcher:
                     max_bytes=max_bytes or self._http.max_bytes,
                 )
         except TimeoutError:
-            raise FetchError(
-                "timeout", redact_url(url), f"no complete answer within {bound:g} s"
-            ) from None
+            raise FetchError("timeout", redact_url(url), f"no complete answer within {bound:g} s") from None
         except FetchError as error:
             log.debug("GET %s failed: %s", redact_url(url), error)
             raise

@@ -22,8 +22,7 @@ Resolver = Callable[[str, int], Awaitable[list[IPAddress]]]
 
 # Ranges the ipaddress flags do not all cover (CGNAT is neither private nor global).
 _EXTRA_BLOCKED = tuple(
-    ipaddress.ip_network(net)
-    for net in ("100.64.0.0/10", "192.0.0.0/24", "198.18.0.0/15", "64:ff9b:1::/48")
+    ipaddress.ip_network(net) for net in ("100.64.0.0/10", "192.0.0.0/24", "198.18.0.0/15", "64:ff9b:1::/48")
 )
 
 

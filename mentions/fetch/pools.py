@@ -1,13 +1,14 @@
 """The httpx clients of one run: one connection pool per host (and proxy, and guard).
 
-One pool per host because httpcore's pool scans all its connections for every queued
-request: one pool of 100 connections cost 14.9 ms CPU per request, pools per host 4.8 ms
-(benchmarks/FETCH.md). All pools share one SSL context.
+Small pools because httpcore's pool upkeep is quadratic in its connections: one pool of 100
+connections cost 14.9 ms CPU per request, pools per host 4.8 ms (benchmarks/FETCH.md).
+All pools share one SSL context.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import ssl
 import urllib.request
@@ -19,6 +20,8 @@ import httpx
 from mentions.config import HttpConfig
 from mentions.fetch.decompress import ACCEPT_ENCODING
 from mentions.fetch.netguard import AddressPolicy, GuardedBackend, Resolver
+
+MAX_POOL = 16  # connections per httpcore pool; see Pools.client_for
 
 DEFAULT_ACCEPT = (
     "application/atom+xml, application/rss+xml, application/feed+json, application/xml;q=0.9, "
@@ -43,7 +46,8 @@ class Pools:
         self._resolver = resolver
         self._http2 = http2
         self._pool_per_host = pool_per_host
-        self._clients: dict[tuple[str | None, bool, str], httpx.AsyncClient] = {}
+        self._clients: dict[tuple[str | None, bool, str, int], httpx.AsyncClient] = {}
+        self._turn = itertools.count()
         # httpx ignores HTTP(S)_PROXY once it is given a transport, so we read them: once.
         self._env_proxies = urllib.request.getproxies_environment()
         _hide_httpx_request_lines()
@@ -57,17 +61,26 @@ class Pools:
         """The pooled client for this proxy (and host); guarded clients check addresses at
         connect time.
 
-        One pool per host because httpcore's pool scans all its connections for every queued
-        request: with one pool of 100 connections that cost 20 ms of CPU per request.
+        httpcore's pool upkeep is quadratic in its connections (for every idle connection it
+        counts all of them, on every request and every response), so we keep pools small: one
+        per host, and a host allowed more than MAX_POOL connections gets several pools, used
+        in turn.
         """
         parts = urlsplit(url)
         if proxy is None:
             proxy = self._env_proxy(parts.scheme, parts.hostname or "")
-        host = parts.netloc.lower() if self._pool_per_host else ""
-        key = (proxy, guarded, host)
+        http = self._http
+        if self._pool_per_host:
+            host = parts.netloc.lower()
+            size = min(http.per_host, http.concurrency)
+            shards = -(-size // MAX_POOL)
+        else:  # one pool for everything: only for comparison in benchmarks/bench_fetch.py
+            host, size, shards = "", http.concurrency, 1
+        shard = next(self._turn) % shards if shards > 1 else 0
+        key = (proxy, guarded, host, shard)
         client = self._clients.get(key)
         if client is None:
-            client = self._clients[key] = self._new_client(proxy, guarded, bool(host))
+            client = self._clients[key] = self._new_client(proxy, guarded, -(-size // shards))
         return client
 
     def _env_proxy(self, scheme: str, hostname: str) -> str | None:
@@ -78,13 +91,10 @@ class Pools:
             return None
         return proxy
 
-    def _new_client(self, proxy: str | None, guarded: bool, is_one_host: bool) -> httpx.AsyncClient:
+    def _new_client(self, proxy: str | None, guarded: bool, size: int) -> httpx.AsyncClient:
         http = self._http
-        size = min(http.per_host, http.concurrency) if is_one_host else http.concurrency
         # Equal limits: with more connections than kept alive, httpcore closes and reopens.
-        limits = httpx.Limits(
-            max_connections=size, max_keepalive_connections=size, keepalive_expiry=30.0
-        )
+        limits = httpx.Limits(max_connections=size, max_keepalive_connections=size, keepalive_expiry=30.0)
         transport = httpx.AsyncHTTPTransport(
             verify=_ssl_context(),
             http2=self._http2,
@@ -94,9 +104,7 @@ class Pools:
         if guarded and proxy is None:
             # httpx has no public hook for the network backend; the pool keeps it here.
             pool = transport._pool
-            pool._network_backend = GuardedBackend(
-                pool._network_backend, self._policy, self._resolver
-            )
+            pool._network_backend = GuardedBackend(pool._network_backend, self._policy, self._resolver)
         no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
         return httpx.AsyncClient(
             transport=transport,
