@@ -142,7 +142,7 @@ class FaultServer:
     _thread: threading.Thread | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
-    ROBOTS_MODES = ("none", "disallow", "error", "hang", "missing", "other")
+    ROBOTS_MODES = ("none", "disallow", "error", "hang", "missing", "other", "to-private")
 
     def url(self, path: str, robots: str = "none") -> str:
         return f"http://127.0.0.1:{self.ports[robots]}{path}"
@@ -255,6 +255,8 @@ class FaultServer:
         if mode == "hang":
             await asyncio.sleep(60)
             return False
+        if mode == "to-private":
+            return await _redirect(w, self.private_url("/robots.txt"))
         return await send(w, 404, b"no robots here", "text/plain")
 
     def count(self, target: str, mode: str = "none") -> int:

@@ -265,6 +265,13 @@ def test_redirect_between_private_addresses_is_allowed(fault_server: FaultServer
     assert asyncio.run(run()).url == fault_server.private_url("/ok")
 
 
+def test_robots_txt_of_a_public_site_may_not_redirect_inside(fault_server: FaultServer) -> None:
+    before = fault_server.count("/robots.txt", "private")
+    outcome, _ = fetch(fault_server.url("/ok", "to-private"))
+    assert isinstance(outcome, Response)  # no usable robots.txt: allowed, as for a 404
+    assert fault_server.count("/robots.txt", "private") == before
+
+
 def test_robots_opt_out(fault_server: FaultServer) -> None:
     outcome, _ = fetch(fault_server.url("/ok", "disallow"), robots=False)
     assert isinstance(outcome, Response)

@@ -321,11 +321,22 @@ class Fetcher:
         return any(self._policy.is_public(address) for address in addresses)
 
     async def _fetch_robots(self, robots_url: str) -> RobotsAnswer:
-        """One attempt at /robots.txt, following up to 5 redirects; any status is an answer."""
-        client = self._open_pools().client_for(self._http.proxy, False, robots_url)
+        """One attempt at /robots.txt, following up to 5 redirects; any status is an answer.
+
+        The robots.txt of a public site may not redirect us inside either (a blind request to a
+        metadata endpoint is still a request): such a redirect counts as no robots.txt.
+        """
+        proxy = self._http.proxy
+        is_guarded = await self._is_public(robots_url)
         limit = self._http.timeout
         current = robots_url
-        for _hop in range(MAX_ROBOTS_REDIRECTS + 1):
+        for hop in range(MAX_ROBOTS_REDIRECTS + 1):
+            if is_guarded and hop > 0:
+                try:
+                    await self._check_address(current, proxy)
+                except FetchError:
+                    return RobotsAnswer(404, b"")
+            client = self._open_pools().client_for(proxy, is_guarded and hop > 0, current)
             try:
                 async with asyncio.timeout(limit * 2) as scope:
                     async with self._slot(current, _Budget(scope)):
@@ -338,5 +349,7 @@ class Fetcher:
                 raise FetchError("timeout", current, f"no answer within {limit:g} s") from None
             if response.status not in REDIRECT_STATUSES:
                 return RobotsAnswer(response.status, response.body)
+            if "location" not in response.headers:
+                return RobotsAnswer(404, b"")
             current = redirect_target(current, response.headers["location"])
         return RobotsAnswer(404, b"")  # a redirect maze counts as no robots.txt
