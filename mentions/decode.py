@@ -1,7 +1,13 @@
-"""Bytes to text the way browsers and feed readers do it.
+"""Bytes to text the way browsers and feed readers do it; never raises on bad bytes.
 
-INTERIM: BOM, then the HTTP charset, then <meta charset>, else UTF-8 with replacement.
-Issue 5 adds XML declarations and detection with charset-normalizer.
+Order of evidence: a byte-order mark, then the HTTP header's charset, then the document's
+own declaration (`<?xml encoding>` or `<meta charset>`), then detection with
+charset-normalizer. Declarations on the web lie in two common ways, and both are caught:
+"UTF-8" on Latin-1 bytes (then we detect) and "ISO-8859-1" on UTF-8 bytes (valid UTF-8 with
+non-ASCII characters is practically never meant as Latin-1). Invalid bytes become U+FFFD.
+
+`prepare_feed` hands feedparser UTF-8 bytes it can parse safely: no DTD internal subset
+(entity-expansion bombs live there), an honest encoding declaration, no control characters.
 """
 
 from __future__ import annotations
@@ -9,27 +15,176 @@ from __future__ import annotations
 import codecs
 import re
 
-_META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)""", re.IGNORECASE)
-_HEADER = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:\-]+)", re.IGNORECASE)
-_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE, whose BOM is its prefix
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_HEADER = re.compile(r"charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:\-]+)", re.IGNORECASE)
+_META = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)""", re.IGNORECASE)
+_XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9_.:\-]+)["']""")
+_XML_DECL_TEXT = re.compile(r"""^(\s*<\?xml[^>]*?encoding\s*=\s*["'])[A-Za-z0-9_.:\-]*(["'])""")
+_DOCTYPE = re.compile(r"<!DOCTYPE\s[^\[>]*", re.IGNORECASE)
+_SUBSET_END = re.compile(r"\]\s*>")
+_XML_CONTROLS = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF])
+_PRESCAN = 8192  # browsers look at 1024 bytes; real pages put <meta> after long <head> junk
+_DETECT_SAMPLE = 64 * 1024
+
+# WHATWG Encoding Standard: these labels mean windows-1252 in every browser.
+_AS_CP1252 = {
+    "ascii",
+    "us-ascii",
+    "latin-1",
+    "latin1",
+    "iso-8859-1",
+    "iso8859-1",
+    "l1",
+    "iso_8859-1",
+    "cp819",
+    "ibm819",
+    "windows-1252",
+    "x-cp1252",
+}
+_SINGLE_BYTE_LATIN = {"cp1252", "iso8859-15", "latin-1", "iso8859-1"}
 
 
-def _usable(name: str | bytes | None) -> str | None:
-    if not name:
+def _usable(label: str | bytes | None) -> str | None:
+    """Python's codec name for an encoding label, or None for nonsense."""
+    if not label:
         return None
-    label = name.decode("ascii", "ignore") if isinstance(name, bytes) else name
+    text = label.decode("ascii", "ignore") if isinstance(label, bytes) else label
+    text = text.strip().lower()
+    if text in _AS_CP1252:
+        return "cp1252"
     try:
-        return codecs.lookup(label).name
+        return codecs.lookup(text).name
     except LookupError:
         return None
 
 
+def _bom(body: bytes) -> tuple[str, int] | None:
+    for bom, encoding in _BOMS:
+        if body.startswith(bom):
+            return encoding, len(bom)
+    return None
+
+
+def header_charset(content_type: str | None) -> str | None:
+    """The usable charset named by a Content-Type header, if any."""
+    found = _HEADER.search(content_type or "")
+    return _usable(found.group(1)) if found else None
+
+
+def _document_charset(body: bytes, *, is_html: bool) -> str | None:
+    head = body[:_PRESCAN]
+    found = _XML_DECL.match(head)
+    if found is None and is_html:
+        found = _META.search(head)
+    encoding = _usable(found.group(1)) if found else None
+    if encoding is not None and encoding.startswith(("utf-16", "utf-32")):
+        return "utf-8"  # a document we could read this far is ASCII-compatible (WHATWG)
+    return encoding
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _has_valid_multibyte(body: bytes) -> bool:
+    """True when some non-ASCII UTF-8 sequence decodes: damaged UTF-8, not another charset."""
+    return (
+        re.search(
+            rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}",
+            body[:_DETECT_SAMPLE],
+        )
+        is not None
+    )
+
+
+def detect_encoding(body: bytes) -> str:
+    """The encoding charset-normalizer finds most plausible (windows-1252 if it finds none)."""
+    if body.isascii() or _is_utf8(body[:_DETECT_SAMPLE]):
+        return "utf-8"
+    import charset_normalizer  # imported late: only undeclared, non-UTF-8 bodies need it
+
+    matches = list(charset_normalizer.from_bytes(body[:_DETECT_SAMPLE]))
+    if not matches:
+        return "cp1252"
+    best = matches[0]
+    # Short texts fit many code pages equally well; on the web windows-1252 is by far the
+    # likeliest of the close ones, and Mac code pages almost never the right answer.
+    close = [
+        m.encoding
+        for m in matches
+        if m.chaos <= best.chaos + 0.1 and m.coherence >= best.coherence - 0.05
+    ]
+    if "cp1252" in close or best.encoding.startswith("mac_"):
+        return "cp1252"
+    return _usable(best.encoding) or "cp1252"
+
+
+def _choose(body: bytes, declared: str | None) -> str:
+    """Correct the two lies declarations tell; detect when nothing is declared."""
+    has_high_bytes = not body.isascii()
+    if declared == "utf-8":
+        if not has_high_bytes or _is_utf8(body) or _has_valid_multibyte(body):
+            return "utf-8"
+        return detect_encoding(body)
+    if declared in _SINGLE_BYTE_LATIN:
+        return "utf-8" if has_high_bytes and _is_utf8(body) else declared
+    if declared is not None:
+        return declared
+    if not has_high_bytes:
+        return "utf-8"
+    return detect_encoding(body)
+
+
+def _decode(body: bytes, content_type: str | None, *, is_html: bool) -> str:
+    bom = _bom(body)
+    if bom is not None:
+        encoding, skip = bom
+        return body[skip:].decode(encoding, "replace")
+    declared = header_charset(content_type) or _document_charset(body, is_html=is_html)
+    try:
+        return body.decode(_choose(body, declared), "replace")
+    except LookupError:  # a codec that exists but cannot decode (e.g. a bytes-to-bytes one)
+        return body.decode("utf-8", "replace")
+
+
 def decode_html(body: bytes, content_type: str | None = None) -> str:
     """The text of an HTML (or plain text) body; invalid bytes become U+FFFD."""
-    for bom, bom_encoding in _BOMS:
-        if body.startswith(bom):
-            return body[len(bom):].decode(bom_encoding, "replace")
-    header = _HEADER.search(content_type or "")
-    meta = _META.search(body[:4096])
-    encoding = _usable(header.group(1) if header else None) or _usable(meta.group(1) if meta else None)
-    return body.decode(encoding or "utf-8", "replace")
+    return _decode(body, content_type, is_html=True)
+
+
+def decode_xml(body: bytes, content_type: str | None = None) -> str:
+    """The text of an XML body (RFC 7303: BOM, then HTTP charset, then the XML declaration)."""
+    return _decode(body, content_type, is_html=False)
+
+
+def _strip_internal_subset(text: str) -> str:
+    """`<!DOCTYPE rss [ <!ENTITY ...> ]>` becomes `<!DOCTYPE rss>`: no entity definitions."""
+    found = _DOCTYPE.search(text, 0, _PRESCAN)
+    if found is None or found.end() >= len(text) or text[found.end()] != "[":
+        return text
+    end = _SUBSET_END.search(text, found.end())
+    if end is None:
+        return text[: found.end()].rstrip() + ">"  # unterminated: nothing after it is usable
+    return text[: found.end()].rstrip() + ">" + text[end.end() :]
+
+
+def prepare_feed(body: bytes, content_type: str | None = None) -> bytes:
+    """Feed bytes made safe and unambiguous for feedparser: UTF-8, declared as such, with
+    no DTD internal subset (billion-laughs bombs) and no characters XML forbids.
+
+    Pass the result to `feedparser.parse(data)` without the original charset header.
+    """
+    text = decode_xml(body, content_type)
+    text = _strip_internal_subset(text)
+    text = _XML_DECL_TEXT.sub(r"\g<1>utf-8\g<2>", text, count=1)
+    return text.translate(_XML_CONTROLS).encode("utf-8", "replace")

@@ -73,7 +73,7 @@ async def discover(url: str, fetcher: Fetcher) -> tuple[list[Found], list[str]]:
     for candidate in [*candidates, *sitemaps]:
         first.setdefault(candidate[0], candidate)  # the page's own links say more than a guess
     unique = list(first.values())
-    results = await asyncio.gather(*(_try(fetcher, *candidate) for candidate in unique))
+    results = await asyncio.gather(*(_try(fetcher, *candidate, chosen_by=url) for candidate in unique))
     seen = {item.url for item in found}
     for result in results:
         if result is not None and result.url not in seen:
@@ -82,9 +82,12 @@ async def discover(url: str, fetcher: Fetcher) -> tuple[list[Found], list[str]]:
     return found, problems
 
 
-async def _try(fetcher: Fetcher, url: str, how: str, is_remote_choice: bool) -> Found | None:
+async def _try(
+    fetcher: Fetcher, url: str, how: str, is_remote_choice: bool, *, chosen_by: str
+) -> Found | None:
     try:
-        response = await fetcher.get(url, is_remote_choice=is_remote_choice)
+        # links on a page the user named may stay on its (private) network, never lead inside
+        response = await fetcher.get(url, is_remote_choice=is_remote_choice, chosen_by=chosen_by)
     except FetchError:
         return None
     return inspect(response, how)

@@ -169,7 +169,12 @@ class _SourceContext:
             etag=etag,
             last_modified=last_modified,
             is_remote_choice=is_remote_choice,
+            # a link found on a config page on a private address (an intranet forum) may stay
+            # inside; one that started on a public page may not lead inside
+            chosen_by=self.source.location if is_remote_choice else None,
             robots=self.source.robots,
+            proxy=self.source.proxy,
+            cookies=self.source.cookies,
         )
         self.http_status = response.status
         if response.is_not_modified:

@@ -46,3 +46,9 @@ def run_cli(*args: str, cwd: Path | None = None, stdin: bytes | None = None,
         [sys.executable, "-m", "mentions", *args],
         cwd=cwd, input=stdin, capture_output=True, env=environment, timeout=timeout, check=False,
     )
+
+
+# The misbehaving server of the fetch tests (tests/faultserver.py), one per session.
+from tests.faultserver import fault_server  # noqa: E402
+
+__all__ = ["fault_server"]

@@ -1,0 +1,153 @@
+"""decode.py: charsets as the web really labels them, feeds made safe for feedparser."""
+
+from __future__ import annotations
+
+import codecs
+
+import feedparser
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mentions.decode import decode_html, decode_xml, prepare_feed
+from mentions.fetch import Fetcher, looks_like_html
+from tests.faultserver import CHARSET_CASES, FRENCH, GERMAN, RUSSIAN, FaultServer
+from tests.test_fetch import HTTP
+
+EXPECTED = {
+    "utf16-bom": GERMAN,
+    "utf8-bom": FRENCH,
+    "latin1-as-utf8": GERMAN,
+    "utf8-as-latin1": FRENCH,
+    "header-vs-meta": RUSSIAN,
+    "meta-only": GERMAN,
+    "cyrillic-undeclared": RUSSIAN,
+    "koi8r-meta": RUSSIAN,
+    "damaged-utf8": "Müller, Straße, Äpfel und Öl für 5 €.",
+    "garbage-bytes": "Acme",
+}
+
+
+@pytest.mark.parametrize("case", sorted(CHARSET_CASES))
+def test_decode_html_cases(case: str) -> None:
+    body, content_type = CHARSET_CASES[case]
+    assert EXPECTED[case] in decode_html(body, content_type)
+
+
+def test_charsets_over_the_wire(fault_server: FaultServer) -> None:
+    import asyncio
+
+    async def run() -> None:
+        async with Fetcher(HTTP) as fetcher:
+            for case, expected in EXPECTED.items():
+                response = await fetcher.get(fault_server.url(f"/charset/{case}"))
+                assert expected in decode_html(response.body, response.content_type), case
+
+    asyncio.run(run())
+
+
+def test_damaged_utf8_becomes_replacement_characters() -> None:
+    body, content_type = CHARSET_CASES["damaged-utf8"]
+    assert "\ufffd" in decode_html(body, content_type)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "expected"),
+    [
+        (
+            "<?xml version='1.0' encoding='ISO-8859-1'?><r>Grüße</r>".encode("latin-1"),
+            None,
+            "Grüße",
+        ),
+        (
+            "<?xml version='1.0' encoding='koi8-r'?><r>Привет</r>".encode("koi8-r"),
+            "text/xml",
+            "Привет",
+        ),
+        (codecs.BOM_UTF16_BE + "<r>Müller</r>".encode("utf-16-be"), None, "Müller"),
+        ("<r>Crème brûlée</r>".encode("cp1252"), "application/xml; charset=utf-8", "Crème brûlée"),
+        (b"<r>plain</r>", "text/xml; charset=nonsense-9", "plain"),
+        (b"<r>x</r>", "text/xml; charset=rot13", "<r>x</r>"),  # a codec that is not a charset
+    ],
+)
+def test_decode_xml(body: bytes, content_type: str | None, expected: str) -> None:
+    assert expected in decode_xml(body, content_type)
+
+
+@settings(deadline=None, max_examples=150)
+@given(
+    st.binary(max_size=2000),
+    st.sampled_from(
+        [
+            None,
+            "text/html",
+            "text/html; charset=utf-8",
+            "text/html; charset=utf-16",
+            "x; charset=zz",
+        ]
+    ),
+)
+def test_decode_never_raises(body: bytes, content_type: str | None) -> None:
+    assert isinstance(decode_html(body, content_type), str)
+    assert isinstance(prepare_feed(body, content_type), bytes)
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE rss [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+ <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+ <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+ <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+ <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+ <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+]>
+<rss version="2.0"><channel><title>t</title>
+<item><title>Acme &lol9;</title><description>x</description></item></channel></rss>"""
+
+
+def test_prepare_feed_defuses_entity_expansion() -> None:
+    data = prepare_feed(BILLION_LAUGHS)
+    assert b"<!ENTITY" not in data and data.count(b"<!DOCTYPE rss>") == 1
+    parsed = feedparser.parse(data)
+    assert len(parsed.entries[0].title) < 100
+
+
+def test_prepare_feed_rewrites_declared_encoding_to_utf8() -> None:
+    body = (
+        '<?xml version="1.0" encoding="windows-1251"?><rss version="2.0"><channel>'
+        "<item><title>Новости Акме</title></item></channel></rss>"
+    )
+    data = prepare_feed(body.encode("cp1251"), "text/xml")
+    assert data.startswith(b'<?xml version="1.0" encoding="utf-8"?>')
+    assert feedparser.parse(data).entries[0].title == "Новости Акме"
+
+
+def test_prepare_feed_utf16_and_control_characters() -> None:
+    body = codecs.BOM_UTF16_LE + (
+        '<?xml version="1.0" encoding="utf-16"?><rss version="2.0"><channel>'
+        "<item><title>Acme\x01 Müller\x0b</title></item></channel></rss>"
+    ).encode("utf-16-le")
+    parsed = feedparser.parse(prepare_feed(body))
+    assert parsed.entries[0].title == "Acme Müller"
+    assert not parsed.bozo
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b"<!DOCTYPE html><html>", True),
+        (b"\n  <html lang='de'>", True),
+        (b"<!-- hi --><HTML>", True),
+        (b"\xef\xbb\xbf<!doctype html>", True),
+        (codecs.BOM_UTF16_LE + "<html>".encode("utf-16-le"), True),
+        (b"<?xml version='1.0'?><rss>", False),
+        (b'{"items": []}', False),
+        (b"", False),
+        (b"<feed xmlns='http://www.w3.org/2005/Atom'>", False),
+    ],
+)
+def test_looks_like_html(body: bytes, expected: bool) -> None:
+    assert looks_like_html(body) is expected
