@@ -25,7 +25,7 @@ MIN_SENTENCE = 25.0  # a shorter line is prose when it ends like a sentence
 MAX_LINK_DENSITY = 0.4
 MIN_PLAIN = 40.0  # plain (non-link) chars that make a link-rich line prose
 MAX_PROSE_LINKS = 0.7  # ... unless links are more than this share of it
-VETO_SHARE = 0.4  # a "negative" element with this share of the prose is not chrome
+VETO_SHARE = 0.6  # a "negative" element with this share of the prose is not chrome
 ALWAYS_VETO_SHARE = 0.7  # ... when it is a cookie banner (unless it wraps the page)
 MIXED_VETO_SHARE = 0.2  # ... when its class also says post, comment, content...
 LINK_PENALTY = 1.0  # weight of anchor text against a container (menus, teaser lists)
@@ -36,6 +36,16 @@ POST_TAGS = frozenset({"div", "li", "article", "section", "tr", "table", "dl", "
 _DIGITS = re.compile(r"\d+")
 _NOTICE = re.compile(r"©|\(c\) \d{4}|\ball rights reserved\b|\bcopyright \d{4}", re.I)
 _SENTENCE_END = tuple(".!?:;)\"'»”。！？…")
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-zäéû]*\.?"
+# A date or time stamp: "5/27/2024 5:19 PM", "Nov 18, 2019", "3 days ago", "2015年7月9日".
+_STAMP = re.compile(
+    rf"\b\d{{1,4}}[./-]\d{{1,2}}[./-]\d{{2,4}}\b|\b\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:\s*[ap]\.?m\.?)?"
+    rf"|\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\b\d{{1,2}}\.?\s+{_MONTH}\s+\d{{4}}"
+    r"|\b\d+\s+(?:second|minute|hour|day|week|month|year)s?\s+ago\b|\d{4}年\d{1,2}月\d{1,2}日",
+    re.I,
+)
+MAX_STAMP_REST = 30.0  # a line that is a stamp plus fewer chars than this is metadata
+MAX_STAMP_LINE = 90.0
 
 
 def classify(text: str, weight: float, link: float) -> int:
@@ -166,6 +176,15 @@ def _in_repeated(page: Page) -> list[bool]:
     return inside
 
 
+def is_stamp(text: str) -> bool:
+    """Is the line a date/time stamp with at most a few words around it (a post's or an
+    article's metadata, not its text)?"""
+    if len(text) > MAX_STAMP_LINE or not any(c.isdigit() for c in text):
+        return False
+    rest, n = _STAMP.subn("", text)
+    return n > 0 and len(rest.strip()) < MAX_STAMP_REST
+
+
 def _sum_up(parents: list[int], own: list[float]) -> list[float]:
     """Subtree sums: children come after their parent in document order."""
     total = list(own)
@@ -198,6 +217,8 @@ def _with_context(
         return [j for j in candidates if kinds[j] == SHORT]
     for j in candidates:
         kind = kinds[j]
+        if kind != LINKS and is_stamp(texts[j]):
+            continue  # "Posted by sam - 5/27/2024 5:19 PM", "Joined: 2015年7月9日": post metadata
         if kind == SHORT and texts[j].endswith(_SENTENCE_END):
             # "Thank you." next to prose, or inside a post, is a reply
             is_near_prose = nxt[j] == GOOD or prv[j] == GOOD or j in replies
