@@ -115,6 +115,32 @@ def test_teaser_list_dropped() -> None:
     assert "More stories" not in text
 
 
+def test_teaser_grid_with_summaries_dropped() -> None:
+    """Cards of a linked headline and a one-sentence summary, unmarked, after the article:
+    as much prose as a short article, but not the article."""
+    cards = "".join(
+        f'<div class="card"><h3><a href="/s/{i}">Initech story number {i} has a headline</a></h3>'
+        f"<p>A summary sentence about Hooli number {i}, long enough to count as prose.</p></div>"
+        for i in range(8)
+    )
+    html = page(article([PROSE, "Acme " + PROSE]) + f'<div class="grid">{cards}</div>')
+    text = main_text(html).text
+    assert "Acme" in text
+    assert "Initech" not in text
+    assert "Hooli" not in text
+
+
+def test_post_stamps_dropped_post_text_kept() -> None:
+    posts = "".join(
+        f'<div class="post"><div class="meta">Posted by user{i} - 5/2{i}/2024 5:19 PM</div>'
+        f"<p>{PROSE} Acme reply {i}.</p></div>"
+        for i in range(4)
+    )
+    text = main_text(page(f"<main>{posts}</main>")).text
+    assert all(f"Acme reply {i}." in text for i in range(4))
+    assert "Posted by" not in text
+
+
 def test_inline_tags_do_not_split_words() -> None:
     html = page("<p>Py<b>thon</b> and <a href='#'>Ac</a><i>me</i> rock.</p>")
     assert visible_text(html) == "Python and Acme rock."

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from .dom import Page
 from .hints import is_always_negative, is_negative, is_positive, words
+from .repeat import in_repeated, sibling_groups, teaser_cards
 
 GOOD, LINKS, SHORT = 0, 1, 2
 MIN_PROSE = 50.0  # weighted chars of a line that is prose on its own
@@ -31,9 +32,6 @@ MIXED_VETO_SHARE = 0.2  # ... when its class also says post, comment, content...
 LINK_PENALTY = 1.0  # weight of anchor text against a container (menus, teaser lists)
 SHORT_PENALTY = 0.25  # ... and of short plain lines (labels, dates; but also table cells)
 MAX_NOTICE = 400.0
-MIN_POSTS = 3  # siblings alike in tag and class that make a list of posts
-POST_TAGS = frozenset({"div", "li", "article", "section", "tr", "table", "dl", "blockquote"})
-_DIGITS = re.compile(r"\d+")
 _NOTICE = re.compile(r"©|\(c\) \d{4}|\ball rights reserved\b|\bcopyright \d{4}", re.I)
 _SENTENCE_END = tuple(".!?:;)\"'»”。！？…")
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-zäéû]*\.?"
@@ -101,11 +99,17 @@ def analyse(page: Page) -> Analysis:
 
     parents, tags = page.parents, page.tags
     removed = [False] * n_el
+    groups = sibling_groups(page)
+    teaser = [False] * n_el
+    for m in teaser_cards(page, kinds, groups):
+        teaser[m] = True  # a grid of "more stories" teasers, however much prose it holds
     positive = [False] * n_el
     cache: dict[str, tuple[bool, bool, bool]] = {}
     for i in range(n_el):
         p = parents[i]
-        if p >= 0 and removed[p]:
+        if p >= 0 and teaser[p]:
+            teaser[i] = True
+        if teaser[i] or (p >= 0 and removed[p]):
             removed[i] = True
             continue
         attrs = page.attrs[i]
@@ -126,7 +130,10 @@ def analyse(page: Page) -> Analysis:
             removed[i] = True
 
     for b in range(n_el):
-        if removed[b]:
+        if teaser[b]:  # a container that takes in teasers takes in their penalty
+            bad_self[b] += good_self[b]
+            good_self[b] = 0.0
+        elif removed[b]:
             good_self[b] = bad_self[b] = 0.0
     good = _sum_up(parents, good_self)
     bad = _sum_up(parents, bad_self)
@@ -142,38 +149,10 @@ def analyse(page: Page) -> Analysis:
     for i in range(best, n_el):
         inside[i] = not removed[i] and (i == best or (parents[i] >= 0 and inside[parents[i]]))
     candidates = [j for j in range(n_ln) if inside[page.line_block[j]]]
-    in_post = _in_repeated(page)
+    in_post = in_repeated(page, groups)
     replies = {j for j in candidates if in_post[page.line_block[j]]}
     keep = _with_context(candidates, kinds, page.line_text, replies)
     return Analysis(kinds, removed, best, candidates, keep)
-
-
-def _in_repeated(page: Page) -> list[bool]:
-    """Per element: is it inside one of >= MIN_POSTS siblings with the same tag and class?
-
-    That is how forums, comment lists and review pages lay out posts; a one-line reply
-    ("Thanks, that fixed it!") sits between user names and buttons, with no prose around
-    it to vouch for it, but the post it is in does."""
-    parents, tags, attrs = page.parents, page.tags, page.attrs
-    n = len(tags)
-    sigs: list[str] = [""] * n
-    plain: dict[str, str] = {}
-    counts: dict[tuple[int, str], int] = {}
-    for i in range(n):
-        if tags[i] in POST_TAGS:
-            cls = attrs[i].get("class") or ""
-            sig = plain.get(cls)
-            if sig is None:
-                sig = plain[cls] = _DIGITS.sub("", cls)
-            sigs[i] = sig = f"{tags[i]} {sig}"
-            key = (parents[i], sig)
-            counts[key] = counts.get(key, 0) + 1
-    inside = [False] * n
-    for i in range(n):
-        p = parents[i]
-        inside[i] = (p >= 0 and inside[p]) or (
-            bool(sigs[i]) and counts.get((p, sigs[i]), 0) >= MIN_POSTS)
-    return inside
 
 
 def is_stamp(text: str) -> bool:
