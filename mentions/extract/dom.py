@@ -49,6 +49,7 @@ _NO_DEPTH = frozenset(
 )
 _NO_DEPTH_RE = "|".join(sorted(_NO_DEPTH))
 _TAG_STEP = re.compile(rf"<(/?)(?!(?:{_NO_DEPTH_RE})[\s/>])[a-zA-Z]", re.I)
+_ANY_TAG_STEP = re.compile(r"<(/?)[a-zA-Z]")
 _STEP = {"": 1, "/": -1}
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*>")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
@@ -82,10 +83,16 @@ def max_depth(html: str) -> int:
 
     Why: lexbor's tree builder checks the stack of open elements on every start tag, so
     its time grows with the square of the depth (50,000 nested divs take ~15 s)."""
-    steps = _TAG_STEP.findall(html)
-    if len(steps) <= MAX_DEPTH:
-        return len(steps)
-    return max(accumulate(map(_STEP.__getitem__, steps)), default=0)
+    # First every tag (a simpler regex, twice as fast), which also counts <p>, <br>, <img>:
+    # on real pages that bound is already below MAX_DEPTH.
+    for pattern in (_ANY_TAG_STEP, _TAG_STEP):
+        steps = pattern.findall(html)
+        if len(steps) <= MAX_DEPTH:
+            return len(steps)
+        depth = max(accumulate(map(_STEP.__getitem__, steps)), default=0)
+        if depth <= MAX_DEPTH:
+            return depth
+    return depth
 
 
 def limit_depth(html: str) -> str:

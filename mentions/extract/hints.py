@@ -100,3 +100,26 @@ def is_positive(tag: str, attrs: dict[str, str | None], ws: list[str]) -> bool:
     if (attrs.get("itemprop") or "").lower() in ("articlebody", "text", "reviewbody"):
         return True
     return any(w in POSITIVE_WORDS for w in ws)
+
+
+Flags = tuple[bool, bool, bool]
+_FLAGS: dict[tuple[str, str, str, str, str], Flags] = {}
+MAX_CACHED = 50_000  # distinct (tag, class, id, role, itemprop) kept across pages
+
+
+def flags(tag: str, attrs: dict[str, str | None]) -> Flags:
+    """(negative, positive, always negative) for an element, cached: a page repeats the same
+    few class names hundreds of times, and so do the pages of a site."""
+    if attrs:
+        key = (tag, attrs.get("class") or "", attrs.get("id") or "", attrs.get("role") or "",
+               attrs.get("itemprop") or "")
+    else:
+        key = (tag, "", "", "", "")
+    hit = _FLAGS.get(key)
+    if hit is None:
+        if len(_FLAGS) >= MAX_CACHED:
+            _FLAGS.clear()
+        ws = words(attrs)
+        hit = _FLAGS[key] = (is_negative(tag, attrs, ws), is_positive(tag, attrs, ws),
+                             is_always_negative(ws))
+    return hit

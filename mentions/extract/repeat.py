@@ -26,11 +26,11 @@ POST_WORDS = frozenset({"post", "posts", "comment", "comments", "reply", "replie
                         "messages", "answer", "answers", "review", "reviews", "thread", "topic"})
 _DIGITS = re.compile(r"\d+")
 
-Groups = dict[tuple[int, str], list[int]]
+Groups = dict[tuple[int, str, str], list[int]]
 
 
 def sibling_groups(page: Page) -> Groups:
-    """(parent, tag + class without digits) -> member elements, for POST_TAGS elements."""
+    """(parent, tag, class without digits) -> member elements, for POST_TAGS elements."""
     parents, tags, attrs = page.parents, page.tags, page.attrs
     plain: dict[str, str] = {}
     groups: Groups = {}
@@ -40,7 +40,7 @@ def sibling_groups(page: Page) -> Groups:
             sig = plain.get(cls)
             if sig is None:
                 sig = plain[cls] = _DIGITS.sub("", cls)
-            groups.setdefault((parents[i], f"{tag} {sig}"), []).append(i)
+            groups.setdefault((parents[i], tag, sig), []).append(i)
     return groups
 
 

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from .dom import Page
-from .hints import is_always_negative, is_negative, is_positive, words
+from .hints import flags
 from .repeat import in_repeated, sibling_groups, teaser_cards
 
 GOOD, LINKS, SHORT = 0, 1, 2
@@ -34,6 +34,7 @@ SHORT_PENALTY = 0.25  # ... and of short plain lines (labels, dates; but also ta
 MAX_NOTICE = 400.0
 _NOTICE = re.compile(r"©|\(c\) \d{4}|\ball rights reserved\b|\bcopyright \d{4}", re.I)
 _SENTENCE_END = tuple(".!?:;)\"'»”。！？…")
+_DIGIT = re.compile(r"\d")
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-zäéû]*\.?"
 # A date or time stamp: "5/27/2024 5:19 PM", "Nov 18, 2019", "3 days ago", "2015年7月9日".
 _STAMP = re.compile(
@@ -103,8 +104,7 @@ def analyse(page: Page) -> Analysis:
     teaser = [False] * n_el
     for m in teaser_cards(page, kinds, groups):
         teaser[m] = True  # a grid of "more stories" teasers, however much prose it holds
-    positive = [False] * n_el
-    cache: dict[str, tuple[bool, bool, bool]] = {}
+    all_attrs = page.attrs
     for i in range(n_el):
         p = parents[i]
         if p >= 0 and teaser[p]:
@@ -112,17 +112,7 @@ def analyse(page: Page) -> Analysis:
         if teaser[i] or (p >= 0 and removed[p]):
             removed[i] = True
             continue
-        attrs = page.attrs[i]
-        key = f"{tags[i]}\x00{attrs.get('class') or ''}\x00{attrs.get('id') or ''}" \
-              f"\x00{attrs.get('role') or ''}\x00{attrs.get('itemprop') or ''}"
-        hit = cache.get(key)
-        if hit is None:
-            ws = words(attrs)
-            hit = (is_negative(tags[i], attrs, ws), is_positive(tags[i], attrs, ws),
-                   is_always_negative(ws))
-            cache[key] = hit
-        neg, pos, always = hit
-        positive[i] = pos
+        neg, pos, always = flags(tags[i], all_attrs[i])
         # A post whose class also says "on-preview" or "post-footer" is only chrome when
         # it holds little of the page's prose.
         veto = ALWAYS_VETO_SHARE if always else MIXED_VETO_SHARE if pos else VETO_SHARE
@@ -135,8 +125,12 @@ def analyse(page: Page) -> Analysis:
             good_self[b] = 0.0
         elif removed[b]:
             good_self[b] = bad_self[b] = 0.0
-    good = _sum_up(parents, good_self)
-    bad = _sum_up(parents, bad_self)
+    good, bad = good_self, bad_self  # summed up in place: children come after their parent
+    for i in range(n_el - 1, 0, -1):
+        p = parents[i]
+        if p >= 0:
+            good[p] += good[i]
+            bad[p] += bad[i]
     best, best_score = 0, float("-inf")  # no prose at all: the whole body
     for i in range(n_el):
         if removed[i] or good[i] <= 0:
@@ -158,7 +152,7 @@ def analyse(page: Page) -> Analysis:
 def is_stamp(text: str) -> bool:
     """Is the line a date/time stamp with at most a few words around it (a post's or an
     article's metadata, not its text)?"""
-    if len(text) > MAX_STAMP_LINE or not any(c.isdigit() for c in text):
+    if len(text) > MAX_STAMP_LINE or _DIGIT.search(text) is None:
         return False
     rest, n = _STAMP.subn("", text)
     return n > 0 and len(rest.strip()) < MAX_STAMP_REST
