@@ -14,6 +14,8 @@ from itertools import accumulate
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from .hints import NEGATIVE_ROLES, NEGATIVE_TAGS
+
 # Elements whose text a reader never sees (or that hold no prose: form controls, media).
 SKIP_TAGS = frozenset(
     {
@@ -24,8 +26,6 @@ SKIP_TAGS = frozenset(
     }
 )
 STRIP_FIRST = SKIP_TAGS - {"head", "title", "meta", "link"}
-_STRIP_SELECTOR = ",".join(sorted(STRIP_FIRST))
-_STRIP_HIDDEN_SELECTOR = _STRIP_SELECTOR + ",[hidden],[aria-hidden],[style]"
 # Elements that start and end a line of text; inline elements (b, a, span...) do not, so
 # `Py<b>thon</b>` stays one word.
 BLOCK_TAGS = frozenset(
@@ -52,6 +52,10 @@ _TAG_STEP = re.compile(rf"<(/?)(?!(?:{_NO_DEPTH_RE})[\s/>])[a-zA-Z]", re.I)
 _ANY_TAG_STEP = re.compile(r"<(/?)[a-zA-Z]")
 _STEP = {"": 1, "/": -1}
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*>")
+# Chrome by tag or role alone (class words are for the scorer), and how much of the text
+# such an element may hold to be dropped before the walk.
+PRUNE_SHARE = 0.25
+_UNREAD_SELECTOR = ",".join(sorted(STRIP_FIRST | NEGATIVE_TAGS)) + ",[hidden],[aria-hidden],[style],[role]"
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
@@ -134,20 +138,56 @@ def text_weight(text: str) -> float:
     return len(text) + 2 * len(_CJK.findall(text))
 
 
-def flatten(root: LexborNode | None, keep_hidden: bool = False) -> Page:
+def unlink_unread(root: LexborNode, keep_hidden: bool = False, prune: bool = False) -> None:
+    """Unlink, in C, what the walk need not visit: script/style/svg subtrees, hidden ones, and
+    (prune) nav/header/footer/aside/form... subtrees that hold little of the page's text.
+    Scoring would drop such chrome anyway (hints.py), and on news pages it is a third of the
+    elements. One that holds much of the text (a page-wide <form>, a forum inside <aside>,
+    a teaser's <header> inside an <article>) stays for the scorer to judge. One selector
+    query finds all candidates: each extra query is a pass over every element."""
+    chrome: list[LexborNode] = []
+    for node in root.css(_UNREAD_SELECTOR):
+        tag = node.tag or ""
+        if tag in STRIP_FIRST:
+            node.decompose()
+            continue
+        attrs = node.attributes
+        if not keep_hidden and is_hidden(attrs):
+            node.decompose()
+        elif prune and (tag in NEGATIVE_TAGS
+                        or (attrs.get("role") or "").strip().lower() in NEGATIVE_ROLES):
+            chrome.append(node)
+    if not chrome:
+        return
+    limit = PRUNE_SHARE * len(root.text(deep=True))
+    for node in chrome:
+        if len(node.text(deep=True)) <= limit and not (node.tag == "header" and _in_article(node)):
+            node.decompose()
+
+
+def _in_article(node: LexborNode) -> bool:
+    """Is the node inside an <article>? (Its <header> holds a title, maybe a teaser's link.)"""
+    parent = node.parent
+    for _ in range(MAX_DEPTH):
+        if parent is None:
+            return False
+        if parent.tag == "article":
+            return True
+        parent = parent.parent
+    return False
+
+
+def flatten(root: LexborNode | None, keep_hidden: bool = False, prune: bool = False) -> Page:
     """Element table + lines of the subtree under `root` (skipped and hidden nodes left out).
 
     Speed: this loop runs once per node (~1,500 on a news page), so it keeps to what it must
     read from lexbor (tag, parent, text or attributes) and to list and dict operations;
-    scripts, styles and hidden subtrees are unlinked in C before it starts."""
+    scripts, styles, hidden subtrees (and with `prune`, small chrome) are unlinked in C
+    before it starts."""
     page = Page()
     if root is None:
         return page
-    # Unlinking script/style/svg and hidden subtrees in C (one selector query) saves
-    # visiting their nodes in Python.
-    for node in root.css(_STRIP_SELECTOR if keep_hidden else _STRIP_HIDDEN_SELECTOR):
-        if node.tag in STRIP_FIRST or is_hidden(node.attributes):
-            node.decompose()
+    unlink_unread(root, keep_hidden, prune)
     index_of: dict[int, int] = {}
     block_of: list[int] = []  # nearest block ancestor (or self), per element
     in_link: list[bool] = []
