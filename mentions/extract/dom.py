@@ -25,7 +25,6 @@ SKIP_TAGS = frozenset(
         "textarea", "noembed", "noframes",
     }
 )
-STRIP_FIRST = SKIP_TAGS - {"head", "title", "meta", "link"}
 # Elements that start and end a line of text; inline elements (b, a, span...) do not, so
 # `Py<b>thon</b>` stays one word.
 BLOCK_TAGS = frozenset(
@@ -55,7 +54,7 @@ _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*>")
 # Chrome by tag or role alone (class words are for the scorer), and how much of the text
 # such an element may hold to be dropped before the walk.
 PRUNE_SHARE = 0.25
-_UNREAD_SELECTOR = ",".join(sorted(STRIP_FIRST | NEGATIVE_TAGS)) + ",[hidden],[aria-hidden],[style],[role]"
+_UNREAD_SELECTOR = ",".join(sorted(SKIP_TAGS | NEGATIVE_TAGS)) + ",[hidden],[aria-hidden],[style],[role]"
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
@@ -76,7 +75,8 @@ class Page:
 def parse(html: str) -> LexborHTMLParser:
     """Parse like a browser with scripting on: <noscript> stays one text node we can skip."""
     # NUL is not valid in HTML text; lexbor copes, but stray ones only add noise.
-    html = html.replace("\x00", "")
+    if "\x00" in html:
+        html = html.replace("\x00", "")
     if max_depth(html) > MAX_DEPTH:
         html = limit_depth(html)
     return LexborHTMLParser(html, scripting=True)
@@ -148,7 +148,7 @@ def unlink_unread(root: LexborNode, keep_hidden: bool = False, prune: bool = Fal
     chrome: list[LexborNode] = []
     for node in root.css(_UNREAD_SELECTOR):
         tag = node.tag or ""
-        if tag in STRIP_FIRST:
+        if tag in SKIP_TAGS:
             node.decompose()
             continue
         attrs = node.attributes
@@ -188,43 +188,38 @@ def flatten(root: LexborNode | None, keep_hidden: bool = False, prune: bool = Fa
     if root is None:
         return page
     unlink_unread(root, keep_hidden, prune)
-    index_of: dict[int, int] = {}
-    block_of: list[int] = []  # nearest block ancestor (or self), per element
-    in_link: list[bool] = []
-    skipped: set[int] = set()  # mem_ids of skipped elements: their subtree is left out
+    index_of: dict[int, int] = {root.mem_id: 0}
     tags, parents, attrs_l = page.tags, page.parents, page.attrs
-    line_block, line_text, line_len, line_link = (
-        page.line_block, page.line_text, page.line_len, page.line_link)
+    tags.append(root.tag or "")
+    parents.append(-1)
+    attrs_l.append(root.attributes)
+    block_of: list[int] = [0]  # nearest block ancestor (or self), per element
+    in_link: list[bool] = [tags[0] == "a"]
     cur_block = -1  # block of the line being built; -1 forces a new line
     buf: list[str] = []
     link_chars = 0
-    root_id = root.mem_id
     get_index = index_of.get
+    nodes = root.traverse(include_text=True)
+    next(nodes, None)  # the root itself
 
-    for node in root.traverse(include_text=True):
-        tag = node.tag or ""
+    for node in nodes:
+        tag = node.tag
         if tag == "-text":
-            text = node.text_content or ""
+            text = node.text_content
             if not text or text.isspace():
                 # White space separates words inside a line; between blocks (or at the
                 # start of a line) it separates nothing. Either way no parent is needed.
                 if buf:
                     buf.append(" ")
                 continue
-            parent_node = node.parent
-            p = get_index(parent_node.mem_id, -1) if parent_node is not None else -1
+            parent = node.parent
+            p = get_index(parent.mem_id, -1) if parent is not None else -1
             if p < 0:
                 continue
             blk = block_of[p]
             if blk != cur_block:
                 if buf:
-                    line = " ".join("".join(buf).split())
-                    if line:
-                        w = text_weight(line)
-                        line_block.append(cur_block)
-                        line_text.append(line)
-                        line_len.append(w)
-                        line_link.append(min(w, link_chars * w / len(line)))
+                    _add_line(page, buf, cur_block, link_chars)
                     buf = []
                     link_chars = 0
                 cur_block = blk
@@ -232,48 +227,40 @@ def flatten(root: LexborNode | None, keep_hidden: bool = False, prune: bool = Fa
             if in_link[p]:
                 link_chars += len(text.strip())
             continue
-        if tag[:1] == "-":  # comments, doctype
+        if tag is None:
+            tag = ""
+        elif tag[0] == "-":  # comments, doctype
             continue
-        mem_id = node.mem_id
-        if mem_id == root_id:
-            p = -1
-        else:
-            parent_node = node.parent
-            pid = parent_node.mem_id if parent_node is not None else -1
-            if pid in skipped:
-                skipped.add(mem_id)
-                continue
-            p = get_index(pid, -1)
-        if tag in SKIP_TAGS:
-            skipped.add(mem_id)
-            continue
+        parent = node.parent
+        p = get_index(parent.mem_id, -1) if parent is not None else -1
+        if p < 0:
+            continue  # under an element left out (a SKIP_TAG lexbor put back, a doctype)
         i = len(tags)
-        index_of[mem_id] = i
+        index_of[node.mem_id] = i
         tags.append(tag)
         parents.append(p)
         attrs_l.append(node.attributes)
-        if p < 0 or tag in BLOCK_TAGS or tag in BREAK_TAGS:
-            block_of.append(i if p < 0 or tag in BLOCK_TAGS else block_of[p])
+        if tag in BLOCK_TAGS or tag in BREAK_TAGS:
+            block_of.append(i if tag in BLOCK_TAGS else block_of[p])
             if buf:
-                line = " ".join("".join(buf).split())
-                if line:
-                    w = text_weight(line)
-                    line_block.append(cur_block)
-                    line_text.append(line)
-                    line_len.append(w)
-                    line_link.append(min(w, link_chars * w / len(line)))
+                _add_line(page, buf, cur_block, link_chars)
                 buf = []
                 link_chars = 0
             cur_block = -1
         else:
             block_of.append(block_of[p])
-        in_link.append(tag == "a" or (p >= 0 and in_link[p]))
+        in_link.append(tag == "a" or in_link[p])
     if buf:
-        line = " ".join("".join(buf).split())
-        if line:
-            w = text_weight(line)
-            line_block.append(cur_block)
-            line_text.append(line)
-            line_len.append(w)
-            line_link.append(min(w, link_chars * w / len(line)))
+        _add_line(page, buf, cur_block, link_chars)
     return page
+
+
+def _add_line(page: Page, buf: list[str], block: int, link_chars: int) -> None:
+    """Close a line: white space collapsed, weighted length, anchor chars scaled to it."""
+    line = " ".join("".join(buf).split())
+    if line:
+        w = text_weight(line)
+        page.line_block.append(block)
+        page.line_text.append(line)
+        page.line_len.append(w)
+        page.line_link.append(min(w, link_chars * w / len(line)))

@@ -40,7 +40,8 @@ def clean(text: str | None) -> str:
     """One line of text: white space collapsed, control characters dropped."""
     if not text:
         return ""
-    text = "".join(c if c.isprintable() else " " for c in text)
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else " " for c in text)
     return _SPACE.sub(" ", text).strip()
 
 
