@@ -68,9 +68,11 @@ def test_forum_thread_keeps_every_reply() -> None:
 def test_short_reply_between_posts_is_kept() -> None:
     posts = "".join(
         f'<div class="post"><a href="/u/{i}">user{i}</a><p>{t}</p></div>'
-        for i, t in enumerate([PROSE, "Thanks, Acme fixed it!", PROSE])
+        for i, t in enumerate([PROSE, "Thanks, Acme fixed it!", PROSE, "Sweet idea feels like Acme"])
     )
-    assert "Thanks, Acme fixed it!" in main_text(page(f"<main>{posts}</main>")).text
+    text = main_text(page(f"<main>{posts}</main>")).text
+    assert "Thanks, Acme fixed it!" in text
+    assert "Sweet idea feels like Acme" in text  # no final stop, but four words in a post
 
 
 def test_blog_comments_kept_comment_form_dropped() -> None:

@@ -45,6 +45,7 @@ _STAMP = re.compile(
 )
 MAX_STAMP_REST = 30.0  # a line that is a stamp plus fewer chars than this is metadata
 MAX_STAMP_LINE = 90.0
+MIN_REPLY_WORDS = 4  # a short line in a post with this many words is a reply, not a label
 
 
 def classify(text: str, weight: float, link: float) -> int:
@@ -195,6 +196,8 @@ def _with_context(
         if kind == SHORT and texts[j].endswith(_SENTENCE_END):
             # "Thank you." next to prose, or inside a post, is a reply
             is_near_prose = nxt[j] == GOOD or prv[j] == GOOD or j in replies
+        elif kind == SHORT and j in replies and texts[j].count(" ") + 1 >= MIN_REPLY_WORDS:
+            is_near_prose = True  # "Sweet idea, feels a lot like Hacker News" in a post
         else:
             is_near_prose = nxt[j] == GOOD or (prv[j] == GOOD and nxt[j] == -1)
         if kind == GOOD or (kind == SHORT and is_near_prose):
