@@ -143,6 +143,18 @@ def test_post_stamps_dropped_post_text_kept() -> None:
     assert "Posted by" not in text
 
 
+def test_recurring_rank_labels_dropped_table_cells_kept() -> None:
+    posts = "".join(
+        f'<div class="post"><div class="rank">Initech Member</div><p>{PROSE} Acme {i}.</p></div>'
+        for i in range(4)
+    )
+    table = "<table>" + "<tr><td>Hooli Ltd</td><td>2014</td></tr>" * 3 + "</table>"
+    text = main_text(page(f"<main>{posts}<p>{PROSE}</p>{table}<p>{PROSE}</p></main>")).text
+    assert "Acme 3." in text
+    assert "Initech" not in text
+    assert text.count("Hooli Ltd") == 3
+
+
 def test_inline_tags_do_not_split_words() -> None:
     html = page("<p>Py<b>thon</b> and <a href='#'>Ac</a><i>me</i> rock.</p>")
     assert visible_text(html) == "Python and Acme rock."

@@ -45,6 +45,9 @@ _STAMP = re.compile(
 )
 MAX_STAMP_REST = 30.0  # a line that is a stamp plus fewer chars than this is metadata
 MAX_STAMP_LINE = 90.0
+MIN_LABEL_REPEATS = 2  # a short line seen this often among the container's lines is a label
+MAX_LABEL_WORDS = 4
+TABLE_CELLS = frozenset({"td", "th"})
 MIN_REPLY_WORDS = 4  # a short line in a post with this many words is a reply, not a label
 
 
@@ -146,7 +149,7 @@ def analyse(page: Page) -> Analysis:
     candidates = [j for j in range(n_ln) if inside[page.line_block[j]]]
     in_post = in_repeated(page, groups)
     replies = {j for j in candidates if in_post[page.line_block[j]]}
-    keep = _with_context(candidates, kinds, page.line_text, replies)
+    keep = _with_context(candidates, kinds, page.line_text, replies, _labels(page, kinds, candidates))
     return Analysis(kinds, removed, best, candidates, keep)
 
 
@@ -169,8 +172,22 @@ def _sum_up(parents: list[int], own: list[float]) -> list[float]:
     return total
 
 
+def _labels(page: Page, kinds: list[int], candidates: list[int]) -> set[int]:
+    """Short lines outside tables whose text recurs ("Administrator", "Active Member",
+    "Photo: AP", "Advert"): a rank, a badge or a slot, not something a poster wrote twice.
+    (A table repeats its cell values, and they are its content.)"""
+    texts, blocks, tags = page.line_text, page.line_block, page.tags
+    seen: dict[str, int] = {}
+    short = [j for j in candidates if kinds[j] == SHORT and tags[blocks[j]] not in TABLE_CELLS]
+    for j in short:
+        seen[texts[j]] = seen.get(texts[j], 0) + 1
+    return {j for j in short if seen[texts[j]] >= MIN_LABEL_REPEATS
+            and texts[j].count(" ") < MAX_LABEL_WORDS}
+
+
 def _with_context(
-    candidates: list[int], kinds: list[int], texts: list[str], replies: set[int]
+    candidates: list[int], kinds: list[int], texts: list[str], replies: set[int],
+    labels: set[int],
 ) -> list[int]:
     """Prose stays, link lists go; a short line stays when the next prose-or-links line is
     prose, or when prose comes before it and nothing but short lines after it."""
@@ -191,6 +208,8 @@ def _with_context(
         return [j for j in candidates if kinds[j] == SHORT]
     for j in candidates:
         kind = kinds[j]
+        if j in labels:
+            continue
         if kind != LINKS and is_stamp(texts[j]):
             continue  # "Posted by sam - 5/27/2024 5:19 PM", "Joined: 2015年7月9日": post metadata
         if kind == SHORT and texts[j].endswith(_SENTENCE_END):
