@@ -54,7 +54,8 @@ _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*>")
 # Chrome by tag or role alone (class words are for the scorer), and how much of the text
 # such an element may hold to be dropped before the walk.
 PRUNE_SHARE = 0.25
-_UNREAD_SELECTOR = ",".join(sorted(SKIP_TAGS | NEGATIVE_TAGS)) + ",[hidden],[aria-hidden],[style],[role]"
+_UNREAD_SELECTOR = ",".join(sorted(SKIP_TAGS | NEGATIVE_TAGS)) + (
+    ",[hidden],[aria-hidden],[style*=none i],[style*=hidden i],[role]")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
