@@ -54,7 +54,12 @@ _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*>")
 # Chrome by tag or role alone (class words are for the scorer), and how much of the text
 # such an element may hold to be dropped before the walk.
 PRUNE_SHARE = 0.25
-_UNREAD_SELECTOR = ",".join(sorted(SKIP_TAGS | NEGATIVE_TAGS)) + (
+# Skipped elements with many nodes or much text below them are unlinked in C; the rest
+# (input, meta, br-like leaves) the walk leaves out itself: each selector alternative
+# costs a little on every element.
+UNLINK_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "math", "iframe",
+                         "object", "select", "textarea", "video", "audio", "picture", "head"})
+_UNREAD_SELECTOR = ",".join(sorted(UNLINK_TAGS | NEGATIVE_TAGS)) + (
     ",[hidden],[aria-hidden],[style*=none i],[style*=hidden i],[role]")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
@@ -149,7 +154,7 @@ def unlink_unread(root: LexborNode, keep_hidden: bool = False, prune: bool = Fal
     chrome: list[LexborNode] = []
     for node in root.css(_UNREAD_SELECTOR):
         tag = node.tag or ""
-        if tag in SKIP_TAGS:
+        if tag in UNLINK_TAGS:
             node.decompose()
             continue
         attrs = node.attributes
@@ -242,6 +247,8 @@ def flatten(root: LexborNode | None, keep_hidden: bool = False, prune: bool = Fa
         blk = get_block(pid)
         if blk is None:
             continue  # under an element left out (a SKIP_TAG lexbor put back, a doctype)
+        if tag in SKIP_TAGS:
+            continue  # left out of the table, and so is everything under it
         mem_id = node.mem_id
         in_link[mem_id] = tag == "a" or in_link[pid]
         if tag in BLOCK_TAGS:
