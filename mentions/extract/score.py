@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from .dom import Page
-from .hints import flags
+from .hints import NEGATIVE_TAGS, POSITIVE_TAGS, flags
 from .repeat import in_repeated, sibling_groups, teaser_cards
 
 GOOD, LINKS, SHORT = 0, 1, 2
@@ -32,6 +32,7 @@ MIXED_VETO_SHARE = 0.2  # ... when its class also says post, comment, content...
 LINK_PENALTY = 1.0  # weight of anchor text against a container (menus, teaser lists)
 SHORT_PENALTY = 0.25  # ... and of short plain lines (labels, dates; but also table cells)
 MAX_NOTICE = 400.0
+HINT_TAGS = NEGATIVE_TAGS | POSITIVE_TAGS  # tags that say something without attributes
 _NOTICE = re.compile(r"©|\(c\) \d{4}|\ball rights reserved\b|\bcopyright \d{4}", re.I)
 _SENTENCE_END = tuple(".!?:;)\"'»”。！？…")
 _DIGIT = re.compile(r"\d")
@@ -54,7 +55,8 @@ MIN_REPLY_WORDS = 4  # a short line in a post with this many words is a reply, n
 def classify(text: str, weight: float, link: float) -> int:
     """GOOD (prose), LINKS (mostly anchor text or a legal notice) or SHORT (a label, heading,
     name)."""
-    if weight < MAX_NOTICE and _NOTICE.search(text):
+    if weight < MAX_NOTICE and ("©" in text or "(" in text or "ight" in text or "IGHT" in text) \
+            and _NOTICE.search(text):
         return LINKS  # "© 2024 Acme Corp. All rights reserved": the footer, wherever it sits
     density = link / weight if weight else 1.0
     # A long sentence with many inline links (Wikipedia, news digests) is still prose;
@@ -116,7 +118,10 @@ def analyse(page: Page) -> Analysis:
         if teaser[i] or (p >= 0 and removed[p]):
             removed[i] = True
             continue
-        neg, pos, always = flags(tags[i], all_attrs[i])
+        attrs = all_attrs[i]
+        if not attrs and tags[i] not in HINT_TAGS:
+            continue  # a bare <p>, <li>, <td>: nothing to say
+        neg, pos, always = flags(tags[i], attrs)
         # A post whose class also says "on-preview" or "post-footer" is only chrome when
         # it holds little of the page's prose.
         veto = ALWAYS_VETO_SHARE if always else MIXED_VETO_SHARE if pos else VETO_SHARE
