@@ -201,12 +201,12 @@ def flatten(root: LexborNode | None, keep_hidden: bool = False, prune: bool = Fa
     tags.append(root.tag or "")
     parents.append(-1)
     attrs_l.append(root.attributes)
-    # per element (by mem_id): its table index, nearest block's index, inside a link?
+    # per element (by mem_id): its table index; the index of its nearest block, stored as
+    # ~index (< 0) when the element is inside a link (one lookup for both)
     index_of: dict[int, int] = {root_id: 0}
-    block_of: dict[int, int] = {root_id: 0}
-    in_link: dict[int, bool] = {root_id: tags[0] == "a"}
+    state: dict[int, int] = {root_id: ~0 if tags[0] == "a" else 0}
     pending: dict[int, LexborNode] = {}  # inline elements not in the table (yet)
-    get_block = block_of.get
+    get_state = state.get
     cur_block = -1  # block of the line being built; -1 forces a new line
     buf: list[str] = []
     link_chars = 0
@@ -224,10 +224,10 @@ def flatten(root: LexborNode | None, keep_hidden: bool = False, prune: bool = Fa
                     buf.append(" ")
                 continue
             parent = node.parent
-            pid = parent.mem_id if parent is not None else root_id
-            blk = get_block(pid)
-            if blk is None:
+            v = get_state(parent.mem_id if parent is not None else root_id)
+            if v is None:
                 continue
+            blk = v if v >= 0 else ~v
             if blk != cur_block:
                 if buf:
                     _add_line(page, buf, cur_block, link_chars)
@@ -235,7 +235,7 @@ def flatten(root: LexborNode | None, keep_hidden: bool = False, prune: bool = Fa
                     link_chars = 0
                 cur_block = blk
             buf.append(text)
-            if in_link[pid]:
+            if v < 0:
                 link_chars += len(text.strip())
             continue
         if tag is None:
@@ -244,24 +244,25 @@ def flatten(root: LexborNode | None, keep_hidden: bool = False, prune: bool = Fa
             continue
         parent = node.parent
         pid = parent.mem_id if parent is not None else root_id
-        blk = get_block(pid)
-        if blk is None:
+        v = get_state(pid)
+        if v is None:
             continue  # under an element left out (a SKIP_TAG lexbor put back, a doctype)
         if tag in SKIP_TAGS:
             continue  # left out of the table, and so is everything under it
         mem_id = node.mem_id
-        in_link[mem_id] = tag == "a" or in_link[pid]
+        link = v < 0 or tag == "a"
         if tag in BLOCK_TAGS:
             p = index_of.get(pid)
             if p is None:
                 p = _add_pending(page, pid, index_of, pending)
             i = len(tags)
-            index_of[mem_id] = block_of[mem_id] = i
+            index_of[mem_id] = i
+            state[mem_id] = ~i if link else i
             tags.append(tag)
             parents.append(p)
             attrs_l.append(node.attributes)
         else:
-            block_of[mem_id] = blk
+            state[mem_id] = ~v if link and v >= 0 else v
             pending[mem_id] = node
             if tag not in BREAK_TAGS:
                 continue
