@@ -61,6 +61,7 @@ POSITIVE_WORDS = frozenset(
 
 _SPLIT = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_DIGITS = re.compile(r"\d+")
 
 
 def words(attrs: dict[str, str | None]) -> list[str]:
@@ -80,14 +81,14 @@ def is_negative(tag: str, attrs: dict[str, str | None], ws: list[str]) -> bool:
         return True
     if not ws:
         return False
-    if any(w in NEGATIVE_WORDS for w in ws):
+    if not NEGATIVE_WORDS.isdisjoint(ws):
         return True
-    return any(pair in NEGATIVE_PAIRS for pair in pairwise(ws))
+    return not NEGATIVE_PAIRS.isdisjoint(pairwise(ws))
 
 
 def is_always_negative(ws: list[str]) -> bool:
     """Cookie banners and consent managers: chrome however much text they hold."""
-    return any(w in ALWAYS_NEGATIVE_WORDS for w in ws)
+    return not ALWAYS_NEGATIVE_WORDS.isdisjoint(ws)
 
 
 def is_positive(tag: str, attrs: dict[str, str | None], ws: list[str]) -> bool:
@@ -99,7 +100,7 @@ def is_positive(tag: str, attrs: dict[str, str | None], ws: list[str]) -> bool:
         return True
     if (attrs.get("itemprop") or "").lower() in ("articlebody", "text", "reviewbody"):
         return True
-    return any(w in POSITIVE_WORDS for w in ws)
+    return not POSITIVE_WORDS.isdisjoint(ws)
 
 
 Flags = tuple[bool, bool, bool]
@@ -109,17 +110,20 @@ MAX_CACHED = 50_000  # distinct (tag, class, id, role, itemprop) kept across pag
 
 def flags(tag: str, attrs: dict[str, str | None]) -> Flags:
     """(negative, positive, always negative) for an element, cached: a page repeats the same
-    few class names hundreds of times, and so do the pages of a site."""
-    if attrs:
-        key = (tag, attrs.get("class") or "", attrs.get("id") or "", attrs.get("role") or "",
-               attrs.get("itemprop") or "")
-    else:
+    few class names hundreds of times, and so do the pages of a site. Digit runs become "0"
+    in the key ("post-12345", "comment-678"): no hint word has a digit, so the answer is the
+    same, and a thread's posts share one entry."""
+    if not attrs:
         key = (tag, "", "", "", "")
+    else:
+        cls, id_ = attrs.get("class") or "", attrs.get("id") or ""
+        key = (tag, _DIGITS.sub("0", cls) if cls else "", _DIGITS.sub("0", id_) if id_ else "",
+               attrs.get("role") or "", attrs.get("itemprop") or "")
     hit = _FLAGS.get(key)
     if hit is None:
         if len(_FLAGS) >= MAX_CACHED:
             _FLAGS.clear()
-        ws = words(attrs)
+        ws = words({"class": key[1], "id": key[2]}) if attrs else []
         hit = _FLAGS[key] = (is_negative(tag, attrs, ws), is_positive(tag, attrs, ws),
                              is_always_negative(ws))
     return hit
