@@ -110,20 +110,23 @@ MAX_CACHED = 50_000  # distinct (tag, class, id, role, itemprop) kept across pag
 
 def flags(tag: str, attrs: dict[str, str | None]) -> Flags:
     """(negative, positive, always negative) for an element, cached: a page repeats the same
-    few class names hundreds of times, and so do the pages of a site. Digit runs become "0"
-    in the key ("post-12345", "comment-678"): no hint word has a digit, so the answer is the
-    same, and a thread's posts share one entry."""
+    few class names hundreds of times, and so do the pages of a site. On a miss, digit runs
+    become "0" ("post-12345", "comment-678"): no hint word has a digit, so the answer is the
+    same, and a thread's posts share one computed entry."""
     if not attrs:
         key = (tag, "", "", "", "")
     else:
-        cls, id_ = attrs.get("class") or "", attrs.get("id") or ""
-        key = (tag, _DIGITS.sub("0", cls) if cls else "", _DIGITS.sub("0", id_) if id_ else "",
-               attrs.get("role") or "", attrs.get("itemprop") or "")
+        key = (tag, attrs.get("class") or "", attrs.get("id") or "", attrs.get("role") or "",
+               attrs.get("itemprop") or "")
     hit = _FLAGS.get(key)
     if hit is None:
         if len(_FLAGS) >= MAX_CACHED:
             _FLAGS.clear()
-        ws = words({"class": key[1], "id": key[2]}) if attrs else []
-        hit = _FLAGS[key] = (is_negative(tag, attrs, ws), is_positive(tag, attrs, ws),
-                             is_always_negative(ws))
+        plain = (tag, _DIGITS.sub("0", key[1]), _DIGITS.sub("0", key[2]), key[3], key[4])
+        hit = _FLAGS.get(plain)
+        if hit is None:
+            ws = words({"class": plain[1], "id": plain[2]}) if attrs else []
+            hit = _FLAGS[plain] = (is_negative(tag, attrs, ws), is_positive(tag, attrs, ws),
+                                   is_always_negative(ws))
+        _FLAGS[key] = hit
     return hit
