@@ -249,9 +249,9 @@ REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("MENTIONS_CORPUS") or REPO.parent / "shared" / "corpus")
 JUDGE = CORPUS.parent / "tools" / "extract_eval.py"
 PER_SET = 15  # x 4 sets = 60 pages: a few seconds
-# Measured on this sample: recall 0.961, rejection 0.934 (2026-11-26); a few points
-# under, so a heuristic change that breaks a page type fails here.
-MIN_RECALL, MIN_REJECTION = 0.92, 0.88
+# Measured on this sample: recall 0.957, rejection 0.945 (2026-11-26, branch extract2); a
+# few points under, so a heuristic change that breaks a page type fails here.
+MIN_RECALL, MIN_REJECTION = 0.92, 0.90
 
 
 def _load_judge() -> ModuleType | None:
