@@ -14,9 +14,12 @@ Exit: 0 measured; 0 with a message when the judge or the corpus is absent (nothi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -34,6 +37,37 @@ def load_judge(path: Path) -> ModuleType | None:
     sys.modules["extract_eval"] = module  # dataclass-like helpers look themselves up
     spec.loader.exec_module(module)
     return module
+
+
+def cpu_timed(fn: Callable[[bytes], str]) -> tuple[Callable[[bytes], str], list[float]]:
+    """The extractor, and a cell that sums the CPU seconds it spends (the judge's pages/s is
+    wall clock, which a shared, loaded machine skews; CPU time of both in one run is fairer)."""
+    spent = [0.0]
+
+    def run(raw: bytes) -> str:
+        t0 = time.process_time()
+        try:
+            return fn(raw)
+        finally:
+            spent[0] += time.process_time() - t0
+
+    return run, spent
+
+
+def paired_ratio(ours: Callable[[bytes], str], anchor: Callable[[bytes], str],
+                 pages: list) -> float:
+    """CPU seconds of the anchor / ours, each page through both in turn: a load that comes
+    and goes on a shared machine then weighs on both alike, unlike two runs one after the
+    other."""
+    spent = [0.0, 0.0]
+    for k, pg in enumerate(pages):
+        order = ((0, ours), (1, anchor)) if k % 2 == 0 else ((1, anchor), (0, ours))
+        for slot, fn in order:
+            t0 = time.process_time()
+            with contextlib.suppress(Exception):  # the judge counts errors; here only time
+                fn(pg.raw)
+            spent[slot] += time.process_time() - t0
+    return spent[1] / spent[0] if spent[0] else 0.0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,16 +94,30 @@ def main(argv: list[str] | None = None) -> int:
         return page.title + "\n" + page.text
 
     pages, skipped = judge.load_corpus(a.corpus, a.sets.split(",") if a.sets else None, a.limit)
-    runs = [judge.evaluate_extractor("mentions", ours, pages)]
+    ours_timed, ours_cpu = cpu_timed(ours)
+    runs = [judge.evaluate_extractor("mentions", ours_timed, pages)]
+    cpu = {"mentions": ours_cpu}
     if not a.no_trafilatura:
         try:
             judge.EXTRACTORS["trafilatura"](b"<html><body><p>warm up</p></body></html>")
         except ImportError:
             print("bench_extract: trafilatura not installed; anchor skipped", file=sys.stderr)
         else:
-            runs.append(judge.evaluate_extractor("trafilatura", judge.EXTRACTORS["trafilatura"],
-                                                 pages))
+            traf_timed, cpu["trafilatura"] = cpu_timed(judge.EXTRACTORS["trafilatura"])
+            runs.append(judge.evaluate_extractor("trafilatura", traf_timed, pages))
     judge.print_report(a.corpus, pages, skipped, runs, show_pages=True)
+    rates = {run["extractor"]: run["pages"] / cpu[run["extractor"]][0] for run in runs
+             if cpu[run["extractor"]][0] > 0}
+    for run in runs:
+        run["cpu_pages_per_s"] = round(rates.get(run["extractor"], 0.0), 1)
+    line = ", ".join(f"{name} {rate:.1f}" for name, rate in rates.items())
+    if "trafilatura" in rates:
+        line += f"; ratio {rates['mentions'] / rates['trafilatura']:.1f}x"
+    print(f"\nCPU pages/s (time.process_time, same run): {line}")
+    if "trafilatura" in rates:
+        ratio = paired_ratio(ours, judge.EXTRACTORS["trafilatura"], pages[::2])
+        runs[0]["paired_cpu_ratio"] = round(ratio, 2)
+        print(f"paired CPU ratio (each of every 2nd page through both, alternating): {ratio:.1f}x")
     if a.json:
         a.json.write_text(json.dumps(runs, indent=1, ensure_ascii=False), encoding="utf-8")
     return 0

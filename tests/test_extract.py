@@ -68,9 +68,11 @@ def test_forum_thread_keeps_every_reply() -> None:
 def test_short_reply_between_posts_is_kept() -> None:
     posts = "".join(
         f'<div class="post"><a href="/u/{i}">user{i}</a><p>{t}</p></div>'
-        for i, t in enumerate([PROSE, "Thanks, Acme fixed it!", PROSE])
+        for i, t in enumerate([PROSE, "Thanks, Acme fixed it!", PROSE, "Sweet idea feels like Acme"])
     )
-    assert "Thanks, Acme fixed it!" in main_text(page(f"<main>{posts}</main>")).text
+    text = main_text(page(f"<main>{posts}</main>")).text
+    assert "Thanks, Acme fixed it!" in text
+    assert "Sweet idea feels like Acme" in text  # no final stop, but four words in a post
 
 
 def test_blog_comments_kept_comment_form_dropped() -> None:
@@ -113,6 +115,44 @@ def test_teaser_list_dropped() -> None:
     assert "Acme" in text
     assert "Initech" not in text
     assert "More stories" not in text
+
+
+def test_teaser_grid_with_summaries_dropped() -> None:
+    """Cards of a linked headline and a one-sentence summary, unmarked, after the article:
+    as much prose as a short article, but not the article."""
+    cards = "".join(
+        f'<div class="card"><h3><a href="/s/{i}">Initech story number {i} has a headline</a></h3>'
+        f"<p>A summary sentence about Hooli number {i}, long enough to count as prose.</p></div>"
+        for i in range(8)
+    )
+    html = page(article([PROSE, "Acme " + PROSE]) + f'<div class="grid">{cards}</div>')
+    text = main_text(html).text
+    assert "Acme" in text
+    assert "Initech" not in text
+    assert "Hooli" not in text
+
+
+def test_post_stamps_dropped_post_text_kept() -> None:
+    posts = "".join(
+        f'<div class="post"><div class="meta">Posted by user{i} - 5/2{i}/2024 5:19 PM</div>'
+        f"<p>{PROSE} Acme reply {i}.</p></div>"
+        for i in range(4)
+    )
+    text = main_text(page(f"<main>{posts}</main>")).text
+    assert all(f"Acme reply {i}." in text for i in range(4))
+    assert "Posted by" not in text
+
+
+def test_recurring_rank_labels_dropped_table_cells_kept() -> None:
+    posts = "".join(
+        f'<div class="post"><div class="rank">Initech Member</div><p>{PROSE} Acme {i}.</p></div>'
+        for i in range(4)
+    )
+    table = "<table>" + "<tr><td>Hooli Ltd</td><td>2014</td></tr>" * 3 + "</table>"
+    text = main_text(page(f"<main>{posts}<p>{PROSE}</p>{table}<p>{PROSE}</p></main>")).text
+    assert "Acme 3." in text
+    assert "Initech" not in text
+    assert text.count("Hooli Ltd") == 3
 
 
 def test_inline_tags_do_not_split_words() -> None:
@@ -209,9 +249,9 @@ REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("MENTIONS_CORPUS") or REPO.parent / "shared" / "corpus")
 JUDGE = CORPUS.parent / "tools" / "extract_eval.py"
 PER_SET = 15  # x 4 sets = 60 pages: a few seconds
-# Measured on this sample: recall 0.961, rejection 0.934 (2026-11-26); a few points
-# under, so a heuristic change that breaks a page type fails here.
-MIN_RECALL, MIN_REJECTION = 0.92, 0.88
+# Measured on this sample: recall 0.957, rejection 0.945 (2026-11-26, branch extract2); a
+# few points under, so a heuristic change that breaks a page type fails here.
+MIN_RECALL, MIN_REJECTION = 0.92, 0.90
 
 
 def _load_judge() -> ModuleType | None:

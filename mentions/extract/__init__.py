@@ -54,7 +54,7 @@ def main_text(html: str, url: str | None = None) -> ExtractedPage:
     try:
         tree = parse(html[:MAX_HTML])
         meta = read_meta(tree)
-        page = flatten(tree.body)
+        page = flatten(tree.body, prune=True)
         lines = [page.line_text[j] for j in select_lines(page)]
     except Exception:  # untrusted input: a heuristic surprise must not stop a scan
         return ExtractedPage(title="", text=visible_text(html))

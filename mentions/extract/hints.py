@@ -61,6 +61,7 @@ POSITIVE_WORDS = frozenset(
 
 _SPLIT = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_DIGITS = re.compile(r"\d+")
 
 
 def words(attrs: dict[str, str | None]) -> list[str]:
@@ -80,14 +81,14 @@ def is_negative(tag: str, attrs: dict[str, str | None], ws: list[str]) -> bool:
         return True
     if not ws:
         return False
-    if any(w in NEGATIVE_WORDS for w in ws):
+    if not NEGATIVE_WORDS.isdisjoint(ws):
         return True
-    return any(pair in NEGATIVE_PAIRS for pair in pairwise(ws))
+    return not NEGATIVE_PAIRS.isdisjoint(pairwise(ws))
 
 
 def is_always_negative(ws: list[str]) -> bool:
     """Cookie banners and consent managers: chrome however much text they hold."""
-    return any(w in ALWAYS_NEGATIVE_WORDS for w in ws)
+    return not ALWAYS_NEGATIVE_WORDS.isdisjoint(ws)
 
 
 def is_positive(tag: str, attrs: dict[str, str | None], ws: list[str]) -> bool:
@@ -99,4 +100,33 @@ def is_positive(tag: str, attrs: dict[str, str | None], ws: list[str]) -> bool:
         return True
     if (attrs.get("itemprop") or "").lower() in ("articlebody", "text", "reviewbody"):
         return True
-    return any(w in POSITIVE_WORDS for w in ws)
+    return not POSITIVE_WORDS.isdisjoint(ws)
+
+
+Flags = tuple[bool, bool, bool]
+_FLAGS: dict[tuple[str, str, str, str, str], Flags] = {}
+MAX_CACHED = 50_000  # distinct (tag, class, id, role, itemprop) kept across pages
+
+
+def flags(tag: str, attrs: dict[str, str | None]) -> Flags:
+    """(negative, positive, always negative) for an element, cached: a page repeats the same
+    few class names hundreds of times, and so do the pages of a site. On a miss, digit runs
+    become "0" ("post-12345", "comment-678"): no hint word has a digit, so the answer is the
+    same, and a thread's posts share one computed entry."""
+    if not attrs:
+        key = (tag, "", "", "", "")
+    else:
+        key = (tag, attrs.get("class") or "", attrs.get("id") or "", attrs.get("role") or "",
+               attrs.get("itemprop") or "")
+    hit = _FLAGS.get(key)
+    if hit is None:
+        if len(_FLAGS) >= MAX_CACHED:
+            _FLAGS.clear()
+        plain = (tag, _DIGITS.sub("0", key[1]), _DIGITS.sub("0", key[2]), key[3], key[4])
+        hit = _FLAGS.get(plain)
+        if hit is None:
+            ws = words({"class": plain[1], "id": plain[2]}) if attrs else []
+            hit = _FLAGS[plain] = (is_negative(tag, attrs, ws), is_positive(tag, attrs, ws),
+                                   is_always_negative(ws))
+        _FLAGS[key] = hit
+    return hit

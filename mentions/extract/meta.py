@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 _DATE_META = (
     "article:published_time", "og:published_time", "article:published", "datepublished",
@@ -40,7 +40,8 @@ def clean(text: str | None) -> str:
     """One line of text: white space collapsed, control characters dropped."""
     if not text:
         return ""
-    text = "".join(c if c.isprintable() else " " for c in text)
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else " " for c in text)
     return _SPACE.sub(" ", text).strip()
 
 
@@ -73,40 +74,55 @@ def language(value: str | None) -> str | None:
     return m.group(0).lower() if m else None
 
 
+_META_SELECTOR = ('meta[content],script[type="application/ld+json"],title,h1,time[datetime],'
+                  '[rel="author"],[itemprop="author"]')
+
+
 def read_meta(tree: LexborHTMLParser) -> Meta:
-    """Collect metadata from <head> meta tags, JSON-LD, <html lang>, <title>, <h1>, <time>."""
+    """Collect metadata from <head> meta tags, JSON-LD, <html lang>, <title>, <h1>, <time>.
+
+    One selector query finds every candidate (each query is a pass over the whole page)."""
     meta = Meta()
     named: dict[str, str] = {}
-    for node in tree.css("meta[content]"):
+    scripts: list[LexborNode] = []
+    first: dict[str, LexborNode] = {}  # title, h1, time, author: the first in the page
+    for node in tree.css(_META_SELECTOR):
+        tag = node.tag or ""
         attrs = node.attributes
-        key = (attrs.get("property") or attrs.get("name") or attrs.get("itemprop")
-               or attrs.get("http-equiv") or "").strip().lower()
-        if key and key not in named:
-            named[key] = attrs.get("content") or ""
-    ld = _json_ld(tree)
+        if tag == "meta" and "content" in attrs:
+            key = (attrs.get("property") or attrs.get("name") or attrs.get("itemprop")
+                   or attrs.get("http-equiv") or "").strip().lower()
+            if key and key not in named:
+                named[key] = attrs.get("content") or ""
+        elif tag == "script":
+            scripts.append(node)
+        elif tag in ("title", "h1") or (tag == "time" and "datetime" in attrs):
+            first.setdefault(tag, node)
+        if attrs.get("rel") == "author" or attrs.get("itemprop") == "author":
+            first.setdefault("author", node)
+    ld = _json_ld(scripts)
 
     title = clean(named.get("og:title") or named.get("twitter:title") or ld.get("headline"))
-    title = title or _first_text(tree, "title") or _first_text(tree, "h1")
+    title = title or _text(first.get("title")) or _text(first.get("h1"))
     meta.title = title[:500]
 
     author = next((clean(named[k]) for k in _AUTHOR_META if named.get(k)), "")
     if not author or author.startswith("http"):
         author = _ld_name(ld.get("author")) or ""
-    author = author or _first_text(tree, '[rel="author"], [itemprop="author"]')
+    author = author or _text(first.get("author"))
     meta.author = author[:200] or None
 
     published = next((parse_date(named[k]) for k in _DATE_META if named.get(k)), None)
     if published is None and isinstance(ld.get("datePublished"), str):
         published = parse_date(ld["datePublished"])
-    if published is None:
-        time_node = tree.css_first("time[datetime]")
-        if time_node is not None:
-            published = parse_date(time_node.attributes.get("datetime"))
+    if published is None and "time" in first:
+        published = parse_date(first["time"].attributes.get("datetime"))
     meta.published = published
 
-    html = tree.css_first("html")
-    meta.lang = (language(html.attributes.get("lang") if html is not None else None)
-                 or language(html.attributes.get("xml:lang") if html is not None else None)
+    html = tree.root
+    html_attrs = html.attributes if html is not None and html.tag == "html" else {}
+    meta.lang = (language(html_attrs.get("lang"))
+                 or language(html_attrs.get("xml:lang"))
                  or language(named.get("content-language"))
                  or language(named.get("og:locale"))
                  or language(ld.get("inLanguage") if isinstance(ld.get("inLanguage"), str)
@@ -116,9 +132,8 @@ def read_meta(tree: LexborHTMLParser) -> Meta:
     return meta
 
 
-def _first_text(tree: LexborHTMLParser, selector: str) -> str:
-    """The cleaned text of the first element matching `selector`, or ""."""
-    node = tree.css_first(selector)
+def _text(node: LexborNode | None) -> str:
+    """The cleaned text of an element, or ""."""
     return clean(node.text(separator=" ")) if node is not None else ""
 
 
@@ -131,10 +146,10 @@ def _ld_name(value: Any) -> str | None:
     return clean(value) or None if isinstance(value, str) else None
 
 
-def _json_ld(tree: LexborHTMLParser) -> dict[str, Any]:
+def _json_ld(scripts: list[LexborNode]) -> dict[str, Any]:
     """The first JSON-LD object that describes an article, posting, review or page."""
     best: dict[str, Any] = {}
-    for node in tree.css('script[type="application/ld+json"]'):
+    for node in scripts:
         raw = node.text()
         if not raw or len(raw) > MAX_JSON_LD:
             continue

@@ -17,7 +17,8 @@ import re
 from dataclasses import dataclass
 
 from .dom import Page
-from .hints import is_always_negative, is_negative, is_positive, words
+from .hints import NEGATIVE_TAGS, POSITIVE_TAGS, flags
+from .repeat import in_repeated, sibling_groups, teaser_cards
 
 GOOD, LINKS, SHORT = 0, 1, 2
 MIN_PROSE = 50.0  # weighted chars of a line that is prose on its own
@@ -25,23 +26,37 @@ MIN_SENTENCE = 25.0  # a shorter line is prose when it ends like a sentence
 MAX_LINK_DENSITY = 0.4
 MIN_PLAIN = 40.0  # plain (non-link) chars that make a link-rich line prose
 MAX_PROSE_LINKS = 0.7  # ... unless links are more than this share of it
-VETO_SHARE = 0.4  # a "negative" element with this share of the prose is not chrome
+VETO_SHARE = 0.6  # a "negative" element with this share of the prose is not chrome
 ALWAYS_VETO_SHARE = 0.7  # ... when it is a cookie banner (unless it wraps the page)
 MIXED_VETO_SHARE = 0.2  # ... when its class also says post, comment, content...
 LINK_PENALTY = 1.0  # weight of anchor text against a container (menus, teaser lists)
 SHORT_PENALTY = 0.25  # ... and of short plain lines (labels, dates; but also table cells)
 MAX_NOTICE = 400.0
-MIN_POSTS = 3  # siblings alike in tag and class that make a list of posts
-POST_TAGS = frozenset({"div", "li", "article", "section", "tr", "table", "dl", "blockquote"})
-_DIGITS = re.compile(r"\d+")
+HINT_TAGS = NEGATIVE_TAGS | POSITIVE_TAGS  # tags that say something without attributes
 _NOTICE = re.compile(r"©|\(c\) \d{4}|\ball rights reserved\b|\bcopyright \d{4}", re.I)
 _SENTENCE_END = tuple(".!?:;)\"'»”。！？…")
+_DIGIT = re.compile(r"\d")
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-zäéû]*\.?"
+# A date or time stamp: "5/27/2024 5:19 PM", "Nov 18, 2019", "3 days ago", "2015年7月9日".
+_STAMP = re.compile(
+    rf"\b\d{{1,4}}[./-]\d{{1,2}}[./-]\d{{2,4}}\b|\b\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:\s*[ap]\.?m\.?)?"
+    rf"|\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\b\d{{1,2}}\.?\s+{_MONTH}\s+\d{{4}}"
+    r"|\b\d+\s+(?:second|minute|hour|day|week|month|year)s?\s+ago\b|\d{4}年\d{1,2}月\d{1,2}日",
+    re.I,
+)
+MAX_STAMP_REST = 30.0  # a line that is a stamp plus fewer chars than this is metadata
+MAX_STAMP_LINE = 90.0
+MIN_LABEL_REPEATS = 2  # a short line seen this often among the container's lines is a label
+MAX_LABEL_WORDS = 4
+TABLE_CELLS = frozenset({"td", "th"})
+MIN_REPLY_WORDS = 4  # a short line in a post with this many words is a reply, not a label
 
 
 def classify(text: str, weight: float, link: float) -> int:
     """GOOD (prose), LINKS (mostly anchor text or a legal notice) or SHORT (a label, heading,
     name)."""
-    if weight < MAX_NOTICE and _NOTICE.search(text):
+    if weight < MAX_NOTICE and ("©" in text or "(" in text or "ight" in text or "IGHT" in text) \
+            and _NOTICE.search(text):
         return LINKS  # "© 2024 Acme Corp. All rights reserved": the footer, wherever it sits
     density = link / weight if weight else 1.0
     # A long sentence with many inline links (Wikipedia, news digests) is still prose;
@@ -91,24 +106,22 @@ def analyse(page: Page) -> Analysis:
 
     parents, tags = page.parents, page.tags
     removed = [False] * n_el
-    positive = [False] * n_el
-    cache: dict[str, tuple[bool, bool, bool]] = {}
+    groups = sibling_groups(page)
+    teaser = [False] * n_el
+    for m in teaser_cards(page, kinds, groups):
+        teaser[m] = True  # a grid of "more stories" teasers, however much prose it holds
+    all_attrs = page.attrs
     for i in range(n_el):
         p = parents[i]
-        if p >= 0 and removed[p]:
+        if p >= 0 and teaser[p]:
+            teaser[i] = True
+        if teaser[i] or (p >= 0 and removed[p]):
             removed[i] = True
             continue
-        attrs = page.attrs[i]
-        key = f"{tags[i]}\x00{attrs.get('class') or ''}\x00{attrs.get('id') or ''}" \
-              f"\x00{attrs.get('role') or ''}\x00{attrs.get('itemprop') or ''}"
-        hit = cache.get(key)
-        if hit is None:
-            ws = words(attrs)
-            hit = (is_negative(tags[i], attrs, ws), is_positive(tags[i], attrs, ws),
-                   is_always_negative(ws))
-            cache[key] = hit
-        neg, pos, always = hit
-        positive[i] = pos
+        attrs = all_attrs[i]
+        if not attrs and tags[i] not in HINT_TAGS:
+            continue  # a bare <p>, <li>, <td>: nothing to say
+        neg, pos, always = flags(tags[i], attrs)
         # A post whose class also says "on-preview" or "post-footer" is only chrome when
         # it holds little of the page's prose.
         veto = ALWAYS_VETO_SHARE if always else MIXED_VETO_SHARE if pos else VETO_SHARE
@@ -116,10 +129,17 @@ def analyse(page: Page) -> Analysis:
             removed[i] = True
 
     for b in range(n_el):
-        if removed[b]:
+        if teaser[b]:  # a container that takes in teasers takes in their penalty
+            bad_self[b] += good_self[b]
+            good_self[b] = 0.0
+        elif removed[b]:
             good_self[b] = bad_self[b] = 0.0
-    good = _sum_up(parents, good_self)
-    bad = _sum_up(parents, bad_self)
+    good, bad = good_self, bad_self  # summed up in place: children come after their parent
+    for i in range(n_el - 1, 0, -1):
+        p = parents[i]
+        if p >= 0:
+            good[p] += good[i]
+            bad[p] += bad[i]
     best, best_score = 0, float("-inf")  # no prose at all: the whole body
     for i in range(n_el):
         if removed[i] or good[i] <= 0:
@@ -132,38 +152,19 @@ def analyse(page: Page) -> Analysis:
     for i in range(best, n_el):
         inside[i] = not removed[i] and (i == best or (parents[i] >= 0 and inside[parents[i]]))
     candidates = [j for j in range(n_ln) if inside[page.line_block[j]]]
-    in_post = _in_repeated(page)
+    in_post = in_repeated(page, groups)
     replies = {j for j in candidates if in_post[page.line_block[j]]}
-    keep = _with_context(candidates, kinds, page.line_text, replies)
+    keep = _with_context(candidates, kinds, page.line_text, replies, _labels(page, kinds, candidates))
     return Analysis(kinds, removed, best, candidates, keep)
 
 
-def _in_repeated(page: Page) -> list[bool]:
-    """Per element: is it inside one of >= MIN_POSTS siblings with the same tag and class?
-
-    That is how forums, comment lists and review pages lay out posts; a one-line reply
-    ("Thanks, that fixed it!") sits between user names and buttons, with no prose around
-    it to vouch for it, but the post it is in does."""
-    parents, tags, attrs = page.parents, page.tags, page.attrs
-    n = len(tags)
-    sigs: list[str] = [""] * n
-    plain: dict[str, str] = {}
-    counts: dict[tuple[int, str], int] = {}
-    for i in range(n):
-        if tags[i] in POST_TAGS:
-            cls = attrs[i].get("class") or ""
-            sig = plain.get(cls)
-            if sig is None:
-                sig = plain[cls] = _DIGITS.sub("", cls)
-            sigs[i] = sig = f"{tags[i]} {sig}"
-            key = (parents[i], sig)
-            counts[key] = counts.get(key, 0) + 1
-    inside = [False] * n
-    for i in range(n):
-        p = parents[i]
-        inside[i] = (p >= 0 and inside[p]) or (
-            bool(sigs[i]) and counts.get((p, sigs[i]), 0) >= MIN_POSTS)
-    return inside
+def is_stamp(text: str) -> bool:
+    """Is the line a date/time stamp with at most a few words around it (a post's or an
+    article's metadata, not its text)?"""
+    if len(text) > MAX_STAMP_LINE or _DIGIT.search(text) is None:
+        return False
+    rest, n = _STAMP.subn("", text)
+    return n > 0 and len(rest.strip()) < MAX_STAMP_REST
 
 
 def _sum_up(parents: list[int], own: list[float]) -> list[float]:
@@ -176,8 +177,22 @@ def _sum_up(parents: list[int], own: list[float]) -> list[float]:
     return total
 
 
+def _labels(page: Page, kinds: list[int], candidates: list[int]) -> set[int]:
+    """Short lines outside tables whose text recurs ("Administrator", "Active Member",
+    "Photo: AP", "Advert"): a rank, a badge or a slot, not something a poster wrote twice.
+    (A table repeats its cell values, and they are its content.)"""
+    texts, blocks, tags = page.line_text, page.line_block, page.tags
+    seen: dict[str, int] = {}
+    short = [j for j in candidates if kinds[j] == SHORT and tags[blocks[j]] not in TABLE_CELLS]
+    for j in short:
+        seen[texts[j]] = seen.get(texts[j], 0) + 1
+    return {j for j in short if seen[texts[j]] >= MIN_LABEL_REPEATS
+            and texts[j].count(" ") < MAX_LABEL_WORDS}
+
+
 def _with_context(
-    candidates: list[int], kinds: list[int], texts: list[str], replies: set[int]
+    candidates: list[int], kinds: list[int], texts: list[str], replies: set[int],
+    labels: set[int],
 ) -> list[int]:
     """Prose stays, link lists go; a short line stays when the next prose-or-links line is
     prose, or when prose comes before it and nothing but short lines after it."""
@@ -198,9 +213,15 @@ def _with_context(
         return [j for j in candidates if kinds[j] == SHORT]
     for j in candidates:
         kind = kinds[j]
+        if j in labels:
+            continue
+        if kind != LINKS and is_stamp(texts[j]):
+            continue  # "Posted by sam - 5/27/2024 5:19 PM", "Joined: 2015年7月9日": post metadata
         if kind == SHORT and texts[j].endswith(_SENTENCE_END):
             # "Thank you." next to prose, or inside a post, is a reply
             is_near_prose = nxt[j] == GOOD or prv[j] == GOOD or j in replies
+        elif kind == SHORT and j in replies and texts[j].count(" ") + 1 >= MIN_REPLY_WORDS:
+            is_near_prose = True  # "Sweet idea, feels a lot like Hacker News" in a post
         else:
             is_near_prose = nxt[j] == GOOD or (prv[j] == GOOD and nxt[j] == -1)
         if kind == GOOD or (kind == SHORT and is_near_prose):
