@@ -9,16 +9,14 @@ every document. Costs grow with the hits, not with the number of keywords.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Sequence
-from operator import itemgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mentions.errors import QueryError
 from mentions.match import nodes
 from mentions.match.normalize import folder, has_content
-from mentions.match.patterns import Pattern, is_whole, patterns_for
 from mentions.match.query import And, Near, Node, Not, Or, Regex, Term, parse_query
+from mentions.match.scanner import Scanner
 from mentions.match.snippet import make_snippet
 from mentions.models import Document, Match
 
@@ -44,114 +42,12 @@ def rule_query(rule: KeywordRule) -> Node:
     return wanted
 
 
-class _Scanner:
-    """The automata and term tables of one folding variant.
-
-    A scan keeps the automaton's hits sorted by pattern: the hits of one term are then a
-    few slices found by bisection, built only for the keywords that get evaluated.
-    """
-
-    def __init__(self, fold_case: bool, fold_accents: bool) -> None:
-        self.folder = folder(fold_case, fold_accents)
-        self._word: dict[str, int] = {}
-        self._literal: dict[str, int] = {}
-        self._word_rules: dict[int, set[int]] = {}
-        self._literal_rules: dict[int, set[int]] = {}
-        # term id -> [(first, last pattern index, lead, trail)] / [(pattern index, Pattern)]
-        self.word_of_term: dict[int, list[tuple[int, int, int, int]]] = {}
-        self.literal_of_term: dict[int, list[tuple[int, Pattern]]] = {}
-        self.word_automaton: Any = None
-        self.literal_automaton: Any = None
-
-    def add(self, term_id: int, term: Term) -> None:
-        words, literals = patterns_for(term.text, term.is_prefix, self.folder)
-        for text, lead, trail in words:
-            index = self._word.setdefault(text, len(self._word))
-            # Hit (s, e) in " " + word + " " -> core (s + lead - 1, e - trail - 1) in the view.
-            entry = (index, index, lead - 1, trail + 1)
-            self.word_of_term.setdefault(term_id, []).append(entry)
-        for pattern in literals:
-            index = self._literal.setdefault(pattern.text, len(self._literal))
-            self.literal_of_term.setdefault(term_id, []).append((index, pattern))
-
-    def add_rule(self, term_id: int, rule: int) -> None:
-        """Evaluate `rule` whenever a pattern of `term_id` is found."""
-        for first, last, _, _ in self.word_of_term.get(term_id, ()):
-            for index in range(first, last + 1):
-                self._word_rules.setdefault(index, set()).add(rule)
-        for index, _ in self.literal_of_term.get(term_id, ()):
-            self._literal_rules.setdefault(index, set()).add(rule)
-
-    def build(self) -> None:
-        from ahocorasick_rs import AhoCorasick
-
-        for term_id, entries in self.word_of_term.items():
-            self.word_of_term[term_id] = _runs(entries)
-        self.word_rules = [self._word_rules.get(n, set()) for n in range(len(self._word))]
-        self.literal_rules = [self._literal_rules.get(n, set()) for n in range(len(self._literal))]
-        if self._word:
-            self.word_automaton = AhoCorasick(list(self._word))
-        if self._literal:
-            self.literal_automaton = AhoCorasick(list(self._literal))
-
-    def scan(self, view: nodes.View, candidates: set[int]) -> None:
-        """Find every pattern in `view`; add the rules they trigger to `candidates`."""
-        if self.word_automaton is not None:
-            found = self.word_automaton.find_matches_as_indexes(
-                " " + view.norm.word + " ", overlapping=True
-            )
-            found.sort()
-            view.word_hits = found
-            rules = self.word_rules
-            for index in set(map(itemgetter(0), found)):
-                candidates.update(rules[index])
-        if self.literal_automaton is not None:
-            found = self.literal_automaton.find_matches_as_indexes(
-                view.norm.literal, overlapping=True
-            )
-            found.sort()
-            view.literal_hits = found
-            rules = self.literal_rules
-            for index in set(map(itemgetter(0), found)):
-                candidates.update(rules[index])
-
-    def hits_of(self, term_id: int, view: nodes.View) -> list[tuple[int, int]]:
-        """The (start, end) of every whole-word hit of one term in `view`."""
-        hits: list[tuple[int, int]] = []
-        for first, last, lead, trail in self.word_of_term.get(term_id, ()):
-            found = view.word_hits
-            low = bisect_left(found, (first,))
-            high = bisect_left(found, (last + 1,), low)
-            hits += [(start + lead, end - trail) for _, start, end in found[low:high]]
-        text = view.norm.literal
-        for index, pattern in self.literal_of_term.get(term_id, ()):
-            found = view.literal_hits
-            low = bisect_left(found, (index,))
-            high = bisect_left(found, (index + 1,), low)
-            for _, start, end in found[low:high]:
-                is_hit, stop = is_whole(text, start, end, pattern)
-                if is_hit:
-                    hits.append((start, stop))
-        return hits
-
-
-def _runs(entries: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
-    """Consecutive pattern indexes with the same trims as one range: one bisection each."""
-    runs: list[tuple[int, int, int, int]] = []
-    for first, last, lead, trail in sorted(entries):
-        if runs and runs[-1][1] == first - 1 and runs[-1][2:] == (lead, trail):
-            runs[-1] = (runs[-1][0], last, lead, trail)
-        else:
-            runs.append((first, last, lead, trail))
-    return runs
-
-
 class Matcher:
     """Match many keyword rules against one document at a time."""
 
     def __init__(self, rules: Sequence[KeywordRule]) -> None:
         self._rules = list(rules)
-        self._scanners: dict[tuple[bool, bool], _Scanner] = {}
+        self._scanners: dict[tuple[bool, bool], Scanner] = {}
         self._term_ids: dict[tuple[tuple[bool, bool], Term], int] = {}
         self._term_count = 0
         self._compiled: list[nodes.Compiled] = []
@@ -176,7 +72,7 @@ class Matcher:
             key = (variant, Term(node.text, None, node.is_prefix))
             scanner = self._scanners.get(variant)
             if scanner is None:
-                scanner = self._scanners[variant] = _Scanner(*variant)
+                scanner = self._scanners[variant] = Scanner(*variant)
             term_id = self._term_ids.get(key)
             if term_id is None:
                 term_id = self._term_ids[key] = self._term_count

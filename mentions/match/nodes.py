@@ -10,11 +10,14 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Mapping
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from mentions.match.normalize import Folder, Normalized, folder
 from mentions.match.query import compile_regex
 from mentions.models import Document
+
+if TYPE_CHECKING:
+    from mentions.match.scanner import Found
 
 Hits = list[tuple[int, int]]
 
@@ -28,14 +31,30 @@ class Scanner(Protocol):
 class View:
     """One document normalised with one folding variant, and the automaton hits in it."""
 
-    __slots__ = ("_document_title_end", "literal_hits", "norm", "title_end_", "word_hits")
+    __slots__ = (
+        "_document_title_end",
+        "_padded",
+        "norm",
+        "others",
+        "title_end_",
+        "triggers",
+    )
 
     def __init__(self, norm: Normalized, title_end: int) -> None:
         self.norm = norm
         self._document_title_end = title_end
         self.title_end_: int | None = None if title_end else 0
-        self.word_hits: list[tuple[int, int, int]] = []
-        self.literal_hits: list[tuple[int, int, int]] = []
+        # the automaton hits of the scanner's trigger terms, and of the others once needed
+        self.triggers: Found = ([], [])
+        self.others: Found | None = None
+        self._padded: str | None = None
+
+    @property
+    def padded(self) -> str:
+        """The word view between two spaces: a whole word is `" word "` anywhere in it."""
+        if self._padded is None:
+            self._padded = " " + self.norm.word + " "
+        return self._padded
 
     @property
     def title_end(self) -> int:
@@ -264,9 +283,7 @@ class NearNode(Compiled):
         found += [rights[n] for n in sorted(used)]
         return found or None
 
-    def _after(
-        self, view: View, left: tuple[int, int], rights: Hits, starts: list[int]
-    ) -> list[int]:
+    def _after(self, view: View, left: tuple[int, int], rights: Hits, starts: list[int]) -> list[int]:
         near: list[int] = []
         for n in range(bisect_left(starts, left[1]), len(rights)):
             if self._is_far(view, left[1], rights[n][0]):
@@ -274,9 +291,7 @@ class NearNode(Compiled):
             near.append(n)
         return near
 
-    def _before(
-        self, view: View, left: tuple[int, int], rights: Hits, starts: list[int]
-    ) -> list[int]:
+    def _before(self, view: View, left: tuple[int, int], rights: Hits, starts: list[int]) -> list[int]:
         near: list[int] = []
         for n in range(bisect_left(starts, left[0]) - 1, -1, -1):
             if rights[n][1] > left[0]:
@@ -288,9 +303,7 @@ class NearNode(Compiled):
 
     def _is_far(self, view: View, start: int, end: int) -> bool:
         # Words average well under 50 characters: a longer gap is not worth splitting.
-        return (
-            end - start > 50 * (self.distance + 2) or view.words_between(start, end) > self.distance
-        )
+        return end - start > 50 * (self.distance + 2) or view.words_between(start, end) > self.distance
 
 
 def _cost(leaves: list[TermLeaf]) -> tuple[int, int]:
