@@ -114,10 +114,18 @@ class Matcher:
 
 def _outermost(hits: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """The hits not inside another one: `acme` in `acme.de` is one mention, not two."""
+    if len(hits) == 1:
+        return hits
     kept: list[tuple[int, int]] = []
-    for start, end in sorted(set(hits), key=lambda hit: (hit[0], -hit[1])):
-        if not kept or end > kept[-1][1]:
+    last_start = last_end = -1
+    for start, end in sorted(set(hits)):  # by start, then end: the longest of a start is last
+        if end <= last_end:
+            continue
+        if start == last_start:
+            kept[-1] = (start, end)
+        else:
             kept.append((start, end))
+        last_start, last_end = start, end
     return kept
 
 
@@ -128,21 +136,27 @@ def _evidence(
     original = context.original
     spans = _outermost(hits)
     count = len(spans)
-    spans = spans[:SURFACE_HITS]  # a long page can have hundreds; these give terms and snippet
-    if view.norm.anchors:
-        starts = view.norm.to_original_many([start for start, _ in spans])
-        ends = view.norm.to_original_many([end - 1 for _, end in spans])
-        spans = [(start, end + 1) for start, end in zip(starts, ends, strict=True)]
-    surfaces = dict.fromkeys(original[s:e] for s, e in spans)
-    terms = tuple(dict.fromkeys(" ".join(t.translate(_INVISIBLE).split()) for t in surfaces))
+    if count > SURFACE_HITS:  # a long page can have hundreds; these give terms and snippet
+        spans = spans[:SURFACE_HITS]
+    spans = view.norm.to_original_spans(spans)
+    surfaces = [original[start:end] for start, end in spans]
+    terms = tuple(
+        dict.fromkeys(
+            " ".join((text if text.isascii() else text.translate(_INVISIBLE)).split())
+            for text in (surfaces if count == 1 else dict.fromkeys(surfaces))
+        )
+    )
     title_end = context.title_end
     body_start = title_end + 1 if title_end else 0
     # The snippet shows the body around its first hit (the title is shown beside it anyway);
     # only a mention in the title alone gets the title as its snippet.
-    if any(start >= body_start for start, _ in spans) or not spans:
+    if not title_end:
+        low, high, inside = 0, len(original), spans
+    elif not spans or spans[-1][0] >= body_start:
         low, high = body_start, len(original)
+        inside = [span for span in spans if body_start <= span[0]]
     else:
         low, high = 0, title_end
-    inside = [span for span in spans if low <= span[0] and span[1] <= high]
+        inside = [span for span in spans if span[1] <= title_end]
     snippet, highlights = make_snippet(original, inside, low, high)
     return Match(name, terms, count, snippet, highlights)

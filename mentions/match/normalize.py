@@ -146,6 +146,18 @@ class Normalized:
             positions = [p + deltas[bisect_right(starts, p) - 1] for p in positions]
         return positions
 
+    def to_original_spans(self, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """(start, end) spans in original offsets; an end maps as the character before it."""
+        for starts, deltas in self.anchors:
+            spans = [
+                (
+                    start + deltas[bisect_right(starts, start) - 1],
+                    end + deltas[bisect_right(starts, end - 1) - 1],
+                )
+                for start, end in spans
+            ]
+        return spans
+
     def to_normalized(self, original: int) -> int:
         """The first normalised offset at or after an original offset."""
         low, high = 0, len(self.literal)
