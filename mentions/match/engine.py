@@ -9,6 +9,7 @@ every document. Costs grow with the hits, not with the number of keywords.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -46,9 +47,20 @@ class Matcher:
     """Match many keyword rules against one document at a time."""
 
     def __init__(self, rules: Sequence[KeywordRule]) -> None:
+        # Building allocates some 100,000 objects that all survive: the cyclic collector
+        # would rescan them again and again (a quarter of the build time) and find nothing.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._build(rules)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    def _build(self, rules: Sequence[KeywordRule]) -> None:
         self._rules = list(rules)
         self._scanners: dict[tuple[bool, bool], Scanner] = {}
-        self._term_ids: dict[tuple[tuple[bool, bool], Term], int] = {}
+        self._term_ids: dict[tuple[tuple[bool, bool], str, bool], int] = {}
         self._term_count = 0
         self._compiled: list[nodes.Compiled] = []
         self._variants: list[tuple[bool, bool]] = []
@@ -69,15 +81,15 @@ class Matcher:
 
     def _compile(self, node: Node, variant: tuple[bool, bool]) -> nodes.Compiled:
         if isinstance(node, Term) and node.field in (None, "title"):
-            key = (variant, Term(node.text, None, node.is_prefix))
-            scanner = self._scanners.get(variant)
-            if scanner is None:
-                scanner = self._scanners[variant] = Scanner(*variant)
+            key = (variant, node.text, node.is_prefix)
             term_id = self._term_ids.get(key)
             if term_id is None:
+                scanner = self._scanners.get(variant)
+                if scanner is None:
+                    scanner = self._scanners[variant] = Scanner(*variant)
                 term_id = self._term_ids[key] = self._term_count
                 self._term_count += 1
-                scanner.add(term_id, key[1])
+                scanner.add(term_id, node.text, node.is_prefix)
             is_title = node.field == "title"
             return nodes.TermLeaf(term_id, variant, is_title, node.is_prefix, len(node.text))
         if isinstance(node, Term):

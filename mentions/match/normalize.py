@@ -294,9 +294,15 @@ def _non_word_class() -> re.Pattern[str]:
     return re.compile(_char_class(chars)[:-1] + "\U0001f000-\U0001faff]")
 
 
-@cache
 def folder(fold_case: bool = True, fold_accents: bool = True) -> Folder:
     """The shared folder of a variant (built once per process, a few tens of ms)."""
+    # Not @cache on this function: `folder()` and `folder(True, True)` would be two keys,
+    # and the same tables built twice.
+    return _folder(fold_case, fold_accents)
+
+
+@cache
+def _folder(fold_case: bool, fold_accents: bool) -> Folder:
     return Folder(fold_case, fold_accents)
 
 

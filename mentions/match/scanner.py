@@ -21,7 +21,6 @@ from mentions.match.patterns import Pattern, is_whole, patterns_for
 
 if TYPE_CHECKING:
     from mentions.match.nodes import View
-    from mentions.match.query import Term
 
 Hits = list[tuple[int, int]]
 # The automaton hits of one pattern set in a document: (pattern, start, end), sorted.
@@ -47,21 +46,31 @@ class PatternSet:
         self.literal_automaton: Any = None
 
     def add(self, term_id: int, words: WordPatterns, literals: list[Pattern], rules: set[int]) -> None:
-        entries = []
+        # `rules` may be shared between patterns: merged into a new set, never updated in place.
+        runs: list[tuple[int, int, int, int]] = []
         for text, lead, trail in words:
-            index = self._word.setdefault(text, len(self._word))
-            if index == len(self.word_rules):
-                self.word_rules.append(set())
-            self.word_rules[index] |= rules
-            # Hit (s, e) in " " + word + " " -> core (s + lead - 1, e - trail - 1) in the view.
-            entries.append((index, index, lead - 1, trail + 1))
-        if entries:
-            self.word_of_term[term_id] = _runs(entries)
+            index = self._word.get(text)
+            if index is None:
+                index = self._word[text] = len(self.word_rules)
+                self.word_rules.append(rules)
+            else:
+                self.word_rules[index] = self.word_rules[index] | rules
+            # Hit (s, e) in " " + word + " " -> core (s + lead - 1, e - trail - 1) in the view;
+            # consecutive patterns with the same trims are one run: one bisection finds them.
+            lead, trail = lead - 1, trail + 1
+            if runs and runs[-1][1] == index - 1 and runs[-1][2:] == (lead, trail):
+                runs[-1] = (runs[-1][0], index, lead, trail)
+            else:
+                runs.append((index, index, lead, trail))
+        if runs:
+            self.word_of_term[term_id] = runs
         for pattern in literals:
-            index = self._literal.setdefault(pattern.text, len(self._literal))
-            if index == len(self.literal_rules):
-                self.literal_rules.append(set())
-            self.literal_rules[index] |= rules
+            index = self._literal.get(pattern.text)
+            if index is None:
+                index = self._literal[pattern.text] = len(self.literal_rules)
+                self.literal_rules.append(rules)
+            else:
+                self.literal_rules[index] = self.literal_rules[index] | rules
             self.literal_of_term.setdefault(term_id, []).append((index, pattern))
 
     def build(self) -> None:
@@ -108,17 +117,6 @@ class PatternSet:
         return hits
 
 
-def _runs(entries: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
-    """Consecutive pattern indexes with the same trims as one range: one bisection each."""
-    runs: list[tuple[int, int, int, int]] = []
-    for first, last, lead, trail in sorted(entries):
-        if runs and runs[-1][1] == first - 1 and runs[-1][2:] == (lead, trail):
-            runs[-1] = (runs[-1][0], last, lead, trail)
-        else:
-            runs.append((first, last, lead, trail))
-    return runs
-
-
 class Scanner:
     """The terms of one folding variant: triggers scanned always, the others on demand."""
 
@@ -129,8 +127,8 @@ class Scanner:
         self.triggers = PatternSet()
         self.others = PatternSet()
 
-    def add(self, term_id: int, term: Term) -> None:
-        self._patterns[term_id] = patterns_for(term.text, term.is_prefix, self.folder)
+    def add(self, term_id: int, text: str, is_prefix: bool) -> None:
+        self._patterns[term_id] = patterns_for(text, is_prefix, self.folder)
 
     def add_rule(self, term_id: int, rule: int) -> None:
         """Evaluate `rule` whenever a pattern of `term_id` is found."""
