@@ -10,6 +10,7 @@ every document. Costs grow with the hits, not with the number of keywords.
 from __future__ import annotations
 
 import gc
+from bisect import bisect_right
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -141,6 +142,11 @@ def _outermost(hits: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return kept
 
 
+def _surface(text: str) -> str:
+    """A hit as `terms` shows it: invisible characters dropped, white space collapsed."""
+    return " ".join((text if text.isascii() else text.translate(_INVISIBLE)).split())
+
+
 def _evidence(
     name: str, context: nodes.Context, variant: tuple[bool, bool], hits: list[tuple[int, int]]
 ) -> Match:
@@ -150,14 +156,16 @@ def _evidence(
     count = len(spans)
     if count > SURFACE_HITS:  # a long page can have hundreds; these give terms and snippet
         spans = spans[:SURFACE_HITS]
-    spans = view.norm.to_original_spans(spans)
-    surfaces = [original[start:end] for start, end in spans]
-    terms = tuple(
-        dict.fromkeys(
-            " ".join((text if text.isascii() else text.translate(_INVISIBLE)).split())
-            for text in (surfaces if count == 1 else dict.fromkeys(surfaces))
-        )
-    )
+    if count == 1:  # the common case, without the lists and dicts
+        [(start, end)] = spans
+        for starts, deltas in view.norm.anchors:
+            start += deltas[bisect_right(starts, start) - 1]
+            end += deltas[bisect_right(starts, end - 1) - 1]
+        spans = [(start, end)]
+        terms: tuple[str, ...] = (_surface(original[start:end]),)
+    else:
+        spans = view.norm.to_original_spans(spans)
+        terms = tuple(dict.fromkeys(map(_surface, dict.fromkeys(original[s:e] for s, e in spans))))
     title_end = context.title_end
     body_start = title_end + 1 if title_end else 0
     # The snippet shows the body around its first hit (the title is shown beside it anyway);
