@@ -73,7 +73,6 @@ _ALNUM = re.compile(r"[^\W_]")
 _WORD_TABLE = bytes(c if chr(c).isalnum() or c == 95 or c > 127 else 32 for c in range(256))
 # A UTF-16 surrogate that slipped into a str must not make encoding fail.
 _ENCODING = ("utf-8", "surrogatepass")
-_ASCII_BYTES = bytes(range(128))
 
 
 def fold_char(char: str, fold_case: bool, fold_accents: bool) -> str:
@@ -204,46 +203,38 @@ class Folder:
         if text.isascii():
             folded = text.encode("ascii").translate(self._ascii).decode("ascii")
         else:
-            raw = text.encode(*_ENCODING).translate(self._ascii)
-            # Only the non-ASCII characters (ASCII bytes deleted) are searched for those
-            # that fold: a character class costs a regex ~15 ns a character, most text is ASCII.
-            rest = raw.translate(None, _ASCII_BYTES).decode(*_ENCODING)
-            changing: list[str] = []
-            for char in set(self._odd_class.findall(rest)):
-                replacement = self._odd[char]
-                if len(replacement) == 1:  # UTF-8 is self-synchronising: a safe bytes replace
-                    raw = raw.replace(char.encode(*_ENCODING), replacement.encode(*_ENCODING))
-                else:
-                    changing.append(char)
-            folded = raw.decode(*_ENCODING)
-            if changing:
-                folded, fold_anchors = self._fold_changing(folded, changing)
+            folded = text.encode(*_ENCODING).translate(self._ascii).decode(*_ENCODING)
+            if self._odd_class.search(folded):
+                folded, fold_anchors = self._fold_odd(folded)
         uncollapsed = None
         if "  " in folded:
             uncollapsed, folded = folded, _SPACE_RUN.sub(" ", folded)
         if folded.isascii():
             word = folded.encode("ascii").translate(_WORD_TABLE).decode("ascii")
         else:
-            encoded = folded.encode(*_ENCODING).translate(_WORD_TABLE)
-            rest = encoded.translate(None, _ASCII_BYTES).decode(*_ENCODING)
-            for char in set(_non_word_class().findall(rest)):  # one replace per distinct one
-                encoded = encoded.replace(char.encode(*_ENCODING), b" ")
-            word = encoded.decode(*_ENCODING)
+            word = folded.encode(*_ENCODING).translate(_WORD_TABLE).decode(*_ENCODING)
+            search, position = _non_word_class().search, 0
+            while found := search(word, position):  # one replace per distinct character
+                word = word.replace(found.group(), " ")
+                position = found.start() + 1
         return Normalized(folded, word, fold_anchors, uncollapsed)
 
-    def _fold_changing(
-        self, text: str, chars: list[str]
-    ) -> tuple[str, tuple[list[int], list[int]]]:
-        """Fold the characters whose replacement changes the length (ß, ﬁ, soft hyphen)
-        and leave anchors for the way back."""
-        odd = self._odd
+    def _fold_odd(self, text: str) -> tuple[str, tuple[list[int], list[int]] | None]:
+        """Fold the non-ASCII characters that change: one C-speed replace per distinct
+        character that keeps the length; a Python loop only for those that change it."""
+        odd, search = self._odd, self._odd_class.search
         changing: list[int] = []
-        for char in chars:
-            start = text.find(char)
-            while start >= 0:
+        position = 0
+        while found := search(text, position):
+            char, start = found.group(), found.start()
+            replacement = odd[char]
+            if len(replacement) == 1:
+                text = text.replace(char, replacement)
+            else:
                 changing.append(start)
-                start = text.find(char, start + 1)
-        changing.sort()
+            position = start + 1
+        if not changing:
+            return text, None
         pieces: list[str] = []
         starts, deltas = [-1], [0]  # a sentinel: offsets before the first anchor stay put
         last = delta = 0
@@ -265,7 +256,7 @@ def _collapse_anchors(text: str) -> tuple[list[int], list[int]]:
     spans = [run.span() for run in _SPACE_RUN.finditer(text)]
     deltas = list(accumulate(end - start - 1 for start, end in spans))
     starts = [end - delta for (_, end), delta in zip(spans, deltas, strict=True)]
-    return [-1, *starts], [0, *deltas]  # with a sentinel, as in `_fold_changing`
+    return [-1, *starts], [0, *deltas]  # with a sentinel, as in `_fold_odd`
 
 
 def _char_class(chars: dict[str, str]) -> str:
