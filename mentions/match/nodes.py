@@ -82,6 +82,9 @@ class Context:
         self.hits: dict[int, Hits] = {}
         self.views: dict[tuple[bool, bool], View] = {}
         self.regex_hits: dict[tuple[str, tuple[bool, bool]], Hits] = {}
+        # A NEAR side's hits sorted, and their starts, by leaf: many NEAR keywords share a
+        # common word, with hundreds of hits in a long document.
+        self.near_sides: dict[tuple[int, bool, bool], tuple[Hits, list[int]]] = {}
 
     def view(self, variant: tuple[bool, bool]) -> View:
         found = self.views.get(variant)
@@ -258,6 +261,10 @@ class NearNode(Compiled):
     def __init__(self, left: Compiled, right: Compiled, distance: int, is_ordered: bool) -> None:
         self.left, self.right, self.distance, self.is_ordered = left, right, distance, is_ordered
         self.variant = _variant_of(left)
+        # A term's hits depend on nothing else: sorted once per document for every NEAR.
+        self.right_key = (
+            (right.term_id, right.in_title, right.is_prefix) if isinstance(right, TermLeaf) else None
+        )
 
     def triggers(self) -> list[TermLeaf] | None:
         options = [found for side in (self.left, self.right) if (found := side.triggers())]
@@ -269,8 +276,14 @@ class NearNode(Compiled):
         if not lefts or not rights:
             return None
         view = context.view(self.variant)
-        rights = sorted(set(rights))
-        starts = [start for start, _ in rights]
+        key = self.right_key
+        cached = context.near_sides.get(key) if key else None
+        if cached is None:
+            rights = sorted(set(rights))
+            cached = rights, [start for start, _ in rights]
+            if key:
+                context.near_sides[key] = cached
+        rights, starts = cached
         used: set[int] = set()
         found: Hits = []
         for left in sorted(set(lefts)):
