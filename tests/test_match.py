@@ -246,9 +246,11 @@ def _is_same(term_word: str, token: str) -> bool:
 
 
 @st.composite
-def _texts(draw: st.DrawFn) -> tuple[str, list[tuple[str, int]]]:
+def _texts(
+    draw: st.DrawFn, vocabulary: tuple[str, ...] = tuple(_WORDS), min_size: int = 0, max_size: int = 12
+) -> tuple[str, list[tuple[str, int]]]:
     """A text and its tokens as (lower-case word, segment): phrases stay inside a segment."""
-    words = draw(st.lists(st.sampled_from(_WORDS), max_size=12))
+    words = draw(st.lists(st.sampled_from(vocabulary), min_size=min_size, max_size=max_size))
     parts: list[str] = []
     tokens: list[tuple[str, int]] = []
     segment = 0
@@ -331,6 +333,21 @@ def _reference(node: Node, tokens: list[tuple[str, int]]) -> bool:
 @settings(max_examples=200, deadline=None)
 @given(_QUERIES, _texts())
 def test_matcher_agrees_with_the_reference(
+    query: Node, text: tuple[str, list[tuple[str, int]]]
+) -> None:
+    rendered = _render(query)
+    found = Matcher([KeywordRule("k", query=rendered)]).match(doc(text[0]))
+    assert bool(found) is _reference(query, text[1]), (rendered, text[0])
+
+
+# Long enough that a NEAR searches its common side only around the other side's hits, and
+# NOT stops at a first hit: the filler words put the hits hundreds of characters apart.
+_FILLERS = ("lorem", "ipsum", "dolor", "sitamet")
+
+
+@settings(max_examples=150, deadline=None)
+@given(_QUERIES, _texts(tuple(_WORDS) + _FILLERS * 4, min_size=30, max_size=120))
+def test_matcher_agrees_with_the_reference_on_long_texts(
     query: Node, text: tuple[str, list[tuple[str, int]]]
 ) -> None:
     rendered = _render(query)

@@ -9,16 +9,16 @@ every document. Costs grow with the hits, not with the number of keywords.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+import gc
+from bisect import bisect_right
 from collections.abc import Sequence
-from operator import itemgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mentions.errors import QueryError
 from mentions.match import nodes
 from mentions.match.normalize import folder, has_content
-from mentions.match.patterns import Pattern, is_whole, patterns_for
 from mentions.match.query import And, Near, Node, Not, Or, Regex, Term, parse_query
+from mentions.match.scanner import Scanner
 from mentions.match.snippet import make_snippet
 from mentions.models import Document, Match
 
@@ -44,115 +44,24 @@ def rule_query(rule: KeywordRule) -> Node:
     return wanted
 
 
-class _Scanner:
-    """The automata and term tables of one folding variant.
-
-    A scan keeps the automaton's hits sorted by pattern: the hits of one term are then a
-    few slices found by bisection, built only for the keywords that get evaluated.
-    """
-
-    def __init__(self, fold_case: bool, fold_accents: bool) -> None:
-        self.folder = folder(fold_case, fold_accents)
-        self._word: dict[str, int] = {}
-        self._literal: dict[str, int] = {}
-        self._word_rules: dict[int, set[int]] = {}
-        self._literal_rules: dict[int, set[int]] = {}
-        # term id -> [(first, last pattern index, lead, trail)] / [(pattern index, Pattern)]
-        self.word_of_term: dict[int, list[tuple[int, int, int, int]]] = {}
-        self.literal_of_term: dict[int, list[tuple[int, Pattern]]] = {}
-        self.word_automaton: Any = None
-        self.literal_automaton: Any = None
-
-    def add(self, term_id: int, term: Term) -> None:
-        words, literals = patterns_for(term.text, term.is_prefix, self.folder)
-        for text, lead, trail in words:
-            index = self._word.setdefault(text, len(self._word))
-            # Hit (s, e) in " " + word + " " -> core (s + lead - 1, e - trail - 1) in the view.
-            entry = (index, index, lead - 1, trail + 1)
-            self.word_of_term.setdefault(term_id, []).append(entry)
-        for pattern in literals:
-            index = self._literal.setdefault(pattern.text, len(self._literal))
-            self.literal_of_term.setdefault(term_id, []).append((index, pattern))
-
-    def add_rule(self, term_id: int, rule: int) -> None:
-        """Evaluate `rule` whenever a pattern of `term_id` is found."""
-        for first, last, _, _ in self.word_of_term.get(term_id, ()):
-            for index in range(first, last + 1):
-                self._word_rules.setdefault(index, set()).add(rule)
-        for index, _ in self.literal_of_term.get(term_id, ()):
-            self._literal_rules.setdefault(index, set()).add(rule)
-
-    def build(self) -> None:
-        from ahocorasick_rs import AhoCorasick
-
-        for term_id, entries in self.word_of_term.items():
-            self.word_of_term[term_id] = _runs(entries)
-        self.word_rules = [self._word_rules.get(n, set()) for n in range(len(self._word))]
-        self.literal_rules = [self._literal_rules.get(n, set()) for n in range(len(self._literal))]
-        if self._word:
-            self.word_automaton = AhoCorasick(list(self._word))
-        if self._literal:
-            self.literal_automaton = AhoCorasick(list(self._literal))
-
-    def scan(self, view: nodes.View, candidates: set[int]) -> None:
-        """Find every pattern in `view`; add the rules they trigger to `candidates`."""
-        if self.word_automaton is not None:
-            found = self.word_automaton.find_matches_as_indexes(
-                " " + view.norm.word + " ", overlapping=True
-            )
-            found.sort()
-            view.word_hits = found
-            rules = self.word_rules
-            for index in set(map(itemgetter(0), found)):
-                candidates.update(rules[index])
-        if self.literal_automaton is not None:
-            found = self.literal_automaton.find_matches_as_indexes(
-                view.norm.literal, overlapping=True
-            )
-            found.sort()
-            view.literal_hits = found
-            rules = self.literal_rules
-            for index in set(map(itemgetter(0), found)):
-                candidates.update(rules[index])
-
-    def hits_of(self, term_id: int, view: nodes.View) -> list[tuple[int, int]]:
-        """The (start, end) of every whole-word hit of one term in `view`."""
-        hits: list[tuple[int, int]] = []
-        for first, last, lead, trail in self.word_of_term.get(term_id, ()):
-            found = view.word_hits
-            low = bisect_left(found, (first,))
-            high = bisect_left(found, (last + 1,), low)
-            hits += [(start + lead, end - trail) for _, start, end in found[low:high]]
-        text = view.norm.literal
-        for index, pattern in self.literal_of_term.get(term_id, ()):
-            found = view.literal_hits
-            low = bisect_left(found, (index,))
-            high = bisect_left(found, (index + 1,), low)
-            for _, start, end in found[low:high]:
-                is_hit, stop = is_whole(text, start, end, pattern)
-                if is_hit:
-                    hits.append((start, stop))
-        return hits
-
-
-def _runs(entries: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
-    """Consecutive pattern indexes with the same trims as one range: one bisection each."""
-    runs: list[tuple[int, int, int, int]] = []
-    for first, last, lead, trail in sorted(entries):
-        if runs and runs[-1][1] == first - 1 and runs[-1][2:] == (lead, trail):
-            runs[-1] = (runs[-1][0], last, lead, trail)
-        else:
-            runs.append((first, last, lead, trail))
-    return runs
-
-
 class Matcher:
     """Match many keyword rules against one document at a time."""
 
     def __init__(self, rules: Sequence[KeywordRule]) -> None:
+        # Building allocates some 100,000 objects that all survive: the cyclic collector
+        # would rescan them again and again (a quarter of the build time) and find nothing.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._build(rules)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    def _build(self, rules: Sequence[KeywordRule]) -> None:
         self._rules = list(rules)
-        self._scanners: dict[tuple[bool, bool], _Scanner] = {}
-        self._term_ids: dict[tuple[tuple[bool, bool], Term], int] = {}
+        self._scanners: dict[tuple[bool, bool], Scanner] = {}
+        self._term_ids: dict[tuple[tuple[bool, bool], str, bool], int] = {}
         self._term_count = 0
         self._compiled: list[nodes.Compiled] = []
         self._variants: list[tuple[bool, bool]] = []
@@ -173,15 +82,15 @@ class Matcher:
 
     def _compile(self, node: Node, variant: tuple[bool, bool]) -> nodes.Compiled:
         if isinstance(node, Term) and node.field in (None, "title"):
-            key = (variant, Term(node.text, None, node.is_prefix))
-            scanner = self._scanners.get(variant)
-            if scanner is None:
-                scanner = self._scanners[variant] = _Scanner(*variant)
+            key = (variant, node.text, node.is_prefix)
             term_id = self._term_ids.get(key)
             if term_id is None:
+                scanner = self._scanners.get(variant)
+                if scanner is None:
+                    scanner = self._scanners[variant] = Scanner(*variant)
                 term_id = self._term_ids[key] = self._term_count
                 self._term_count += 1
-                scanner.add(term_id, key[1])
+                scanner.add(term_id, node.text, node.is_prefix)
             is_title = node.field == "title"
             return nodes.TermLeaf(term_id, variant, is_title, node.is_prefix, len(node.text))
         if isinstance(node, Term):
@@ -218,11 +127,24 @@ class Matcher:
 
 def _outermost(hits: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """The hits not inside another one: `acme` in `acme.de` is one mention, not two."""
+    if len(hits) == 1:
+        return hits
     kept: list[tuple[int, int]] = []
-    for start, end in sorted(set(hits), key=lambda hit: (hit[0], -hit[1])):
-        if not kept or end > kept[-1][1]:
+    last_start = last_end = -1
+    for start, end in sorted(set(hits)):  # by start, then end: the longest of a start is last
+        if end <= last_end:
+            continue
+        if start == last_start:
+            kept[-1] = (start, end)
+        else:
             kept.append((start, end))
+        last_start, last_end = start, end
     return kept
+
+
+def _surface(text: str) -> str:
+    """A hit as `terms` shows it: invisible characters dropped, white space collapsed."""
+    return " ".join((text if text.isascii() else text.translate(_INVISIBLE)).split())
 
 
 def _evidence(
@@ -232,21 +154,29 @@ def _evidence(
     original = context.original
     spans = _outermost(hits)
     count = len(spans)
-    spans = spans[:SURFACE_HITS]  # a long page can have hundreds; these give terms and snippet
-    if view.norm.anchors:
-        starts = view.norm.to_original_many([start for start, _ in spans])
-        ends = view.norm.to_original_many([end - 1 for _, end in spans])
-        spans = [(start, end + 1) for start, end in zip(starts, ends, strict=True)]
-    surfaces = dict.fromkeys(original[s:e] for s, e in spans)
-    terms = tuple(dict.fromkeys(" ".join(t.translate(_INVISIBLE).split()) for t in surfaces))
+    if count > SURFACE_HITS:  # a long page can have hundreds; these give terms and snippet
+        spans = spans[:SURFACE_HITS]
+    if count == 1:  # the common case, without the lists and dicts
+        [(start, end)] = spans
+        for starts, deltas in view.norm.anchors:
+            start += deltas[bisect_right(starts, start) - 1]
+            end += deltas[bisect_right(starts, end - 1) - 1]
+        spans = [(start, end)]
+        terms: tuple[str, ...] = (_surface(original[start:end]),)
+    else:
+        spans = view.norm.to_original_spans(spans)
+        terms = tuple(dict.fromkeys(map(_surface, dict.fromkeys(original[s:e] for s, e in spans))))
     title_end = context.title_end
     body_start = title_end + 1 if title_end else 0
     # The snippet shows the body around its first hit (the title is shown beside it anyway);
     # only a mention in the title alone gets the title as its snippet.
-    if any(start >= body_start for start, _ in spans) or not spans:
+    if not title_end:
+        low, high, inside = 0, len(original), spans
+    elif not spans or spans[-1][0] >= body_start:
         low, high = body_start, len(original)
+        inside = [span for span in spans if body_start <= span[0]]
     else:
         low, high = 0, title_end
-    inside = [span for span in spans if low <= span[0] and span[1] <= high]
+        inside = [span for span in spans if span[1] <= title_end]
     snippet, highlights = make_snippet(original, inside, low, high)
     return Match(name, terms, count, snippet, highlights)

@@ -10,11 +10,14 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Mapping
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from mentions.match.normalize import Folder, Normalized, folder
 from mentions.match.query import compile_regex
 from mentions.models import Document
+
+if TYPE_CHECKING:
+    from mentions.match.scanner import Found
 
 Hits = list[tuple[int, int]]
 
@@ -28,14 +31,30 @@ class Scanner(Protocol):
 class View:
     """One document normalised with one folding variant, and the automaton hits in it."""
 
-    __slots__ = ("_document_title_end", "literal_hits", "norm", "title_end_", "word_hits")
+    __slots__ = (
+        "_document_title_end",
+        "_padded",
+        "norm",
+        "others",
+        "title_end_",
+        "triggers",
+    )
 
     def __init__(self, norm: Normalized, title_end: int) -> None:
         self.norm = norm
         self._document_title_end = title_end
         self.title_end_: int | None = None if title_end else 0
-        self.word_hits: list[tuple[int, int, int]] = []
-        self.literal_hits: list[tuple[int, int, int]] = []
+        # the automaton hits of the scanner's trigger terms, and of the others once needed
+        self.triggers: Found = ([], [])
+        self.others: Found | None = None
+        self._padded: str | None = None
+
+    @property
+    def padded(self) -> str:
+        """The word view between two spaces: a whole word is `" word "` anywhere in it."""
+        if self._padded is None:
+            self._padded = " " + self.norm.word + " "
+        return self._padded
 
     @property
     def title_end(self) -> int:
@@ -63,6 +82,9 @@ class Context:
         self.hits: dict[int, Hits] = {}
         self.views: dict[tuple[bool, bool], View] = {}
         self.regex_hits: dict[tuple[str, tuple[bool, bool]], Hits] = {}
+        # A NEAR side's hits sorted, and their starts, by leaf: many NEAR keywords share a
+        # common word, with hundreds of hits in a long document.
+        self.near_sides: dict[tuple[int, bool, bool], tuple[Hits, list[int]]] = {}
 
     def view(self, variant: tuple[bool, bool]) -> View:
         found = self.views.get(variant)
@@ -239,6 +261,10 @@ class NearNode(Compiled):
     def __init__(self, left: Compiled, right: Compiled, distance: int, is_ordered: bool) -> None:
         self.left, self.right, self.distance, self.is_ordered = left, right, distance, is_ordered
         self.variant = _variant_of(left)
+        # A term's hits depend on nothing else: sorted once per document for every NEAR.
+        self.right_key = (
+            (right.term_id, right.in_title, right.is_prefix) if isinstance(right, TermLeaf) else None
+        )
 
     def triggers(self) -> list[TermLeaf] | None:
         options = [found for side in (self.left, self.right) if (found := side.triggers())]
@@ -250,8 +276,14 @@ class NearNode(Compiled):
         if not lefts or not rights:
             return None
         view = context.view(self.variant)
-        rights = sorted(set(rights))
-        starts = [start for start, _ in rights]
+        key = self.right_key
+        cached = context.near_sides.get(key) if key else None
+        if cached is None:
+            rights = sorted(set(rights))
+            cached = rights, [start for start, _ in rights]
+            if key:
+                context.near_sides[key] = cached
+        rights, starts = cached
         used: set[int] = set()
         found: Hits = []
         for left in sorted(set(lefts)):
@@ -264,9 +296,7 @@ class NearNode(Compiled):
         found += [rights[n] for n in sorted(used)]
         return found or None
 
-    def _after(
-        self, view: View, left: tuple[int, int], rights: Hits, starts: list[int]
-    ) -> list[int]:
+    def _after(self, view: View, left: tuple[int, int], rights: Hits, starts: list[int]) -> list[int]:
         near: list[int] = []
         for n in range(bisect_left(starts, left[1]), len(rights)):
             if self._is_far(view, left[1], rights[n][0]):
@@ -274,9 +304,7 @@ class NearNode(Compiled):
             near.append(n)
         return near
 
-    def _before(
-        self, view: View, left: tuple[int, int], rights: Hits, starts: list[int]
-    ) -> list[int]:
+    def _before(self, view: View, left: tuple[int, int], rights: Hits, starts: list[int]) -> list[int]:
         near: list[int] = []
         for n in range(bisect_left(starts, left[0]) - 1, -1, -1):
             if rights[n][1] > left[0]:
@@ -288,9 +316,7 @@ class NearNode(Compiled):
 
     def _is_far(self, view: View, start: int, end: int) -> bool:
         # Words average well under 50 characters: a longer gap is not worth splitting.
-        return (
-            end - start > 50 * (self.distance + 2) or view.words_between(start, end) > self.distance
-        )
+        return end - start > 50 * (self.distance + 2) or view.words_between(start, end) > self.distance
 
 
 def _cost(leaves: list[TermLeaf]) -> tuple[int, int]:

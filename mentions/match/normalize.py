@@ -68,7 +68,7 @@ NO_SPACE_SCRIPT = re.compile(
     "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u31f0-\u31ff"
     "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]"
 )
-_SPACE_RUN = re.compile("  +")
+_SPACE_RUN = re.compile("   *")  # not "  +": a two-space literal prefix is scanned faster
 _ALNUM = re.compile(r"[^\W_]")
 _WORD_TABLE = bytes(c if chr(c).isalnum() or c == 95 or c > 127 else 32 for c in range(256))
 # A UTF-16 surrogate that slipped into a str must not make encoding fail.
@@ -145,6 +145,18 @@ class Normalized:
         for starts, deltas in self.anchors:
             positions = [p + deltas[bisect_right(starts, p) - 1] for p in positions]
         return positions
+
+    def to_original_spans(self, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """(start, end) spans in original offsets; an end maps as the character before it."""
+        for starts, deltas in self.anchors:
+            spans = [
+                (
+                    start + deltas[bisect_right(starts, start) - 1],
+                    end + deltas[bisect_right(starts, end - 1) - 1],
+                )
+                for start, end in spans
+            ]
+        return spans
 
     def to_normalized(self, original: int) -> int:
         """The first normalised offset at or after an original offset."""
@@ -273,9 +285,15 @@ def _non_word_class() -> re.Pattern[str]:
     return re.compile(_char_class(chars)[:-1] + "\U0001f000-\U0001faff]")
 
 
-@cache
 def folder(fold_case: bool = True, fold_accents: bool = True) -> Folder:
     """The shared folder of a variant (built once per process, a few tens of ms)."""
+    # Not @cache on this function: `folder()` and `folder(True, True)` would be two keys,
+    # and the same tables built twice.
+    return _folder(fold_case, fold_accents)
+
+
+@cache
+def _folder(fold_case: bool, fold_accents: bool) -> Folder:
     return Folder(fold_case, fold_accents)
 
 

@@ -57,8 +57,11 @@ def patterns_for(
     words: list[tuple[str, int, int]] = []
     literals: list[Pattern] = []
     for spelling in spellings(term, folder.fold_accents):
-        views = folder.normalize(spelling)
-        literal, word = views.literal.strip(), views.word.strip()
+        if spelling.isascii() and spelling.replace(" ", "").isalnum() and _is_one_spaced(spelling):
+            literal = word = spelling.lower() if folder.fold_case else spelling  # most terms
+        else:
+            views = folder.normalize(spelling)
+            literal, word = views.literal.strip(), views.word.strip()
         if not literal:
             continue
         if literal == word:
@@ -72,6 +75,10 @@ def patterns_for(
                 )
             )
     return words, literals
+
+
+def _is_one_spaced(text: str) -> bool:
+    return not text.startswith(" ") and not text.endswith(" ") and "  " not in text
 
 
 def _word_patterns(word: str, is_prefix: bool) -> list[tuple[str, int, int]]:

@@ -24,24 +24,31 @@ def make_snippet(
     first_start, first_end = spans[0] if spans else (low, low)
     start = max(low, first_start - max(0, WIDTH - (first_end - first_start)) // 3)
     end = min(high, max(start + WIDTH, first_end))
-    start = max(low, min(start, end - WIDTH))
+    if end - WIDTH < start:
+        start = max(low, end - WIDTH)
     if start > low and not text[start - 1].isspace():
         space = _SPACE.search(text, start, first_start)
         start = space.end() if space else start
     if end < high and not text[end].isspace():
         cut = max(text.rfind(" ", first_end, end), text.rfind("\n", first_end, end))
         end = cut if cut > first_end else end
-    head = ELLIPSIS + " " if _NON_SPACE.search(text, low, start) else ""
-    tail = " " + ELLIPSIS if _NON_SPACE.search(text, end, high) else ""
+    head = ELLIPSIS + " " if start > low and _NON_SPACE.search(text, low, start) else ""
+    tail = " " + ELLIPSIS if end < high and _NON_SPACE.search(text, end, high) else ""
     window = text[start:end]
-    body = " ".join(window.split())
-    is_plain = body == window  # nothing collapsed: snippet offsets are plain shifts
+    # Printable means no white space but the ASCII space (which split() alone would find):
+    # then with no double, leading or trailing space there is nothing to collapse.
+    if window.isprintable() and "  " not in window and window[:1] != " " and window[-1:] != " ":
+        body = window
+    else:
+        body = " ".join(window.split())
+    is_plain = len(body) == len(window)  # white space replaced one for one: plain shifts
+    shift = len(head) - start
     highlights: list[tuple[int, int]] = []
     for a, b in spans[bisect_left(spans, (start, 0)) :]:
         if b > end:
             break
         if is_plain:
-            highlights.append((a - start + len(head), b - start + len(head)))
+            highlights.append((a + shift, b + shift))
         else:
             highlights.append(
                 (

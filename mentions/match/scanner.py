@@ -1,0 +1,159 @@
+"""The automata of one folding variant, and the hits of each term in a document.
+
+Terms are split in two sets, each with its own pair of automata (word view, literal
+view): *triggers*, one of which a keyword needs before it is worth evaluating, and the
+others. The triggers are scanned in every document; the others (the common words of
+`w AND (the OR and)` or `w NEAR/5 price`, which would be most of the hits) only in a
+document where a keyword that needs them is evaluated, once for all of them.
+
+A scan keeps the automaton's hits sorted by pattern: the hits of one term are then a
+few slices found by bisection, built only for the keywords that get evaluated.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any
+
+from mentions.match.normalize import folder
+from mentions.match.patterns import Pattern, is_whole, patterns_for
+
+if TYPE_CHECKING:
+    from mentions.match.nodes import View
+
+Hits = list[tuple[int, int]]
+# The automaton hits of one pattern set in a document: (pattern, start, end), sorted.
+Found = tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]
+WordPatterns = list[tuple[str, int, int]]  # (text, lead, trail), as `patterns_for` gives them
+# Sorting by pattern alone is 5x faster than by whole tuples and gives the same order: the
+# automaton reports the hits of one pattern (one length) in the order of their starts.
+_PATTERN = itemgetter(0)
+
+
+class PatternSet:
+    """Some terms' patterns in two automata, and which rules each pattern triggers."""
+
+    def __init__(self) -> None:
+        self._word: dict[str, int] = {}
+        self._literal: dict[str, int] = {}
+        self.word_rules: list[set[int]] = []
+        self.literal_rules: list[set[int]] = []
+        # term id -> [(first, last pattern index, lead, trail)] / [(pattern index, Pattern)]
+        self.word_of_term: dict[int, list[tuple[int, int, int, int]]] = {}
+        self.literal_of_term: dict[int, list[tuple[int, Pattern]]] = {}
+        self.word_automaton: Any = None
+        self.literal_automaton: Any = None
+
+    def add(self, term_id: int, words: WordPatterns, literals: list[Pattern], rules: set[int]) -> None:
+        # `rules` may be shared between patterns: merged into a new set, never updated in place.
+        runs: list[tuple[int, int, int, int]] = []
+        for text, lead, trail in words:
+            index = self._word.get(text)
+            if index is None:
+                index = self._word[text] = len(self.word_rules)
+                self.word_rules.append(rules)
+            else:
+                self.word_rules[index] = self.word_rules[index] | rules
+            # Hit (s, e) in " " + word + " " -> core (s + lead - 1, e - trail - 1) in the view;
+            # consecutive patterns with the same trims are one run: one bisection finds them.
+            lead, trail = lead - 1, trail + 1
+            if runs and runs[-1][1] == index - 1 and runs[-1][2:] == (lead, trail):
+                runs[-1] = (runs[-1][0], index, lead, trail)
+            else:
+                runs.append((index, index, lead, trail))
+        if runs:
+            self.word_of_term[term_id] = runs
+        for pattern in literals:
+            index = self._literal.get(pattern.text)
+            if index is None:
+                index = self._literal[pattern.text] = len(self.literal_rules)
+                self.literal_rules.append(rules)
+            else:
+                self.literal_rules[index] = self.literal_rules[index] | rules
+            self.literal_of_term.setdefault(term_id, []).append((index, pattern))
+
+    def build(self) -> None:
+        from ahocorasick_rs import AhoCorasick
+
+        if self._word:
+            self.word_automaton = AhoCorasick(list(self._word))
+        if self._literal:
+            self.literal_automaton = AhoCorasick(list(self._literal))
+
+    def find(self, view: View) -> Found:
+        word: list[tuple[int, int, int]] = []
+        literal: list[tuple[int, int, int]] = []
+        if self.word_automaton is not None:
+            word = self.word_automaton.find_matches_as_indexes(view.padded, overlapping=True)
+            word.sort(key=_PATTERN)
+        if self.literal_automaton is not None:
+            literal = self.literal_automaton.find_matches_as_indexes(view.norm.literal, overlapping=True)
+            literal.sort(key=_PATTERN)
+        return word, literal
+
+    def triggered(self, found: Found, candidates: set[int]) -> None:
+        """Add the rules that the patterns in `found` trigger to `candidates`."""
+        for hits, rules in zip(found, (self.word_rules, self.literal_rules), strict=True):
+            for index in set(map(itemgetter(0), hits)):
+                candidates.update(rules[index])
+
+    def hits_of(self, term_id: int, found: Found, view: View) -> Hits:
+        """The (start, end) of every whole-word hit of one term in `view`."""
+        hits: Hits = []
+        word_hits, literal_hits = found
+        for first, last, lead, trail in self.word_of_term.get(term_id, ()):
+            low = bisect_left(word_hits, (first,))
+            high = bisect_left(word_hits, (last + 1,), low)
+            hits += [(start + lead, end - trail) for _, start, end in word_hits[low:high]]
+        text = view.norm.literal
+        for index, pattern in self.literal_of_term.get(term_id, ()):
+            low = bisect_left(literal_hits, (index,))
+            high = bisect_left(literal_hits, (index + 1,), low)
+            for _, start, end in literal_hits[low:high]:
+                is_hit, stop = is_whole(text, start, end, pattern)
+                if is_hit:
+                    hits.append((start, stop))
+        return hits
+
+
+class Scanner:
+    """The terms of one folding variant: triggers scanned always, the others on demand."""
+
+    def __init__(self, fold_case: bool, fold_accents: bool) -> None:
+        self.folder = folder(fold_case, fold_accents)
+        self._patterns: dict[int, tuple[WordPatterns, list[Pattern]]] = {}
+        self._rules_of_term: dict[int, set[int]] = {}
+        self.triggers = PatternSet()
+        self.others = PatternSet()
+
+    def add(self, term_id: int, text: str, is_prefix: bool) -> None:
+        self._patterns[term_id] = patterns_for(text, is_prefix, self.folder)
+
+    def add_rule(self, term_id: int, rule: int) -> None:
+        """Evaluate `rule` whenever a pattern of `term_id` is found."""
+        self._rules_of_term.setdefault(term_id, set()).add(rule)
+
+    def build(self) -> None:
+        for term_id, (words, literals) in self._patterns.items():
+            rules = self._rules_of_term.get(term_id)
+            if rules is None:
+                self.others.add(term_id, words, literals, set())
+            else:
+                self.triggers.add(term_id, words, literals, rules)
+        self.triggers.build()
+        self.others.build()
+        del self._patterns
+
+    def scan(self, view: View, candidates: set[int]) -> None:
+        """Find every trigger in `view`; add the rules they trigger to `candidates`."""
+        view.triggers = self.triggers.find(view)
+        self.triggers.triggered(view.triggers, candidates)
+
+    def hits_of(self, term_id: int, view: View) -> Hits:
+        """The (start, end) of every whole-word hit of one term in `view`."""
+        if term_id in self._rules_of_term:
+            return self.triggers.hits_of(term_id, view.triggers, view)
+        if view.others is None:
+            view.others = self.others.find(view)
+        return self.others.hits_of(term_id, view.others, view)
