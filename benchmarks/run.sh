@@ -11,7 +11,12 @@ if [[ ! -x "$venv/bin/python" ]]; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --upgrade pip
 fi
-"$venv/bin/pip" install --quiet -r "$here/requirements.txt"
-"$venv/bin/pip" install --quiet -e "$here/.."
+# Build chatter goes to a log, shown only when the install fails.
+log="$venv/install.log"
+if ! { "$venv/bin/pip" install -r "$here/requirements.txt" && "$venv/bin/pip" install -e "$here/.."; } >"$log" 2>&1
+then
+    cat "$log" >&2
+    exit 1
+fi
 cd "$here"
 exec "$venv/bin/python" bench.py "$@"
