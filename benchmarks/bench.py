@@ -177,7 +177,10 @@ def profile_scan(server: Server, work: Path) -> Path | None:
     server.control("latency?ms=0")
     write_inputs(folder, [server.base + corpus.path_of(index) for index in range(server.count)])
     output = RESULTS / "profile.speedscope.json"
-    argv = [str(BIN / "py-spy"), "record", "--format", "speedscope", "--rate", "100", "-o", str(output), "--"]
+    # --gil: parsing runs in six worker threads that mostly wait for the GIL; only the
+    # thread holding it is doing the work that costs time.
+    argv = [str(BIN / "py-spy"), "record", "--gil", "--format", "speedscope", "--rate", "100"]
+    argv += ["-o", str(output), "--"]
     argv += commands(folder)["mentions"]
     figure = run_child(argv, folder / "profile.out", env=child_env(folder))
     return output if figure.exit_code in (0, 1) and output.exists() else None

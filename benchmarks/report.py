@@ -112,7 +112,7 @@ def render_report(
     if top:
         lines += [
             "",
-            "Profile of the N=1,000 first scan (py-spy, all threads, idle time left out), by own time:",
+            "Profile of the N=1,000 first scan (py-spy --gil: the thread holding the GIL), by own time:",
             "",
             "| own % | total % | function |",
             "| --: | --: | --- |",
