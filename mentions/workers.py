@@ -170,10 +170,13 @@ class WorkerPool:
 
 
 def _worker_count() -> int:
+    """Worker processes to use: opt-in with MENTIONS_WORKERS=N for now.
+
+    Off by default: in the fault battery a worker died (BrokenProcessPool) and took every later
+    source of the scan with it; until the pool is replaced on such a death, threads do the work.
+    """
     configured = os.environ.get("MENTIONS_WORKERS", "")
-    if configured.isdigit():
-        return int(configured)
-    return min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 8)
+    return int(configured) if configured.isdigit() else 1
 
 
 def _can_fork() -> bool:
