@@ -130,3 +130,24 @@ class CsvWriter:
 
     def close(self) -> None:
         self._stream.flush()
+
+
+def make_writer(output_format: str, stream: IO[str], *, has_header: bool = False,
+                is_excel: bool = False) -> Writer:
+    """The writer of `output_format` (table, jsonl, csv, json) on `stream`."""
+    if output_format == "jsonl":
+        return JsonLinesWriter(stream)
+    if output_format == "json":
+        return JsonArrayWriter(stream)
+    if output_format == "csv":
+        return CsvWriter(stream, has_header=has_header, is_excel=is_excel)
+    import sys
+
+    from rich.console import Console
+
+    from mentions.console import is_color_disabled
+    from mentions.table import TableWriter
+
+    console = Console(file=stream, no_color=is_color_disabled(), highlight=False,
+                      force_terminal=None if stream is sys.stdout else False)
+    return TableWriter(console)

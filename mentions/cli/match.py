@@ -64,21 +64,6 @@ _BLOCKS = frozenset(
         "ul",
     )
 )
-_CSV_FIELDS = (
-    "id",
-    "keyword",
-    "tags",
-    "source",
-    "url",
-    "title",
-    "author",
-    "published",
-    "found_at",
-    "terms",
-    "count",
-    "snippet",
-    "lang",
-)
 
 
 FILES_ARGUMENT = typer.Argument(None, help="Files to read; none or - reads stdin.")
@@ -132,7 +117,9 @@ def match(
         if str(path) != "-" and not path.is_file():
             fail(f"{path}: no such file")
     reader = _Reader(lines=lines, html=html, jsonl=jsonl)
-    writer = _Writer(chosen)
+    from mentions.output import make_writer
+
+    writer = make_writer(chosen, sys.stdout)
     has_matched = False
     try:
         for document, index in reader.documents(paths):
@@ -258,13 +245,9 @@ def _decode(data: bytes) -> str:
 
 
 def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    from mentions.dates import parse_date
+
+    return parse_date(value) if isinstance(value, str) else None
 
 
 def _mention(document: Document, index: int, found: Any, tags: tuple[str, ...]) -> Mention:
@@ -291,95 +274,3 @@ def _mention(document: Document, index: int, found: Any, tags: tuple[str, ...]) 
         lang=document.lang,
         highlights=found.highlights,
     )
-
-
-def _rfc3339(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _record(mention: Mention) -> dict[str, Any]:
-    """A mention as SPEC "A mention" writes it."""
-    return {
-        "id": mention.id,
-        "keyword": mention.keyword,
-        "tags": list(mention.tags),
-        "source": mention.source,
-        "source_type": mention.source_type,
-        "url": mention.url,
-        "title": mention.title,
-        "author": mention.author,
-        "published": _rfc3339(mention.published),
-        "found_at": _rfc3339(mention.found_at),
-        "terms": list(mention.terms),
-        "count": mention.count,
-        "snippet": mention.snippet,
-        "lang": mention.lang,
-    }
-
-
-class _Writer:
-    """Writes mentions in one format; streaming formats flush every line."""
-
-    def __init__(self, output_format: str) -> None:
-        self.format = output_format
-        self.kept: list[Mention] = []
-        if output_format == "csv":
-            import csv
-
-            self.csv = csv.writer(sys.stdout, lineterminator="\n")
-            self._line(lambda: self.csv.writerow(_CSV_FIELDS))
-
-    def write(self, mention: Mention) -> None:
-        if self.format == "jsonl":
-            import json
-
-            sys.stdout.write(json.dumps(_record(mention), ensure_ascii=False) + "\n")
-            sys.stdout.flush()
-        elif self.format == "csv":
-            record = _record(mention)
-            row = [_csv_cell(record[name]) for name in _CSV_FIELDS]
-            self._line(lambda: self.csv.writerow(row))
-        else:
-            self.kept.append(mention)
-
-    def close(self) -> None:
-        if self.format == "json":
-            import json
-
-            records = [_record(mention) for mention in self.kept]
-            sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")
-            sys.stdout.flush()
-        elif self.format == "table":
-            _print_table(self.kept)
-
-    @staticmethod
-    def _line(write: Any) -> None:
-        write()
-        sys.stdout.flush()
-
-
-def _csv_cell(value: object) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    if isinstance(value, list):
-        value = "; ".join(str(item) for item in value)
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _print_table(mentions: list[Mention]) -> None:
-    from rich.table import Table
-
-    from mentions.console import clean_text, stdout_console
-
-    table = Table("keyword", "source", "count", "terms", "snippet", show_lines=False)
-    for mention in mentions:
-        table.add_row(
-            clean_text(mention.keyword, single_line=True),
-            clean_text(mention.source, single_line=True),
-            str(mention.count),
-            clean_text(", ".join(mention.terms), single_line=True),
-            clean_text(mention.snippet, single_line=True),
-        )
-    stdout_console().print(table)

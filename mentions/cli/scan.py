@@ -171,23 +171,10 @@ def _notify(config: Config, mentions: list[Mention], console: Console) -> list[s
 
 
 def _writer(chosen: str, stream: IO[str], output: Path | None, *, is_excel: bool = False) -> Writer:
-    from mentions.output import CsvWriter, JsonArrayWriter, JsonLinesWriter
+    from mentions.output import make_writer
 
-    if chosen == "jsonl":
-        return JsonLinesWriter(stream)
-    if chosen == "json":
-        return JsonArrayWriter(stream)
-    if chosen == "csv":
-        has_header = output is not None and output.exists() and output.stat().st_size > 0
-        return CsvWriter(stream, has_header=has_header, is_excel=is_excel)
-    from rich.console import Console
-
-    from mentions.console import is_color_disabled
-    from mentions.table import TableWriter
-
-    console = Console(file=stream, no_color=is_color_disabled(), highlight=False,
-                      force_terminal=None if stream is sys.stdout else False)
-    return TableWriter(console)
+    has_header = output is not None and output.exists() and output.stat().st_size > 0
+    return make_writer(chosen, stream, has_header=has_header, is_excel=is_excel)
 
 
 def _run(config: Config, options: object, state: object, writer: Writer, is_verbose: bool,
