@@ -15,13 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from .dom import flatten, parse
+from .dom import MAX_HTML, flatten, parse
 from .meta import Meta, clean, read_meta
+from .plain import visible_text
 from .score import select_lines
 
-__all__ = ["ExtractedPage", "main_text", "visible_text"]
-
-MAX_HTML = 20_000_000  # chars; beyond this a "page" is not something people read
+__all__ = ["MAX_HTML", "ExtractedPage", "main_text", "visible_text"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,18 +32,6 @@ class ExtractedPage:
     author: str | None = None
     published: datetime | None = None  # timezone-aware UTC
     lang: str | None = None
-
-
-def visible_text(html: str) -> str:
-    """All text a reader could see, one line per block; inline tags do not split words."""
-    if not html:
-        return ""
-    try:
-        tree = parse(html[:MAX_HTML])
-        page = flatten(tree.body)
-    except Exception:  # untrusted input: a parser surprise must not stop a scan
-        return ""
-    return "\n".join(page.line_text)
 
 
 def main_text(html: str, url: str | None = None) -> ExtractedPage:

@@ -38,6 +38,7 @@ BLOCK_TAGS = frozenset(
 )
 BREAK_TAGS = frozenset({"br", "hr", "img"})
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+MAX_HTML = 20_000_000  # chars; beyond this a "page" is not something people read
 MAX_DEPTH = 1500  # real pages nest < 100 deep; beyond this, tags are dropped before parsing
 # Tags that close themselves or are closed implicitly do not add depth.
 _NO_DEPTH = frozenset(
