@@ -14,6 +14,7 @@ import re
 
 from .dom import BLOCK_TAGS, BREAK_TAGS, MAX_HTML, SKIP_TAGS, is_hidden, parse
 
+
 def _trie(words: list[str]) -> str:
     """An alternation of `words` grouped by common prefixes: `re` tries fewer branches per `<`."""
     groups: dict[str, list[str]] = {}
