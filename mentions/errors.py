@@ -9,7 +9,9 @@
     └── FetchError                one URL could not be fetched or parsed; a value in the
                                   run report, never fatal to a scan
 
-Only `mentions.cli` turns these into messages and exit codes.
+Only `mentions.cli` turns these into messages and exit codes. The ones with arguments of
+their own pickle them (`__reduce__`): parsers run in worker processes, and an exception that
+cannot be unpickled in the parent breaks the whole process pool.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ class ConfigError(MentionsError):
         self.problems = problems
         super().__init__("\n".join(problems))
 
+    def __reduce__(self) -> tuple[type[ConfigError], tuple[list[str]]]:
+        return type(self), (self.problems,)
+
 
 class QueryError(MentionsError):
     """A query does not parse; `column` is 1-based within the query text."""
@@ -34,6 +39,9 @@ class QueryError(MentionsError):
         self.message = message
         self.column = column
         super().__init__(f"{message} at column {column}")
+
+    def __reduce__(self) -> tuple[type[QueryError], tuple[str, int]]:
+        return type(self), (self.message, self.column)
 
 
 class UsageError(MentionsError):
@@ -82,3 +90,7 @@ class FetchError(MentionsError):
         self.status = status
         text = f"{reason}: {detail}" if detail else reason
         super().__init__(text)
+
+    def __reduce__(self) -> tuple[type[FetchError], tuple[str, str, str, int | None]]:
+        # A parser in a worker process raises it; the parent unpickles it (with these args).
+        return type(self), (self.reason, self.url, self.detail, self.status)

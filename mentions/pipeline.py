@@ -32,7 +32,7 @@ from mentions.models import Document, Mention
 from mentions.output import Writer
 from mentions.sources import collector_for
 from mentions.state import BackoffPolicy, State
-from mentions.workers import MentionFinder, WorkerPool
+from mentions.workers import MentionFinder, WorkerCrashed, WorkerPool
 
 T = TypeVar("T")
 MAX_LOCAL_BYTES = 100_000_000
@@ -323,6 +323,9 @@ class Scan:
             found = await pool.find(source, documents, self.options.since)
         except FetchError as error:
             return context, [], 0, error
+        except WorkerCrashed:
+            detail = "the parser's process died on this source's answer"
+            return context, [], 0, FetchError("parse error", source.location, detail)
         except Exception as error:  # a parser tripping on hostile input must not stop the scan
             return context, [], 0, FetchError("parse error", source.location, type(error).__name__)
         for item in found:

@@ -124,37 +124,68 @@ def _start_worker(parent: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
+class WorkerCrashed(Exception):
+    """A worker process died on one source's input (a crash in a C parser, say)."""
+
+
 class WorkerPool:
-    """Runs parsing and matching in forked processes, or in a thread for small scans."""
+    """Runs parsing and matching in forked processes, or in a thread for small scans.
+
+    A worker that dies takes its pool with it: every call then pending fails with
+    BrokenProcessPool, though only one input killed it. So a new pool replaces the broken
+    one, and each failed call runs once more in a process of its own: the input that kills
+    that process too is the culprit (WorkerCrashed, one failed source); the rest succeed.
+    """
 
     def __init__(self, finder: MentionFinder, sources: int) -> None:
         self.finder = finder
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
-        workers = _worker_count()
-        if workers > 1 and sources >= MIN_SOURCES_FOR_PROCESSES and _can_fork():
+        self._workers = _worker_count()
+        if self._workers > 1 and sources >= MIN_SOURCES_FOR_PROCESSES and _can_fork():
             global _finder
             _finder = finder
             try:
-                self._pool = concurrent.futures.ProcessPoolExecutor(
-                    max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-                    initializer=_start_worker, initargs=(os.getpid(),),
-                )
+                self._pool = self._new_pool(self._workers)
                 # Fork now, before the event loop starts helper threads (a fork copies no threads).
-                list(self._pool.map(_warm_up, range(workers)))
+                list(self._pool.map(_warm_up, range(self._workers)))
             except (OSError, concurrent.futures.process.BrokenProcessPool):
                 self.close()  # no processes to be had (limits, sandboxes): threads do the work
                 self._pool = None
+
+    @staticmethod
+    def _new_pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
+        return concurrent.futures.ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+            initializer=_start_worker, initargs=(os.getpid(),),
+        )
 
     @property
     def is_parallel(self) -> bool:
         return self._pool is not None
 
     async def run(self, function: Callable[..., T], *args: object) -> T:
-        """`function(*args)` off the event loop."""
-        if self._pool is None:
+        """`function(*args)` off the event loop; WorkerCrashed if it kills its process."""
+        pool = self._pool
+        if pool is None:
             return await asyncio.to_thread(function, *args)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, function, *args)
+        try:
+            return await loop.run_in_executor(pool, function, *args)
+        except concurrent.futures.process.BrokenProcessPool:
+            self._replace(pool)
+        alone = self._new_pool(1)
+        try:
+            return await loop.run_in_executor(alone, function, *args)
+        except concurrent.futures.process.BrokenProcessPool:
+            raise WorkerCrashed from None
+        finally:
+            alone.shutdown(wait=False)
+
+    def _replace(self, broken: concurrent.futures.ProcessPoolExecutor) -> None:
+        """A new pool for the broken one (once: the first failed call replaces it)."""
+        if self._pool is broken:
+            broken.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool(self._workers)
 
     async def find(
         self, source: Source, documents: Sequence[Document], since: datetime | None
@@ -170,13 +201,11 @@ class WorkerPool:
 
 
 def _worker_count() -> int:
-    """Worker processes to use: opt-in with MENTIONS_WORKERS=N for now.
-
-    Off by default: in the fault battery a worker died (BrokenProcessPool) and took every later
-    source of the scan with it; until the pool is replaced on such a death, threads do the work.
-    """
+    """Worker processes: one per core (at most 4), or MENTIONS_WORKERS=N (1 means threads)."""
     configured = os.environ.get("MENTIONS_WORKERS", "")
-    return int(configured) if configured.isdigit() else 1
+    if configured.isdigit():
+        return int(configured)
+    return min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
 def _can_fork() -> bool:

@@ -1,0 +1,87 @@
+"""Worker processes: the same results as a thread, and one dying worker fails one source only."""
+
+from __future__ import annotations
+
+import asyncio
+import faulthandler
+import os
+import signal
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from mentions.config import Keyword, Source
+from mentions.errors import FetchError
+from mentions.models import Document
+from mentions.sources.feed import parse_feed
+from mentions.workers import MentionFinder, WorkerCrashed, WorkerPool
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="worker processes need fork")
+
+
+def _finder() -> MentionFinder:
+    keyword = Keyword(name="Acme", terms=["Acme"])
+    return MentionFinder([keyword.rule()], {"Acme": ()}, datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def square_or_die(value: int) -> int:
+    """Dies like a crashing C parser (SIGSEGV) on 13; takes its time so calls overlap."""
+    if value == 13:
+        faulthandler.disable()  # pytest's handler would print the crash; it is expected here
+        os.kill(os.getpid(), signal.SIGSEGV)
+    time.sleep(0.05)
+    return value * value
+
+
+async def _run_all(pool: WorkerPool, values: list[int]) -> list[int | BaseException]:
+    return await asyncio.gather(*(pool.run(square_or_die, v) for v in values), return_exceptions=True)
+
+
+def test_a_dying_worker_fails_its_own_call_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MENTIONS_WORKERS", "2")
+    pool = WorkerPool(_finder(), sources=100)
+    try:
+        assert pool.is_parallel
+        values = list(range(20))
+        results = asyncio.run(_run_all(pool, values))
+        assert isinstance(results[13], WorkerCrashed)
+        assert [r for i, r in enumerate(results) if i != 13] == [v * v for v in values if v != 13]
+        # the pool still works afterwards
+        assert asyncio.run(_run_all(pool, [2, 3])) == [4, 9]
+    finally:
+        pool.close()
+
+
+def test_a_parser_error_crosses_the_process_boundary_intact(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MENTIONS_WORKERS", "2")
+    pool = WorkerPool(_finder(), sources=100)
+    html = b"<!doctype html><html><body><p>Acme</p></body></html>"
+    try:
+        with pytest.raises(FetchError) as raised:
+            asyncio.run(pool.run(parse_feed, html, "http://example.com/feed", "blog"))
+        assert (raised.value.reason, raised.value.url) == ("not a feed", "http://example.com/feed")
+    finally:
+        pool.close()
+
+
+def test_processes_and_thread_find_the_same_mentions(monkeypatch: pytest.MonkeyPatch) -> None:
+    source = Source(name="blog", feed="http://example.com/feed")
+    documents = [
+        Document("blog", "feed", f"Post {i} about Acme and more", title=f"Post {i}", url=f"http://example.com/{i}")
+        for i in range(5)
+    ] + [Document("blog", "feed", "Nothing to see here", url="http://example.com/none")]
+
+    def found(workers: str) -> list[tuple[str, str | None, str]]:
+        monkeypatch.setenv("MENTIONS_WORKERS", workers)
+        pool = WorkerPool(_finder(), sources=100)
+        try:
+            assert pool.is_parallel == (workers != "1")
+            result = asyncio.run(pool.find(source, documents, None))
+        finally:
+            pool.close()
+        return [(f.mention.id, f.mention.url, f.mention.snippet) for f in result]
+
+    in_processes = found("2")
+    assert len(in_processes) == 5
+    assert in_processes == found("1")
