@@ -1,73 +1,37 @@
-"""The command-line interface: `main.py`-style wiring only; each command lives in its own module.
+"""The command-line interface: the entry point and the last error boundary.
 
-This is the single error boundary: expected errors become one sentence on stderr and the
-exit code of the spec; nothing below it prints errors or exits.
+Expected errors become one sentence on stderr and the exit code of the spec; nothing below
+prints errors or exits. The Typer app (`wiring.py`) and every command module load only when a
+command runs: `mentions --version` answers before any of them is imported (cron wrappers and
+shell prompts call it often).
 """
 
 from __future__ import annotations
 
 import os
 import sys
-
-import typer
+from typing import Any
 
 from mentions import __version__
-from mentions.cli import (
-    check,
-    discover,
-    history,
-    init,
-    match,
-    prune,
-    report,
-    scan,
-    schema,
-    sources,
-    test_source,
-)
-
-app = typer.Typer(
-    name="mentions",
-    help="Find where your brand is talked about: feeds, blogs, forums, reviews.",
-    no_args_is_help=True,
-    add_completion=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
 
 
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"mentions {__version__}")
-        raise typer.Exit()
+def __getattr__(name: str) -> Any:
+    # `from mentions.cli import app` (tests, embedding) still works, importing it on first use.
+    if name == "app":
+        from mentions.cli.wiring import app
 
-
-@app.callback()
-def _root(
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
-    ),
-) -> None:
-    """Find where your brand is talked about: feeds, blogs, forums, reviews."""
-
-
-app.command("scan")(scan.scan)
-app.command("check")(check.check)
-app.command("schema")(schema.schema)
-app.command("match")(match.match)
-app.command("report")(report.report)
-app.command("init")(init.init)
-app.command("sources")(sources.sources)
-app.command("history")(history.history)
-app.command("prune")(prune.prune)
-app.command("discover")(discover.discover)
-app.command("test-source")(test_source.test_source)
+        return app
+    raise AttributeError(name)
 
 
 def main() -> None:
     """Entry point of the `mentions` script: the last error boundary."""
+    if sys.argv[1:] == ["--version"]:
+        print(f"mentions {__version__}")
+        return
     try:
+        from mentions.cli.wiring import app
+
         app()
     except KeyboardInterrupt:
         sys.exit(130)
