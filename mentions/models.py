@@ -5,10 +5,29 @@ config -> sources -> fetch -> extract -> match -> state -> output
 
 from __future__ import annotations
 
+import dataclasses
+import operator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
+def _pickled_by_fields(cls: type[T]) -> type[T]:
+    """Pickle as (class, field values). Documents and mentions cross to and from worker
+    processes by the ten thousand; the default for slotted dataclasses calls `fields()` and
+    builds a dict for every object, a third of the cost of that traffic."""
+    values = operator.attrgetter(*(f.name for f in dataclasses.fields(cls)))  # type: ignore[arg-type]
+
+    def __reduce__(self: T) -> tuple[type[T], tuple[object, ...]]:
+        return cls, values(self)
+
+    cls.__reduce__ = __reduce__  # type: ignore[assignment,method-assign]
+    return cls
+
+
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Document:
     """One piece of text people wrote: a feed entry, a page, a forum post, a line of a file."""
@@ -26,6 +45,7 @@ class Document:
     is_permalink: bool = True
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Match:
     """Why one keyword matched one document.
@@ -41,6 +61,7 @@ class Match:
     highlights: tuple[tuple[int, int], ...] = ()
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Mention:
     """A keyword found in a document: the record written as one JSON line."""

@@ -85,3 +85,19 @@ def test_processes_and_thread_find_the_same_mentions(monkeypatch: pytest.MonkeyP
     in_processes = found("2")
     assert len(in_processes) == 5
     assert in_processes == found("1")
+
+
+def test_values_survive_the_trip_to_a_worker_and_back() -> None:
+    import pickle
+
+    from mentions.models import Match, Mention
+
+    document = Document("blog", "feed", "Acme text", title="T", url="http://x/1",
+                        published=datetime(2026, 1, 2, tzinfo=UTC), lang="de", is_permalink=False)
+    match = Match("acme", ("Acme",), 1, "Acme text", ((0, 4),))
+    mention = Mention("id", "acme", ("t",), "blog", "feed", "http://x/1", "T", None, None,
+                      datetime(2026, 1, 2, tzinfo=UTC), ("Acme",), 1, "Acme text", "de", ((0, 4),))
+    for value in (document, match, mention):
+        copy = pickle.loads(pickle.dumps(value))
+        assert copy == value and type(copy) is type(value)
+    assert pickle.loads(pickle.dumps(mention)).highlights == ((0, 4),)  # not compared by ==
