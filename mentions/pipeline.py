@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -222,6 +223,17 @@ async def preview_source(
     return await asyncio.to_thread(with_languages, documents)
 
 
+@dataclass(slots=True)
+class _Collected:
+    """What one source gave: its mentions and their text fingerprints, or the error."""
+
+    context: _SourceContext
+    mentions: list[Mention] = field(default_factory=list)
+    fingerprints: dict[str, str] = field(default_factory=dict)
+    documents: int = 0
+    error: FetchError | None = None
+
+
 class Scan:
     """One run of `mentions scan` over a config."""
 
@@ -241,11 +253,14 @@ class Scan:
             {keyword.name: tuple(keyword.tags) for keyword in keywords},
             self.found_at,
         )
-        self.emitted: set[str] = set()
-        # Text fingerprints by mention id, and the (keyword, fingerprint) pairs written in this
-        # run: a syndicated copy at another URL is the same document (reported once).
-        self.fingerprints: dict[str, str] = {}
-        self.emitted_texts: set[tuple[str, str]] = set()
+        # What this run delivered, to report each mention once: the hashes of mention ids and
+        # of (keyword, text fingerprint) pairs (a syndicated copy at another URL is the same
+        # document). A state records every delivered mention at once and `State.seen` finds
+        # them, so these sets, which grow with the mentions of the whole scan, are kept only
+        # when nothing is recorded (--no-state, --dry-run) or seen mentions are shown (--all).
+        self.remembers_deliveries = state is None or options.is_dry_run or options.show_all
+        self.emitted: set[int] = set()
+        self.emitted_texts: set[int] = set()
         self.backoff = BackoffPolicy(config.backoff.after, config.backoff.delay, config.backoff.longest)
 
     def http_config(self) -> HttpConfig:
@@ -270,22 +285,13 @@ class Scan:
                 self.on_outcome(skipped)
         pool = WorkerPool(self.finder, len(sources))
         try:
-            # Sources in flight hold their bodies and documents until delivered: bounding them
-            # bounds memory by the concurrency, not by the number of sources.
-            in_flight = asyncio.Semaphore(self.http_config().concurrency * 2)
-            async with Fetcher(self.http_config()) as fetcher:
-                tasks = [
-                    asyncio.create_task(self._collect(source, fetcher, pool, in_flight)) for source in sources
-                ]
-                try:
-                    for next_done in asyncio.as_completed(tasks):
-                        context, mentions, documents, error = await next_done
-                        outcome = self._deliver(context, mentions, documents, error)
-                        report.outcomes.append(outcome)
-                        self.on_outcome(outcome)
-                finally:
-                    for task in tasks:
-                        task.cancel()
+            async with Fetcher(self.http_config()) as fetcher, aclosing(
+                self._collect_all(sources, fetcher, pool)
+            ) as collecting:
+                async for collected in collecting:
+                    outcome = self._deliver(collected)
+                    report.outcomes.append(outcome)
+                    self.on_outcome(outcome)
         finally:
             pool.close()
         report.seconds = time.perf_counter() - started
@@ -303,46 +309,70 @@ class Scan:
             previous_error=health.last_error if health else None,
         )
 
-    async def _collect(
-        self, source: Source, fetcher: Fetcher, pool: WorkerPool, in_flight: asyncio.Semaphore
-    ) -> tuple[_SourceContext, list[Mention], int, FetchError | None]:
-        async with in_flight:
-            return await self._collect_one(source, fetcher, pool)
+    async def _collect_all(
+        self, sources: list[Source], fetcher: Fetcher, pool: WorkerPool
+    ) -> AsyncGenerator[_Collected, None]:
+        """Each source's mentions as soon as they are found, at most 2 x concurrency at a time.
 
-    async def _collect_one(
-        self, source: Source, fetcher: Fetcher, pool: WorkerPool
-    ) -> tuple[_SourceContext, list[Mention], int, FetchError | None]:
+        A fixed number of lanes take the next source from one shared iterator, and hand what
+        they collected over a queue just as long: a source's body, documents and mentions are
+        held only until delivered, so memory is bounded by the concurrency, not by the
+        number of sources (no task per source kept around with its result).
+        """
+        limit = max(1, min(self.http_config().concurrency * 2, len(sources)))
+        done: asyncio.Queue[_Collected | Exception] = asyncio.Queue(maxsize=limit)
+        todo = iter(sources)
+
+        async def lane() -> None:
+            try:
+                for source in todo:
+                    await done.put(await self._collect_one(source, fetcher, pool))
+            except Exception as error:  # a bug below: surface it rather than wait forever
+                await done.put(error)
+
+        lanes = [asyncio.create_task(lane()) for _ in range(limit)]
+        try:
+            for _ in sources:
+                item = await done.get()
+                if isinstance(item, Exception):
+                    raise item
+                yield item
+        finally:
+            for task in lanes:
+                task.cancel()
+
+    async def _collect_one(self, source: Source, fetcher: Fetcher, pool: WorkerPool) -> _Collected:
         context = _SourceContext(source, self.config, fetcher, self.state, self.options)
         context.pool = pool
         collect = collector_for(source.kind)
         if collect is None:
             error = FetchError("unsupported url", source.location, f"no `{source.kind}` sources yet")
-            return context, [], 0, error
+            return _Collected(context, error=error)
         try:
             documents = await collect(source, context)
             found = await pool.find(source, documents, self.options.since)
         except FetchError as error:
-            return context, [], 0, error
+            return _Collected(context, error=error)
         except WorkerCrashed:
             detail = "the parser's process died on this source's answer"
-            return context, [], 0, FetchError("parse error", source.location, detail)
+            return _Collected(context, error=FetchError("parse error", source.location, detail))
         except Exception as error:  # a parser tripping on hostile input must not stop the scan
-            return context, [], 0, FetchError("parse error", source.location, type(error).__name__)
+            return _Collected(context, error=FetchError("parse error", source.location, type(error).__name__))
+        fingerprints: dict[str, str] = {}
         for item in found:
             if item.fingerprint is not None:
-                self.fingerprints.setdefault(item.mention.id, item.fingerprint)
-        return context, [item.mention for item in found], len(documents), None
+                fingerprints.setdefault(item.mention.id, item.fingerprint)
+        return _Collected(context, [item.mention for item in found], fingerprints, len(documents))
 
-    def _deliver(
-        self, context: _SourceContext, mentions: list[Mention], documents: int,
-        error: FetchError | None,
-    ) -> SourceOutcome:
+    def _deliver(self, collected: _Collected) -> SourceOutcome:
         """Write the new mentions of one source, then record them (never the other way round)."""
+        context, mentions, fingerprints = collected.context, collected.mentions, collected.fingerprints
+        documents, error = collected.documents, collected.error
         source = context.source
         state = None if self.options.is_dry_run else self.state
         previous = self.state.health(source.name) if self.state is not None else None
-        unique = self._first_copies(mentions)
-        seen = self.state.seen(unique, self.fingerprints) if self.state is not None else set()
+        unique = self._first_copies(mentions, fingerprints)
+        seen = self.state.seen(unique, fingerprints) if self.state is not None else set()
         new = [m for m in unique if m.id not in seen]
         shown = [] if self.options.is_seed else (unique if self.options.show_all else new)
         written: list[Mention] = []
@@ -355,14 +385,14 @@ class Scan:
             # The reader went away or we were interrupted: keep what is out, and no
             # validators, so the next run fetches this source in full and repeats the rest.
             if state is not None:
-                state.record(written, self.fingerprints)
+                state.record(written, fingerprints)
             raise
         if state is not None:
             # A run limited by --keyword or --since did not look at everything in the
             # answers: their validators would hide the rest from the next full run.
             is_complete = error is None and not self.options.keywords and self.options.since is None
             state.deliver(
-                source.name, new if self.options.is_seed else written, self.fingerprints,
+                source.name, new if self.options.is_seed else written, fingerprints,
                 context.validators if is_complete else [],
                 error=error_text(error) if error else None,
                 status="unchanged" if context.is_unchanged else ("failed" if error else "ok"),
@@ -380,16 +410,20 @@ class Scan:
             is_unchanged=context.is_unchanged,
         )
 
-    def _first_copies(self, mentions: list[Mention]) -> list[Mention]:
+    def _first_copies(self, mentions: list[Mention], fingerprints: dict[str, str]) -> list[Mention]:
         """Mentions not yet delivered in this run, by id or by the same text under the keyword."""
+        emitted, emitted_texts = (
+            (self.emitted, self.emitted_texts) if self.remembers_deliveries else (set(), set())
+        )
         unique: list[Mention] = []
         for mention in mentions:
-            fingerprint = self.fingerprints.get(mention.id)
-            text_key = (mention.keyword, fingerprint) if fingerprint else None
-            if mention.id in self.emitted or (text_key is not None and text_key in self.emitted_texts):
+            fingerprint = fingerprints.get(mention.id)
+            key = hash(mention.id)
+            text_key = hash((mention.keyword, fingerprint)) if fingerprint else None
+            if key in emitted or (text_key is not None and text_key in emitted_texts):
                 continue
-            self.emitted.add(mention.id)
+            emitted.add(key)
             if text_key is not None:
-                self.emitted_texts.add(text_key)
+                emitted_texts.add(text_key)
             unique.append(mention)
         return unique
