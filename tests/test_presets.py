@@ -95,6 +95,12 @@ CASES = [
     ("mastodon-hashtag", "{instance: 127.0.0.1}", "mastodon-hashtag.xml", "/tags/acme.rss",
      "application/rss+xml; charset=utf-8",
      ("https://social.example/@lena/113500000000000001", None, "2026-11-25T07:00:00Z", "Laufschuhe von")),
+    ("reddit-search", "", "reddit-search.xml", "/search.rss", "application/atom+xml; charset=UTF-8",
+     ("https://www.reddit.com/r/running/comments/1gz9abc/acme_trail_3/", "/u/trailrunner_84",
+      "2026-11-25T09:58:03Z", "Acme Trail 3")),
+    ("youtube-channel", "{channel_id: UCabcdefghijklmnopqrstuv}", "youtube-channel.xml", "/feeds/videos.xml",
+     "text/xml; charset=UTF-8",
+     ("https://www.youtube.com/watch?v=dQw4w9WgXcQ", "Laufkanal", "2026-11-23T16:00:07Z", "Acme Runner X")),
 ]
 
 
@@ -133,3 +139,66 @@ def test_stackexchange_question_links_to_the_question(
     assert {r["url"] for r in records} == {
         "https://stackoverflow.com/a/79100001", "https://stackoverflow.com/q/79100002"
     }
+
+
+def test_reddit_search_asks_for_the_keyword_and_reports_matching_posts_only(
+    site: LocalSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _serve_preset(monkeypatch, site, "reddit-search")
+    site.add("/search.rss", (FIXTURES / "reddit-search.xml").read_bytes(), content_type="application/atom+xml")
+    config = write_config(tmp_path, "  - name: reddit\n    preset: reddit-search\n")
+    result, records = scan(config, "--no-state")
+    assert result.exit_code == 0, result.stderr
+    assert any("q=" in request and "Acme" in request for request in site.requests), site.requests
+    assert [r["title"] for r in records] == ["Acme Trail 3 durability?"]
+
+
+@pytest.mark.parametrize(
+    ("name", "fixture", "served", "param"),
+    [
+        ("google-alerts", "google-alerts.xml", "/alerts/feeds/0123/4567", "url: '{base}/alerts/feeds/0123/4567'"),
+        ("wordpress-comments", "wordpress-comments.xml", "/comments/feed/", "site: '{base}'"),
+    ],
+)
+def test_feed_presets_read_the_feed_the_user_names(
+    name: str, fixture: str, served: str, param: str, site: LocalSite, tmp_path: Path
+) -> None:
+    site.add(served, (FIXTURES / fixture).read_bytes(), content_type="application/rss+xml")
+    params = "{" + param.format(base=site.base) + "}"
+    config = write_config(tmp_path, f"  - name: s\n    preset: {name}\n    params: {params}\n")
+    result, records = scan(config, "--no-state")
+    assert result.exit_code == 0, result.stderr
+    assert len(records) == 1, records
+    record = records[0]
+    if name == "google-alerts":
+        # the google.com/url redirect is unwrapped: the real article, the same id every delivery
+        assert record["url"] == "https://www.example-news.de/wirtschaft/acme-werk-sachsen-100.html"
+        assert record["title"] == "Acme eröffnet neues Werk in Sachsen"
+        assert record["published"] == "2026-11-25T10:41:13Z"
+        assert record["author"] is None
+        assert "400 Arbeitsplätzen" in record["snippet"]
+    else:
+        # one comment per record, with its own anchor, author and date; "Toller Test" is not one
+        assert record["url"] == "https://laufblog.example/2026/11/neue-schuhe-im-test/#comment-1201"
+        assert record["author"] == "Jonas"
+        assert record["published"] == "2026-11-24T18:22:09Z"
+        assert "Acme Runner X" in record["snippet"]
+        assert record["lang"] == "de"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://www.google.com/url?rct=j&sa=t&url=https://a.example/x%3Fy%3D1&ct=ga", "https://a.example/x?y=1"),
+        ("https://www.google.de/url?q=https://b.example/&sa=U", "https://b.example/"),
+        ("https://www.google.com/url?url=javascript:alert(1)", "https://www.google.com/url?url=javascript:alert(1)"),
+        ("https://evil.example/url?url=https://a.example/", "https://evil.example/url?url=https://a.example/"),
+        ("https://google.evil.example/url?url=https://a.example/", "https://google.evil.example/url?url=https://a.example/"),
+        ("https://www.google.com/search?q=acme", "https://www.google.com/search?q=acme"),
+        (None, None),
+    ],
+)
+def test_google_redirects_are_unwrapped_and_nothing_else(url: str | None, expected: str | None) -> None:
+    from mentions.sources.feed import unwrap_redirect
+
+    assert unwrap_redirect(url) == expected

@@ -8,8 +8,9 @@ their URLs come from the feed, so they are fetched as remote choices.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 from mentions.config import Source
 from mentions.dates import from_struct, parse_date
@@ -20,6 +21,7 @@ from mentions.sources import Context
 from mentions.sources.feedfast import Entry, parse_fast
 
 MAX_COMMENT_FEEDS = 10
+_GOOGLE_HOST = re.compile(r"(?:www\.)?google\.[a-z]{2,3}(?:\.[a-z]{2})?")
 
 
 async def collect(source: Source, context: Context) -> list[Document]:
@@ -94,12 +96,29 @@ def _fast_document(entry: Entry, source: str) -> Document:
         source_type="feed",
         text=html_to_text(text),
         title=html_to_text(entry.title),
-        url=entry.link,
+        url=unwrap_redirect(entry.link),
         author=entry.author,
         published=entry.published,
         guid=entry.guid,
         lang=entry.lang,
     )
+
+
+def unwrap_redirect(url: str | None) -> str | None:
+    """The address behind a Google redirect (`https://www.google.com/url?...&url=REAL`).
+
+    Google Alerts delivers every link so, with tracking parameters that change from one
+    delivery to the next: kept as they are, the same article would be a new mention each
+    time, and the record would not say where it is. Other URLs stay as they are.
+    """
+    if not url or "google." not in url:
+        return url
+    parts = urlsplit(url)
+    if parts.path != "/url" or not _GOOGLE_HOST.fullmatch(parts.hostname or ""):
+        return url
+    query = parse_qs(parts.query)
+    target = (query.get("url") or query.get("q") or [""])[0]
+    return target if target.startswith(("http://", "https://")) else url
 
 
 def html_to_text(value: str) -> str:
@@ -122,7 +141,7 @@ def _entry_document(entry: Any, feed_url: str, source: str, feed_lang: str | Non
         source_type="feed",
         text=text,
         title=html_to_text(entry.get("title", "")),
-        url=urljoin(feed_url, link) if link else None,
+        url=unwrap_redirect(urljoin(feed_url, link)) if link else None,
         author=entry.get("author") or None,
         published=published,
         guid=entry.get("id") or None,
