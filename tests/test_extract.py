@@ -179,6 +179,47 @@ def test_hidden_nodes_dropped() -> None:
             assert hidden not in text, hidden
 
 
+def test_forum_side_boxes_dropped() -> None:
+    """A forum page's "latest posts" / "most active" boxes (post previews, each as long as a
+    post) and its notices ("Please Login or Register") are not the thread."""
+    posts = "".join(
+        f'<article class="message message--post"><div class="bbWrapper">{PROSE} Acme {i}.</div>'
+        "</article>" for i in range(3)
+    )
+    previews = "".join(
+        f'<div class="post-preview"><div class="post-preview-heading"><a href="/t/{i}">'
+        f"Initech topic {i}</a></div><div class=\"post-preview-excerpt\">{PROSE} Hooli {i} "
+        f"{PROSE} {PROSE}</div></div>" for i in range(4)
+    )
+    notices = ('<ul class="notices"><li class="notice">Greetings, and welcome to the Umbrella '
+               "board, the premier forum for the discussion of everything under the sun.</li></ul>")
+    html = page(notices + f'<div class="thread">{posts}</div>'
+                + f'<div class="member-latest-posts-container">{previews}</div>')
+    text = main_text(html).text
+    assert all(f"Acme {i}." in text for i in range(3))
+    for chrome in ("Initech", "Hooli", "Umbrella"):
+        assert chrome not in text, chrome
+
+
+def test_embedded_tweet_kept_hidden_class_dropped() -> None:
+    """An embedded tweet is a quote in the article even in a "social" wrapper; a block the
+    page hides with a class (`hidden`, `d-none`) is not seen, unless a responsive class
+    shows it again (`d-none d-lg-block`)."""
+    body = article([
+        PROSE,
+        '</p><div class="social-media-embed"><blockquote class="twitter-tweet"><p>Acme wins '
+        'the cup</p>&mdash; Globex FC (@GlobexFC)</blockquote></div><p>',
+        PROSE,
+        '</p><div class="badgetext hide hidden"><p>Initech badge holders consistently post '
+        "smart, timely comments about everything, and this explains the badge.</p></div><p>",
+        '</p><div class="d-none d-lg-block"><p>Hooli desktop note: ' + PROSE + "</p></div><p>",
+    ])
+    text = main_text(page(body)).text
+    assert "Acme wins the cup" in text
+    assert "Initech" not in text
+    assert "Hooli desktop note" in text
+
+
 def test_json_ld_article_body_used_when_dom_is_empty() -> None:
     head = (
         '<script type="application/ld+json">{"@context": "https://schema.org", '
