@@ -220,6 +220,41 @@ def test_embedded_tweet_kept_hidden_class_dropped() -> None:
     assert "Hooli desktop note" in text
 
 
+def test_content_wrapper_taken_over_its_best_paragraphs() -> None:
+    """The best subtree is two paragraphs; the `entry-content` around them also holds an
+    intro and a calendar of short lines (a race calendar): the wrapper is the article."""
+    rows = "".join(f"<p>{d}/03 - Corrida Acme {d} - Interlagos</p>" for d in range(10, 22))
+    body = ('<div class="entry-content"><p>The season calendar of the Acme series is out, with '
+            f'races in every state.</p>{rows}<div class="inner"><p>{PROSE}</p><p>{PROSE}</p></div>'
+            '<div class="share"><a href="#">Facebook</a><a href="#">Twitter</a></div>'
+            '<p class="tags">Tags: <a href="/t">Initech</a></p></div>')
+    text = main_text(page(CHROME + body)).text
+    assert "The season calendar of the Acme series" in text
+    assert "21/03 - Corrida Acme 21 - Interlagos" in text
+    for chrome in ("Initech", "Facebook", "Hooli"):
+        assert chrome not in text, chrome
+
+
+def test_comment_attribution_tweet_signature_and_table_heads_kept() -> None:
+    """StackExchange signs a comment with a linked "– user"; an embedded tweet ends with
+    "— Name (@handle) date"; a table's column heads belong to the table."""
+    comments = "".join(
+        f'<li class="comment"><div class="comment-body"><span class="comment-copy">{PROSE} '
+        f'Comment {i}.</span><div class="d-inline-flex"> – <a class="comment-user" '
+        f'href="/u/{i}">Acme Fan{i}</a></div><span class="comment-date">Jul 3, 2009 at 0:5{i}'
+        "</span></div></li>" for i in range(3)
+    )
+    tweet = ('<blockquote class="twitter-tweet"><p>Acme shoes are back in stock today!</p>'
+             "— Shay Initech (@shay) August 22, 2013</blockquote>")
+    table = ("<table><tr><th>Ticker</th><th>Hooli Security</th><th>Change</th></tr>"
+             + "<tr><td>ACME</td><td>Acme Corp</td><td>+1.2%</td></tr>" * 3 + "</table>")
+    body = f"<main><p>{PROSE}</p>{tweet}<p>{PROSE}</p>{table}<p>{PROSE}</p><ul>{comments}</ul></main>"
+    text = main_text(page(body)).text
+    assert all(f"– Acme Fan{i}" in text for i in range(3))
+    assert "Shay Initech (@shay)" in text
+    assert "Hooli Security" in text
+
+
 def test_json_ld_article_body_used_when_dom_is_empty() -> None:
     head = (
         '<script type="application/ld+json">{"@context": "https://schema.org", '
