@@ -60,7 +60,8 @@ MAX_ATTRIBUTION = 40  # chars of "– Greg Hewgill" after a comment or a quote
 def classify(text: str, weight: float, link: float) -> int:
     """GOOD (prose), LINKS (mostly anchor text or a legal notice) or SHORT (a label, heading,
     name)."""
-    if weight < MAX_NOTICE and ("©" in text or "(" in text or "ight" in text or "IGHT" in text) \
+    if weight < MAX_NOTICE and ("©" in text or "(c)" in text or "(C)" in text or "ights" in text
+                                or "IGHTS" in text or "opyright" in text or "OPYRIGHT" in text) \
             and _NOTICE.search(text):
         return LINKS  # "© 2024 Acme Corp. All rights reserved": the footer, wherever it sits
     density = link / weight if weight else 1.0
