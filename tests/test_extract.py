@@ -320,6 +320,18 @@ def test_deep_nesting_keeps_text() -> None:
     assert PROSE in main_text(html).text
 
 
+def test_deep_nesting_below_the_scan_threshold_is_fast() -> None:
+    """Under MAX_CHEAP_TAGS tags the depth scan is skipped: lexbor parses that many nested
+    elements quickly however they nest, and the walk does not recurse."""
+    import time
+
+    n = 3_900 // 2
+    html = "<div>" * n + PROSE + "</div>" * n
+    t0 = time.process_time()
+    assert PROSE in main_text(html).text
+    assert time.process_time() - t0 < 2.0
+
+
 # ----------------------------------------------------------------------------- corpus floor
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("MENTIONS_CORPUS") or REPO.parent / "shared" / "corpus")
