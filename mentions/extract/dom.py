@@ -249,7 +249,9 @@ def flatten(root: LexborNode | None, keep_hidden: bool = False, prune: bool = Fa
     for node in nodes:
         tag_id = node.tag_id  # an int: no tag name to decode for every node
         if tag_id == _TEXT_ID:
-            text = node.text_content
+            # (is_empty_text_node: ASCII white space, checked in C without decoding; 40% of
+            # the nodes of a page are such indentation)
+            text = "" if node.is_empty_text_node else node.text_content
             if not text or text.isspace():
                 # White space separates words inside a line; between blocks (or at the
                 # start of a line) it separates nothing. Either way no parent is needed.
