@@ -179,6 +179,82 @@ def test_hidden_nodes_dropped() -> None:
             assert hidden not in text, hidden
 
 
+def test_forum_side_boxes_dropped() -> None:
+    """A forum page's "latest posts" / "most active" boxes (post previews, each as long as a
+    post) and its notices ("Please Login or Register") are not the thread."""
+    posts = "".join(
+        f'<article class="message message--post"><div class="bbWrapper">{PROSE} Acme {i}.</div>'
+        "</article>" for i in range(3)
+    )
+    previews = "".join(
+        f'<div class="post-preview"><div class="post-preview-heading"><a href="/t/{i}">'
+        f"Initech topic {i}</a></div><div class=\"post-preview-excerpt\">{PROSE} Hooli {i} "
+        f"{PROSE} {PROSE}</div></div>" for i in range(4)
+    )
+    notices = ('<ul class="notices"><li class="notice">Greetings, and welcome to the Umbrella '
+               "board, the premier forum for the discussion of everything under the sun.</li></ul>")
+    html = page(notices + f'<div class="thread">{posts}</div>'
+                + f'<div class="member-latest-posts-container">{previews}</div>')
+    text = main_text(html).text
+    assert all(f"Acme {i}." in text for i in range(3))
+    for chrome in ("Initech", "Hooli", "Umbrella"):
+        assert chrome not in text, chrome
+
+
+def test_embedded_tweet_kept_hidden_class_dropped() -> None:
+    """An embedded tweet is a quote in the article even in a "social" wrapper; a block the
+    page hides with a class (`hidden`, `d-none`) is not seen, unless a responsive class
+    shows it again (`d-none d-lg-block`)."""
+    body = article([
+        PROSE,
+        '</p><div class="social-media-embed"><blockquote class="twitter-tweet"><p>Acme wins '
+        'the cup</p>&mdash; Globex FC (@GlobexFC)</blockquote></div><p>',
+        PROSE,
+        '</p><div class="badgetext hide hidden"><p>Initech badge holders consistently post '
+        "smart, timely comments about everything, and this explains the badge.</p></div><p>",
+        '</p><div class="d-none d-lg-block"><p>Hooli desktop note: ' + PROSE + "</p></div><p>",
+    ])
+    text = main_text(page(body)).text
+    assert "Acme wins the cup" in text
+    assert "Initech" not in text
+    assert "Hooli desktop note" in text
+
+
+def test_content_wrapper_taken_over_its_best_paragraphs() -> None:
+    """The best subtree is two paragraphs; the `entry-content` around them also holds an
+    intro and a calendar of short lines (a race calendar): the wrapper is the article."""
+    rows = "".join(f"<p>{d}/03 - Corrida Acme {d} - Interlagos</p>" for d in range(10, 22))
+    body = ('<div class="entry-content"><p>The season calendar of the Acme series is out, with '
+            f'races in every state.</p>{rows}<div class="inner"><p>{PROSE}</p><p>{PROSE}</p></div>'
+            '<div class="share"><a href="#">Facebook</a><a href="#">Twitter</a></div>'
+            '<p class="tags">Tags: <a href="/t">Initech</a></p></div>')
+    text = main_text(page(CHROME + body)).text
+    assert "The season calendar of the Acme series" in text
+    assert "21/03 - Corrida Acme 21 - Interlagos" in text
+    for chrome in ("Initech", "Facebook", "Hooli"):
+        assert chrome not in text, chrome
+
+
+def test_comment_attribution_tweet_signature_and_table_heads_kept() -> None:
+    """StackExchange signs a comment with a linked "– user"; an embedded tweet ends with
+    "— Name (@handle) date"; a table's column heads belong to the table."""
+    comments = "".join(
+        f'<li class="comment"><div class="comment-body"><span class="comment-copy">{PROSE} '
+        f'Comment {i}.</span><div class="d-inline-flex"> – <a class="comment-user" '
+        f'href="/u/{i}">Acme Fan{i}</a></div><span class="comment-date">Jul 3, 2009 at 0:5{i}'
+        "</span></div></li>" for i in range(3)
+    )
+    tweet = ('<blockquote class="twitter-tweet"><p>Acme shoes are back in stock today!</p>'
+             "— Shay Initech (@shay) August 22, 2013</blockquote>")
+    table = ("<table><tr><th>Ticker</th><th>Hooli Security</th><th>Change</th></tr>"
+             + "<tr><td>ACME</td><td>Acme Corp</td><td>+1.2%</td></tr>" * 3 + "</table>")
+    body = f"<main><p>{PROSE}</p>{tweet}<p>{PROSE}</p>{table}<p>{PROSE}</p><ul>{comments}</ul></main>"
+    text = main_text(page(body)).text
+    assert all(f"– Acme Fan{i}" in text for i in range(3))
+    assert "Shay Initech (@shay)" in text
+    assert "Hooli Security" in text
+
+
 def test_json_ld_article_body_used_when_dom_is_empty() -> None:
     head = (
         '<script type="application/ld+json">{"@context": "https://schema.org", '
@@ -242,6 +318,18 @@ def test_hostile_input_never_raises(html: str) -> None:
 def test_deep_nesting_keeps_text() -> None:
     html = "<div>" * 50_000 + PROSE + "</div>" * 50_000
     assert PROSE in main_text(html).text
+
+
+def test_deep_nesting_below_the_scan_threshold_is_fast() -> None:
+    """Under MAX_CHEAP_TAGS tags the depth scan is skipped: lexbor parses that many nested
+    elements quickly however they nest, and the walk does not recurse."""
+    import time
+
+    n = 3_900 // 2
+    html = "<div>" * n + PROSE + "</div>" * n
+    t0 = time.process_time()
+    assert PROSE in main_text(html).text
+    assert time.process_time() - t0 < 2.0
 
 
 # ----------------------------------------------------------------------------- corpus floor

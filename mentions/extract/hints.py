@@ -33,7 +33,7 @@ NEGATIVE_WORDS = frozenset(
         "disqus", "login", "register", "respond", "meta", "byline", "dateline", "timestamp",
         "signature", "onetrust", "optanon", "cookiebot", "usercentrics", "didomi", "copyright",
         "legal", "disclaimer", "offscreen", "sronly", "tooltip",
-        "dropdown",
+        "dropdown", "notices",
     }
 )
 # Word pairs that name chrome although each word alone does not.
@@ -41,8 +41,19 @@ NEGATIVE_PAIRS = frozenset(
     {("comment", "form"), ("reply", "form"), ("more", "stories"), ("read", "more"),
      ("sr", "only"), ("visually", "hidden"), ("screen", "reader"), ("you", "may"),
      ("author", "bio"), ("about", "author"), ("post", "navigation"), ("further", "reading"),
-     ("most", "read"), ("more", "articles"), ("see", "also"), ("user", "info"), ("copy", "right")}
+     ("most", "read"), ("more", "articles"), ("see", "also"), ("user", "info"), ("copy", "right"),
+     # a forum's "latest posts" / "most active" boxes beside the thread
+     ("latest", "posts"), ("recent", "posts"), ("most", "active"), ("post", "preview"),
+     ("posts", "preview")}
 )
+# Words of an embedded quote (a tweet, a post from another site): the article quotes it, so
+# its wrapper's "social" or "widget" does not make it a share bar.
+QUOTE_WORDS = frozenset({"tweet", "embed", "embedded"})
+# Class names (whole, as CSS writes them) that hide an element until a script shows it;
+# with a responsive variant (`d-none d-lg-block`, `hidden md:block`) it is visible on a
+# desktop.
+HIDDEN_CLASSES = frozenset({"hidden", "hide", "d-none", "invisible"})
+_SHOWN_AGAIN = re.compile(r":|^d-\w+-(?:block|flex|inline|grid|table)")
 # Chrome that can be long (a cookie preference centre explains every purpose at length),
 # so even a large share of the page's prose does not save it.
 ALWAYS_NEGATIVE_WORDS = frozenset(
@@ -79,16 +90,24 @@ def is_negative(tag: str, attrs: dict[str, str | None], ws: list[str]) -> bool:
     role = (attrs.get("role") or "").strip().lower()
     if role in NEGATIVE_ROLES:
         return True
-    if not ws:
+    if not ws or not QUOTE_WORDS.isdisjoint(ws):
         return False
     if not NEGATIVE_WORDS.isdisjoint(ws):
         return True
     return not NEGATIVE_PAIRS.isdisjoint(pairwise(ws))
 
 
-def is_always_negative(ws: list[str]) -> bool:
-    """Cookie banners and consent managers: chrome however much text they hold."""
-    return not ALWAYS_NEGATIVE_WORDS.isdisjoint(ws)
+def is_always_negative(tag: str, attrs: dict[str, str | None], ws: list[str]) -> bool:
+    """Cookie banners and consent managers: chrome however much text they hold; and blocks
+    a class hides (`hidden`, `d-none`: a badge explanation, a collapsed menu). Inline ones
+    are left alone: a hidden span is often the rest of a post behind "read more"."""
+    if not ALWAYS_NEGATIVE_WORDS.isdisjoint(ws):
+        return True
+    if tag in ("span", "a") or not ws:
+        return False
+    classes = (attrs.get("class") or "").split()
+    return not HIDDEN_CLASSES.isdisjoint(classes) and not any(
+        _SHOWN_AGAIN.search(c) for c in classes)
 
 
 def is_positive(tag: str, attrs: dict[str, str | None], ws: list[str]) -> bool:
@@ -127,6 +146,6 @@ def flags(tag: str, attrs: dict[str, str | None]) -> Flags:
         if hit is None:
             ws = words({"class": plain[1], "id": plain[2]}) if attrs else []
             hit = _FLAGS[plain] = (is_negative(tag, attrs, ws), is_positive(tag, attrs, ws),
-                                   is_always_negative(ws))
+                                   is_always_negative(tag, attrs, ws))
         _FLAGS[key] = hit
     return hit

@@ -12,6 +12,8 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from .dom import select
+
 _DATE_META = (
     "article:published_time", "og:published_time", "article:published", "datepublished",
     "pubdate", "publishdate", "publish-date", "publish_date", "date", "dc.date.issued",
@@ -86,7 +88,8 @@ def read_meta(tree: LexborHTMLParser) -> Meta:
     named: dict[str, str] = {}
     scripts: list[LexborNode] = []
     first: dict[str, LexborNode] = {}  # title, h1, time, author: the first in the page
-    for node in tree.css(_META_SELECTOR):
+    root = tree.root
+    for node in (select(root, _META_SELECTOR) if root is not None else []):
         tag = node.tag or ""
         attrs = node.attributes
         if tag == "meta" and "content" in attrs:

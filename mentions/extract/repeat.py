@@ -27,12 +27,17 @@ POST_WORDS = frozenset({"post", "posts", "comment", "comments", "reply", "replie
 _DIGITS = re.compile(r"\d+")
 
 Groups = dict[tuple[int, str, str], list[int]]
+# class -> class without digits, kept across pages (a site repeats its class names)
+_PLAIN: dict[str, str] = {}
+MAX_CACHED = 50_000
 
 
 def sibling_groups(page: Page) -> Groups:
     """(parent, tag, class without digits) -> member elements, for POST_TAGS elements."""
     parents, tags, attrs = page.parents, page.tags, page.attrs
-    plain: dict[str, str] = {}
+    plain = _PLAIN
+    if len(plain) >= MAX_CACHED:
+        plain.clear()
     groups: Groups = {}
     for i, tag in enumerate(tags):
         if tag in POST_TAGS:
@@ -40,7 +45,12 @@ def sibling_groups(page: Page) -> Groups:
             sig = plain.get(cls)
             if sig is None:
                 sig = plain[cls] = _DIGITS.sub("", cls)
-            groups.setdefault((parents[i], tag, sig), []).append(i)
+            key = (parents[i], tag, sig)
+            members = groups.get(key)
+            if members is None:
+                groups[key] = [i]
+            else:
+                members.append(i)
     return groups
 
 

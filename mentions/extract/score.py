@@ -36,6 +36,8 @@ HINT_TAGS = NEGATIVE_TAGS | POSITIVE_TAGS  # tags that say something without att
 _NOTICE = re.compile(r"©|\(c\) \d{4}|\ball rights reserved\b|\bcopyright \d{4}", re.I)
 _SENTENCE_END = tuple(".!?:;)\"'»”。！？…")
 _DIGIT = re.compile(r"\d")
+_DASHES = ("—", "–", "-")
+_ATTRIBUTION = ("– ", "— ")
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-zäéû]*\.?"
 # A date or time stamp: "5/27/2024 5:19 PM", "Nov 18, 2019", "3 days ago", "2015年7月9日".
 _STAMP = re.compile(
@@ -50,12 +52,16 @@ MIN_LABEL_REPEATS = 2  # a short line seen this often among the container's line
 MAX_LABEL_WORDS = 4
 TABLE_CELLS = frozenset({"td", "th"})
 MIN_REPLY_WORDS = 4  # a short line in a post with this many words is a reply, not a label
+WIDEN_LEVELS = 3  # how far above the best subtree a content-hinted wrapper may be
+WIDEN_GAIN = 1.25  # ... and how much more prose it must hold to be taken instead
+MAX_ATTRIBUTION = 40  # chars of "– Greg Hewgill" after a comment or a quote
 
 
 def classify(text: str, weight: float, link: float) -> int:
     """GOOD (prose), LINKS (mostly anchor text or a legal notice) or SHORT (a label, heading,
     name)."""
-    if weight < MAX_NOTICE and ("©" in text or "(" in text or "ight" in text or "IGHT" in text) \
+    if weight < MAX_NOTICE and ("©" in text or "(c)" in text or "(C)" in text or "ights" in text
+                                or "IGHTS" in text or "opyright" in text or "OPYRIGHT" in text) \
             and _NOTICE.search(text):
         return LINKS  # "© 2024 Acme Corp. All rights reserved": the footer, wherever it sits
     density = link / weight if weight else 1.0
@@ -148,14 +154,35 @@ def analyse(page: Page) -> Analysis:
         if score > best_score:
             best, best_score = i, score
 
+    best = _widen(page, best, good, removed)
     inside = [False] * n_el
     for i in range(best, n_el):
         inside[i] = not removed[i] and (i == best or (parents[i] >= 0 and inside[parents[i]]))
     candidates = [j for j in range(n_ln) if inside[page.line_block[j]]]
     in_post = in_repeated(page, groups)
     replies = {j for j in candidates if in_post[page.line_block[j]]}
-    keep = _with_context(candidates, kinds, page.line_text, replies, _labels(page, kinds, candidates))
+    heads = {j for j in candidates if kinds[j] == SHORT and tags[page.line_block[j]] == "th"}
+    keep = _with_context(candidates, kinds, page.line_text, replies,
+                         _labels(page, kinds, candidates), heads)
     return Analysis(kinds, removed, best, candidates, keep)
+
+
+def _widen(page: Page, best: int, good: list[float], removed: list[bool]) -> int:
+    """The best subtree, or the wrapper a few levels up that says it holds the content
+    (`entry-content`, `<article>`, `<main>`) when that holds clearly more prose: the best
+    subtree alone is sometimes one paragraph of an article whose other lines are short (a
+    race calendar) or sit beside a share bar."""
+    parents, tags, attrs = page.parents, page.tags, page.attrs
+    a = parents[best]
+    for _ in range(WIDEN_LEVELS):
+        if a <= 0 or removed[a]:
+            break
+        if attrs[a] or tags[a] in HINT_TAGS:
+            neg, pos, _always = flags(tags[a], attrs[a])
+            if pos and not neg and good[a] >= WIDEN_GAIN * good[best]:
+                return a
+        a = parents[a]
+    return best
 
 
 def is_stamp(text: str) -> bool:
@@ -192,7 +219,7 @@ def _labels(page: Page, kinds: list[int], candidates: list[int]) -> set[int]:
 
 def _with_context(
     candidates: list[int], kinds: list[int], texts: list[str], replies: set[int],
-    labels: set[int],
+    labels: set[int], heads: set[int],
 ) -> list[int]:
     """Prose stays, link lists go; a short line stays when the next prose-or-links line is
     prose, or when prose comes before it and nothing but short lines after it."""
@@ -214,6 +241,17 @@ def _with_context(
     for j in candidates:
         kind = kinds[j]
         if j in labels:
+            continue
+        text = texts[j]
+        if kind != LINKS and "(@" in text and text[:1] in _DASHES:
+            keep.append(j)  # "— Shay Friedman (@ironshay) August 22, 2013": a tweet's signature
+            continue
+        if kind == LINKS and keep and keep[-1] == j - 1 and text[:2] in _ATTRIBUTION \
+                and len(text) <= MAX_ATTRIBUTION:
+            keep.append(j)  # "– Greg Hewgill" right after the comment it signs
+            continue
+        if j in heads and not is_stamp(text):
+            keep.append(j)  # a table's column head: the table is kept, so are its heads
             continue
         if kind != LINKS and is_stamp(texts[j]):
             continue  # "Posted by sam - 5/27/2024 5:19 PM", "Joined: 2015年7月9日": post metadata
