@@ -20,7 +20,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from functools import cache
-from itertools import accumulate
+from itertools import accumulate, pairwise
 
 # Characters folded by hand: typographic forms count as their ASCII forms; hyphens and
 # dashes count as a space (`Coca-Cola` ~ `Coca Cola`); letters NFKD does not decompose.
@@ -159,7 +159,38 @@ class Normalized:
         return spans
 
     def to_normalized(self, original: int) -> int:
-        """The first normalised offset at or after an original offset."""
+        """The first normalised offset at or after an original offset.
+
+        Inverts the two steps of the map (folding, then collapsed white space) instead of
+        searching: the title's end is needed in most documents, and a search would need the
+        anchors of every run of spaces in the whole text.
+        """
+        position = self._unfold(original)
+        if position is None:
+            return self._search_normalized(original)
+        if self._uncollapsed is not None:
+            # Each run of spaces before `position` kept one space (a run that `position` cuts
+            # too: an offset inside a run maps to the character after it).
+            runs = _SPACE_RUN.finditer(self._uncollapsed, 0, position)
+            position -= sum(run.end() - run.start() - 1 for run in runs)
+        return min(position, len(self.literal))
+
+    def _unfold(self, original: int) -> int | None:
+        """The first offset of the folded (not yet collapsed) text at or after `original`;
+        None when the map is not monotonic (a character folded to three or more)."""
+        if self._fold_anchors is None:
+            return original
+        starts, deltas = self._fold_anchors
+        if any(after < before - 1 for before, after in pairwise(deltas)):
+            return None
+        for index, (start, delta) in enumerate(zip(starts, deltas, strict=True)):
+            candidate = max(start, 0, original - delta)
+            if index + 1 == len(starts) or candidate < starts[index + 1]:
+                return candidate
+        raise AssertionError("unreachable: the last anchor's segment is unbounded")
+
+    def _search_normalized(self, original: int) -> int:
+        """`to_normalized` by bisection over `to_original` (any map; slower)."""
         low, high = 0, len(self.literal)
         while low < high:
             middle = (low + high) // 2
