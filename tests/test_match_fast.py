@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mentions.match.nodes import CASE_RISKS, RegexLeaf, is_case_free
-from mentions.match.normalize import folder
+from mentions.match.normalize import _non_word_chars, folder
 
 # Characters that fold to something else, or to several, or to nothing, or stay: all of
 # them next to the ASCII letters they look like.
@@ -113,3 +113,53 @@ def test_title_end_inverts_the_offset_map(title: str, text: str, fold_case: bool
     norm = folder(fold_case, fold_accents).normalize(original)
     for offset in range(len(original) + 1):
         assert norm.to_normalized(offset) == norm._search_normalized(offset), offset
+
+
+def _reference_views(text: str, fold_case: bool, fold_accents: bool) -> tuple[str, str, list[int | None]]:
+    """Both views the slow way, character by character, and for each normalised offset the
+    original offset it starts (None inside an expansion such as `ß` -> `ss`)."""
+    fold = folder(fold_case, fold_accents)
+    kept: list[tuple[str, int | None]] = []
+    for index, char in enumerate(text):
+        out = chr(fold._ascii[ord(char)]) if char.isascii() else fold._odd.get(char, char)
+        for position, piece in enumerate(out):
+            if piece == " " and kept and kept[-1][0] == " ":
+                continue  # a run of spaces is one space, the first of the run
+            kept.append((piece, index if position == 0 else None))
+    literal = "".join(piece for piece, _ in kept)
+    non_word = _non_word_chars()
+    word = "".join(
+        " " if (char.isascii() and not (char.isalnum() or char == "_")) or char in non_word else char
+        for char in literal
+    )
+    return literal, word, [origin for _, origin in kept]
+
+
+@settings(max_examples=500, deadline=None)
+@given(_TEXTS, st.booleans(), st.booleans())
+def test_normalisation_agrees_with_folding_character_by_character(
+    text: str, fold_case: bool, fold_accents: bool
+) -> None:
+    norm = folder(fold_case, fold_accents).normalize(text)
+    literal, word, origins = _reference_views(text, fold_case, fold_accents)
+    assert (norm.literal, norm.word) == (literal, word)
+    for position, origin in enumerate(origins):
+        if origin is not None:
+            assert norm.to_original(position) == origin, position
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "plain ascii, two  spaces\nand a line",
+        "Müller’s “Straße” — ﬁne…\u00ad ok",
+        "东京タワー Acme™ 😀 ＡＣＭＥ",
+        "ıi İI ſs Kk",
+    ],
+)
+def test_normalisation_examples(text: str) -> None:
+    for fold_case in (True, False):
+        for fold_accents in (True, False):
+            norm = folder(fold_case, fold_accents).normalize(text)
+            literal, word, _ = _reference_views(text, fold_case, fold_accents)
+            assert (norm.literal, norm.word) == (literal, word)
