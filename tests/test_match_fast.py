@@ -163,3 +163,12 @@ def test_normalisation_examples(text: str) -> None:
             norm = folder(fold_case, fold_accents).normalize(text)
             literal, word, _ = _reference_views(text, fold_case, fold_accents)
             assert (norm.literal, norm.word) == (literal, word)
+
+
+@pytest.mark.parametrize("text", ["Acme…\nbody", "a…b ﬃ\u00ad  ß\n… x", "…\n…", "  ﬃ  \n\n ß…"])
+def test_title_end_inside_expansions(text: str) -> None:
+    """`…` -> `...` maps its middle dot to the next character: bisection decides there."""
+    for fold_case in (True, False):
+        norm = folder(fold_case, True).normalize(text)
+        for offset in range(len(text) + 1):
+            assert norm.to_normalized(offset) == norm._search_normalized(offset), offset

@@ -21,7 +21,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from functools import cache
-from itertools import accumulate, pairwise
+from itertools import accumulate
 
 # Characters folded by hand: typographic forms count as their ASCII forms; hyphens and
 # dashes count as a space (`Coca-Cola` ~ `Coca Cola`); letters NFKD does not decompose.
@@ -179,12 +179,17 @@ class Normalized:
 
     def _unfold(self, original: int) -> int | None:
         """The first offset of the folded (not yet collapsed) text at or after `original`;
-        None when the map is not monotonic (a character folded to three or more)."""
+        None when bisection could find another one."""
         if self._fold_anchors is None:
             return original
         starts, deltas = self._fold_anchors
-        if any(after < before - 1 for before, after in pairwise(deltas)):
-            return None
+        # An expansion to three or more characters (… -> ...) maps its inner offsets to the
+        # characters after it: the map dips, and bisection (which the results must equal)
+        # may then differ from the first offset at or after `original`, but only for an
+        # `original` inside such an expansion.
+        for before, after, start in zip(deltas, deltas[1:], starts[1:], strict=False):
+            if after < before - 1 and 0 < original - (start + after) < before - after:
+                return None
         for index, (start, delta) in enumerate(zip(starts, deltas, strict=True)):
             candidate = max(start, 0, original - delta)
             if index + 1 == len(starts) or candidate < starts[index + 1]:
