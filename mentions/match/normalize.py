@@ -21,7 +21,8 @@ import re
 import unicodedata
 from bisect import bisect_right
 from functools import cache
-from itertools import accumulate
+from itertools import accumulate, count
+from operator import add, sub
 
 # Characters folded by hand: typographic forms count as their ASCII forms; hyphens and
 # dashes count as a space (`Coca-Cola` ~ `Coca Cola`); letters NFKD does not decompose.
@@ -70,6 +71,7 @@ NO_SPACE_SCRIPT = re.compile(
     "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]"
 )
 _SPACE_RUN = re.compile("   *")  # not "  +": a two-space literal prefix is scanned faster
+_SPACE_RUN_SPLIT = re.compile("(   *)")
 _ALNUM = re.compile(r"[^\W_]")
 _ASCII_BYTES = bytes(range(128))
 _WORD_TABLE = bytes(c if chr(c).isalnum() or c == 95 or c > 127 else 32 for c in range(256))
@@ -310,10 +312,15 @@ def _positions(text: str, char: str) -> list[int]:
 
 
 def _collapse_anchors(text: str) -> tuple[list[int], list[int]]:
-    """Anchors for the spaces `_SPACE_RUN.sub(" ", text)` removed."""
-    spans = [run.span() for run in _SPACE_RUN.finditer(text)]
-    deltas = list(accumulate(end - start - 1 for start, end in spans))
-    starts = [end - delta for (_, end), delta in zip(spans, deltas, strict=True)]
+    """Anchors for the spaces `_SPACE_RUN.sub(" ", text)` removed.
+
+    After the n-th run (1-based) the collapsed text is behind by the runs' lengths minus n,
+    and resumes at the lengths of the pieces before it plus n: sums over one split, at C
+    speed (a document with many paragraphs has hundreds of runs).
+    """
+    parts = _SPACE_RUN_SPLIT.split(text)
+    deltas = list(map(sub, accumulate(map(len, parts[1::2])), count(1)))
+    starts = list(map(add, accumulate(map(len, parts[0:-1:2])), count(1)))
     return [-1, *starts], [0, *deltas]  # with a sentinel, as in `_fold_odd`
 
 
