@@ -80,6 +80,7 @@ class Context:
         self.original = f"{document.title}\n{document.text}" if document.title else document.text
         self.title_end = len(document.title)
         self.hits: dict[int, Hits] = {}
+        self.leaf_hits: dict[tuple[int, bool], Hits | None] = {}  # TermLeaf results
         self.views: dict[tuple[bool, bool], View] = {}
         self.regex_hits: dict[tuple[str, tuple[bool, bool]], Hits] = {}
         # A NEAR side's hits sorted, and their starts, by leaf: many NEAR keywords share a
@@ -127,6 +128,15 @@ class TermLeaf(Compiled):
         return [self]
 
     def evaluate(self, context: Context) -> Hits | None:
+        # Keywords share terms (the common words of AND and NEAR queries, with hundreds of
+        # hits in a long document): filter their hits once per document.
+        key = (self.term_id, self.in_title)
+        if key in context.leaf_hits:
+            return context.leaf_hits[key]
+        found = context.leaf_hits[key] = self._evaluate(context)
+        return found
+
+    def _evaluate(self, context: Context) -> Hits | None:
         hits = context.term_hits(self.term_id, self.variant)
         if not hits:
             return None
