@@ -175,3 +175,20 @@ def test_title_end_inside_expansions(text: str) -> None:
         norm = folder(fold_case, True).normalize(text)
         for offset in range(len(text) + 1):
             assert norm.to_normalized(offset) == norm._search_normalized(offset), offset
+
+
+@pytest.mark.parametrize("kinds", [2, 12])  # few punctuation characters to look for, or many
+def test_literal_terms_behind_the_punctuation_gate(kinds: int) -> None:
+    """The literal pass is skipped for a text without any punctuation its patterns need."""
+    from mentions.match import KeywordRule, Matcher
+    from mentions.models import Document
+
+    marks = "#@.+&$%!?:;~"[:kinds]
+    rules = [KeywordRule(f"k{n}", terms=(f"acme{mark}de",)) for n, mark in enumerate(marks)]
+    matcher = Matcher(rules)
+    for n, mark in enumerate(marks):
+        text = f"Wir sind bei acme{mark}de und nicht bei acme de."
+        found = matcher.match(Document("t", "file", text))
+        assert [m.keyword for m in found] == [f"k{n}"], mark
+        assert found[0].terms == (f"acme{mark}de",)
+    assert matcher.match(Document("t", "file", "acme de, acmede")) == []
