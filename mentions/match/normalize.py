@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Iterable
 from functools import cache
 from itertools import accumulate, count
 from operator import add, sub
@@ -75,9 +74,6 @@ _SPACE_RUN = re.compile("   *")  # not "  +": a two-space literal prefix is scan
 _SPACE_RUN_SPLIT = re.compile("(   *)")
 _ALNUM = re.compile(r"[^\W_]")
 _ASCII_BYTES = bytes(range(128))
-# Above this many bytes of non-ASCII UTF-8 in a document, its characters are searched with a
-# character class rather than collected in a set (tuned on Chinese pages).
-_MANY_BYTES = 1200
 _WORD_TABLE = bytes(c if chr(c).isalnum() or c == 95 or c > 127 else 32 for c in range(256))
 # A UTF-16 surrogate that slipped into a str must not make encoding fail.
 _ENCODING = ("utf-8", "surrogatepass")
@@ -236,7 +232,6 @@ class Folder:
                 if folded != char:
                     self._odd[char] = folded
         self._odd_chars = frozenset(self._odd)
-        self._odd_class = re.compile(_char_class(self._odd))
 
     def literal(self, text: str) -> str:
         """The literal view of a short text, such as a query term (no offset map)."""
@@ -245,7 +240,7 @@ class Folder:
     def normalize(self, text: str) -> Normalized:
         """Both views of `text` and the map back to it."""
         fold_anchors = None
-        others: set[str] | None = set()  # the non-ASCII characters of the literal view
+        others: set[str] = set()  # the non-ASCII characters left in the literal view
         if text.isascii():
             folded = text.encode("ascii").translate(self._ascii).decode("ascii")
         else:
@@ -258,52 +253,34 @@ class Folder:
             word = folded.encode("ascii").translate(_WORD_TABLE).decode("ascii")
         else:
             word = folded.encode(*_ENCODING).translate(_WORD_TABLE).decode(*_ENCODING)
-            if others is None:  # a long non-ASCII text: search it
-                search, position = _non_word_class().search, 0
-                while found := search(word, position):  # one replace per distinct character
-                    word = word.replace(found.group(), " ")
-                    position = found.start() + 1
-            else:
-                for char in others & _non_word_chars():  # one C-speed replace per character
-                    word = word.replace(char, " ")
+            for char in others & _non_word_chars():  # one C-speed replace per character
+                word = word.replace(char, " ")
         return Normalized(folded, word, fold_anchors, uncollapsed)
 
     def _fold_odd(
         self, text: str, data: bytes
-    ) -> tuple[str, tuple[list[int], list[int]] | None, set[str] | None]:
+    ) -> tuple[str, tuple[list[int], list[int]] | None, set[str]]:
         """Fold the non-ASCII characters of `text` (`data` is its UTF-8) that change.
 
         The distinct non-ASCII characters come from the UTF-8 bytes with the ASCII ones
         deleted (C speed, a few per document); those that fold to one character are one
         `str.replace` each; only those that change the length (…, ß, soft hyphens) need a
         loop over their occurrences. Returns the folded text, its anchors and the non-ASCII
-        characters left in it (None for a text with much non-ASCII, such as Chinese, where
-        a set of every character would cost more than searching a character class).
+        characters left in it.
         """
-        others = data.translate(None, _ASCII_BYTES)
+        distinct = set(data.translate(None, _ASCII_BYTES).decode(*_ENCODING))
         odd = self._odd
+        folding = distinct & self._odd_chars
+        left = distinct - folding
         changing: list[str] = []
-        left: set[str] | None = None
-        if len(others) > _MANY_BYTES:
-            search, position = self._odd_class.search, 0
-            while found := search(text, position):
-                char, position = found.group(), found.start() + 1
-                if len(odd[char]) == 1:
-                    text = text.replace(char, odd[char])
-                elif char not in changing:
-                    changing.append(char)
-        else:
-            distinct = set(others.decode(*_ENCODING))
-            folding = distinct & self._odd_chars
-            left = distinct - folding
-            for char in folding:
-                replacement = odd[char]
-                if len(replacement) == 1:
-                    text = text.replace(char, replacement)
-                else:
-                    changing.append(char)
-                if not replacement.isascii():
-                    left.update(c for c in replacement if not c.isascii())
+        for char in folding:
+            replacement = odd[char]
+            if len(replacement) == 1:
+                text = text.replace(char, replacement)
+            else:
+                changing.append(char)
+            if not replacement.isascii():
+                left.update(c for c in replacement if not c.isascii())
         if not changing:
             return text, None, left
         starts_of = [start for char in changing for start in _positions(text, char)]
@@ -347,33 +324,12 @@ def _collapse_anchors(text: str) -> tuple[list[int], list[int]]:
     return [-1, *starts], [0, *deltas]  # with a sentinel, as in `_fold_odd`
 
 
-def _char_class(chars: Iterable[str]) -> str:
-    codes = sorted(map(ord, chars))
-    ranges: list[list[int]] = []
-    for code in codes:
-        if ranges and ranges[-1][1] == code - 1:
-            ranges[-1][1] = code
-        else:
-            ranges.append([code, code])
-    parts = (
-        re.escape(chr(low)) + ("" if low == high else "-" + re.escape(chr(high)))
-        for low, high in ranges
-    )
-    return "[" + "".join(parts) + "]" if ranges else "(?!)"
-
-
 @cache
 def _non_word_chars() -> frozenset[str]:
     """Non-ASCII characters that are not letters, digits or marks, and emoji."""
     chars = (chr(code) for code in range(0x80, 0x10000))
     found = {char for char in chars if unicodedata.category(char)[0] not in "LNMC"}
     return frozenset(found | set(map(chr, range(0x1F000, 0x1FB00))))
-
-
-@cache
-def _non_word_class() -> re.Pattern[str]:
-    """`_non_word_chars()` as a character class."""
-    return re.compile(_char_class(_non_word_chars()))
 
 
 def folder(fold_case: bool = True, fold_accents: bool = True) -> Folder:
