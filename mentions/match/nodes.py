@@ -74,6 +74,18 @@ class Context:
     `original` is title and text as one string: the coordinates of every original offset.
     """
 
+    __slots__ = (
+        "document",
+        "hits",
+        "leaf_hits",
+        "near_sides",
+        "original",
+        "regex_hits",
+        "scanners",
+        "title_end",
+        "views",
+    )
+
     def __init__(self, document: Document, scanners: Mapping[tuple[bool, bool], Scanner]) -> None:
         self.document = document
         self.scanners = scanners

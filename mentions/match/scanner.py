@@ -103,9 +103,11 @@ class PatternSet:
 
     def triggered(self, found: Found, candidates: set[int]) -> None:
         """Add the rules that the patterns in `found` trigger to `candidates`."""
-        for hits, rules in zip(found, (self.word_rules, self.literal_rules), strict=True):
-            for index in set(map(itemgetter(0), hits)):
-                candidates.update(rules[index])
+        word, literal = found
+        if word:  # one C-level update with the rule sets of every distinct pattern found
+            candidates.update(*map(self.word_rules.__getitem__, set(map(_PATTERN, word))))
+        if literal:
+            candidates.update(*map(self.literal_rules.__getitem__, set(map(_PATTERN, literal))))
 
     def hits_of(self, term_id: int, found: Found, view: View) -> Hits:
         """The (start, end) of every whole-word hit of one term in `view`."""
