@@ -1,6 +1,7 @@
 """How fast does the matcher go, next to the bare automaton it is built on?
 
     python benchmarks/bench_match.py [CORPUS] [--mb 20] [--sizes 10,1000,10000]
+    python benchmarks/bench_match.py --scan 1000 [--repeat 3]
 
 CORPUS defaults to ../shared/corpus next to the repository; the text of every
 pages/*/*/expected.txt is concatenated, cut into document-sized chunks (about 20 KB,
@@ -10,6 +11,9 @@ mix of words (`terms: [Word]`), three-word phrases, prefixes and boolean/NEAR qu
 
 The baseline is ahocorasick-rs alone over the same chunks, lower-cased beforehand, with
 every literal of those keywords lower-cased as patterns (pyahocorasick alongside).
+`--scan N` instead matches the documents a first scan of the scale benchmark's first N
+sources yields (benchmarks/corpus.py; 1,000 sources: 38,653 documents of ~1.6 KB) against
+its 100 keywords: what per-document and per-mention costs come to in a real scan.
 Not a test: numbers depend on the machine; see benchmarks/MATCH.md.
 """
 
@@ -178,12 +182,76 @@ def report(
     return seconds, raw, mentions
 
 
+def scan_documents(sources: int) -> list[Document]:
+    """The documents a first scan of the scale benchmark's first `sources` sources yields.
+
+    The same feeds and pages as `bench.py` serves (benchmarks/corpus.py), parsed by the
+    scan's own feed parser and main-text extractor: ~1.6 KB documents, most entries of
+    feeds, each with a title. 1,000 sources give 38,653 documents, 62 MB.
+    """
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import corpus
+
+    from mentions.extract import main_text
+    from mentions.sources.feed import parse_feed
+
+    documents: list[Document] = []
+    for index in range(sources):
+        body = corpus.render(index, 0)
+        url = f"http://127.0.0.1:8000{corpus.path_of(index)}"
+        if body.content_type != "text/html":
+            documents += parse_feed(body.data, url, f"s{index}")
+            continue
+        page = main_text(body.data.decode("utf-8", "replace"), url)
+        if page.text or page.title:
+            documents.append(
+                Document(f"s{index}", "page", page.text, page.title, url, page.author, lang=page.lang)
+            )
+    return documents
+
+
+def scan_like(sources: int, repeat: int) -> None:
+    """Match the scale benchmark's 100 keywords against a scan's documents: per-document and
+    per-mention costs, which 20 KB chunks hide."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import corpus
+
+    from mentions.config import Keyword
+
+    start = time.process_time()
+    documents = scan_documents(sources)
+    made = time.process_time() - start
+    rules = [Keyword(**entry).rule() for entry in corpus.keywords()]
+    matcher = Matcher(rules)
+    megabytes = sum(len(d.title) + 1 + len(d.text) for d in documents) / 1e6
+    found = 0
+
+    def run() -> None:
+        nonlocal found
+        found = sum(len(matcher.match(document)) for document in documents)
+
+    seconds = timed(run, repeat)
+    print(
+        f"scan-like: {sources} sources, {len(documents)} documents, {megabytes:.1f} MB"
+        f" (made in {made:.0f} s), {len(rules)} keywords: {seconds:.2f} s CPU,"
+        f" {len(documents) / seconds:,.0f} documents/s, {megabytes / seconds:.1f} MB/s,"
+        f" {found} mentions"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", nargs="?", type=Path, default=ROOT.parent / "shared" / "corpus")
     parser.add_argument("--mb", type=float, default=20.0, help="megabytes of text (default 20)")
     parser.add_argument("--sizes", default="10,1000,10000", help="keyword counts")
     parser.add_argument("--repeat", type=int, default=1, help="best of N runs (default 1)")
+    parser.add_argument(
+        "--scan",
+        type=int,
+        default=0,
+        metavar="SOURCES",
+        help="instead: the scan-like run, the documents of this many scale-benchmark sources",
+    )
     args = parser.parse_args()
     if not any(args.corpus.glob("pages/*/*/expected.txt")):
         print(f"skipped: no corpus at {args.corpus}", file=sys.stderr)
@@ -196,6 +264,9 @@ def main() -> int:
         folder()
 
     tables = timed(warm_up)
+    if args.scan:
+        scan_like(args.scan, args.repeat)
+        return 0
     print(f"normalisation tables and imports: {tables * 1000:.0f} ms once per process")
     chunks = load_chunks(args.corpus, args.mb)
     lowered = [chunk.lower() for chunk in chunks]

@@ -74,12 +74,25 @@ class Context:
     `original` is title and text as one string: the coordinates of every original offset.
     """
 
+    __slots__ = (
+        "document",
+        "hits",
+        "leaf_hits",
+        "near_sides",
+        "original",
+        "regex_hits",
+        "scanners",
+        "title_end",
+        "views",
+    )
+
     def __init__(self, document: Document, scanners: Mapping[tuple[bool, bool], Scanner]) -> None:
         self.document = document
         self.scanners = scanners
         self.original = f"{document.title}\n{document.text}" if document.title else document.text
         self.title_end = len(document.title)
         self.hits: dict[int, Hits] = {}
+        self.leaf_hits: dict[tuple[int, bool], Hits | None] = {}  # TermLeaf results
         self.views: dict[tuple[bool, bool], View] = {}
         self.regex_hits: dict[tuple[str, tuple[bool, bool]], Hits] = {}
         # A NEAR side's hits sorted, and their starts, by leaf: many NEAR keywords share a
@@ -127,6 +140,15 @@ class TermLeaf(Compiled):
         return [self]
 
     def evaluate(self, context: Context) -> Hits | None:
+        # Keywords share terms (the common words of AND and NEAR queries, with hundreds of
+        # hits in a long document): filter their hits once per document.
+        key = (self.term_id, self.in_title)
+        if key in context.leaf_hits:
+            return context.leaf_hits[key]
+        found = context.leaf_hits[key] = self._evaluate(context)
+        return found
+
+    def _evaluate(self, context: Context) -> Hits | None:
         hits = context.term_hits(self.term_id, self.variant)
         if not hits:
             return None
@@ -147,10 +169,43 @@ def _word_end(word: str, end: int) -> int:
     return len(word) if space < 0 else space
 
 
+# The characters of a case-folded text that IGNORECASE still equates with an ASCII character
+# they are not: `ı` (dotless i) is `i`. (The others, `A`-`Z`, `İ`, `ſ`, the Kelvin sign, are
+# folded away; tests/test_match_fast.py checks this against every character.)
+CASE_RISKS = "ı"
+_SAFE_ESCAPES = frozenset("AbBdDsSwWZafnrtv")
+
+
+def is_case_free(pattern: str) -> bool:
+    """Whether IGNORECASE changes nothing for `pattern` on a case-folded text without `ı`.
+
+    True for ASCII patterns without upper-case letters, backreferences or escapes that
+    spell a character by its code (`\\x41` is `A`): a lower-case ASCII letter then matches
+    only itself, and its upper-case forms are not in a case-folded text. Conservative: any
+    doubt keeps IGNORECASE, which is only slower (4-5x on a typical document).
+    """
+    if not pattern.isascii() or "(?P=" in pattern:
+        return False
+    escaped = False
+    for char in pattern:
+        if escaped:
+            if char.isalnum() and char not in _SAFE_ESCAPES:
+                return False
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char.isupper():
+            return False
+    return True
+
+
 class RegexLeaf(Compiled):
     def __init__(self, pattern: str, variant: tuple[bool, bool], in_title: bool) -> None:
         flags = re.IGNORECASE if variant[0] else 0
         self.regex = compile_regex(pattern, flags)
+        # The text is case-folded already: most patterns need no IGNORECASE, which keeps
+        # `re` from its literal-prefix search and costs ~4x on every document.
+        self.fast = compile_regex(pattern, 0) if variant[0] and is_case_free(pattern) else self.regex
         self.key = (pattern, variant)
         self.variant, self.in_title = variant, in_title
 
@@ -158,7 +213,9 @@ class RegexLeaf(Compiled):
         hits = context.regex_hits.get(self.key)
         view = context.view(self.variant)
         if hits is None:
-            found = self.regex.finditer(view.norm.literal)
+            text = view.norm.literal
+            regex = self.fast if CASE_RISKS not in text else self.regex
+            found = regex.finditer(text)
             hits = [hit.span() for hit in found if hit.end() > hit.start()]
             context.regex_hits[self.key] = hits
         if self.in_title:

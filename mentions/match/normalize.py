@@ -9,9 +9,10 @@ Two views of a text share one coordinate system (they have the same length):
   `_` turned into a space, so a whole word is a space-padded pattern (`" acme "`).
 
 Speed: a document is mostly ASCII. ASCII is folded by `bytes.translate` over the UTF-8 bytes;
-the few other characters that fold differently are found by one precomputed character
-class and replaced in a short Python loop. Only the characters whose replacement changes
-the length, and the runs of spaces, leave anchors in the offset map.
+the distinct other characters are the UTF-8 bytes with the ASCII ones deleted (a few per
+document, found at C speed), and each that folds differently is one `str.replace`. Only the
+characters whose replacement changes the length, and the runs of spaces, leave anchors in
+the offset map.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import re
 import unicodedata
 from bisect import bisect_right
 from functools import cache
-from itertools import accumulate
+from itertools import accumulate, count
+from operator import add, sub
 
 # Characters folded by hand: typographic forms count as their ASCII forms; hyphens and
 # dashes count as a space (`Coca-Cola` ~ `Coca Cola`); letters NFKD does not decompose.
@@ -69,7 +71,9 @@ NO_SPACE_SCRIPT = re.compile(
     "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]"
 )
 _SPACE_RUN = re.compile("   *")  # not "  +": a two-space literal prefix is scanned faster
+_SPACE_RUN_SPLIT = re.compile("(   *)")
 _ALNUM = re.compile(r"[^\W_]")
+_ASCII_BYTES = bytes(range(128))
 _WORD_TABLE = bytes(c if chr(c).isalnum() or c == 95 or c > 127 else 32 for c in range(256))
 # A UTF-16 surrogate that slipped into a str must not make encoding fail.
 _ENCODING = ("utf-8", "surrogatepass")
@@ -159,7 +163,43 @@ class Normalized:
         return spans
 
     def to_normalized(self, original: int) -> int:
-        """The first normalised offset at or after an original offset."""
+        """The first normalised offset at or after an original offset.
+
+        Inverts the two steps of the map (folding, then collapsed white space) instead of
+        searching: the title's end is needed in most documents, and a search would need the
+        anchors of every run of spaces in the whole text.
+        """
+        position = self._unfold(original)
+        if position is None:
+            return self._search_normalized(original)
+        if self._uncollapsed is not None:
+            # Each run of spaces before `position` kept one space (a run that `position` cuts
+            # too: an offset inside a run maps to the character after it).
+            runs = _SPACE_RUN.finditer(self._uncollapsed, 0, position)
+            position -= sum(run.end() - run.start() - 1 for run in runs)
+        return min(position, len(self.literal))
+
+    def _unfold(self, original: int) -> int | None:
+        """The first offset of the folded (not yet collapsed) text at or after `original`;
+        None when bisection could find another one."""
+        if self._fold_anchors is None:
+            return original
+        starts, deltas = self._fold_anchors
+        # An expansion to three or more characters (… -> ...) maps its inner offsets to the
+        # characters after it: the map dips, and bisection (which the results must equal)
+        # may then differ from the first offset at or after `original`, but only for an
+        # `original` inside such an expansion.
+        for before, after, start in zip(deltas, deltas[1:], starts[1:], strict=False):
+            if after < before - 1 and 0 < original - (start + after) < before - after:
+                return None
+        for index, (start, delta) in enumerate(zip(starts, deltas, strict=True)):
+            candidate = max(start, 0, original - delta)
+            if index + 1 == len(starts) or candidate < starts[index + 1]:
+                return candidate
+        raise AssertionError("unreachable: the last anchor's segment is unbounded")
+
+    def _search_normalized(self, original: int) -> int:
+        """`to_normalized` by bisection over `to_original` (any map; slower)."""
         low, high = 0, len(self.literal)
         while low < high:
             middle = (low + high) // 2
@@ -191,7 +231,7 @@ class Folder:
                 folded = fold_char(char, fold_case, fold_accents)
                 if folded != char:
                     self._odd[char] = folded
-        self._odd_class = re.compile(_char_class(self._odd))
+        self._odd_chars = frozenset(self._odd)
 
     def literal(self, text: str) -> str:
         """The literal view of a short text, such as a query term (no offset map)."""
@@ -200,12 +240,12 @@ class Folder:
     def normalize(self, text: str) -> Normalized:
         """Both views of `text` and the map back to it."""
         fold_anchors = None
+        others: set[str] = set()  # the non-ASCII characters left in the literal view
         if text.isascii():
             folded = text.encode("ascii").translate(self._ascii).decode("ascii")
         else:
-            folded = text.encode(*_ENCODING).translate(self._ascii).decode(*_ENCODING)
-            if self._odd_class.search(folded):
-                folded, fold_anchors = self._fold_odd(folded)
+            data = text.encode(*_ENCODING).translate(self._ascii)
+            folded, fold_anchors, others = self._fold_odd(data.decode(*_ENCODING), data)
         uncollapsed = None
         if "  " in folded:
             uncollapsed, folded = folded, _SPACE_RUN.sub(" ", folded)
@@ -213,32 +253,42 @@ class Folder:
             word = folded.encode("ascii").translate(_WORD_TABLE).decode("ascii")
         else:
             word = folded.encode(*_ENCODING).translate(_WORD_TABLE).decode(*_ENCODING)
-            search, position = _non_word_class().search, 0
-            while found := search(word, position):  # one replace per distinct character
-                word = word.replace(found.group(), " ")
-                position = found.start() + 1
+            for char in others & _non_word_chars():  # one C-speed replace per character
+                word = word.replace(char, " ")
         return Normalized(folded, word, fold_anchors, uncollapsed)
 
-    def _fold_odd(self, text: str) -> tuple[str, tuple[list[int], list[int]] | None]:
-        """Fold the non-ASCII characters that change: one C-speed replace per distinct
-        character that keeps the length; a Python loop only for those that change it."""
-        odd, search = self._odd, self._odd_class.search
-        changing: list[int] = []
-        position = 0
-        while found := search(text, position):
-            char, start = found.group(), found.start()
+    def _fold_odd(
+        self, text: str, data: bytes
+    ) -> tuple[str, tuple[list[int], list[int]] | None, set[str]]:
+        """Fold the non-ASCII characters of `text` (`data` is its UTF-8) that change.
+
+        The distinct non-ASCII characters come from the UTF-8 bytes with the ASCII ones
+        deleted (C speed, a few per document); those that fold to one character are one
+        `str.replace` each; only those that change the length (…, ß, soft hyphens) need a
+        loop over their occurrences. Returns the folded text, its anchors and the non-ASCII
+        characters left in it.
+        """
+        distinct = set(data.translate(None, _ASCII_BYTES).decode(*_ENCODING))
+        odd = self._odd
+        folding = distinct & self._odd_chars
+        left = distinct - folding
+        changing: list[str] = []
+        for char in folding:
             replacement = odd[char]
             if len(replacement) == 1:
                 text = text.replace(char, replacement)
             else:
-                changing.append(start)
-            position = start + 1
+                changing.append(char)
+            if not replacement.isascii():
+                left.update(c for c in replacement if not c.isascii())
         if not changing:
-            return text, None
+            return text, None, left
+        starts_of = [start for char in changing for start in _positions(text, char)]
+        starts_of.sort()
         pieces: list[str] = []
         starts, deltas = [-1], [0]  # a sentinel: offsets before the first anchor stay put
         last = delta = 0
-        for start in changing:
+        for start in starts_of:
             replacement = odd[text[start]]
             pieces.append(text[last:start])
             pieces.append(replacement)
@@ -248,41 +298,38 @@ class Folder:
             delta += 1 - len(replacement)
             deltas.append(delta)
         pieces.append(text[last:])
-        return "".join(pieces), (starts, deltas)
+        return "".join(pieces), (starts, deltas), left
+
+
+def _positions(text: str, char: str) -> list[int]:
+    """Every offset of `char` in `text`."""
+    found: list[int] = []
+    position = text.find(char)
+    while position >= 0:
+        found.append(position)
+        position = text.find(char, position + 1)
+    return found
 
 
 def _collapse_anchors(text: str) -> tuple[list[int], list[int]]:
-    """Anchors for the spaces `_SPACE_RUN.sub(" ", text)` removed."""
-    spans = [run.span() for run in _SPACE_RUN.finditer(text)]
-    deltas = list(accumulate(end - start - 1 for start, end in spans))
-    starts = [end - delta for (_, end), delta in zip(spans, deltas, strict=True)]
+    """Anchors for the spaces `_SPACE_RUN.sub(" ", text)` removed.
+
+    After the n-th run (1-based) the collapsed text is behind by the runs' lengths minus n,
+    and resumes at the lengths of the pieces before it plus n: sums over one split, at C
+    speed (a document with many paragraphs has hundreds of runs).
+    """
+    parts = _SPACE_RUN_SPLIT.split(text)
+    deltas = list(map(sub, accumulate(map(len, parts[1::2])), count(1)))
+    starts = list(map(add, accumulate(map(len, parts[0:-1:2])), count(1)))
     return [-1, *starts], [0, *deltas]  # with a sentinel, as in `_fold_odd`
 
 
-def _char_class(chars: dict[str, str]) -> str:
-    codes = sorted(ord(char) for char in chars)
-    ranges: list[list[int]] = []
-    for code in codes:
-        if ranges and ranges[-1][1] == code - 1:
-            ranges[-1][1] = code
-        else:
-            ranges.append([code, code])
-    parts = (
-        re.escape(chr(low)) + ("" if low == high else "-" + re.escape(chr(high)))
-        for low, high in ranges
-    )
-    return "[" + "".join(parts) + "]" if ranges else "(?!)"
-
-
 @cache
-def _non_word_class() -> re.Pattern[str]:
+def _non_word_chars() -> frozenset[str]:
     """Non-ASCII characters that are not letters, digits or marks, and emoji."""
-    chars = {
-        chr(code): ""
-        for code in range(0x80, 0x10000)
-        if unicodedata.category(chr(code))[0] not in "LNMC"
-    }
-    return re.compile(_char_class(chars)[:-1] + "\U0001f000-\U0001faff]")
+    chars = (chr(code) for code in range(0x80, 0x10000))
+    found = {char for char in chars if unicodedata.category(char)[0] not in "LNMC"}
+    return frozenset(found | set(map(chr, range(0x1F000, 0x1FB00))))
 
 
 def folder(fold_case: bool = True, fold_accents: bool = True) -> Folder:

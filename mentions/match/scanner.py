@@ -29,6 +29,7 @@ WordPatterns = list[tuple[str, int, int]]  # (text, lead, trail), as `patterns_f
 # Sorting by pattern alone is 5x faster than by whole tuples and gives the same order: the
 # automaton reports the hits of one pattern (one length) in the order of their starts.
 _PATTERN = itemgetter(0)
+_MAX_GATES = 8  # more distinct characters to look for than this: always scan
 
 
 class PatternSet:
@@ -44,6 +45,7 @@ class PatternSet:
         self.literal_of_term: dict[int, list[tuple[int, Pattern]]] = {}
         self.word_automaton: Any = None
         self.literal_automaton: Any = None
+        self.literal_gates: tuple[str, ...] | None = None
 
     def add(self, term_id: int, words: WordPatterns, literals: list[Pattern], rules: set[int]) -> None:
         # `rules` may be shared between patterns: merged into a new set, never updated in place.
@@ -80,6 +82,10 @@ class PatternSet:
             self.word_automaton = AhoCorasick(list(self._word))
         if self._literal:
             self.literal_automaton = AhoCorasick(list(self._literal))
+            # A character of each pattern, punctuation if it has some (`#acme`, `@acme`,
+            # `acme.de`): a text with none of them needs no literal pass. Most don't.
+            gates = {_gate(text) for text in self._literal}
+            self.literal_gates = tuple(gates) if len(gates) <= _MAX_GATES else None
 
     def find(self, view: View) -> Found:
         word: list[tuple[int, int, int]] = []
@@ -87,16 +93,21 @@ class PatternSet:
         if self.word_automaton is not None:
             word = self.word_automaton.find_matches_as_indexes(view.padded, overlapping=True)
             word.sort(key=_PATTERN)
-        if self.literal_automaton is not None:
-            literal = self.literal_automaton.find_matches_as_indexes(view.norm.literal, overlapping=True)
+        text = view.norm.literal
+        if self.literal_automaton is not None and (
+            self.literal_gates is None or any(gate in text for gate in self.literal_gates)
+        ):
+            literal = self.literal_automaton.find_matches_as_indexes(text, overlapping=True)
             literal.sort(key=_PATTERN)
         return word, literal
 
     def triggered(self, found: Found, candidates: set[int]) -> None:
         """Add the rules that the patterns in `found` trigger to `candidates`."""
-        for hits, rules in zip(found, (self.word_rules, self.literal_rules), strict=True):
-            for index in set(map(itemgetter(0), hits)):
-                candidates.update(rules[index])
+        word, literal = found
+        if word:  # one C-level update with the rule sets of every distinct pattern found
+            candidates.update(*map(self.word_rules.__getitem__, set(map(_PATTERN, word))))
+        if literal:
+            candidates.update(*map(self.literal_rules.__getitem__, set(map(_PATTERN, literal))))
 
     def hits_of(self, term_id: int, found: Found, view: View) -> Hits:
         """The (start, end) of every whole-word hit of one term in `view`."""
@@ -115,6 +126,11 @@ class PatternSet:
                 if is_hit:
                     hits.append((start, stop))
         return hits
+
+
+def _gate(pattern: str) -> str:
+    """A character every hit of a literal pattern contains: punctuation, rarer than letters."""
+    return next((char for char in pattern if not char.isalnum() and char != " "), pattern[0])
 
 
 class Scanner:
