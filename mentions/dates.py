@@ -60,4 +60,7 @@ def rfc3339(value: datetime | None) -> str | None:
     """`2026-11-25T08:14:00Z`, as the JSONL record wants."""
     if value is None:
         return None
-    return to_utc(value).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    if value.tzinfo is not UTC:
+        value = to_utc(value)
+    # isoformat of a naive value has no offset to replace (a scan formats 100,000s of these)
+    return value.replace(tzinfo=None, microsecond=0).isoformat() + "Z"

@@ -25,7 +25,7 @@ from mentions.config import Source
 from mentions.identity import mention_id, text_fingerprint
 from mentions.lang import with_language
 from mentions.match import KeywordRule, Matcher
-from mentions.models import Document, Mention
+from mentions.models import Document, Mention, pickled_by_fields
 
 T = TypeVar("T")
 
@@ -33,6 +33,7 @@ T = TypeVar("T")
 MIN_SOURCES_FOR_PROCESSES = 16
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Found:
     """One mention and the fingerprint of its document's text (None for short texts)."""

@@ -21,7 +21,7 @@ from mentions.config import HttpConfig
 from mentions.fetch.decompress import ACCEPT_ENCODING
 from mentions.fetch.netguard import AddressPolicy, GuardedBackend, Resolver
 
-MAX_POOL = 16  # connections per httpcore pool; see Pools.client_for
+MAX_POOL = 8  # connections per httpcore pool; see Pools.client_for (16: 4.8 ms CPU a request, 8: 2.6)
 
 DEFAULT_ACCEPT = (
     "application/atom+xml, application/rss+xml, application/feed+json, application/xml;q=0.9, "
