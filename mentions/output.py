@@ -17,6 +17,9 @@ from mentions.dates import rfc3339
 from mentions.models import Mention
 
 FORMATS = ("table", "jsonl", "csv", "json")
+# One encoder for every record: json.dumps with an option builds a new encoder per call,
+# half the cost of encoding a small record (a large scan writes 100,000s of them).
+to_json = json.JSONEncoder(ensure_ascii=False).encode
 CSV_COLUMNS = ("id", "keyword", "tags", "source", "source_type", "url", "title", "author",
                "published", "found_at", "terms", "count", "snippet", "lang")
 
@@ -56,7 +59,7 @@ class JsonLinesWriter:
         self._stream = stream
 
     def write(self, mention: Mention) -> None:
-        self._stream.write(json.dumps(mention_record(mention), ensure_ascii=False) + "\n")
+        self._stream.write(to_json(mention_record(mention)) + "\n")
         self._stream.flush()
 
     def close(self) -> None:
@@ -72,7 +75,7 @@ class JsonArrayWriter:
 
     def write(self, mention: Mention) -> None:
         prefix = "[\n" if self._count == 0 else ",\n"
-        self._stream.write(prefix + json.dumps(mention_record(mention), ensure_ascii=False))
+        self._stream.write(prefix + to_json(mention_record(mention)))
         self._stream.flush()
         self._count += 1
 

@@ -38,6 +38,8 @@ _HEALTH_COLUMNS = ("name, last_attempt, last_success, status, items, failures, l
 
 Validators = Sequence[tuple[str, str | None, str | None]]
 
+_to_json = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, not one per row
+
 
 def _guarded(method: Callable[P, R]) -> Callable[P, R]:
     """Turn SQLite failures (disk full, a damaged file) into one sentence, never a traceback."""
@@ -161,8 +163,8 @@ class State:
     def _insert(self, mentions: Sequence[Mention], fingerprints: Mapping[str, str]) -> None:
         rows = [
             (m.id, m.keyword, m.source, m.source_type, m.url, m.title, m.author, rfc3339(m.published),
-             rfc3339(m.found_at), json.dumps(m.terms, ensure_ascii=False), m.count, m.snippet,
-             m.lang, json.dumps(m.tags, ensure_ascii=False), fingerprints.get(m.id))
+             rfc3339(m.found_at), _to_json(m.terms), m.count, m.snippet,
+             m.lang, _to_json(m.tags), fingerprints.get(m.id))
             for m in mentions
         ]
         marks = ",".join("?" * 15)
