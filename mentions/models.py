@@ -81,3 +81,15 @@ class Mention:
     snippet: str
     lang: str | None
     highlights: tuple[tuple[int, int], ...] = field(default=(), compare=False)
+
+    @classmethod
+    def of(cls, match: Match, document: Document, *, id: str, tags: tuple[str, ...],
+           found_at: datetime) -> Mention:
+        """The mention `match` makes of `document`: where it is from, and why it matched."""
+        return cls(
+            id=id, keyword=match.keyword, tags=tags, source=document.source,
+            source_type=document.source_type, url=document.url, title=document.title,
+            author=document.author, published=document.published, found_at=found_at,
+            terms=match.terms, count=match.count, snippet=match.snippet, lang=document.lang,
+            highlights=match.highlights,
+        )

@@ -72,22 +72,9 @@ class MentionFinder:
             document = with_language(document)
             fingerprint = text_fingerprint(document)
             for match in matches:
-                mention = Mention(
-                    id=mention_id(match.keyword, document),
-                    keyword=match.keyword,
-                    tags=self.tags.get(match.keyword, ()),
-                    source=document.source,
-                    source_type=document.source_type,
-                    url=document.url,
-                    title=document.title,
-                    author=document.author,
-                    published=document.published,
-                    found_at=self.found_at,
-                    terms=match.terms,
-                    count=match.count,
-                    snippet=match.snippet,
-                    lang=document.lang,
-                    highlights=match.highlights,
+                mention = Mention.of(
+                    match, document, id=mention_id(match.keyword, document),
+                    tags=self.tags.get(match.keyword, ()), found_at=self.found_at,
                 )
                 found.append(Found(mention, fingerprint))
         return found

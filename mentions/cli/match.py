@@ -257,20 +257,4 @@ def _mention(document: Document, index: int, found: Any, tags: tuple[str, ...]) 
 
     place = document.url or f"{document.source}:{index}"
     digest = hashlib.sha256(f"{found.keyword}\n{place}".encode()).hexdigest()[:32]
-    return Mention(
-        id=digest,
-        keyword=found.keyword,
-        tags=tags,
-        source=document.source,
-        source_type=document.source_type,
-        url=document.url,
-        title=document.title,
-        author=document.author,
-        published=document.published,
-        found_at=datetime.now(UTC),
-        terms=found.terms,
-        count=found.count,
-        snippet=found.snippet,
-        lang=document.lang,
-        highlights=found.highlights,
-    )
+    return Mention.of(found, document, id=digest, tags=tags, found_at=datetime.now(UTC))
