@@ -7,7 +7,7 @@ it, a tiny stopword count covers de, en, fr, es, it, nl, pl and pt. A guess that
 confident (a title of three words, a product name) stays None rather than a wrong language
 that would mislead `lang:` queries.
 
-Why fastText and the first 400 characters: a scan guesses the language of every document
+Why fastText and the first 300 characters: a scan guesses the language of every document
 that mentions a keyword, tens of thousands in a large first scan. On the corpus pages that
 declare a language, lid.176 and py3langid agree with the declaration equally often (0.960 of
 251 pages) at 300, 1,000 and 2,000 characters, but lid.176 takes 0.1 ms per document at 300
@@ -29,7 +29,7 @@ from mentions.models import Document
 
 MIN_LETTERS = 12
 MIN_PROBABILITY = 0.5
-_SAMPLE = 400  # characters; more changes no answer on the corpus (see above)
+_SAMPLE = 300  # characters: 0.960 as at 2,000 on the corpus; 200 gave 0.956, 150 0.944
 _DECLARED = re.compile(r"[A-Za-z]{2,3}")
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _lock = threading.Lock()
