@@ -62,9 +62,10 @@ def document_key(document: Document) -> str:
     return f"text:{digest}"
 
 
-def mention_id(keyword: str, document: Document) -> str:
-    """The stable id of `keyword` found in `document`."""
-    return hashlib.sha256(f"{keyword}\n{document_key(document)}".encode()).hexdigest()[:32]
+def mention_id(keyword: str, document: Document, key: str | None = None) -> str:
+    """The stable id of `keyword` found in `document` (`key`: its document_key, if known)."""
+    key = document_key(document) if key is None else key
+    return hashlib.sha256(f"{keyword}\n{key}".encode()).hexdigest()[:32]
 
 
 # Shorter texts ("Thanks Acme!", "Acme rocks") are said by many people independently: only

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from mentions.config import Source
-from mentions.identity import mention_id, text_fingerprint
+from mentions.identity import document_key, mention_id, text_fingerprint
 from mentions.lang import with_language
 from mentions.match import KeywordRule, Matcher
 from mentions.models import Document, Mention, pickled_by_fields
@@ -71,9 +71,10 @@ class MentionFinder:
                 continue
             document = with_language(document)
             fingerprint = text_fingerprint(document)
+            key = document_key(document)  # once per document, not once per keyword
             for match in matches:
                 mention = Mention.of(
-                    match, document, id=mention_id(match.keyword, document),
+                    match, document, id=mention_id(match.keyword, document, key),
                     tags=self.tags.get(match.keyword, ()), found_at=self.found_at,
                 )
                 found.append(Found(mention, fingerprint))
