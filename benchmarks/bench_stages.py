@@ -23,8 +23,9 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]
 import corpus  # noqa: E402
 
 from mentions.config import Keyword, Source  # noqa: E402
-from mentions.identity import mention_id, text_fingerprint  # noqa: E402
+from mentions.identity import document_key, mention_id, text_fingerprint  # noqa: E402
 from mentions.lang import with_language  # noqa: E402
+from mentions.models import Document  # noqa: E402
 from mentions.sources.feed import parse_feed  # noqa: E402
 from mentions.sources.page import parse_page  # noqa: E402
 from mentions.workers import MentionFinder  # noqa: E402
@@ -36,7 +37,7 @@ def main() -> None:
     args = parser.parse_args()
     keywords = [Keyword.model_validate(k) for k in corpus.keywords()]
     finder = MentionFinder([k.rule() for k in keywords], {k.name: () for k in keywords}, datetime.now(UTC))
-    with_language(corpus_document())  # load the language model outside the timings
+    with_language(Document("warm-up", "feed", "The language model loads once, before anything is timed."))
     seconds: Counter[str] = Counter()
 
     def timed(stage: str, started: float) -> None:
@@ -72,8 +73,9 @@ def main() -> None:
         text_fingerprint(document)
         timed("fingerprint", started)
         started = time.process_time()
+        key = document_key(document)  # once per document, as the workers do
         for match in matches:
-            mention_id(match.keyword, document)
+            mention_id(match.keyword, document, key)
         timed("mention ids", started)
     text_mb = sum(len(d.text) for d in documents) / 1e6
     print(f"{args.sources:,} sources, {size / 1e6:.1f} MB of bodies, {len(documents):,} documents "
@@ -82,12 +84,6 @@ def main() -> None:
     for stage, value in seconds.most_common():
         print(f"{stage:12} {value:7.2f}")
     print(f"{'total':12} {sum(seconds.values()):7.2f}")
-
-
-def corpus_document():  # type: ignore[no-untyped-def]
-    from mentions.models import Document
-
-    return Document("warm-up", "feed", "The language model loads once, before anything is timed.")
 
 
 if __name__ == "__main__":

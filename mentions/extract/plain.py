@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from .dom import BLOCK_TAGS, BREAK_TAGS, MAX_HTML, SKIP_TAGS, is_hidden, parse
+from .dom import BLOCK_TAGS, BREAK_TAGS, MAX_HTML, SKIP_TAGS, is_hidden, parse, select
 
 
 def _trie(words: list[str]) -> str:
@@ -50,7 +50,7 @@ def visible_text(html: str) -> str:
             return ""
         lowered = html.lower()
         if "hidden" in lowered or "none" in lowered or _HIDING_TAGS.search(lowered):
-            for node in root.css(_UNSHOWN):
+            for node in select(root, _UNSHOWN):
                 if (node.tag or "") in SKIP_TAGS or is_hidden(node.attributes):
                     node.decompose()
         text = root.text(deep=True, separator="", strip=False)
