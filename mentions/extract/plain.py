@@ -32,11 +32,13 @@ def _trie(words: list[str]) -> str:
 _MARK = "\ue000"
 # html/body/head carry no mark: text in front of <html> would open the body early.
 _EDGE_TAGS = sorted((BLOCK_TAGS | BREAK_TAGS) - {"html", "body", "head"})
-_EDGE = re.compile(rf"<(?=/?{_trie(_EDGE_TAGS)}[\s/>])", re.IGNORECASE)
+# Over the UTF-8 bytes lexbor parses: a byte scan beats one over wide text, and the HTML
+# tokenizer, like a bytes pattern, knows only ASCII case and white space in tag names.
+_EDGE = re.compile(rf"<(?=/?{_trie(_EDGE_TAGS)}[\s/>])".encode(), re.IGNORECASE)
+_MARKED_EDGE = _MARK.encode() + b"<"
 _UNSHOWN = ",".join(sorted(SKIP_TAGS)) + ",[hidden],[aria-hidden],[style*=none i],[style*=hidden i]"
 # Cheap test whether _UNSHOWN can match at all; most fragments are plain prose markup.
-_HIDING_TAGS = re.compile(rf"<{_trie(sorted(SKIP_TAGS))}\b")  # over lower-cased markup
-_BREAK = re.compile(rf" ?{_MARK}[{_MARK} ]*")  # marks and the spaces around them: one line break
+_HIDING_TAGS = re.compile(rf"<{_trie(sorted(SKIP_TAGS))}\b".encode())  # over lower-cased bytes
 
 
 def visible_text(html: str) -> str:
@@ -44,16 +46,19 @@ def visible_text(html: str) -> str:
     if not html:
         return ""
     try:
-        tree = parse(_EDGE.sub(_MARK + "<", html[:MAX_HTML]))
+        data = _EDGE.sub(_MARKED_EDGE, html[:MAX_HTML].encode("utf-8", "ignore"))
+        tree = parse(data)
         root = tree.body
         if root is None:
             return ""
-        lowered = html.lower()
-        if "hidden" in lowered or "none" in lowered or _HIDING_TAGS.search(lowered):
+        lowered = data.lower()
+        if b"hidden" in lowered or b"none" in lowered or _HIDING_TAGS.search(lowered):
             for node in select(root, _UNSHOWN):
                 if (node.tag or "") in SKIP_TAGS or is_hidden(node.attributes):
                     node.decompose()
         text = root.text(deep=True, separator="", strip=False)
     except Exception:  # untrusted input: a parser surprise must not stop a scan
         return ""
-    return _BREAK.sub("\n", " ".join(text.split())).strip()
+    # Each stretch between marks is a line, its white space squeezed; empty ones go.
+    lines = [" ".join(part.split()) for part in text.split(_MARK)]
+    return "\n".join(line for line in lines if line)
