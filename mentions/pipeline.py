@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncGenerator, Callable, Sequence
-from contextlib import aclosing
+from contextlib import aclosing, nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlsplit
 
 from mentions.config import Config, HttpConfig, Keyword, Source
 from mentions.dates import parse_date
-from mentions.errors import FetchError
+from mentions.errors import FetchError, StateError
 from mentions.fetch import Fetcher, Response
 from mentions.lang import with_languages
 from mentions.models import Document, Mention
@@ -37,6 +37,8 @@ from mentions.workers import MentionFinder, WorkerCrashed, WorkerPool
 
 T = TypeVar("T")
 MAX_LOCAL_BYTES = 100_000_000
+# Waiting this long for the next source's result, the scan commits what it recorded.
+IDLE_SECONDS = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,18 +286,23 @@ class Scan:
                 report.outcomes.append(skipped)
                 self.on_outcome(skipped)
         pool = WorkerPool(self.finder, len(sources))
+        grouped = self.state.grouped_commits() if self.state is not None else nullcontext()
         try:
-            async with Fetcher(self.http_config()) as fetcher, aclosing(
-                self._collect_all(sources, fetcher, pool)
-            ) as collecting:
-                async for collected in collecting:
-                    outcome = self._deliver(collected)
-                    report.outcomes.append(outcome)
-                    self.on_outcome(outcome)
+            with grouped:
+                await self._deliver_all(sources, pool, report)
         finally:
             pool.close()
         report.seconds = time.perf_counter() - started
         return report
+
+    async def _deliver_all(self, sources: list[Source], pool: WorkerPool, report: RunReport) -> None:
+        async with Fetcher(self.http_config()) as fetcher, aclosing(
+            self._collect_all(sources, fetcher, pool, on_idle=self._commit)
+        ) as collecting:
+            async for collected in collecting:
+                outcome = self._deliver(collected)
+                report.outcomes.append(outcome)
+                self.on_outcome(outcome)
 
     def _backing_off(self, source: Source) -> SourceOutcome | None:
         """The outcome of a source skipped because it keeps failing, or None to try it."""
@@ -309,15 +316,24 @@ class Scan:
             previous_error=health.last_error if health else None,
         )
 
+    def _commit(self) -> None:
+        if self.state is not None:
+            # A timer callback has no one to report to; a commit that fails here fails again
+            # at the next delivery or at the end of the group, where the scan reports it.
+            with suppress(StateError):
+                self.state.commit()
+
     async def _collect_all(
-        self, sources: list[Source], fetcher: Fetcher, pool: WorkerPool
+        self, sources: list[Source], fetcher: Fetcher, pool: WorkerPool,
+        on_idle: Callable[[], None] = lambda: None,
     ) -> AsyncGenerator[_Collected, None]:
         """Each source's mentions as soon as they are found, at most 2 x concurrency at a time.
 
         A fixed number of lanes take the next source from one shared iterator, and hand what
         they collected over a queue just as long: a source's body, documents and mentions are
         held only until delivered, so memory is bounded by the concurrency, not by the
-        number of sources (no task per source kept around with its result).
+        number of sources (no task per source kept around with its result). `on_idle` runs
+        when the next result keeps the scan waiting for IDLE_SECONDS.
         """
         limit = max(1, min(self.http_config().concurrency * 2, len(sources)))
         done: asyncio.Queue[_Collected | Exception] = asyncio.Queue(maxsize=limit)
@@ -332,8 +348,11 @@ class Scan:
 
         lanes = [asyncio.create_task(lane()) for _ in range(limit)]
         try:
+            loop = asyncio.get_running_loop()
             for _ in sources:
+                idle = loop.call_later(IDLE_SECONDS, on_idle)
                 item = await done.get()
+                idle.cancel()
                 if isinstance(item, Exception):
                     raise item
                 yield item

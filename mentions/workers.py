@@ -14,6 +14,7 @@ import concurrent.futures
 import multiprocessing
 import os
 import re
+import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -101,6 +102,7 @@ def _start_worker(parent: int) -> None:
     end-of-file that never comes after the scan itself was killed. And a worker whose
     parent died (`kill -9`) has nothing left to do.
     """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's clean-up handler is not ours
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.close(devnull)

@@ -2,8 +2,8 @@
 
 A scan against a slow local server writes JSON Lines into a pipe; we SIGKILL it after it
 has written some lines, read what it wrote, run the scan again, and check that the union
-covers every expected mention, that only lines of the source in flight repeat, and that
-SQLite's integrity check passes.
+covers every expected mention, that only the last moments' lines repeat (the state
+commits at least once a second), and that SQLite's integrity check passes.
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ from tests.state_helpers import Item, rss, write_config
 
 SOURCES = 30
 PER_SOURCE = 3
+# A commit at least every second (README, "What is recorded"); the rest is slack for a
+# loaded machine. Lines read longer than this before the kill must not come again.
+RECORDED_WITHIN = 2.5
 
 
 def serve(site: LocalSite) -> tuple[Path, set[str]]:
@@ -34,46 +37,56 @@ def serve(site: LocalSite) -> tuple[Path, set[str]]:
     urls = {}
     for n in range(SOURCES):
         items = [Item(f"S{n} post {i}", f"Acme {n} {i}", f"http://x.org/{n}/{i}") for i in range(PER_SOURCE)]
+        # spread over ~5 s at per_host 2, so that early lines were written long before the kill
         urls[f"s{n:02}"] = site.add(f"/f{n}", rss(items), content_type="application/rss+xml",
-                                    delay=0.02 + 0.01 * (n % 5))
+                                    delay=0.2 + 0.05 * (n % 5))
         titles.update(item.title for item in items)
     return urls, titles  # type: ignore[return-value]
 
 
-def read_until_killed(command: list[str], kill_after_lines: int) -> tuple[list[bytes], int]:
-    """Run `command`, SIGKILL it once it has written `kill_after_lines` lines; all its lines."""
+def read_until_killed(command: list[str], kill_after_lines: int) -> tuple[list[tuple[bytes, float]], int]:
+    """Run `command`, SIGKILL it once it has written `kill_after_lines` lines.
+
+    Every line it wrote, each with how many seconds before the kill it was read.
+    """
     environment = dict(os.environ, PYTHONPATH=str(REPO), NO_COLOR="1")
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=environment)
     assert process.stdout is not None
     buffer = b""
+    read_at: list[float] = []  # when each complete line arrived
     deadline = time.monotonic() + 60
     with process:
-        while buffer.count(b"\n") < kill_after_lines and time.monotonic() < deadline:
+        while len(read_at) < kill_after_lines and time.monotonic() < deadline:
             ready, _, _ = select.select([process.stdout], [], [], 0.5)
             if ready:
                 chunk = os.read(process.stdout.fileno(), 65536)
                 if not chunk:
                     break
                 buffer += chunk
+                read_at += [time.monotonic()] * (buffer.count(b"\n") - len(read_at))
         process.send_signal(signal.SIGKILL)
+        killed_at = time.monotonic()
         buffer += process.stdout.read()  # what it wrote before dying is still in the pipe
         process.wait()
-    return buffer.splitlines(keepends=True), process.returncode
+    lines = buffer.splitlines(keepends=True)
+    ages = [killed_at - at for at in read_at] + [0.0] * (len(lines) - len(read_at))
+    return list(zip(lines, ages, strict=True)), process.returncode
 
 
-@pytest.mark.parametrize("kill_after_lines", [1, 45])
+@pytest.mark.parametrize("kill_after_lines", [1, 60])
 def test_a_killed_scan_leaves_a_sound_state_and_loses_nothing(
     site: LocalSite, tmp_path: Path, kill_after_lines: int
 ) -> None:
     urls, expected = serve(site)
     config = write_config(tmp_path, urls, extra="")
     config.write_text(config.read_text().replace("http: {delay: 0, robots: false}",
-                                                 "http: {delay: 0, robots: false, per_host: 4}"))
+                                                 "http: {delay: 0, robots: false, per_host: 2}"))
     command = [sys.executable, "-m", "mentions", "scan", "-c", str(config), "--format", "jsonl"]
     lines, code = read_until_killed(command, kill_after_lines)
     assert code == -signal.SIGKILL
-    assert all(line.endswith(b"\n") for line in lines)  # never half a line
-    killed = [json.loads(line)["title"] for line in lines]
+    assert all(line.endswith(b"\n") for line, _ in lines)  # never half a line
+    killed = [json.loads(line)["title"] for line, _ in lines]
+    long_written = {json.loads(line)["title"] for line, age in lines if age > RECORDED_WITHIN}
 
     db = sqlite3.connect(tmp_path / "state.db")
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -88,6 +101,8 @@ def test_a_killed_scan_leaves_a_sound_state_and_loses_nothing(
           f"{len(repeated)} repeated; {len(expected - set(killed) - set(again))} missing")
     assert set(killed) | set(again) == expected
     assert len(killed) == len(set(killed)) and len(again) == len(set(again))
-    # Only lines written but not yet recorded repeat: at most the source in flight.
-    assert len(repeated) <= PER_SOURCE
+    # Only lines written but not yet recorded repeat: those of the last moments.
+    assert not repeated & long_written
+    if kill_after_lines > 1:
+        assert long_written, "the scan was too fast for this test to say anything"
     assert recorded + len(again) == len(expected)

@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -348,6 +349,34 @@ def test_interrupt_exits_130(site: LocalSite, tmp_path: Path) -> None:
     _, error = scan.communicate(timeout=30)
     assert scan.returncode == 130
     assert b"Traceback" not in error
+
+
+def test_sigterm_ends_cleanly_and_what_was_written_is_recorded(site: LocalSite, tmp_path: Path) -> None:
+    """`timeout 60 mentions scan` from cron: the lines out before the stop stay recorded."""
+    fast = site.add("/fast.xml", blog_feed(site.base, count=4), content_type="application/rss+xml")
+    slow = site.add("/slow.xml", ATOM, content_type="application/atom+xml", delay=10)
+    config = write_config(tmp_path, f"  - name: fast\n    feed: {fast}\n  - name: slow\n    feed: {slow}\n")
+    environment = dict(os.environ, PYTHONPATH=str(REPO), NO_COLOR="1")
+    scan = subprocess.Popen([sys.executable, "-m", "mentions", "scan", "-c", str(config), "--format", "jsonl"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment)
+    assert scan.stdout is not None
+    written = [json.loads(scan.stdout.readline())["id"] for _ in range(3)]
+    # The scan now waits for the slow source (5 s until its timeout); while it waits, what
+    # it wrote is committed: another reader of the state, such as `mentions history`, sees it.
+    deadline = time.monotonic() + 3
+    recorded: set[str] = set()
+    while time.monotonic() < deadline and not set(written) <= recorded:
+        with sqlite3.connect(tmp_path / "state.db") as db:
+            recorded = {row[0] for row in db.execute("SELECT id FROM mentions")}
+        time.sleep(0.05)
+    assert set(written) <= recorded
+    scan.send_signal(signal.SIGTERM)
+    _, error = scan.communicate(timeout=30)
+    assert scan.returncode == 143
+    assert b"Traceback" not in error
+    with sqlite3.connect(tmp_path / "state.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert set(written) <= {row[0] for row in db.execute("SELECT id FROM mentions")}
 
 
 def test_keyword_and_source_selection(site: LocalSite, tmp_path: Path, runner: CliRunner) -> None:

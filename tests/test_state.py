@@ -84,6 +84,38 @@ def test_seen_by_id_or_by_the_same_text_under_the_same_keyword(tmp_path: Path) -
         assert state.seen(copies, prints) == {"a", "c"}
 
 
+def _committed(path: Path) -> set[str]:
+    """What another reader of the file (`mentions history` during a scan) sees."""
+    with sqlite3.connect(path) as db:
+        return {row[0] for row in db.execute("SELECT id FROM mentions")}
+
+
+def test_grouped_commits_commit_on_request_and_at_the_end_even_after_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    with State(path) as state:
+        with pytest.raises(RuntimeError), state.grouped_commits(seconds=3600):
+            state.record([mention("a")])
+            assert _committed(path) == set()  # grouped: not yet
+            state.commit()
+            assert _committed(path) == {"a"}
+            state.record([mention("b")])
+            raise RuntimeError("the reader went away")
+        assert _committed(path) == {"a", "b"}  # written before the error: recorded
+
+
+def test_a_failing_change_in_a_group_is_undone_alone(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    with State(path) as state, state.grouped_commits(seconds=3600):
+        state.record([mention("a")])
+        with pytest.raises(StateError):
+            # a validators row SQLite refuses, after the delivery's mention went in
+            broken = [("http://x.org/feed",)]
+            state.deliver("blog", [mention("b")], {}, broken, error=None, status="ok",  # type: ignore[arg-type]
+                          http_status=200, items=1)
+        state.record([mention("c")])
+    assert _committed(path) == {"a", "c"}
+
+
 def test_prune_forgets_old_mentions_but_never_reports_them_again(tmp_path: Path) -> None:
     with State(tmp_path / "s.db") as state:
         state.record([mention("old", found_at=NOW - timedelta(days=200)), mention("new")], {"old": "p-old"})

@@ -9,6 +9,7 @@ shell prompts call it often).
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from typing import Any
 
@@ -29,6 +30,9 @@ def main() -> None:
     if sys.argv[1:] == ["--version"]:
         print(f"mentions {__version__}")
         return
+    # `timeout`, systemd and container runtimes stop a job with SIGTERM: end like Ctrl-C
+    # does, through every `finally` (the state commits what was written), not mid-step.
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         from mentions.cli.wiring import app
 
@@ -46,3 +50,10 @@ def main() -> None:
             "please report it, and set MENTIONS_DEBUG=1 to see where it happened\n"
         )
         sys.exit(2)
+
+
+EXIT_TERMINATED = 128 + signal.SIGTERM  # what a shell reports for a job that SIGTERM ended
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(EXIT_TERMINATED)
