@@ -71,20 +71,36 @@ def mention_id(keyword: str, document: Document, key: str | None = None) -> str:
 # Shorter texts ("Thanks Acme!", "Acme rocks") are said by many people independently: only
 # texts at least this long are taken to be copies of one document.
 MIN_FINGERPRINT_WORDS = 8
-_NON_WORD = re.compile(r"\W+")
+# Every ASCII byte that is no word character (`\w`) becomes a space; other bytes stay.
+_ASCII_NON_WORD = bytes(b if b >= 0x80 or chr(b).isalnum() or b == 0x5F else 0x20 for b in range(256))
+_ASCII = bytes(range(0x80))
 
 
 def text_fingerprint(document: Document) -> str | None:
-    """A digest of the normalised title and text, the same for a syndicated copy at another URL.
+    r"""A digest of the normalised title and text, the same for a syndicated copy at another URL.
 
-    Case, compatibility forms (NFKC), punctuation and white space do not count; None
-    when the text is too short to tell a copy from a coincidence.
+    Case, compatibility forms (NFKC), punctuation and white space do not count: the digest
+    is of the text's words (`\w+`) joined by single spaces. None when the text is too short
+    to tell a copy from a coincidence.
+
+    Built on the UTF-8 bytes, in C: ASCII punctuation becomes spaces by a byte table, the
+    few distinct non-ASCII non-word characters (typographic quotes, dashes) by replace, and
+    runs of spaces are squeezed. A regex over the text took 1.5x as long.
     """
     text = f"{document.title}\n{document.text}"
-    # NFKC leaves ASCII as it is; casefold() of ASCII is lower(). Most web text is ASCII.
-    text = text.lower() if text.isascii() else unicodedata.normalize("NFKC", text).casefold()
-    # The words joined by single spaces, built in C: " ".join(re.findall(r"\w+", text)).
-    words = _NON_WORD.sub(" ", text).strip()
-    if words.count(" ") + 1 < MIN_FINGERPRINT_WORDS:
+    if text.isascii():  # NFKC leaves ASCII as it is; casefold() of ASCII is lower()
+        data = text.lower().encode()
+    else:
+        if not unicodedata.is_normalized("NFKC", text):
+            text = unicodedata.normalize("NFKC", text)
+        data = text.casefold().encode()
+        for char in set(data.translate(None, _ASCII).decode()):
+            if not char.isalnum():  # `\w` is alphanumeric or "_"
+                data = data.replace(char.encode(), b" ")
+    data = data.translate(_ASCII_NON_WORD)
+    while b"  " in data:
+        data = data.replace(b"  ", b" ")
+    data = data.strip(b" ")
+    if data.count(b" ") + 1 < MIN_FINGERPRINT_WORDS:
         return None
-    return hashlib.sha256(words.encode()).hexdigest()[:32]
+    return hashlib.sha256(data).hexdigest()[:32]
