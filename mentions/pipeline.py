@@ -369,7 +369,8 @@ class Scan:
             return _Collected(context, error=error)
         try:
             documents = await collect(source, context)
-            found = await pool.find(source, documents, self.options.since)
+            # an unchanged source (304) has nothing to match: no round trip to a worker
+            found = await pool.find(source, documents, self.options.since) if documents else []
         except FetchError as error:
             return _Collected(context, error=error)
         except WorkerCrashed:

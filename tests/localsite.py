@@ -1,7 +1,8 @@
 """A real HTTP server on 127.0.0.1 for tests: routes of bytes, conditional requests, delays.
 
 Each route is a `Page` (body, content type, status, extra headers, delay). The server counts
-requests per path and how many were answered 304, so tests can check cheap reruns.
+requests per path, how many were answered 304 and the connections it accepted, so tests can
+check cheap reruns.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class Page:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     is_conditional: bool = True
+    closes_after: bool = False  # hang up after answering, without saying so (Connection: close)
 
 
 class LocalSite:
@@ -34,6 +36,7 @@ class LocalSite:
         self.requests: Counter[str] = Counter()
         self.not_modified: Counter[str] = Counter()
         self.request_headers: dict[str, dict[str, str]] = {}
+        self.connections = 0  # TCP connections accepted: keep-alive reuse shows here
         site = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -41,6 +44,10 @@ class LocalSite:
 
             def log_message(self, *args: object) -> None:
                 pass
+
+            def setup(self) -> None:
+                site.connections += 1
+                super().setup()
 
             def do_GET(self) -> None:
                 path = self.path
@@ -52,6 +59,8 @@ class LocalSite:
                     return
                 if page.delay:
                     time.sleep(page.delay)
+                if page.closes_after:
+                    self.close_connection = True
                 etag = '"' + hashlib.sha1(page.body).hexdigest()[:16] + '"'
                 is_unchanged = self.headers.get("If-None-Match") == etag
                 if page.is_conditional and page.status == 200 and is_unchanged:

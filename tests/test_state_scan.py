@@ -118,6 +118,34 @@ def test_an_unchanged_rerun_costs_one_304_per_source(site: LocalSite, tmp_path: 
         assert (site.requests[f"/f{n}"], site.not_modified[f"/f{n}"]) == (2, 1)
 
 
+def test_a_rerun_of_304s_reuses_its_connections(site: LocalSite, tmp_path: Path) -> None:
+    """A 304 has no body, but an unread answer used to cost its connection: one per source."""
+    names = {f"s{n}": site.add(f"/f{n}", rss([Item(f"T{n}", f"Acme {n}", f"http://x.org/{n}")]),
+                               content_type=RSS) for n in range(12)}
+    config = write_config(tmp_path, names, extra="")
+    config.write_text(config.read_text().replace("robots: false}", "robots: false, per_host: 2}"))
+    assert len(scan(config).records) == 12
+    before = site.connections
+    assert scan(config).records == []
+    assert sum(site.not_modified.values()) == 12
+    assert site.connections - before <= 2  # per_host: 2, each connection kept for the next
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_reused(site: LocalSite, tmp_path: Path) -> None:
+    """The server hangs up after each answer without saying so; the next source still works."""
+    names = {f"s{n}": site.add(f"/f{n}", rss([Item(f"T{n}", f"Acme {n}", f"http://x.org/{n}")]),
+                               content_type=RSS, closes_after=True) for n in range(4)}
+    config = write_config(tmp_path, names)
+    # one connection at a time, 0.2 s apart (the hang-up has arrived by then), no retries
+    # that would hide a request sent on a dead connection
+    config.write_text(config.read_text().replace("{delay: 0, robots: false}",
+                                                 "{delay: 0.2s, robots: false, per_host: 1, retries: 0}"))
+    result = scan(config)
+    assert result.code == 0, result.stderr
+    assert len(result.records) == 4
+    assert site.connections == 4
+
+
 def test_a_keyword_limited_run_does_not_hide_the_rest_behind_a_304(site: LocalSite, tmp_path: Path) -> None:
     feed = site.add("/f", rss([Item("Both", "Acme and Globex", "http://x.org/1")]),
                     content_type=RSS)

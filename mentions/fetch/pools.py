@@ -20,6 +20,7 @@ import httpx
 from mentions.config import HttpConfig
 from mentions.fetch.decompress import ACCEPT_ENCODING
 from mentions.fetch.netguard import AddressPolicy, GuardedBackend, Resolver
+from mentions.fetch.streams import CheapIdleCheckBackend
 
 MAX_POOL = 8  # connections per httpcore pool; see Pools.client_for (16: 4.8 ms CPU a request, 8: 2.6)
 
@@ -101,10 +102,12 @@ class Pools:
             limits=limits,
             proxy=proxy,
         )
+        # httpx has no public hook for the network backend; the pool keeps it here.
+        pool = transport._pool
+        backend = pool._network_backend
         if guarded and proxy is None:
-            # httpx has no public hook for the network backend; the pool keeps it here.
-            pool = transport._pool
-            pool._network_backend = GuardedBackend(pool._network_backend, self._policy, self._resolver)
+            backend = GuardedBackend(backend, self._policy, self._resolver)
+        pool._network_backend = CheapIdleCheckBackend(backend)
         no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
         return httpx.AsyncClient(
             transport=transport,

@@ -95,6 +95,8 @@ class _Unsure(Exception):
 def _text(element: etree._Element | None) -> str:
     if element is None:
         return ""
+    if len(element) == 0:  # most are leaves: their text, without an iterator
+        return (element.text or "").strip()
     return "".join(element.itertext()).strip()
 
 
