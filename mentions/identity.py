@@ -41,13 +41,13 @@ def canonical_url(url: str) -> str:
     netloc = host
     if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
         netloc = f"{host}:{port}"
-    query = [
+    query = parts.query and urlencode([  # most links have no query string
         (key, value)
         for key, value in parse_qsl(parts.query, keep_blank_values=True)
         if key.lower() not in _TRACKING and not key.lower().startswith(_TRACKING_PREFIXES)
-    ]
+    ])
     fragment = parts.fragment if _ITEM_FRAGMENT.fullmatch(parts.fragment) else ""
-    return urlunsplit((scheme, netloc, parts.path or "/", urlencode(query), fragment))
+    return urlunsplit((scheme, netloc, parts.path or "/", query, fragment))
 
 
 def document_key(document: Document) -> str:

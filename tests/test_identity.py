@@ -11,10 +11,11 @@ import hashlib
 import re
 import unicodedata
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mentions.identity import MIN_FINGERPRINT_WORDS, text_fingerprint
+from mentions.identity import MIN_FINGERPRINT_WORDS, canonical_url, text_fingerprint
 from mentions.models import Document
 
 
@@ -60,3 +61,17 @@ def test_a_syndicated_copy_has_the_same_fingerprint() -> None:
 def test_short_texts_have_no_fingerprint() -> None:
     assert text_fingerprint(document("Thanks Acme!")) is None
     assert text_fingerprint(document("")) is None
+
+
+@pytest.mark.parametrize(("url", "canonical"), [
+    ("HTTPS://Blog.Example:443/post?utm_source=rss&id=7&fbclid=x", "https://blog.example/post?id=7"),
+    ("http://blog.example:8080/a/b", "http://blog.example:8080/a/b"),
+    ("https://blog.example", "https://blog.example/"),
+    ("https://blog.example/post#comment-1201", "https://blog.example/post#comment-1201"),
+    ("https://blog.example/post#more", "https://blog.example/post"),
+    ("https://blog.example/post?utm_medium=feed", "https://blog.example/post"),
+    ("https://blog.example/s?q=a+b&x=", "https://blog.example/s?q=a+b&x="),
+    ("mailto:someone@example.org", "mailto:someone@example.org"),
+])
+def test_canonical_urls_drop_what_does_not_name_the_document(url: str, canonical: str) -> None:
+    assert canonical_url(url) == canonical
