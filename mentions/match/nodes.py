@@ -34,19 +34,16 @@ class View:
     __slots__ = (
         "_document_title_end",
         "_padded",
+        "found",
         "norm",
-        "others",
         "title_end_",
-        "triggers",
     )
 
     def __init__(self, norm: Normalized, title_end: int) -> None:
         self.norm = norm
         self._document_title_end = title_end
         self.title_end_: int | None = None if title_end else 0
-        # the automaton hits of the scanner's trigger terms, and of the others once needed
-        self.triggers: Found = ([], [])
-        self.others: Found | None = None
+        self.found: Found = ([], [])  # the automaton hits of the scanner's terms
         self._padded: str | None = None
 
     @property

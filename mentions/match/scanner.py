@@ -1,10 +1,10 @@
 """The automata of one folding variant, and the hits of each term in a document.
 
-Terms are split in two sets, each with its own pair of automata (word view, literal
-view): *triggers*, one of which a keyword needs before it is worth evaluating, and the
-others. The triggers are scanned in every document; the others (the common words of
-`w AND (the OR and)` or `w NEAR/5 price`, which would be most of the hits) only in a
-document where a keyword that needs them is evaluated, once for all of them.
+Every term of a variant is in one pair of automata (word view, literal view), scanned
+once per document. Some terms are *triggers*: a keyword is evaluated only in a document
+where one of its triggers was found. The others (the common words of `w AND (the OR and)`
+or `w NEAR/5 price`) trigger nothing, but their hits come with the same pass: a second
+pass for them alone, in the documents that need them, cost more than their hits do.
 
 A scan keeps the automaton's hits sorted by pattern: the hits of one term are then a
 few slices found by bisection, built only for the keywords that get evaluated.
@@ -134,14 +134,13 @@ def _gate(pattern: str) -> str:
 
 
 class Scanner:
-    """The terms of one folding variant: triggers scanned always, the others on demand."""
+    """The terms of one folding variant: one pass finds them all, triggers or not."""
 
     def __init__(self, fold_case: bool, fold_accents: bool) -> None:
         self.folder = folder(fold_case, fold_accents)
         self._patterns: dict[int, tuple[WordPatterns, list[Pattern]]] = {}
         self._rules_of_term: dict[int, set[int]] = {}
-        self.triggers = PatternSet()
-        self.others = PatternSet()
+        self.patterns = PatternSet()
 
     def add(self, term_id: int, text: str, is_prefix: bool) -> None:
         self._patterns[term_id] = patterns_for(text, is_prefix, self.folder)
@@ -151,25 +150,18 @@ class Scanner:
         self._rules_of_term.setdefault(term_id, set()).add(rule)
 
     def build(self) -> None:
+        no_rules: set[int] = set()
         for term_id, (words, literals) in self._patterns.items():
-            rules = self._rules_of_term.get(term_id)
-            if rules is None:
-                self.others.add(term_id, words, literals, set())
-            else:
-                self.triggers.add(term_id, words, literals, rules)
-        self.triggers.build()
-        self.others.build()
+            rules = self._rules_of_term.get(term_id, no_rules)
+            self.patterns.add(term_id, words, literals, rules)
+        self.patterns.build()
         del self._patterns
 
     def scan(self, view: View, candidates: set[int]) -> None:
-        """Find every trigger in `view`; add the rules they trigger to `candidates`."""
-        view.triggers = self.triggers.find(view)
-        self.triggers.triggered(view.triggers, candidates)
+        """Find every term in `view`; add the rules its triggers trigger to `candidates`."""
+        view.found = self.patterns.find(view)
+        self.patterns.triggered(view.found, candidates)
 
     def hits_of(self, term_id: int, view: View) -> Hits:
         """The (start, end) of every whole-word hit of one term in `view`."""
-        if term_id in self._rules_of_term:
-            return self.triggers.hits_of(term_id, view.triggers, view)
-        if view.others is None:
-            view.others = self.others.find(view)
-        return self.others.hits_of(term_id, view.others, view)
+        return self.patterns.hits_of(term_id, view.found, view)
