@@ -46,6 +46,9 @@ class PatternSet:
         self.word_automaton: Any = None
         self.literal_automaton: Any = None
         self.literal_gates: tuple[str, ...] | None = None
+        # The patterns that trigger rules come first (`Scanner.build` adds their terms first):
+        # hits sorted by pattern, only those below these counts need a look for rules.
+        self.word_triggers = self.literal_triggers = 0
 
     def add(self, term_id: int, words: WordPatterns, literals: list[Pattern], rules: set[int]) -> None:
         # `rules` may be shared between patterns: merged into a new set, never updated in place.
@@ -78,6 +81,8 @@ class PatternSet:
     def build(self) -> None:
         from ahocorasick_rs import AhoCorasick
 
+        self.word_triggers = _after_last_rules(self.word_rules)
+        self.literal_triggers = _after_last_rules(self.literal_rules)
         if self._word:
             self.word_automaton = AhoCorasick(list(self._word))
         if self._literal:
@@ -104,9 +109,11 @@ class PatternSet:
     def triggered(self, found: Found, candidates: set[int]) -> None:
         """Add the rules that the patterns in `found` trigger to `candidates`."""
         word, literal = found
-        if word:  # one C-level update with the rule sets of every distinct pattern found
+        if word:  # one C-level update with the rule sets of every distinct trigger found
+            word = word[: bisect_left(word, (self.word_triggers,))]
             candidates.update(*map(self.word_rules.__getitem__, set(map(_PATTERN, word))))
         if literal:
+            literal = literal[: bisect_left(literal, (self.literal_triggers,))]
             candidates.update(*map(self.literal_rules.__getitem__, set(map(_PATTERN, literal))))
 
     def hits_of(self, term_id: int, found: Found, view: View) -> Hits:
@@ -126,6 +133,11 @@ class PatternSet:
                 if is_hit:
                     hits.append((start, stop))
         return hits
+
+
+def _after_last_rules(rules: list[set[int]]) -> int:
+    """The index after the last pattern that triggers rules."""
+    return next((index + 1 for index in range(len(rules) - 1, -1, -1) if rules[index]), 0)
 
 
 def _gate(pattern: str) -> str:
@@ -151,7 +163,9 @@ class Scanner:
 
     def build(self) -> None:
         no_rules: set[int] = set()
-        for term_id, (words, literals) in self._patterns.items():
+        # Triggers first: their patterns get the lowest indexes (see `PatternSet.triggered`).
+        terms = sorted(self._patterns.items(), key=lambda item: item[0] not in self._rules_of_term)
+        for term_id, (words, literals) in terms:
             rules = self._rules_of_term.get(term_id, no_rules)
             self.patterns.add(term_id, words, literals, rules)
         self.patterns.build()
