@@ -100,6 +100,8 @@ class Matcher:
             return nodes.RegexLeaf(node.pattern, variant, node.field == "title")
         if isinstance(node, Not):
             return nodes.NotNode(self._compile(node.child, variant))
+        if isinstance(node, And | Or) and len(node.children) == 1:  # `terms: [Acme]`
+            return self._compile(node.children[0], variant)
         if isinstance(node, And | Or):
             children = tuple(self._compile(child, variant) for child in node.children)
             return nodes.AndNode(children) if isinstance(node, And) else nodes.OrNode(children)

@@ -34,19 +34,16 @@ class View:
     __slots__ = (
         "_document_title_end",
         "_padded",
+        "found",
         "norm",
-        "others",
         "title_end_",
-        "triggers",
     )
 
     def __init__(self, norm: Normalized, title_end: int) -> None:
         self.norm = norm
         self._document_title_end = title_end
         self.title_end_: int | None = None if title_end else 0
-        # the automaton hits of the scanner's trigger terms, and of the others once needed
-        self.triggers: Found = ([], [])
-        self.others: Found | None = None
+        self.found: Found = ([], [])  # the automaton hits of the scanner's terms
         self._padded: str | None = None
 
     @property
@@ -76,7 +73,6 @@ class Context:
 
     __slots__ = (
         "document",
-        "hits",
         "leaf_hits",
         "near_sides",
         "original",
@@ -91,7 +87,6 @@ class Context:
         self.scanners = scanners
         self.original = f"{document.title}\n{document.text}" if document.title else document.text
         self.title_end = len(document.title)
-        self.hits: dict[int, Hits] = {}
         self.leaf_hits: dict[tuple[int, bool], Hits | None] = {}  # TermLeaf results
         self.views: dict[tuple[bool, bool], View] = {}
         self.regex_hits: dict[tuple[str, tuple[bool, bool]], Hits] = {}
@@ -104,13 +99,6 @@ class Context:
         if found is None:
             norm = folder(*variant).normalize(self.original)
             found = self.views[variant] = View(norm, self.title_end)
-        return found
-
-    def term_hits(self, term_id: int, variant: tuple[bool, bool]) -> Hits:
-        found = self.hits.get(term_id)
-        if found is None:
-            found = self.scanners[variant].hits_of(term_id, self.view(variant))
-            self.hits[term_id] = found
         return found
 
 
@@ -149,10 +137,10 @@ class TermLeaf(Compiled):
         return found
 
     def _evaluate(self, context: Context) -> Hits | None:
-        hits = context.term_hits(self.term_id, self.variant)
+        view = context.view(self.variant)
+        hits = context.scanners[self.variant].hits_of(self.term_id, view)
         if not hits:
             return None
-        view = context.view(self.variant)
         border = view.title_end
         if self.in_title:
             hits = [hit for hit in hits if hit[1] <= border]

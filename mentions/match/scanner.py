@@ -1,10 +1,10 @@
 """The automata of one folding variant, and the hits of each term in a document.
 
-Terms are split in two sets, each with its own pair of automata (word view, literal
-view): *triggers*, one of which a keyword needs before it is worth evaluating, and the
-others. The triggers are scanned in every document; the others (the common words of
-`w AND (the OR and)` or `w NEAR/5 price`, which would be most of the hits) only in a
-document where a keyword that needs them is evaluated, once for all of them.
+Every term of a variant is in one pair of automata (word view, literal view), scanned
+once per document. Some terms are *triggers*: a keyword is evaluated only in a document
+where one of its triggers was found. The others (the common words of `w AND (the OR and)`
+or `w NEAR/5 price`) trigger nothing, but their hits come with the same pass: a second
+pass for them alone, in the documents that need them, cost more than their hits do.
 
 A scan keeps the automaton's hits sorted by pattern: the hits of one term are then a
 few slices found by bisection, built only for the keywords that get evaluated.
@@ -46,6 +46,9 @@ class PatternSet:
         self.word_automaton: Any = None
         self.literal_automaton: Any = None
         self.literal_gates: tuple[str, ...] | None = None
+        # The patterns that trigger rules come first (`Scanner.build` adds their terms first):
+        # hits sorted by pattern, only those below these counts need a look for rules.
+        self.word_triggers = self.literal_triggers = 0
 
     def add(self, term_id: int, words: WordPatterns, literals: list[Pattern], rules: set[int]) -> None:
         # `rules` may be shared between patterns: merged into a new set, never updated in place.
@@ -78,6 +81,8 @@ class PatternSet:
     def build(self) -> None:
         from ahocorasick_rs import AhoCorasick
 
+        self.word_triggers = _after_last_rules(self.word_rules)
+        self.literal_triggers = _after_last_rules(self.literal_rules)
         if self._word:
             self.word_automaton = AhoCorasick(list(self._word))
         if self._literal:
@@ -104,9 +109,11 @@ class PatternSet:
     def triggered(self, found: Found, candidates: set[int]) -> None:
         """Add the rules that the patterns in `found` trigger to `candidates`."""
         word, literal = found
-        if word:  # one C-level update with the rule sets of every distinct pattern found
+        if word:  # one C-level update with the rule sets of every distinct trigger found
+            word = word[: bisect_left(word, (self.word_triggers,))]
             candidates.update(*map(self.word_rules.__getitem__, set(map(_PATTERN, word))))
         if literal:
+            literal = literal[: bisect_left(literal, (self.literal_triggers,))]
             candidates.update(*map(self.literal_rules.__getitem__, set(map(_PATTERN, literal))))
 
     def hits_of(self, term_id: int, found: Found, view: View) -> Hits:
@@ -128,20 +135,24 @@ class PatternSet:
         return hits
 
 
+def _after_last_rules(rules: list[set[int]]) -> int:
+    """The index after the last pattern that triggers rules."""
+    return next((index + 1 for index in range(len(rules) - 1, -1, -1) if rules[index]), 0)
+
+
 def _gate(pattern: str) -> str:
     """A character every hit of a literal pattern contains: punctuation, rarer than letters."""
     return next((char for char in pattern if not char.isalnum() and char != " "), pattern[0])
 
 
 class Scanner:
-    """The terms of one folding variant: triggers scanned always, the others on demand."""
+    """The terms of one folding variant: one pass finds them all, triggers or not."""
 
     def __init__(self, fold_case: bool, fold_accents: bool) -> None:
         self.folder = folder(fold_case, fold_accents)
         self._patterns: dict[int, tuple[WordPatterns, list[Pattern]]] = {}
         self._rules_of_term: dict[int, set[int]] = {}
-        self.triggers = PatternSet()
-        self.others = PatternSet()
+        self.patterns = PatternSet()
 
     def add(self, term_id: int, text: str, is_prefix: bool) -> None:
         self._patterns[term_id] = patterns_for(text, is_prefix, self.folder)
@@ -151,25 +162,20 @@ class Scanner:
         self._rules_of_term.setdefault(term_id, set()).add(rule)
 
     def build(self) -> None:
-        for term_id, (words, literals) in self._patterns.items():
-            rules = self._rules_of_term.get(term_id)
-            if rules is None:
-                self.others.add(term_id, words, literals, set())
-            else:
-                self.triggers.add(term_id, words, literals, rules)
-        self.triggers.build()
-        self.others.build()
+        no_rules: set[int] = set()
+        # Triggers first: their patterns get the lowest indexes (see `PatternSet.triggered`).
+        terms = sorted(self._patterns.items(), key=lambda item: item[0] not in self._rules_of_term)
+        for term_id, (words, literals) in terms:
+            rules = self._rules_of_term.get(term_id, no_rules)
+            self.patterns.add(term_id, words, literals, rules)
+        self.patterns.build()
         del self._patterns
 
     def scan(self, view: View, candidates: set[int]) -> None:
-        """Find every trigger in `view`; add the rules they trigger to `candidates`."""
-        view.triggers = self.triggers.find(view)
-        self.triggers.triggered(view.triggers, candidates)
+        """Find every term in `view`; add the rules its triggers trigger to `candidates`."""
+        view.found = self.patterns.find(view)
+        self.patterns.triggered(view.found, candidates)
 
     def hits_of(self, term_id: int, view: View) -> Hits:
         """The (start, end) of every whole-word hit of one term in `view`."""
-        if term_id in self._rules_of_term:
-            return self.triggers.hits_of(term_id, view.triggers, view)
-        if view.others is None:
-            view.others = self.others.find(view)
-        return self.others.hits_of(term_id, view.others, view)
+        return self.patterns.hits_of(term_id, view.found, view)
