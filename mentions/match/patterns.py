@@ -9,6 +9,8 @@ literally in the *literal* view and its edges are checked in Python.
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
 from dataclasses import dataclass
 
@@ -19,6 +21,7 @@ SUFFIXES = ("s", "es", " s")
 _LITERAL_SUFFIXES = ("'s", "'", "s", "es")
 # Mueller ~ Müller: an umlaut written as a digraph, but not the `ue` of `Queen` or `Blue`.
 _DIGRAPH = re.compile(r"(?<![qQ])([aouAOU])[eE](?=[a-zäöüß])")
+MAX_SPELLINGS = 16  # per term: 4 words with an umlaut each
 _UMLAUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
 
 
@@ -32,12 +35,29 @@ class Pattern:
 
 
 def spellings(term: str, fold_accents: bool) -> list[str]:
-    """`term` and its umlaut spellings (`Müller` -> `Mueller`; `Mueller` -> `Muller`)."""
-    found = [term]
-    if fold_accents and not term.isascii():
-        found.append(term.translate(_UMLAUT))
-    if fold_accents and _DIGRAPH.search(term):
-        found.append(_DIGRAPH.sub(_first_group, term))
+    """`term` and its umlaut spellings (`Müller` -> `Mueller`; `Mueller` -> `Muller`).
+
+    Each word of a phrase is spelt either way on its own (`"Müller Mueller"` is also
+    written `Mueller Müller`), up to MAX_SPELLINGS combinations; a phrase with more umlaut
+    words than that gets its uniform spellings only.
+    """
+    if not fold_accents:
+        return [term]
+    words = [_word_spellings(word) for word in term.split(" ")]
+    combinations = math.prod(len(options) for options in words)
+    if combinations == 1:
+        return [term]
+    if combinations > MAX_SPELLINGS:
+        return _word_spellings(term)
+    return list(dict.fromkeys(" ".join(choice) for choice in itertools.product(*words)))
+
+
+def _word_spellings(word: str) -> list[str]:
+    found = [word]
+    if not word.isascii():
+        found.append(word.translate(_UMLAUT))
+    if _DIGRAPH.search(word):
+        found.append(_DIGRAPH.sub(_first_group, word))
     return found if len(found) == 1 else list(dict.fromkeys(found))
 
 
