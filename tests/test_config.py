@@ -175,3 +175,18 @@ def test_schema_is_json_schema_of_the_same_models(runner: CliRunner) -> None:
 def test_example_config_validates() -> None:
     config = load_config(Path(__file__).resolve().parents[1] / "config.example.yaml")
     assert config.keywords and config.sources
+
+
+def test_a_loaded_config_keeps_none_of_its_yaml_nodes(tmp_path: Path) -> None:
+    """Memory stays flat in the number of sources: the parse tree goes once values are built."""
+    import gc
+
+    import yaml
+
+    sources = "".join(f"  - name: s{n}\n    feed: https://blog{n}.example/feed\n" for n in range(300))
+    path = tmp_path / "mentions.yaml"
+    path.write_text(f"version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\nsources:\n{sources}")
+    config = load_config(path)
+    gc.collect()
+    assert len(config.sources) == 300
+    assert not [thing for thing in gc.get_objects() if isinstance(thing, yaml.Node)]
