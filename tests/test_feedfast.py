@@ -8,8 +8,9 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from mentions.sources.feed import _entry_document, _fast_document
+from mentions.sources.feed import _entry_document, _fast_document, parse_feed
 from mentions.sources.feedfast import parse_fast
+from mentions.sources.links import absolute
 
 CORPUS = Path(os.environ.get("MENTIONS_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
 FEEDS = sorted(
@@ -72,3 +73,28 @@ def test_rss_atom_and_rdf_entries() -> None:
     (entry,) = parse_fast(atom, BASE) or []
     assert entry.link == "https://x.example/1" and entry.guid == "urn:x"
     assert "Acme" in _fast_document(entry, "s").text
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_an_entry_with_a_broken_link_costs_only_its_link(fast: bool) -> None:
+    """`http://[` makes urllib raise: the feed's other entries, and this one's text, stay."""
+    rss = (b'<rss version="2.0"><channel><item><title>Acme one</title><link>http://[oops</link>'
+           b"<description>Acme is here</description></item><item><title>Acme two</title>"
+           b"<link>https://blog.example/2</link><description>Acme again</description></item></channel></rss>")
+    if not fast:  # a DOCTYPE sends the feed to feedparser
+        rss = b"<!DOCTYPE rss>" + rss
+    documents = parse_feed(rss, BASE, "s")
+    assert [(d.title, d.url) for d in documents] == [("Acme one", None), ("Acme two", "https://blog.example/2")]
+
+
+@pytest.mark.parametrize(("link", "joined"), [
+    ("https://x.example/a/b?c=1#d", "https://x.example/a/b?c=1#d"),
+    ("/a", "https://feeds.example.org/a"),
+    ("b", "https://feeds.example.org/b"),
+    ("HTTPS://X.example/a", "https://X.example/a"),
+    ("https://x.example/a?", "https://x.example/a"),
+    ("https://x.example/a;p", "https://x.example/a;p"),
+    ("//cdn.example/x", "https://cdn.example/x"),
+])
+def test_links_resolve_as_urljoin_does(link: str, joined: str) -> None:
+    assert absolute(BASE, link) == joined

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from mentions.config import Source
 from mentions.dates import from_struct, parse_date
@@ -19,6 +19,7 @@ from mentions.extract import visible_text
 from mentions.models import Document
 from mentions.sources import Context
 from mentions.sources.feedfast import Entry, parse_fast
+from mentions.sources.links import absolute
 
 MAX_COMMENT_FEEDS = 10
 _GOOGLE_HOST = re.compile(r"(?:www\.)?google\.[a-z]{2,3}(?:\.[a-z]{2})?")
@@ -65,8 +66,8 @@ def comment_feed_links(body: bytes, url: str) -> list[str]:
     dated = sorted(
         entries, key=lambda e: tuple(e.get("published_parsed") or e.get("updated_parsed") or ()), reverse=True
     )
-    links = [urljoin(url, e["wfw_commentrss"]) for e in dated if isinstance(e.get("wfw_commentrss"), str)]
-    return [link for link in dict.fromkeys(links) if link.startswith(("http://", "https://"))]
+    links = [absolute(url, e["wfw_commentrss"]) for e in dated if isinstance(e.get("wfw_commentrss"), str)]
+    return [link for link in dict.fromkeys(links) if link and link.startswith(("http://", "https://"))]
 
 
 def parse_feed(body: bytes, url: str, source: str) -> list[Document]:
@@ -141,7 +142,7 @@ def _entry_document(entry: Any, feed_url: str, source: str, feed_lang: str | Non
         source_type="feed",
         text=text,
         title=html_to_text(entry.get("title", "")),
-        url=unwrap_redirect(urljoin(feed_url, link)) if link else None,
+        url=unwrap_redirect(absolute(feed_url, link)) if link else None,
         author=entry.get("author") or None,
         published=published,
         guid=entry.get("id") or None,
@@ -175,7 +176,7 @@ def _parse_json_feed(body: bytes, url: str, source: str) -> list[Document]:
                 source_type="feed",
                 text=text or html_to_text(str(item.get("summary") or "")),
                 title=html_to_text(str(item.get("title") or "")),
-                url=urljoin(url, link) if link else None,
+                url=absolute(url, link) if link else None,
                 author=str(author) if author else None,
                 published=parse_date(published) if isinstance(published, str) else None,
                 guid=str(item["id"]) if item.get("id") is not None else None,

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from urllib.parse import urljoin
 
 from lxml import etree
 
 from mentions.dates import parse_date
+from mentions.sources.links import absolute
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 RSS1 = "{http://purl.org/rss/1.0/}"
@@ -116,11 +116,11 @@ def _rss_item(item: etree._Element, base: str) -> Entry:
     entry.guid = _text(guid_element) or None
     if not link and entry.guid and (guid_element.get("isPermaLink", "true").lower() == "true"):  # type: ignore[union-attr]
         link = entry.guid
-    entry.link = urljoin(base, link) if link else None
+    entry.link = absolute(base, link) if link else None
     _fill_common(entry, item)
     entry.published = parse_date(_text(_first(item, "pubDate", f"{DC}date")))
     comments = _text(item.find(f"{WFW}commentRss"))
-    entry.comments_feed = urljoin(base, comments) if comments else None
+    entry.comments_feed = absolute(base, comments) if comments else None
     return entry
 
 
@@ -158,7 +158,7 @@ def _rss1_item(item: etree._Element, base: str) -> Entry:
     entry = Entry()
     entry.title = _text(_first(item, f"{RSS1}title", f"{RSS090}title"))
     link = _text(_first(item, f"{RSS1}link", f"{RSS090}link")) or item.get(f"{RDF}about") or ""
-    entry.link = urljoin(base, link) if link else None
+    entry.link = absolute(base, link) if link else None
     entry.guid = item.get(f"{RDF}about") or None
     _fill_common(entry, item)
     entry.published = parse_date(_text(item.find(f"{DC}date")))
@@ -169,7 +169,7 @@ def _base_of(element: etree._Element, url: str) -> str:
     bases = [e.get(XML_BASE) for e in _ancestors(element) if e.get(XML_BASE)]
     base = url
     for value in reversed(bases):
-        base = urljoin(base, value or "")
+        base = absolute(base, value or "") or base
     return base
 
 
@@ -200,7 +200,7 @@ def _atom_entry(element: etree._Element, url: str) -> Entry:
         (link for link in links if link.get("rel", "alternate") == "alternate" and link.get("href")), None
     )
     if alternate is not None:
-        entry.link = urljoin(_base_of(alternate, url), alternate.get("href", ""))
+        entry.link = absolute(_base_of(alternate, url), alternate.get("href", ""))
     entry.guid = _text(element.find(f"{ATOM}id")) or None
     if entry.link is None and entry.guid and entry.guid.startswith(("http://", "https://")):
         entry.link = entry.guid

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
-from urllib.parse import urljoin
 
 from mentions.config import Source
 from mentions.dates import parse_date
@@ -27,6 +26,7 @@ from mentions.errors import FetchError
 from mentions.models import Document
 from mentions.sources import Context
 from mentions.sources.feed import html_to_text
+from mentions.sources.links import absolute
 
 # Key names APIs commonly use, so that a `json:` source works before its fields are tuned.
 DEFAULT_FIELDS = {
@@ -91,7 +91,7 @@ def _document(item: dict[str, Any], fields: dict[str, str], url: str, source: st
     values = {name: field_value(item, spec) for name, spec in fields.items()}
     link = values.get("link")
     if link and not link.startswith(("http://", "https://")):
-        link = urljoin(url, link)
+        link = absolute(url, link)
     return Document(
         source=source,
         source_type=kind,
