@@ -35,6 +35,8 @@ MAX_NOTICE = 400.0
 HINT_TAGS = NEGATIVE_TAGS | POSITIVE_TAGS  # tags that say something without attributes
 _NOTICE = re.compile(r"©|\(c\) \d{4}|\ball rights reserved\b|\bcopyright \d{4}", re.I)
 _SENTENCE_END = tuple(".!?:;)\"'»”。！？…")
+_SIGN_OFF_END = tuple(".!?。！？")
+_ELLIPSIS = ("...", "…")
 _DIGIT = re.compile(r"\d")
 _DASHES = ("—", "–", "-")
 _ATTRIBUTION = ("– ", "— ")
@@ -207,14 +209,22 @@ def _sum_up(parents: list[int], own: list[float]) -> list[float]:
 def _labels(page: Page, kinds: list[int], candidates: list[int]) -> set[int]:
     """Short lines outside tables whose text recurs ("Administrator", "Active Member",
     "Photo: AP", "Advert"): a rank, a badge or a slot, not something a poster wrote twice.
-    (A table repeats its cell values, and they are its content.)"""
+    Not labels: a table's cells (a table repeats its values, and they are its content); a
+    sign-off that ends like a sentence ("Cheers!", "Thanks."), which people write under
+    every post."""
     texts, blocks, tags = page.line_text, page.line_block, page.tags
     seen: dict[str, int] = {}
-    short = [j for j in candidates if kinds[j] == SHORT and tags[blocks[j]] not in TABLE_CELLS]
+    short = [j for j in candidates if kinds[j] == SHORT and tags[blocks[j]] not in TABLE_CELLS
+             and not _is_sign_off(texts[j])]
     for j in short:
         seen[texts[j]] = seen.get(texts[j], 0) + 1
     return {j for j in short if seen[texts[j]] >= MIN_LABEL_REPEATS
             and texts[j].count(" ") < MAX_LABEL_WORDS}
+
+
+def _is_sign_off(text: str) -> bool:
+    """Does a short line end like a sentence ("Cheers!", "Thanks.")? Not a button's "..."."""
+    return text.endswith(_SIGN_OFF_END) and not text.endswith(_ELLIPSIS)
 
 
 def _with_context(

@@ -1,0 +1,32 @@
+"""Main-text rules, one hand-written page each (tests/fixtures/extract/): what a user checks is
+that the mention in the text is found and the one in the page's chrome is not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mentions.extract import main_text
+
+FIXTURES = Path(__file__).parent / "fixtures" / "extract"
+
+# fixture -> (lines that must be in the main text, words that must not)
+CASES: dict[str, tuple[list[str], list[str]]] = {
+    # A poster's signature is text the poster wrote ("Proud owner of an Acme Ridge 3"), and a
+    # recurring "Cheers!" is a sign-off, not a rank; a recurring "Globex Member" is a rank.
+    "forum-signatures.html": (
+        ["Proud owner of an Acme Ridge 3", "Cheers!"],
+        ["Globex", "Initech", "Hooli"],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_main_text_rule(name: str) -> None:
+    kept, dropped = CASES[name]
+    text = main_text((FIXTURES / name).read_text(encoding="utf-8")).text
+    for line in kept:
+        assert line in text.splitlines() or line in text, line
+    for word in dropped:
+        assert word not in text, word
