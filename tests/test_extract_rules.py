@@ -19,6 +19,11 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
         ["Proud owner of an Acme Ridge 3", "Cheers!"],
         ["Globex", "Initech", "Hooli"],
     ),
+    # A heading that recurs in an article is a section name, not a badge.
+    "roundup-headings.html": (
+        ["Pre-Workout Supplement", "Acme's pre-workout mix is stronger"],
+        ["Globex", "Hooli"],
+    ),
 }
 
 

@@ -53,6 +53,7 @@ MAX_STAMP_LINE = 90.0
 MIN_LABEL_REPEATS = 2  # a short line seen this often among the container's lines is a label
 MAX_LABEL_WORDS = 4
 TABLE_CELLS = frozenset({"td", "th"})
+HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 MIN_REPLY_WORDS = 4  # a short line in a post with this many words is a reply, not a label
 WIDEN_LEVELS = 3  # how far above the best subtree a content-hinted wrapper may be
 WIDEN_GAIN = 1.25  # ... and how much more prose it must hold to be taken instead
@@ -165,7 +166,7 @@ def analyse(page: Page) -> Analysis:
     replies = {j for j in candidates if in_post[page.line_block[j]]}
     heads = {j for j in candidates if kinds[j] == SHORT and tags[page.line_block[j]] == "th"}
     keep = _with_context(candidates, kinds, page.line_text, replies,
-                         _labels(page, kinds, candidates), heads)
+                         _labels(page, kinds, candidates, in_post), heads)
     return Analysis(kinds, removed, best, candidates, keep)
 
 
@@ -206,15 +207,17 @@ def _sum_up(parents: list[int], own: list[float]) -> list[float]:
     return total
 
 
-def _labels(page: Page, kinds: list[int], candidates: list[int]) -> set[int]:
+def _labels(page: Page, kinds: list[int], candidates: list[int], in_post: list[bool]) -> set[int]:
     """Short lines outside tables whose text recurs ("Administrator", "Active Member",
     "Photo: AP", "Advert"): a rank, a badge or a slot, not something a poster wrote twice.
-    Not labels: a table's cells (a table repeats its values, and they are its content); a
-    sign-off that ends like a sentence ("Cheers!", "Thanks."), which people write under
-    every post."""
+    Not labels: a table's cells (a table repeats its values, and they are its content); an
+    article's headings (a round-up repeats "Pre-Workout Supplement" once per brand: a section
+    name; inside a thread's posts a heading is a rank all the same); a sign-off that ends like
+    a sentence ("Cheers!", "Thanks."), which people write under every post."""
     texts, blocks, tags = page.line_text, page.line_block, page.tags
     seen: dict[str, int] = {}
     short = [j for j in candidates if kinds[j] == SHORT and tags[blocks[j]] not in TABLE_CELLS
+             and (in_post[blocks[j]] or tags[blocks[j]] not in HEADINGS)
              and not _is_sign_off(texts[j])]
     for j in short:
         seen[texts[j]] = seen.get(texts[j], 0) + 1
