@@ -19,6 +19,13 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
         ["Proud owner of an Acme Ridge 3", "Cheers!"],
         ["Globex", "Initech", "Hooli"],
     ),
+    # A numbered list of linked citations is the article's references, not a teaser grid;
+    # a table's linked row heads are its content.
+    "references-list.html": (
+        ["The Hollywood Reporter, on the Acme Pictures sale at the Cannes market, 25 September 2017.",
+         "Urusei Yatsura 2: Beautiful Dreamer"],
+        ["Initech"],
+    ),
     # A heading that recurs in an article is a section name, not a badge.
     "roundup-headings.html": (
         ["Pre-Workout Supplement", "Acme's pre-workout mix is stronger"],

@@ -95,7 +95,9 @@ def teaser_cards(page: Page, kinds: list[int], groups: Groups) -> list[int]:
             first_good.setdefault(m, j)
             prose[m] = prose.get(m, 0.0) + w - k
     out: list[int] = []
-    for ms in groups.values():
+    for (parent, tag, _sig), ms in groups.items():
+        if tag == "li" and page.tags[parent] == "ol":
+            continue  # a numbered list of linked titles: references, steps; teasers are not numbered
         if len(ms) < MIN_POSTS or any(w in POST_WORDS for w in words(page.attrs[ms[0]])):
             continue
         cards = sum(1 for m in ms if m in first_head and prose.get(m, 0.0) <= MAX_CARD_PROSE

@@ -164,7 +164,8 @@ def analyse(page: Page) -> Analysis:
     candidates = [j for j in range(n_ln) if inside[page.line_block[j]]]
     in_post = in_repeated(page, groups)
     replies = {j for j in candidates if in_post[page.line_block[j]]}
-    heads = {j for j in candidates if kinds[j] == SHORT and tags[page.line_block[j]] == "th"}
+    # (a row head may be a link: a film's title in a list of films)
+    heads = {j for j in candidates if tags[page.line_block[j]] == "th"}
     keep = _with_context(candidates, kinds, page.line_text, replies,
                          _labels(page, kinds, candidates, in_post), heads)
     return Analysis(kinds, removed, best, candidates, keep)
