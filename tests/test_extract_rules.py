@@ -31,6 +31,11 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
         ["Pre-Workout Supplement", "Acme's pre-workout mix is stronger"],
         ["Globex", "Hooli"],
     ),
+    # A pasted address is text, not a menu: the short lines between such links stay.
+    "pasted-links.html": (
+        ["2) Acme Gaming – Taboo", "Our group for swapping the toys children forgot"],
+        ["Initech", "Hooli"],
+    ),
 }
 
 

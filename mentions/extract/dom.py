@@ -70,6 +70,9 @@ UNLINK_TAGS = frozenset({"script", "style", "noscript", "svg", "iframe", "select
 _UNREAD_SELECTOR = ",".join(sorted(UNLINK_TAGS | NEGATIVE_TAGS)) + (
     ",[hidden],[aria-hidden],[style*=none i],[style*=hidden i],[role]")
 _CJK_FIRST = "\u3040"
+# Anchor text that is itself an address: a link pasted into a post or an article, not a menu
+# entry (menus name their pages).
+_URL_TEXT = ("http://", "https://", "www.")
 _TEXT_ID = 2  # lexbor's LXB_TAG__TEXT
 # lexbor's tag id -> tag name, for its built-in tags (a page's own custom tags get ids
 # above this, different in every document)
@@ -274,7 +277,9 @@ def flatten(root: LexborNode | None, keep_hidden: bool = False, prune: bool = Fa
                 cur_block = blk
             buf.append(text)
             if v < 0:
-                link_chars += len(text.strip())
+                text = text.strip()
+                if not text.startswith(_URL_TEXT):
+                    link_chars += len(text)
             continue
         tag = names.get(tag_id)
         if tag is None:
