@@ -36,6 +36,12 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
         ["2) Acme Gaming – Taboo", "Our group for swapping the toys children forgot"],
         ["Initech", "Hooli"],
     ),
+    # Posts share their first class; state classes after it (topic-owner, current-user-post)
+    # differ from post to post: still a thread, so a short line in a post is part of it.
+    "thread-state-classes.html": (
+        ["Product Manager - Acme Testing", "Hi, I would be interested."],
+        ["Globex", "Hooli"],
+    ),
 }
 
 

@@ -55,12 +55,18 @@ def sibling_groups(page: Page) -> Groups:
 
 
 def in_repeated(page: Page, groups: Groups) -> list[bool]:
-    """Per element: is it inside one of >= MIN_POSTS siblings with the same tag and class?
+    """Per element: is it inside one of >= MIN_POSTS siblings with the same tag and first class?
 
     A one-line reply ("Thanks, that fixed it!") sits between user names and buttons, with
-    no prose around it to vouch for it, but the post it is in does."""
+    no prose around it to vouch for it, but the post it is in does. Posts share their first
+    class (`topic-post`, `comment`); the classes after it often say a post's state
+    (`topic-owner`, `odd`/`even`, `current-user-post`) and differ from post to post."""
     inside = [False] * len(page.tags)
-    for members in groups.values():
+    posts: dict[tuple[int, str, str], list[int]] = {}
+    for (parent, tag, sig), members in groups.items():
+        first = sig.split(None, 1)
+        posts.setdefault((parent, tag, first[0] if first else ""), []).extend(members)
+    for members in posts.values():
         if len(members) >= MIN_POSTS:
             for m in members:
                 inside[m] = True
