@@ -42,6 +42,12 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
         ["Product Manager - Acme Testing", "Hi, I would be interested."],
         ["Globex", "Hooli"],
     ),
+    # Two posts: the question with its long code block outweighs the short answer and the
+    # answer's own chrome, but the answer is the sibling post of the same thread.
+    "two-post-thread.html": (
+        ["It looks like your changelog does not match the Acme packaging rules"],
+        ["Initech", "Hooli", "Global Moderator"],
+    ),
 }
 
 

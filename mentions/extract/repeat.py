@@ -25,6 +25,7 @@ CARD_SHARE = 0.6  # share of a group's members that must look like cards
 POST_WORDS = frozenset({"post", "posts", "comment", "comments", "reply", "replies", "message",
                         "messages", "answer", "answers", "review", "reviews", "thread", "topic"})
 _DIGITS = re.compile(r"\d+")
+MAX_POST_DEPTH = 6  # levels from the best subtree up to the post element that holds it
 
 Groups = dict[tuple[int, str, str], list[int]]
 # class -> class without digits, kept across pages (a site repeats its class names)
@@ -111,3 +112,23 @@ def teaser_cards(page: Page, kinds: list[int], groups: Groups) -> list[int]:
         if cards >= MIN_POSTS and cards >= CARD_SHARE * len(ms):
             out.extend(ms)
     return out
+
+
+def thread_posts(page: Page, best: int, groups: Groups) -> list[int]:
+    """The posts of the thread, when the best subtree is (inside) one of >= 2 siblings alike
+    whose class says post, comment, reply...: all of them; else just `best`.
+
+    A phpBB thread of two posts: the question with its code block outweighs the short answer
+    plus the answer's own chrome (profile, "Re: subject", buttons), so the best subtree is
+    the question alone; the answer is the sibling post beside it."""
+    parents = page.parents
+    a = best
+    for _ in range(MAX_POST_DEPTH):
+        if a <= 0:
+            break
+        members = groups.get((parents[a], page.tags[a], _PLAIN.get(page.attrs[a].get("class") or "", "")))
+        if members is not None and len(members) >= 2 and a in members \
+                and any(w in POST_WORDS for w in words(page.attrs[members[0]])):
+            return members
+        a = parents[a]
+    return [best]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from .dom import Page
 from .hints import NEGATIVE_TAGS, POSITIVE_TAGS, flags
-from .repeat import in_repeated, sibling_groups, teaser_cards
+from .repeat import in_repeated, sibling_groups, teaser_cards, thread_posts
 
 GOOD, LINKS, SHORT = 0, 1, 2
 MIN_PROSE = 50.0  # weighted chars of a line that is prose on its own
@@ -159,8 +159,12 @@ def analyse(page: Page) -> Analysis:
 
     best = _widen(page, best, good, removed)
     inside = [False] * n_el
-    for i in range(best, n_el):
-        inside[i] = not removed[i] and (i == best or (parents[i] >= 0 and inside[parents[i]]))
+    roots = thread_posts(page, best, groups)
+    for r in roots:
+        inside[r] = not removed[r]
+    for i in range(roots[0], n_el):
+        if not inside[i] and parents[i] >= 0 and inside[parents[i]]:
+            inside[i] = not removed[i]
     candidates = [j for j in range(n_ln) if inside[page.line_block[j]]]
     in_post = in_repeated(page, groups)
     replies = {j for j in candidates if in_post[page.line_block[j]]}
