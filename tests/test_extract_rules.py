@@ -48,6 +48,12 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
         ["It looks like your changelog does not match the Acme packaging rules"],
         ["Initech", "Hooli", "Global Moderator"],
     ),
+    # A post whose whole text is two words in a paragraph of its own; the ranks beside it
+    # ("Busy bee") are labels.
+    "short-post-paragraph.html": (
+        ["Acme Turquoise"],
+        ["Initech", "Hooli", "Busy bee"],
+    ),
 }
 
 

@@ -170,7 +170,11 @@ def analyse(page: Page) -> Analysis:
     replies = {j for j in candidates if in_post[page.line_block[j]]}
     # (a row head may be a link: a film's title in a list of films)
     heads = {j for j in candidates if tags[page.line_block[j]] == "th"}
-    keep = _with_context(candidates, kinds, page.line_text, replies,
+    # A short line that is a bare paragraph of its own in a post is what the poster wrote
+    # ("Turquoise Blue" under a photo); ranks, names and buttons sit in classed divs and links.
+    blocks = page.line_block
+    own = {j for j in replies if tags[blocks[j]] == "p" and not page.attrs[blocks[j]]}
+    keep = _with_context(candidates, kinds, page.line_text, replies, own,
                          _labels(page, kinds, candidates, in_post), heads)
     return Analysis(kinds, removed, best, candidates, keep)
 
@@ -237,7 +241,7 @@ def _is_sign_off(text: str) -> bool:
 
 def _with_context(
     candidates: list[int], kinds: list[int], texts: list[str], replies: set[int],
-    labels: set[int], heads: set[int],
+    paragraphs: set[int], labels: set[int], heads: set[int],
 ) -> list[int]:
     """Prose stays, link lists go; a short line stays when the next prose-or-links line is
     prose, or when prose comes before it and nothing but short lines after it."""
@@ -276,7 +280,8 @@ def _with_context(
         if kind == SHORT and texts[j].endswith(_SENTENCE_END):
             # "Thank you." next to prose, or inside a post, is a reply
             is_near_prose = nxt[j] == GOOD or prv[j] == GOOD or j in replies
-        elif kind == SHORT and j in replies and texts[j].count(" ") + 1 >= MIN_REPLY_WORDS:
+        elif kind == SHORT and j in replies and (texts[j].count(" ") + 1 >= MIN_REPLY_WORDS
+                                                 or j in paragraphs):
             is_near_prose = True  # "Sweet idea, feels a lot like Hacker News" in a post
         else:
             is_near_prose = nxt[j] == GOOD or (prv[j] == GOOD and nxt[j] == -1)
