@@ -54,6 +54,12 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
         ["Acme Turquoise"],
         ["Initech", "Hooli", "Busy bee"],
     ),
+    # A paywalled article ships its body in JSON-LD only; the lead shown above the paywall is
+    # the JSON-LD description, and it leads the text.
+    "paywall-json-ld.html": (
+        ["Das Gewicht belastet auch die Acme-Module.", "Von waghalsigen Räumaktionen"],
+        ["Initech", "Hooli"],
+    ),
 }
 
 

@@ -53,8 +53,13 @@ def main_text(html: str, url: str | None = None) -> ExtractedPage:
 
 def _prefer_json_ld(text: str, meta: Meta) -> str:
     """Use the publisher's JSON-LD articleBody when the DOM gave (almost) nothing: pages
-    that render their article with JavaScript often still ship it there."""
+    that render their article with JavaScript (or behind a paywall script) often still ship
+    it there. Its lead paragraph, which such pages show above the body, is the publisher's
+    description of the article: it goes first when the body does not repeat it."""
     body = clean(meta.article_body) if meta.article_body else ""
     if body and len(text) < 0.3 * len(body):
+        lead = meta.description
+        if lead and lead[:60] not in body:
+            return lead + "\n" + meta.article_body.strip()
         return meta.article_body.strip()
     return text

@@ -36,6 +36,7 @@ class Meta:
     published: datetime | None = None
     lang: str | None = None
     article_body: str = ""
+    description: str = ""  # the publisher's summary (JSON-LD, og:description, description)
 
 
 def clean(text: str | None) -> str:
@@ -132,6 +133,9 @@ def read_meta(tree: LexborHTMLParser) -> Meta:
                              else None))
     body = ld.get("articleBody") or ld.get("text") or ld.get("reviewBody")
     meta.article_body = body.strip() if isinstance(body, str) else ""
+    summary = ld.get("description")
+    meta.description = clean((summary if isinstance(summary, str) else "")
+                             or named.get("og:description") or named.get("description"))
     return meta
 
 
