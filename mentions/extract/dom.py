@@ -95,12 +95,13 @@ class Page:
     line_link: list[float] = field(default_factory=list)
 
 
-def parse(html: str) -> LexborHTMLParser:
+def parse(html: str | bytes) -> LexborHTMLParser:
     """Parse like a browser with scripting on: <noscript> stays one text node we can skip.
+    `html` is text, or UTF-8 bytes (`decode.html_for_parser`).
 
     The checks run on the UTF-8 bytes lexbor is fed anyway (selectolax would encode the
     text itself, the same way): a byte scan is faster than one over wide (UCS-2/4) text."""
-    data = html.encode("utf-8", "ignore")
+    data = html.encode("utf-8", "ignore") if isinstance(html, str) else html
     # NUL is not valid in HTML text; lexbor copes, but stray ones only add noise.
     if b"\x00" in data:
         data = data.replace(b"\x00", b"")
