@@ -67,7 +67,11 @@ PRUNE_SHARE = 0.25
 # walk: every alternative of the selector costs on every element, 0.65 M instructions a
 # page for eight of them.)
 UNLINK_TAGS = frozenset({"script", "style", "noscript", "svg", "iframe", "select"})
-_UNREAD_SELECTOR = ",".join(sorted(UNLINK_TAGS | NEGATIVE_TAGS)) + (
+# Chrome tags that are pruned before the walk: the common ones. Rare ones (menu, dialog,
+# search) cost an alternative of the selector on every element of every page; the scorer
+# drops them as chrome all the same.
+PRUNE_TAGS = NEGATIVE_TAGS - {"menu", "dialog", "search"}
+_UNREAD_SELECTOR = ",".join(sorted(UNLINK_TAGS | PRUNE_TAGS)) + (
     ",[hidden],[aria-hidden],[style*=none i],[style*=hidden i],[role]")
 _CJK_FIRST = "\u3040"
 # Anchor text that is itself an address: a link pasted into a post or an article, not a menu
@@ -199,7 +203,7 @@ def unlink_unread(root: LexborNode, keep_hidden: bool = False, prune: bool = Fal
         attrs = node.attributes
         if not keep_hidden and is_hidden(attrs):
             node.decompose()
-        elif prune and (tag in NEGATIVE_TAGS
+        elif prune and (tag in PRUNE_TAGS
                         or (attrs.get("role") or "").strip().lower() in NEGATIVE_ROLES):
             chrome.append(node)
     if not chrome:
