@@ -78,10 +78,12 @@ _CJK_FIRST = "\u3040"
 # entry (menus name their pages).
 _URL_TEXT = ("http://", "https://", "www.")
 _TEXT_ID = 2  # lexbor's LXB_TAG__TEXT
-# lexbor's tag id -> tag name, for its built-in tags (a page's own custom tags get ids
-# above this, different in every document)
-_TAG_NAMES: dict[int, str] = {}
+# lexbor's tag id -> (tag name, what the walk does with it), for its built-in tags (a page's
+# own custom tags get ids above this, different in every document): one dict lookup per
+# element instead of a name lookup and three set tests
+_TAG_NAMES: dict[int, tuple[str, int]] = {}
 MAX_BUILTIN_TAG_ID = 0x10000
+_INLINE, _BLOCK, _BREAK, _SKIP = range(4)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
@@ -168,6 +170,13 @@ def limit_depth(html: bytes) -> bytes:
             last = m.end()
     out.append(html[last:])
     return b"".join(out)
+
+
+def _tag_kind(tag: str) -> tuple[str, int]:
+    """A tag name and what the walk does with it."""
+    if tag[:1] == "-" or tag in SKIP_TAGS:  # comments, doctype; unread elements
+        return tag, _SKIP
+    return tag, _BLOCK if tag in BLOCK_TAGS else _BREAK if tag in BREAK_TAGS else _INLINE
 
 
 def is_hidden(attrs: dict[str, str | None]) -> bool:
@@ -286,23 +295,22 @@ def flatten(root: LexborNode | None, keep_hidden: bool = False, prune: bool = Fa
                 if not text.startswith(_URL_TEXT):
                     link_chars += len(text)
             continue
-        tag = names.get(tag_id)
-        if tag is None:
-            tag = node.tag or ""
+        known = names.get(tag_id)
+        if known is None:
+            known = _tag_kind(node.tag or "")
             if tag_id < MAX_BUILTIN_TAG_ID:
-                names[tag_id] = tag
-        if tag[:1] == "-":  # comments, doctype
-            continue
+                names[tag_id] = known
+        tag, kind = known
+        if kind == _SKIP:  # comments, doctype, scripts, form controls...
+            continue  # left out of the table, and so is everything under it
         parent = node.parent
         pid = parent.mem_id if parent is not None else root_id
         v = get_state(pid)
         if v is None:
             continue  # under an element left out (a SKIP_TAG lexbor put back, a doctype)
-        if tag in SKIP_TAGS:
-            continue  # left out of the table, and so is everything under it
         mem_id = node.mem_id
         link = v < 0 or tag == "a"
-        if tag in BLOCK_TAGS:
+        if kind == _BLOCK:
             p = index_of.get(pid)
             if p is None:
                 p = _add_pending(page, pid, index_of, pending)
@@ -315,7 +323,7 @@ def flatten(root: LexborNode | None, keep_hidden: bool = False, prune: bool = Fa
         else:
             state[mem_id] = ~v if link and v >= 0 else v
             pending[mem_id] = node
-            if tag not in BREAK_TAGS:
+            if kind != _BREAK:
                 continue
         if buf:
             _add_line(page, buf, cur_block, link_chars)
