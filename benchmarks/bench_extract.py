@@ -87,10 +87,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench_extract: no corpus at {a.corpus}; nothing measured")
         return 0
     sys.path.insert(0, str(ROOT))
+    from mentions.decode import html_for_parser
     from mentions.extract import main_text
 
     def ours(raw: bytes) -> str:
-        page = main_text(judge.decode(raw))
+        # as a `page:` source reads a page: UTF-8 bodies go to the parser as bytes
+        page = main_text(html_for_parser(raw, "text/html"))
         return page.title + "\n" + page.text
 
     pages, skipped = judge.load_corpus(a.corpus, a.sets.split(",") if a.sets else None, a.limit)

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mentions.decode import decode_html, decode_xml, prepare_feed
+from mentions.decode import decode_html, decode_xml, html_for_parser, prepare_feed
+from mentions.extract import main_text
 from mentions.fetch import Fetcher, looks_like_html
 from tests.faultserver import CHARSET_CASES, FRENCH, GERMAN, RUSSIAN, FaultServer
 from tests.test_fetch import HTTP
@@ -32,6 +33,27 @@ EXPECTED = {
 def test_decode_html_cases(case: str) -> None:
     body, content_type = CHARSET_CASES[case]
     assert EXPECTED[case] in decode_html(body, content_type)
+
+
+@pytest.mark.parametrize("case", sorted(CHARSET_CASES))
+def test_html_for_parser_reads_like_decode_html(case: str) -> None:
+    """UTF-8 pages go to the parser as their bytes (no decode and re-encode); every page
+    extracts to the same text either way."""
+    body, content_type = CHARSET_CASES[case]
+    given = html_for_parser(body, content_type)
+    assert main_text(given) == main_text(decode_html(body, content_type))
+    if isinstance(given, bytes):
+        assert given.decode("utf-8") == decode_html(body, content_type)
+
+
+def test_html_for_parser_passes_utf8_bytes_through() -> None:
+    body = "<html><head><meta charset=utf-8></head><body><p>Müller trägt Acme.</p></body></html>"
+    raw = body.encode("utf-8")
+    assert html_for_parser(raw, "text/html") is raw
+    assert html_for_parser(raw, "text/html; charset=iso-8859-1") is raw  # UTF-8 mislabelled
+    latin = body.replace("utf-8", "iso-8859-1").encode("latin-1")
+    assert html_for_parser(latin, "text/html") == decode_html(latin, "text/html")
+    assert main_text(html_for_parser(latin)).text == main_text(raw).text == "Müller trägt Acme."
 
 
 def test_charsets_over_the_wire(fault_server: FaultServer) -> None:

@@ -34,9 +34,11 @@ class ExtractedPage:
     lang: str | None = None
 
 
-def main_text(html: str, url: str | None = None) -> ExtractedPage:
-    """The article, post, thread or review of a page, with its comments and replies."""
-    if not html or not html.strip():
+def main_text(html: str | bytes, url: str | None = None) -> ExtractedPage:
+    """The article, post, thread or review of a page, with its comments and replies.
+
+    `html` is the page's text, or its UTF-8 bytes (`mentions.decode.html_for_parser`)."""
+    if not html or html.isspace():
         return ExtractedPage(title="", text="")
     try:
         tree = parse(html[:MAX_HTML])
@@ -44,6 +46,8 @@ def main_text(html: str, url: str | None = None) -> ExtractedPage:
         page = flatten(tree.body, prune=True)
         lines = [page.line_text[j] for j in select_lines(page)]
     except Exception:  # untrusted input: a heuristic surprise must not stop a scan
+        if isinstance(html, bytes):
+            html = html.decode("utf-8", "replace")
         return ExtractedPage(title="", text=visible_text(html))
     text = "\n".join(lines)
     text = _prefer_json_ld(text, meta)
@@ -53,8 +57,15 @@ def main_text(html: str, url: str | None = None) -> ExtractedPage:
 
 def _prefer_json_ld(text: str, meta: Meta) -> str:
     """Use the publisher's JSON-LD articleBody when the DOM gave (almost) nothing: pages
-    that render their article with JavaScript often still ship it there."""
-    body = clean(meta.article_body) if meta.article_body else ""
+    that render their article with JavaScript (or behind a paywall script) often still ship
+    it there. Its lead paragraph, which such pages show above the body, is the publisher's
+    description of the article: it goes first when the body does not repeat it."""
+    if not meta.article_body or len(text) >= 0.3 * len(meta.article_body):
+        return text  # (cleaning only shortens the body: no need to clean it to know)
+    body = clean(meta.article_body)
     if body and len(text) < 0.3 * len(body):
+        lead = meta.description
+        if lead and lead[:60] not in body:
+            return lead + "\n" + meta.article_body.strip()
         return meta.article_body.strip()
     return text

@@ -67,14 +67,22 @@ PRUNE_SHARE = 0.25
 # walk: every alternative of the selector costs on every element, 0.65 M instructions a
 # page for eight of them.)
 UNLINK_TAGS = frozenset({"script", "style", "noscript", "svg", "iframe", "select"})
-_UNREAD_SELECTOR = ",".join(sorted(UNLINK_TAGS | NEGATIVE_TAGS)) + (
+# Chrome tags that are pruned before the walk: the common ones. Rare ones (menu, dialog,
+# search) cost an alternative of the selector on every element of every page; the scorer
+# drops them as chrome all the same.
+PRUNE_TAGS = NEGATIVE_TAGS - {"menu", "dialog", "search"}
+_UNREAD_SELECTOR = ",".join(sorted(UNLINK_TAGS | PRUNE_TAGS)) + (
     ",[hidden],[aria-hidden],[style*=none i],[style*=hidden i],[role]")
-_CJK_FIRST = "\u3040"
+# Anchor text that is itself an address: a link pasted into a post or an article, not a menu
+# entry (menus name their pages).
+_URL_TEXT = ("http://", "https://", "www.")
 _TEXT_ID = 2  # lexbor's LXB_TAG__TEXT
-# lexbor's tag id -> tag name, for its built-in tags (a page's own custom tags get ids
-# above this, different in every document)
-_TAG_NAMES: dict[int, str] = {}
+# lexbor's tag id -> (tag name, what the walk does with it), for its built-in tags (a page's
+# own custom tags get ids above this, different in every document): one dict lookup per
+# element instead of a name lookup and three set tests
+_TAG_NAMES: dict[int, tuple[str, int]] = {}
 MAX_BUILTIN_TAG_ID = 0x10000
+_INLINE, _BLOCK, _BREAK, _SKIP = range(4)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
@@ -94,10 +102,10 @@ class Page:
 
 def parse(html: str | bytes) -> LexborHTMLParser:
     """Parse like a browser with scripting on: <noscript> stays one text node we can skip.
+    `html` is text, or UTF-8 bytes (`decode.html_for_parser`, `plain.visible_text`).
 
     The checks run on the UTF-8 bytes lexbor is fed anyway (selectolax would encode the
-    text itself, the same way): a byte scan is faster than one over wide (UCS-2/4) text.
-    Callers that already hold those bytes pass them."""
+    text itself, the same way): a byte scan is faster than one over wide (UCS-2/4) text."""
     data = html.encode("utf-8", "ignore") if isinstance(html, str) else html
     # NUL is not valid in HTML text; lexbor copes, but stray ones only add noise.
     if b"\x00" in data:
@@ -163,6 +171,13 @@ def limit_depth(html: bytes) -> bytes:
     return b"".join(out)
 
 
+def _tag_kind(tag: str) -> tuple[str, int]:
+    """A tag name and what the walk does with it."""
+    if tag[:1] == "-" or tag in SKIP_TAGS:  # comments, doctype; unread elements
+        return tag, _SKIP
+    return tag, _BLOCK if tag in BLOCK_TAGS else _BREAK if tag in BREAK_TAGS else _INLINE
+
+
 def is_hidden(attrs: dict[str, str | None]) -> bool:
     """Hidden by the page itself: `hidden`, `aria-hidden=true`, inline display:none."""
     if "hidden" in attrs:
@@ -175,8 +190,10 @@ def is_hidden(attrs: dict[str, str | None]) -> bool:
 
 def text_weight(text: str) -> float:
     """Length that counts CJK characters as ~3 Latin ones (one CJK char is about a word)."""
-    if text.isascii() or max(text) < _CJK_FIRST:  # (max: a C loop, no regex scan)
+    if text.isascii():
         return len(text)
+    # (not a `max(text)` pre-check: on text with a curly quote or a dash, stored as UCS-2,
+    # max() builds a string object for every character and costs more than the regex)
     return len(text) + 2 * len(_CJK.findall(text))
 
 
@@ -196,7 +213,7 @@ def unlink_unread(root: LexborNode, keep_hidden: bool = False, prune: bool = Fal
         attrs = node.attributes
         if not keep_hidden and is_hidden(attrs):
             node.decompose()
-        elif prune and (tag in NEGATIVE_TAGS
+        elif prune and (tag in PRUNE_TAGS
                         or (attrs.get("role") or "").strip().lower() in NEGATIVE_ROLES):
             chrome.append(node)
     if not chrome:
@@ -275,25 +292,26 @@ def flatten(root: LexborNode | None, keep_hidden: bool = False, prune: bool = Fa
                 cur_block = blk
             buf.append(text)
             if v < 0:
-                link_chars += len(text.strip())
+                text = text.strip()
+                if not text.startswith(_URL_TEXT):
+                    link_chars += len(text)
             continue
-        tag = names.get(tag_id)
-        if tag is None:
-            tag = node.tag or ""
+        known = names.get(tag_id)
+        if known is None:
+            known = _tag_kind(node.tag or "")
             if tag_id < MAX_BUILTIN_TAG_ID:
-                names[tag_id] = tag
-        if tag[:1] == "-":  # comments, doctype
-            continue
+                names[tag_id] = known
+        tag, kind = known
+        if kind == _SKIP:  # comments, doctype, scripts, form controls...
+            continue  # left out of the table, and so is everything under it
         parent = node.parent
         pid = parent.mem_id if parent is not None else root_id
         v = get_state(pid)
         if v is None:
             continue  # under an element left out (a SKIP_TAG lexbor put back, a doctype)
-        if tag in SKIP_TAGS:
-            continue  # left out of the table, and so is everything under it
         mem_id = node.mem_id
         link = v < 0 or tag == "a"
-        if tag in BLOCK_TAGS:
+        if kind == _BLOCK:
             p = index_of.get(pid)
             if p is None:
                 p = _add_pending(page, pid, index_of, pending)
@@ -306,7 +324,7 @@ def flatten(root: LexborNode | None, keep_hidden: bool = False, prune: bool = Fa
         else:
             state[mem_id] = ~v if link and v >= 0 else v
             pending[mem_id] = node
-            if tag not in BREAK_TAGS:
+            if kind != _BREAK:
                 continue
         if buf:
             _add_line(page, buf, cur_block, link_chars)

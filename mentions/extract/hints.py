@@ -18,7 +18,9 @@ NEGATIVE_ROLES = frozenset(
 )
 POSITIVE_TAGS = frozenset({"article", "main"})
 
-# Whole words of class/id that mark chrome, teasers, widgets and the comment form.
+# Whole words of class/id that mark chrome, teasers, widgets and the comment form. (Not
+# "signature": a forum signature is a line the poster wrote, and a brand named there is named
+# by a person.)
 NEGATIVE_WORDS = frozenset(
     {
         "nav", "navbar", "navigation", "navi", "menu", "menubar", "submenu", "megamenu",
@@ -31,7 +33,7 @@ NEGATIVE_WORDS = frozenset(
         "header", "skip", "print", "rss", "tags", "tagcloud", "taglist", "recommended",
         "recommendations", "trending", "popular", "teaser", "teasers", "outbrain", "taboola",
         "disqus", "login", "register", "respond", "meta", "byline", "dateline", "timestamp",
-        "signature", "onetrust", "optanon", "cookiebot", "usercentrics", "didomi", "copyright",
+        "onetrust", "optanon", "cookiebot", "usercentrics", "didomi", "copyright",
         "legal", "disclaimer", "offscreen", "sronly", "tooltip",
         "dropdown", "notices",
     }

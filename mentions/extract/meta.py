@@ -36,6 +36,7 @@ class Meta:
     published: datetime | None = None
     lang: str | None = None
     article_body: str = ""
+    description: str = ""  # the publisher's summary (JSON-LD, og:description, description)
 
 
 def clean(text: str | None) -> str:
@@ -76,14 +77,18 @@ def language(value: str | None) -> str | None:
     return m.group(0).lower() if m else None
 
 
-_META_SELECTOR = ('meta[content],script[type="application/ld+json"],title,h1,time[datetime],'
+_META_SELECTOR = ('meta[content],script[type="application/ld+json"],time[datetime],'
                   '[rel="author"],[itemprop="author"]')
+# Only when no og:title, twitter:title or JSON-LD headline names the page (a fifth of pages):
+# each alternative of a selector costs on every element of every page.
+_TITLE_SELECTOR = "title,h1"
 
 
 def read_meta(tree: LexborHTMLParser) -> Meta:
     """Collect metadata from <head> meta tags, JSON-LD, <html lang>, <title>, <h1>, <time>.
 
-    One selector query finds every candidate (each query is a pass over the whole page)."""
+    One selector query finds the candidates (each query is a pass over the whole page); a
+    second one looks for <title> and <h1> when the tags do not name the page."""
     meta = Meta()
     named: dict[str, str] = {}
     scripts: list[LexborNode] = []
@@ -99,14 +104,17 @@ def read_meta(tree: LexborHTMLParser) -> Meta:
                 named[key] = attrs.get("content") or ""
         elif tag == "script":
             scripts.append(node)
-        elif tag in ("title", "h1") or (tag == "time" and "datetime" in attrs):
+        elif tag == "time" and "datetime" in attrs:
             first.setdefault(tag, node)
         if attrs.get("rel") == "author" or attrs.get("itemprop") == "author":
             first.setdefault("author", node)
     ld = _json_ld(scripts)
 
     title = clean(named.get("og:title") or named.get("twitter:title") or ld.get("headline"))
-    title = title or _text(first.get("title")) or _text(first.get("h1"))
+    if not title and root is not None:
+        for node in select(root, _TITLE_SELECTOR):
+            first.setdefault(node.tag or "", node)
+        title = _text(first.get("title")) or _text(first.get("h1"))
     meta.title = title[:500]
 
     author = next((clean(named[k]) for k in _AUTHOR_META if named.get(k)), "")
@@ -132,6 +140,9 @@ def read_meta(tree: LexborHTMLParser) -> Meta:
                              else None))
     body = ld.get("articleBody") or ld.get("text") or ld.get("reviewBody")
     meta.article_body = body.strip() if isinstance(body, str) else ""
+    summary = ld.get("description")
+    meta.description = clean((summary if isinstance(summary, str) else "")
+                             or named.get("og:description") or named.get("description"))
     return meta
 
 

@@ -25,6 +25,7 @@ CARD_SHARE = 0.6  # share of a group's members that must look like cards
 POST_WORDS = frozenset({"post", "posts", "comment", "comments", "reply", "replies", "message",
                         "messages", "answer", "answers", "review", "reviews", "thread", "topic"})
 _DIGITS = re.compile(r"\d+")
+MAX_POST_DEPTH = 6  # levels from the best subtree up to the post element that holds it
 
 Groups = dict[tuple[int, str, str], list[int]]
 # class -> class without digits, kept across pages (a site repeats its class names)
@@ -55,12 +56,18 @@ def sibling_groups(page: Page) -> Groups:
 
 
 def in_repeated(page: Page, groups: Groups) -> list[bool]:
-    """Per element: is it inside one of >= MIN_POSTS siblings with the same tag and class?
+    """Per element: is it inside one of >= MIN_POSTS siblings with the same tag and first class?
 
     A one-line reply ("Thanks, that fixed it!") sits between user names and buttons, with
-    no prose around it to vouch for it, but the post it is in does."""
+    no prose around it to vouch for it, but the post it is in does. Posts share their first
+    class (`topic-post`, `comment`); the classes after it often say a post's state
+    (`topic-owner`, `odd`/`even`, `current-user-post`) and differ from post to post."""
     inside = [False] * len(page.tags)
-    for members in groups.values():
+    posts: dict[tuple[int, str, str], list[int]] = {}
+    for (parent, tag, sig), members in groups.items():
+        first = sig.split(None, 1)
+        posts.setdefault((parent, tag, first[0] if first else ""), []).extend(members)
+    for members in posts.values():
         if len(members) >= MIN_POSTS:
             for m in members:
                 inside[m] = True
@@ -95,7 +102,9 @@ def teaser_cards(page: Page, kinds: list[int], groups: Groups) -> list[int]:
             first_good.setdefault(m, j)
             prose[m] = prose.get(m, 0.0) + w - k
     out: list[int] = []
-    for ms in groups.values():
+    for (parent, tag, _sig), ms in groups.items():
+        if tag == "li" and page.tags[parent] == "ol":
+            continue  # a numbered list of linked titles: references, steps; teasers are not numbered
         if len(ms) < MIN_POSTS or any(w in POST_WORDS for w in words(page.attrs[ms[0]])):
             continue
         cards = sum(1 for m in ms if m in first_head and prose.get(m, 0.0) <= MAX_CARD_PROSE
@@ -103,3 +112,23 @@ def teaser_cards(page: Page, kinds: list[int], groups: Groups) -> list[int]:
         if cards >= MIN_POSTS and cards >= CARD_SHARE * len(ms):
             out.extend(ms)
     return out
+
+
+def thread_posts(page: Page, best: int, groups: Groups) -> list[int]:
+    """The posts of the thread, when the best subtree is (inside) one of >= 2 siblings alike
+    whose class says post, comment, reply...: all of them; else just `best`.
+
+    A phpBB thread of two posts: the question with its code block outweighs the short answer
+    plus the answer's own chrome (profile, "Re: subject", buttons), so the best subtree is
+    the question alone; the answer is the sibling post beside it."""
+    parents = page.parents
+    a = best
+    for _ in range(MAX_POST_DEPTH):
+        if a <= 0:
+            break
+        members = groups.get((parents[a], page.tags[a], _PLAIN.get(page.attrs[a].get("class") or "", "")))
+        if members is not None and len(members) >= 2 and a in members \
+                and any(w in POST_WORDS for w in words(page.attrs[members[0]])):
+            return members
+        a = parents[a]
+    return [best]

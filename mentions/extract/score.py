@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from .dom import Page
 from .hints import NEGATIVE_TAGS, POSITIVE_TAGS, flags
-from .repeat import in_repeated, sibling_groups, teaser_cards
+from .repeat import in_repeated, sibling_groups, teaser_cards, thread_posts
 
 GOOD, LINKS, SHORT = 0, 1, 2
 MIN_PROSE = 50.0  # weighted chars of a line that is prose on its own
@@ -35,6 +35,8 @@ MAX_NOTICE = 400.0
 HINT_TAGS = NEGATIVE_TAGS | POSITIVE_TAGS  # tags that say something without attributes
 _NOTICE = re.compile(r"©|\(c\) \d{4}|\ball rights reserved\b|\bcopyright \d{4}", re.I)
 _SENTENCE_END = tuple(".!?:;)\"'»”。！？…")
+_SIGN_OFF_END = tuple(".!?。！？")
+_ELLIPSIS = ("...", "…")
 _DIGIT = re.compile(r"\d")
 _DASHES = ("—", "–", "-")
 _ATTRIBUTION = ("– ", "— ")
@@ -51,6 +53,7 @@ MAX_STAMP_LINE = 90.0
 MIN_LABEL_REPEATS = 2  # a short line seen this often among the container's lines is a label
 MAX_LABEL_WORDS = 4
 TABLE_CELLS = frozenset({"td", "th"})
+HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 MIN_REPLY_WORDS = 4  # a short line in a post with this many words is a reply, not a label
 WIDEN_LEVELS = 3  # how far above the best subtree a content-hinted wrapper may be
 WIDEN_GAIN = 1.25  # ... and how much more prose it must hold to be taken instead
@@ -156,14 +159,23 @@ def analyse(page: Page) -> Analysis:
 
     best = _widen(page, best, good, removed)
     inside = [False] * n_el
-    for i in range(best, n_el):
-        inside[i] = not removed[i] and (i == best or (parents[i] >= 0 and inside[parents[i]]))
+    roots = thread_posts(page, best, groups)
+    for r in roots:
+        inside[r] = not removed[r]
+    for i in range(roots[0], n_el):
+        if not inside[i] and parents[i] >= 0 and inside[parents[i]]:
+            inside[i] = not removed[i]
     candidates = [j for j in range(n_ln) if inside[page.line_block[j]]]
     in_post = in_repeated(page, groups)
     replies = {j for j in candidates if in_post[page.line_block[j]]}
-    heads = {j for j in candidates if kinds[j] == SHORT and tags[page.line_block[j]] == "th"}
-    keep = _with_context(candidates, kinds, page.line_text, replies,
-                         _labels(page, kinds, candidates), heads)
+    # (a row head may be a link: a film's title in a list of films)
+    heads = {j for j in candidates if tags[page.line_block[j]] == "th"}
+    # A short line that is a bare paragraph of its own in a post is what the poster wrote
+    # ("Turquoise Blue" under a photo); ranks, names and buttons sit in classed divs and links.
+    blocks = page.line_block
+    own = {j for j in replies if tags[blocks[j]] == "p" and not page.attrs[blocks[j]]}
+    keep = _with_context(candidates, kinds, page.line_text, replies, own,
+                         _labels(page, kinds, candidates, in_post), heads)
     return Analysis(kinds, removed, best, candidates, keep)
 
 
@@ -204,22 +216,32 @@ def _sum_up(parents: list[int], own: list[float]) -> list[float]:
     return total
 
 
-def _labels(page: Page, kinds: list[int], candidates: list[int]) -> set[int]:
+def _labels(page: Page, kinds: list[int], candidates: list[int], in_post: list[bool]) -> set[int]:
     """Short lines outside tables whose text recurs ("Administrator", "Active Member",
     "Photo: AP", "Advert"): a rank, a badge or a slot, not something a poster wrote twice.
-    (A table repeats its cell values, and they are its content.)"""
+    Not labels: a table's cells (a table repeats its values, and they are its content); an
+    article's headings (a round-up repeats "Pre-Workout Supplement" once per brand: a section
+    name; inside a thread's posts a heading is a rank all the same); a sign-off that ends like
+    a sentence ("Cheers!", "Thanks."), which people write under every post."""
     texts, blocks, tags = page.line_text, page.line_block, page.tags
     seen: dict[str, int] = {}
-    short = [j for j in candidates if kinds[j] == SHORT and tags[blocks[j]] not in TABLE_CELLS]
+    short = [j for j in candidates if kinds[j] == SHORT and tags[blocks[j]] not in TABLE_CELLS
+             and (in_post[blocks[j]] or tags[blocks[j]] not in HEADINGS)
+             and not _is_sign_off(texts[j])]
     for j in short:
         seen[texts[j]] = seen.get(texts[j], 0) + 1
     return {j for j in short if seen[texts[j]] >= MIN_LABEL_REPEATS
             and texts[j].count(" ") < MAX_LABEL_WORDS}
 
 
+def _is_sign_off(text: str) -> bool:
+    """Does a short line end like a sentence ("Cheers!", "Thanks.")? Not a button's "..."."""
+    return text.endswith(_SIGN_OFF_END) and not text.endswith(_ELLIPSIS)
+
+
 def _with_context(
     candidates: list[int], kinds: list[int], texts: list[str], replies: set[int],
-    labels: set[int], heads: set[int],
+    paragraphs: set[int], labels: set[int], heads: set[int],
 ) -> list[int]:
     """Prose stays, link lists go; a short line stays when the next prose-or-links line is
     prose, or when prose comes before it and nothing but short lines after it."""
@@ -258,7 +280,8 @@ def _with_context(
         if kind == SHORT and texts[j].endswith(_SENTENCE_END):
             # "Thank you." next to prose, or inside a post, is a reply
             is_near_prose = nxt[j] == GOOD or prv[j] == GOOD or j in replies
-        elif kind == SHORT and j in replies and texts[j].count(" ") + 1 >= MIN_REPLY_WORDS:
+        elif kind == SHORT and j in replies and (texts[j].count(" ") + 1 >= MIN_REPLY_WORDS
+                                                 or j in paragraphs):
             is_near_prose = True  # "Sweet idea, feels a lot like Hacker News" in a post
         else:
             is_near_prose = nxt[j] == GOOD or (prv[j] == GOOD and nxt[j] == -1)

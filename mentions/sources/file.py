@@ -13,7 +13,7 @@ from typing import Any
 
 from mentions.config import Source
 from mentions.dates import parse_date
-from mentions.decode import decode_html
+from mentions.decode import decode_html, html_for_parser
 from mentions.errors import FetchError
 from mentions.extract import main_text
 from mentions.models import Document
@@ -60,7 +60,7 @@ def parse_file(body: bytes, name: str, source: str) -> list[Document]:
 
         return [_as_file(d) for d in parse_feed(body, Path(name).resolve().as_uri(), source)]
     if suffix in (".html", ".htm"):
-        page = main_text(decode_html(body), None)
+        page = main_text(html_for_parser(body), None)
         return [Document(source, "file", page.text, page.title, _file_url(name), lang=page.lang)]
     text = decode_html(body, "text/plain")
     return [Document(source, "file", text, "", _file_url(name))]

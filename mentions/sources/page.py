@@ -13,7 +13,7 @@ from urllib.parse import urljoin
 
 from mentions.config import Source
 from mentions.dates import parse_date
-from mentions.decode import decode_html
+from mentions.decode import html_for_parser
 from mentions.errors import FetchError
 from mentions.extract import main_text, visible_text
 from mentions.models import Document
@@ -55,7 +55,7 @@ def parse_page(body: bytes, content_type: str, url: str, source: Source) -> Pars
     """Documents from one HTML page."""
     if content_type and not any(t in content_type.lower() for t in ("html", "xml", "text/plain")):
         raise FetchError("not html", url, f"the answer is {content_type.split(';')[0]}")
-    html = decode_html(body, content_type)
+    html = html_for_parser(body, content_type)
     if source.items is None:
         page = main_text(html, url)
         document = Document(
