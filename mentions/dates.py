@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import functools
 import time
 from datetime import UTC, datetime
 
@@ -60,7 +61,14 @@ def rfc3339(value: datetime | None) -> str | None:
     """`2026-11-25T08:14:00Z`, as the JSONL record wants."""
     if value is None:
         return None
+    return _utc_text(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _utc_text(value: datetime) -> str:
+    # A scan formats each mention's dates twice (record and state), and they repeat: one
+    # found_at for the whole scan, one published date for every keyword a post matched.
     if value.tzinfo is not UTC:
         value = to_utc(value)
-    # isoformat of a naive value has no offset to replace (a scan formats 100,000s of these)
+    # isoformat of a naive value has no offset to replace
     return value.replace(tzinfo=None, microsecond=0).isoformat() + "Z"
