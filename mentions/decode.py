@@ -166,15 +166,13 @@ def html_for_parser(body: bytes, content_type: str | None = None) -> bytes | str
     """What the HTML parser should read: the body itself when it is valid UTF-8 that
     `decode_html` would read as UTF-8 (most pages; the parser takes UTF-8 bytes, so decoding
     to text only to encode it again is skipped), else the text `decode_html` gives."""
-    if _bom(body) is None:
-        is_ascii = body.isascii()
-        if is_ascii or _is_utf8(body):
-            declared = header_charset(content_type) or _document_charset(body, is_html=True)
-            # the cases in which _choose answers UTF-8 for a valid UTF-8 body (ASCII reads the
-            # same in the single-byte Latin code pages)
-            if declared == "utf-8" or declared in _SINGLE_BYTE_LATIN or (
-                    declared is None and (is_ascii or _is_utf8(body[:_DETECT_SAMPLE]))):
-                return body
+    is_ascii = body.isascii()
+    if _bom(body) is None and (is_ascii or _is_utf8(body)):
+        declared = header_charset(content_type) or _document_charset(body, is_html=True)
+        encoding = _choose(body, declared)
+        # ASCII reads the same in the single-byte Latin code pages
+        if encoding == "utf-8" or (is_ascii and encoding in _SINGLE_BYTE_LATIN):
+            return body
     return decode_html(body, content_type)
 
 

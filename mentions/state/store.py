@@ -34,6 +34,7 @@ from mentions.dates import rfc3339
 from mentions.errors import StateError
 from mentions.lock import StateLock
 from mentions.models import Mention
+from mentions.output import to_json
 from mentions.state.health import SourceHealth, parse_time
 from mentions.state.schema import migrate
 
@@ -48,7 +49,6 @@ _HEALTH_COLUMNS = ("name, last_attempt, last_success, status, items, failures, l
 
 Validators = Sequence[tuple[str, str | None, str | None]]
 
-_to_json = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, not one per row
 
 
 def _guarded(method: Callable[P, R]) -> Callable[P, R]:
@@ -216,8 +216,8 @@ class State:
     def _insert(self, mentions: Sequence[Mention], fingerprints: Mapping[str, str]) -> None:
         rows = [
             (m.id, m.keyword, m.source, m.source_type, m.url, m.title, m.author, rfc3339(m.published),
-             rfc3339(m.found_at), _to_json(m.terms), m.count, m.snippet,
-             m.lang, _to_json(m.tags), fingerprints.get(m.id))
+             rfc3339(m.found_at), to_json(m.terms), m.count, m.snippet,
+             m.lang, to_json(m.tags), fingerprints.get(m.id))
             for m in mentions
         ]
         marks = ",".join("?" * 15)
