@@ -112,3 +112,16 @@ def test_engine_example(name: str, site: LocalSite, tmp_path: Path) -> None:
     for want in expected:
         if "text" in want:
             assert texts[(want["author"], want["published"])] == want["text"]
+
+
+def test_a_post_with_a_broken_permalink_costs_only_its_link() -> None:
+    from mentions.config import Source
+    from mentions.sources.page import parse_page
+
+    html = (b'<div class="post"><a href="http://[oops">#1</a><p class="body">Acme one</p></div>'
+            b'<div class="post"><a href="/t/1#p2">#2</a><p class="body">Acme two</p></div>')
+    url = "https://forum.example/t/1"
+    source = Source(name="forum", page=url, items=".post", fields={"text": ".body", "link": "a@href"})
+    parsed = parse_page(html, "text/html", url, source)
+    assert [(d.text, d.url) for d in parsed.documents] == [
+        ("Acme one", url), ("Acme two", "https://forum.example/t/1#p2")]

@@ -100,3 +100,9 @@ def test_choose_counts_a_bare_date_as_the_whole_day() -> None:
     assert [e.url for e in choose(entries, since, 10)] == ["https://a.example/new", "https://a.example/same-day"]
     assert [e.url for e in choose(entries, None, 2)] == ["https://a.example/new", "https://a.example/same-day"]
     assert choose(entries, None, 10)[-1].url == "https://a.example/undated"
+
+
+def test_a_broken_location_costs_only_that_entry() -> None:
+    body = (b"<urlset><url><loc>http://[oops</loc></url>"
+            b"<url><loc>https://a.example/fine</loc></url></urlset>")
+    assert [e.url for e in parse_sitemap(body, "https://a.example/sitemap.xml")] == ["https://a.example/fine"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin
 
 from mentions.config import Source
 from mentions.dates import parse_date
@@ -18,6 +17,7 @@ from mentions.errors import FetchError
 from mentions.extract import main_text, visible_text
 from mentions.models import Document
 from mentions.sources import Context
+from mentions.sources.links import absolute
 
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode
@@ -114,6 +114,6 @@ def _select(node: LexborNode, selector: str, base_url: str) -> str | None:
         if not isinstance(value, str):
             return None
         value = value.strip()
-        return urljoin(base_url, value) if attribute.strip() in _URL_ATTRIBUTES else value
+        return absolute(base_url, value) if attribute.strip() in _URL_ATTRIBUTES else value
     text: str = visible_text(found.html or "")
     return " ".join(text.split()) or None

@@ -19,13 +19,13 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urljoin
 
 from mentions.config import Source
 from mentions.dates import parse_date
 from mentions.errors import FetchError
 from mentions.models import Document
 from mentions.sources import Context
+from mentions.sources.links import absolute
 
 MAX_SITEMAPS = 20
 DEFAULT_MAX_PAGES = 20
@@ -129,7 +129,7 @@ def parse_sitemap(body: bytes, url: str) -> list[Entry]:
         if loc is None:
             continue
         location = html.unescape(_CDATA.sub(r"\1", loc.group(1))).strip()
-        location = urljoin(url, location)
+        location = absolute(url, location) or ""
         if not location.startswith(("http://", "https://")):
             continue
         lastmod_match = _LASTMOD.search(found.group(2))
