@@ -324,8 +324,7 @@ class Scan:
                 self.state.commit()
 
     async def _collect_all(
-        self, sources: list[Source], fetcher: Fetcher, pool: WorkerPool,
-        on_idle: Callable[[], None] = lambda: None,
+        self, sources: list[Source], fetcher: Fetcher, pool: WorkerPool, on_idle: Callable[[], None],
     ) -> AsyncGenerator[_Collected, None]:
         """Each source's mentions as soon as they are found, at most 2 x concurrency at a time.
 
