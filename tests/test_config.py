@@ -62,6 +62,12 @@ MISTAKES = [
      "    feed: http://x/\n    exclude_urls: ['(']\n", 8, ["not a valid regex"]),
     ("version: 1\nkeywords: []\nsources:\n  - name: b\n    feed: http://x/\n", 2, ["keywords: add at least one"]),
     ("- just\n- a list\n", 1, ["top level must be a mapping"]),
+    # YAML that PyYAML reads but no config can hold: each is one sentence, not a crash
+    ("version: 1\nkeywords:\n  - name: !brand acme\n", 3, ["unsupported value", "'!brand'"]),
+    ("version: 1\nkeywords: &k\n  - name: acme\n    terms: *k\n", 4, ["alias *k names no earlier anchor"]),
+    ("version: 1\nstate: 2024-13-45\n", 2, ["not a valid value", "2024-13-45"]),
+    ("version: 1\n? [a, b]\n: 1\n", 2, ["a key must be plain text"]),
+    ("version: 1\n---\nversion: 1\n", 2, ["expected one document"]),
 ]
 
 
@@ -161,6 +167,28 @@ def test_alias_bomb_is_refused(tmp_path: Path, runner: CliRunner) -> None:
     result = runner.invoke(app, ["check", "-c", str(config)])
     assert result.exit_code == 2
     assert "alias bomb" in result.output
+
+
+def test_deep_nesting_is_read_not_a_crash(tmp_path: Path, runner: CliRunner) -> None:
+    """Deeper than Python's recursion limit but within libyaml's: a config error, not a traceback."""
+    config = tmp_path / "deep.yaml"
+    config.write_text(GOOD + "notes: " + "[" * 900 + "]" * 900 + "\n")
+    result = runner.invoke(app, ["check", "-c", str(config)])
+    assert result.exit_code == 2
+    assert f"{config}:8: top level: unknown key 'notes'" in result.output
+
+
+def test_anchors_and_aliases_give_the_same_values(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "version: 1\nkeywords:\n  - name: acme\n    terms: &names [Acme, 'Acme GmbH']\n"
+        "  - name: acme-news\n    terms: *names\n    tags: [news]\n"
+        "sources:\n  - name: blog\n    feed: &url https://blog.example.org/feed/\n"
+        "  - name: blog-again\n    page: *url\n"
+    )
+    loaded = load_config(config)
+    assert loaded.keywords[1].terms == ["Acme", "Acme GmbH"]
+    assert loaded.sources[1].location == "https://blog.example.org/feed/"
 
 
 def test_schema_is_json_schema_of_the_same_models(runner: CliRunner) -> None:
