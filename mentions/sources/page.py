@@ -36,7 +36,7 @@ async def collect(source: Source, context: Context) -> list[Document]:
     documents: list[Document] = []
     url: str | None = source.location
     seen: set[str] = set()
-    for number in range(source.max_pages):
+    for number in range(source.max_pages or 1):
         if url is None or url in seen:
             break
         seen.add(url)

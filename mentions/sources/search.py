@@ -15,6 +15,7 @@ mention to count, and a hit for another keyword counts for that one.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -189,7 +190,7 @@ def parse_answer(
         return documents_from_data(load_json(body, url), url, source.name, items, fields, "search")
     from mentions.sources.page import parse_page
 
-    page_source = source.model_copy(update={"items": items, "fields": fields})
+    page_source = dataclasses.replace(source, items=items, fields=fields)
     return [_as_search(d) for d in parse_page(body, content_type, url, page_source).documents]
 
 

@@ -57,7 +57,7 @@ class Entry:
 
 async def collect(source: Source, context: Context) -> list[Document]:
     """Read the sitemap (and its children), then fetch and extract the chosen pages."""
-    limit = source.max_pages if "max_pages" in source.model_fields_set else DEFAULT_MAX_PAGES
+    limit = source.max_pages or DEFAULT_MAX_PAGES
     pages = await _page_entries(source, context)
     since = context.last_success()
     chosen = choose(pages, since - OVERLAP if since else None, limit)
