@@ -37,6 +37,7 @@ class LocalSite:
         self.not_modified: Counter[str] = Counter()
         self.request_headers: dict[str, dict[str, str]] = {}
         self.connections = 0  # TCP connections accepted: keep-alive reuse shows here
+        self.events: list[str] = []  # "> /path" when a request arrives, "< /path" once answered
         site = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -51,6 +52,13 @@ class LocalSite:
 
             def do_GET(self) -> None:
                 path = self.path
+                site.events.append(f"> {path}")
+                try:
+                    self._route(path)
+                finally:
+                    site.events.append(f"< {path}")
+
+            def _route(self, path: str) -> None:
                 site.requests[path] += 1
                 site.request_headers[path] = {k.lower(): v for k, v in self.headers.items()}
                 page = site.routes.get(path) or site.routes.get(path.split("?", 1)[0])

@@ -131,6 +131,29 @@ def test_a_rerun_of_304s_reuses_its_connections(site: LocalSite, tmp_path: Path)
     assert site.connections - before <= 2  # per_host: 2, each connection kept for the next
 
 
+def test_slow_answers_do_not_hold_up_others_while_the_host_has_free_slots(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    """A host allowed 4 connections gets two pools of 2; each request takes the less busy one.
+
+    Taking them in turn put the fifth source behind two slow answers in one pool while the
+    other pool had room.
+    """
+    names = {}
+    for n in range(7):
+        delay = 1.0 if n in (0, 2) else 0.0
+        names[f"s{n}"] = site.add(f"/f{n}", rss([Item(f"T{n}", f"Acme {n}", f"http://x.org/{n}")]),
+                                  content_type=RSS, delay=delay)
+    config = write_config(tmp_path, names)
+    config.write_text(config.read_text().replace("robots: false}", "robots: false, per_host: 4}"))
+    result = scan(config)
+    assert result.code == 0, result.stderr
+    assert len(result.records) == 7
+    first_slow_answer = min(site.events.index("< /f0"), site.events.index("< /f2"))
+    arrived_before = {event for event in site.events[:first_slow_answer] if event.startswith(">")}
+    assert arrived_before == {f"> /f{n}" for n in range(7)}
+
+
 def test_a_connection_the_server_closed_while_idle_is_not_reused(site: LocalSite, tmp_path: Path) -> None:
     """The server hangs up after each answer without saying so; the next source still works."""
     names = {f"s{n}": site.add(f"/f{n}", rss([Item(f"T{n}", f"Acme {n}", f"http://x.org/{n}")]),

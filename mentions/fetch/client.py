@@ -244,13 +244,14 @@ class Fetcher:
         max_bytes: int,
     ) -> Response:
         """One hop: attempts with backoff and jitter until an answer or no retries are left."""
-        client = self._open_pools().client_for(proxy, is_guarded, url)
+        pools = self._open_pools()
         attempts = self._http.retries + 1
         cap = min(limit, MAX_WAIT)
         for number in range(attempts):
             try:
                 async with self._slot(url, budget):
-                    response = await attempt(client, url, headers, limit, max_bytes)
+                    with pools.lease(proxy, is_guarded, url) as client:
+                        response = await attempt(client, url, headers, limit, max_bytes)
                 return judge(response, url)
             except Transient as transient:
                 wait = transient.retry_after
@@ -336,13 +337,14 @@ class Fetcher:
                     await self._check_address(current, proxy)
                 except FetchError:
                     return RobotsAnswer(404, b"")
-            client = self._open_pools().client_for(proxy, is_guarded and hop > 0, current)
+            pools = self._open_pools()
             try:
                 async with asyncio.timeout(limit * 2) as scope:
                     async with self._slot(current, _Budget(scope)):
-                        response = await attempt(
-                            client, current, {}, limit, ROBOTS_MAX_BYTES, is_truncation_ok=True
-                        )
+                        with pools.lease(proxy, is_guarded and hop > 0, current) as client:
+                            response = await attempt(
+                                client, current, {}, limit, ROBOTS_MAX_BYTES, is_truncation_ok=True
+                            )
             except Transient as transient:
                 raise transient.error from None
             except TimeoutError:
