@@ -1,0 +1,61 @@
+"""Who wrote each post of a thread, where the forum engine's own markup says so.
+
+A reader of a thread sees who wrote each post, and a community manager wants to see that a
+brand's support account answered. To the scorer a post's author is a short linked line, no
+different from a menu entry or a rank, so it is dropped. Where a major engine marks the
+author in its markup, that name is kept, and only inside a post of the thread (not in a
+sidebar's "latest replies" box, not in a post's "liked by" bar):
+
+* Reddit's web components name the author on the post element itself,
+  `<shreddit-post author-name="...">`, `<shreddit-comment author="...">`; so does XenForo,
+  `<article class="message ..." data-author="...">` (`<li class="message">` in XenForo 1).
+  The line in that post (not in a reply nested in it) whose text is the name is kept.
+
+Other engines' author markup (Talkyard's `dw-p-by`...) was measured and cost more leaks than
+it won on the judged corpus (benchmarks/EXTRACT.md, extract5): not here.
+"""
+
+from __future__ import annotations
+
+from .dom import Page
+from .hints import AUTHOR_ATTRS, POST_AUTHOR_ATTR
+
+_REDDIT_USER = "u/"
+
+
+def author_lines(page: Page, marked: list[int], candidates: list[int]) -> set[int]:
+    """Candidate lines that are the author of the post they sit in, by the engine's markup.
+
+    `marked`: elements for which `hints.marks_authors` held (none on most pages)."""
+    if not marked:
+        return set()
+    tags, attrs = page.tags, page.attrs
+    posts: dict[int, str] = {}
+    for i in marked:
+        name = attrs[i].get(AUTHOR_ATTRS.get(tags[i], POST_AUTHOR_ATTR))
+        if name:
+            posts[i] = " ".join(name.split())
+    return _own_post_author(page, posts, candidates) if posts else set()
+
+
+def _own_post_author(page: Page, posts: dict[int, str], candidates: list[int]) -> set[int]:
+    """Lines whose text is the author named on their nearest enclosing post element."""
+    parents = page.parents
+    first = min(posts)
+    owner = [-1] * len(parents)  # nearest enclosing post element (parents come first)
+    for i in range(first, len(parents)):
+        if i in posts:
+            owner[i] = i
+        else:
+            p = parents[i]
+            owner[i] = owner[p] if p >= first else -1
+    found: set[int] = set()
+    blocks, texts = page.line_block, page.line_text
+    for j in candidates:
+        o = owner[blocks[j]]
+        if o >= 0:
+            text = texts[j]
+            name = posts[o]
+            if text == name or (text.startswith(_REDDIT_USER) and text[len(_REDDIT_USER):] == name):
+                found.add(j)
+    return found
