@@ -74,10 +74,11 @@ POSITIVE_WORDS = frozenset(
 
 # Forum engines whose markup names each post's author (authors.py): Reddit's post elements
 # -> the attribute that holds the name; the class word of XenForo's posts (which carry
-# `data-author`).
+# `data-author`) and of bbPress's templates (bbp-topic-wrapper, bbp-author-name...).
 AUTHOR_ATTRS: dict[str, str] = {"shreddit-post": "author-name", "shreddit-comment": "author"}
 POST_AUTHOR_ATTR = "data-author"
 XENFORO_WORD = "message"
+BBPRESS_WORD = "bbp"
 
 _SPLIT = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
@@ -135,7 +136,7 @@ def marks_authors(tag: str, ws: list[str]) -> bool:
     """Does the element belong to an engine whose markup names each post's author? (Checked
     once per distinct tag and class, with the other hints: pages of no such engine pay
     nothing more.)"""
-    return tag in AUTHOR_ATTRS or XENFORO_WORD in ws
+    return tag in AUTHOR_ATTRS or XENFORO_WORD in ws or BBPRESS_WORD in ws
 
 
 Flags = tuple[bool, bool, bool, bool]

@@ -180,7 +180,7 @@ def analyse(page: Page) -> Analysis:
     own = {j for j in replies if tags[blocks[j]] == "p" and not page.attrs[blocks[j]]}
     keep = _with_context(candidates, kinds, page.line_text, replies, own,
                          _labels(page, kinds, candidates, in_post), heads,
-                         author_lines(page, marked, candidates))
+                         author_lines(page, marked, candidates, in_post))
     return Analysis(kinds, removed, best, candidates, keep)
 
 
