@@ -64,7 +64,7 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
     # answering), where the engine marks the author: Reddit's post elements name theirs in an
     # attribute. A name outside the posts (the moderators box) stays chrome.
     "reddit-thread.html": (
-        ["AcmeSupport", "ridge_owner_7", "night_charger", "Sorry about that!"],
+        ["ridge_owner_7", "AcmeSupport", "pixel_pusher", "night_charger", "Sorry about that!"],
         ["HooliMod", "GlobexMod", "Initech"],
     ),
     # bbPress wraps the author in `bbp-author-name`: kept in the thread's posts, also when the

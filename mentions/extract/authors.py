@@ -7,7 +7,7 @@ author in its markup, that name is kept, and only inside a post of the thread (n
 sidebar's "latest replies" box, not in a post's "liked by" bar):
 
 * Reddit's web components name the author on the post element itself,
-  `<shreddit-post author-name="...">`, `<shreddit-comment author="...">`; so does XenForo,
+  `<shreddit-post author="...">`, `<shreddit-comment author="...">`; so does XenForo,
   `<article class="message ..." data-author="...">` (`<li class="message">` in XenForo 1).
   The line in that post (not in a reply nested in it) whose text is the name is kept.
 * bbPress's author link (`bbp_get_reply_author_link()`) wraps the name in

@@ -75,7 +75,7 @@ POSITIVE_WORDS = frozenset(
 # Forum engines whose markup names each post's author (authors.py): Reddit's post elements
 # -> the attribute that holds the name; the class word of XenForo's posts (which carry
 # `data-author`) and of bbPress's templates (bbp-topic-wrapper, bbp-author-name...).
-AUTHOR_ATTRS: dict[str, str] = {"shreddit-post": "author-name", "shreddit-comment": "author"}
+AUTHOR_ATTRS: dict[str, str] = {"shreddit-post": "author", "shreddit-comment": "author"}
 POST_AUTHOR_ATTR = "data-author"
 XENFORO_WORD = "message"
 BBPRESS_WORD = "bbp"
