@@ -14,8 +14,10 @@ sidebar's "latest replies" box, not in a post's "liked by" bar):
   `class="bbp-author-name"`: a line with that text inside one of the thread's repeated
   posts whose class says post or reply (a "most active" list uses the same link).
 
-Other engines' author markup (Talkyard's `dw-p-by`...) was measured and cost more leaks than
-it won on the judged corpus (benchmarks/EXTRACT.md, extract5): not here.
+Other engines' author markup was measured too (benchmarks/EXTRACT.md, extract5) and is not
+here: Talkyard's `dw-p-by` cost leaks and won nothing; a name class on a link (`username`,
+`itemprop="author"`) says "a user", not "this post's author" (likers, quoted posters), and
+won nothing either.
 """
 
 from __future__ import annotations
