@@ -129,15 +129,22 @@ def detect_encoding(body: bytes) -> str:
     return _usable(best.encoding) or "cp1252"
 
 
-def _choose(body: bytes, declared: str | None) -> str:
-    """Correct the two lies declarations tell; detect when nothing is declared."""
+def _choose(body: bytes, declared: str | None, is_utf8: bool | None = None) -> str:
+    """Correct the two lies declarations tell; detect when nothing is declared.
+
+    `is_utf8`: whether the body is valid UTF-8, when the caller has checked already (the
+    check is a full decode of the body)."""
     has_high_bytes = not body.isascii()
+
+    def is_valid() -> bool:
+        return _is_utf8(body) if is_utf8 is None else is_utf8
+
     if declared == "utf-8":
-        if not has_high_bytes or _is_utf8(body) or _has_valid_multibyte(body):
+        if not has_high_bytes or is_valid() or _has_valid_multibyte(body):
             return "utf-8"
         return detect_encoding(body)
     if declared in _SINGLE_BYTE_LATIN:
-        return "utf-8" if has_high_bytes and _is_utf8(body) else declared
+        return "utf-8" if has_high_bytes and is_valid() else declared
     if declared is not None:
         return declared
     if not has_high_bytes:
@@ -169,7 +176,7 @@ def html_for_parser(body: bytes, content_type: str | None = None) -> bytes | str
     is_ascii = body.isascii()
     if _bom(body) is None and (is_ascii or _is_utf8(body)):
         declared = header_charset(content_type) or _document_charset(body, is_html=True)
-        encoding = _choose(body, declared)
+        encoding = _choose(body, declared, is_utf8=True)  # (checked just above)
         # ASCII reads the same in the single-byte Latin code pages
         if encoding == "utf-8" or (is_ascii and encoding in _SINGLE_BYTE_LATIN):
             return body

@@ -98,6 +98,7 @@ class Page:
     line_text: list[str] = field(default_factory=list)
     line_len: list[float] = field(default_factory=list)
     line_link: list[float] = field(default_factory=list)
+    root: LexborNode | None = None  # the (pruned) subtree, for the rare rule that queries it
 
 
 def parse(html: str | bytes) -> LexborHTMLParser:
@@ -249,6 +250,7 @@ def flatten(root: LexborNode | None, keep_hidden: bool = False, prune: bool = Fa
     if root is None:
         return page
     unlink_unread(root, keep_hidden, prune)
+    page.root = root
     tags, parents, attrs_l = page.tags, page.parents, page.attrs
     root_id = root.mem_id
     tags.append(root.tag or "")

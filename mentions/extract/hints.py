@@ -72,6 +72,14 @@ POSITIVE_WORDS = frozenset(
     }
 )
 
+# Forum engines whose markup names each post's author (authors.py): Reddit's post elements
+# -> the attribute that holds the name; the class word of XenForo's posts (which carry
+# `data-author`) and of bbPress's templates (bbp-topic-wrapper, bbp-author-name...).
+AUTHOR_ATTRS: dict[str, str] = {"shreddit-post": "author", "shreddit-comment": "author"}
+POST_AUTHOR_ATTR = "data-author"
+XENFORO_WORD = "message"
+BBPRESS_WORD = "bbp"
+
 _SPLIT = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _DIGITS = re.compile(r"\d+")
@@ -124,16 +132,23 @@ def is_positive(tag: str, attrs: dict[str, str | None], ws: list[str]) -> bool:
     return not POSITIVE_WORDS.isdisjoint(ws)
 
 
-Flags = tuple[bool, bool, bool]
+def marks_authors(tag: str, ws: list[str]) -> bool:
+    """Does the element belong to an engine whose markup names each post's author? (Checked
+    once per distinct tag and class, with the other hints: pages of no such engine pay
+    nothing more.)"""
+    return tag in AUTHOR_ATTRS or XENFORO_WORD in ws or BBPRESS_WORD in ws
+
+
+Flags = tuple[bool, bool, bool, bool]
 _FLAGS: dict[tuple[str, str, str, str, str], Flags] = {}
 MAX_CACHED = 50_000  # distinct (tag, class, id, role, itemprop) kept across pages
 
 
 def flags(tag: str, attrs: dict[str, str | None]) -> Flags:
-    """(negative, positive, always negative) for an element, cached: a page repeats the same
-    few class names hundreds of times, and so do the pages of a site. On a miss, digit runs
-    become "0" ("post-12345", "comment-678"): no hint word has a digit, so the answer is the
-    same, and a thread's posts share one computed entry."""
+    """(negative, positive, always negative, marks authors) for an element, cached: a page
+    repeats the same few class names hundreds of times, and so do the pages of a site. On a
+    miss, digit runs become "0" ("post-12345", "comment-678"): no hint word has a digit, so
+    the answer is the same, and a thread's posts share one computed entry."""
     if not attrs:
         key = (tag, "", "", "", "")
     else:
@@ -148,6 +163,6 @@ def flags(tag: str, attrs: dict[str, str | None]) -> Flags:
         if hit is None:
             ws = words({"class": plain[1], "id": plain[2]}) if attrs else []
             hit = _FLAGS[plain] = (is_negative(tag, attrs, ws), is_positive(tag, attrs, ws),
-                                   is_always_negative(tag, attrs, ws))
+                                   is_always_negative(tag, attrs, ws), marks_authors(tag, ws))
         _FLAGS[key] = hit
     return hit

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .authors import author_lines
 from .dom import Page
 from .hints import NEGATIVE_TAGS, POSITIVE_TAGS, flags
 from .repeat import in_repeated, sibling_groups, teaser_cards, thread_posts
@@ -120,6 +121,7 @@ def analyse(page: Page) -> Analysis:
     for m in teaser_cards(page, kinds, groups):
         teaser[m] = True  # a grid of "more stories" teasers, however much prose it holds
     all_attrs = page.attrs
+    marked: list[int] = []  # elements of an engine that names each post's author
     for i in range(n_el):
         p = parents[i]
         if p >= 0 and teaser[p]:
@@ -130,7 +132,9 @@ def analyse(page: Page) -> Analysis:
         attrs = all_attrs[i]
         if not attrs and tags[i] not in HINT_TAGS:
             continue  # a bare <p>, <li>, <td>: nothing to say
-        neg, pos, always = flags(tags[i], attrs)
+        neg, pos, always, marks = flags(tags[i], attrs)
+        if marks:
+            marked.append(i)
         # A post whose class also says "on-preview" or "post-footer" is only chrome when
         # it holds little of the page's prose.
         veto = ALWAYS_VETO_SHARE if always else MIXED_VETO_SHARE if pos else VETO_SHARE
@@ -175,7 +179,8 @@ def analyse(page: Page) -> Analysis:
     blocks = page.line_block
     own = {j for j in replies if tags[blocks[j]] == "p" and not page.attrs[blocks[j]]}
     keep = _with_context(candidates, kinds, page.line_text, replies, own,
-                         _labels(page, kinds, candidates, in_post), heads)
+                         _labels(page, kinds, candidates, in_post), heads,
+                         author_lines(page, marked, candidates, in_post))
     return Analysis(kinds, removed, best, candidates, keep)
 
 
@@ -190,7 +195,7 @@ def _widen(page: Page, best: int, good: list[float], removed: list[bool]) -> int
         if a <= 0 or removed[a]:
             break
         if attrs[a] or tags[a] in HINT_TAGS:
-            neg, pos, _always = flags(tags[a], attrs[a])
+            neg, pos, _always, _marks = flags(tags[a], attrs[a])
             if pos and not neg and good[a] >= WIDEN_GAIN * good[best]:
                 return a
         a = parents[a]
@@ -241,10 +246,11 @@ def _is_sign_off(text: str) -> bool:
 
 def _with_context(
     candidates: list[int], kinds: list[int], texts: list[str], replies: set[int],
-    paragraphs: set[int], labels: set[int], heads: set[int],
+    paragraphs: set[int], labels: set[int], heads: set[int], authors: set[int],
 ) -> list[int]:
     """Prose stays, link lists go; a short line stays when the next prose-or-links line is
-    prose, or when prose comes before it and nothing but short lines after it."""
+    prose, or when prose comes before it and nothing but short lines after it. A post's
+    author, as its engine marks it, stays (a name that recurs in a thread is no label)."""
     keep: list[int] = []
     decided = [j for j in candidates if kinds[j] != SHORT]
     nxt: dict[int, int] = {}
@@ -261,6 +267,9 @@ def _with_context(
         # No prose at all (a one-line post, a page of captions): keep every plain line.
         return [j for j in candidates if kinds[j] == SHORT]
     for j in candidates:
+        if j in authors:
+            keep.append(j)
+            continue
         kind = kinds[j]
         if j in labels:
             continue
