@@ -82,8 +82,8 @@ class ScanProgress:
 def summary_line(report: RunReport, *, is_seed: bool = False, notes: Sequence[str] = ()) -> str:
     """`5 sources ok, 1 failed (forum), 7 new mentions in 0.4 s`, plus notes such as alerts sent."""
     failures = report.failures
-    skipped = sum(outcome.is_skipped for outcome in report.outcomes)
-    ok = len(report.outcomes) - len(failures) - skipped
+    skipped = report.skipped
+    ok = report.sources - len(failures) - skipped
     failed = f"{len(failures)} failed"
     if failures:
         names = ", ".join(outcome.name for outcome in failures[:3])

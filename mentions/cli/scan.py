@@ -124,8 +124,8 @@ def scan(
         writer.close()
         if opened is not None and not dry_run:
             opened.record_run(
-                started, sources=len(report.outcomes), failed=len(report.failures),
-                skipped=sum(o.is_skipped for o in report.outcomes), new=report.new_mentions,
+                started, sources=report.sources, failed=len(report.failures),
+                skipped=report.skipped, new=report.new_mentions,
             )
     except StateError as error:
         fail(str(error))
