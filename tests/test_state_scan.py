@@ -141,7 +141,7 @@ def test_slow_answers_do_not_hold_up_others_while_the_host_has_free_slots(
     """
     names = {}
     for n in range(7):
-        delay = 1.0 if n in (0, 2) else 0.0
+        delay = 2.0 if n in (0, 2) else 0.0  # long enough for the rest to arrive on a busy machine
         names[f"s{n}"] = site.add(f"/f{n}", rss([Item(f"T{n}", f"Acme {n}", f"http://x.org/{n}")]),
                                   content_type=RSS, delay=delay)
     config = write_config(tmp_path, names)
