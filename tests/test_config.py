@@ -68,6 +68,9 @@ MISTAKES = [
     ("version: 1\nstate: 2024-13-45\n", 2, ["not a valid value", "2024-13-45"]),
     ("version: 1\n? [a, b]\n: 1\n", 2, ["a key must be plain text"]),
     ("version: 1\n---\nversion: 1\n", 2, ["expected one document"]),
+    ("version: 1\nstate: postgresql://scan@db.example/mentions\nkeywords:\n  - name: acme\n"
+     "    terms: [Acme]\nsources:\n  - name: b\n    feed: http://x/\n", 2,
+     ["postgresql:// is not supported", "SQLite file"]),
 ]
 
 
@@ -167,6 +170,19 @@ def test_alias_bomb_is_refused(tmp_path: Path, runner: CliRunner) -> None:
     result = runner.invoke(app, ["check", "-c", str(config)])
     assert result.exit_code == 2
     assert "alias bomb" in result.output
+
+
+def test_a_database_url_for_the_state_is_refused_not_made_a_folder(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Taken as a path, `postgresql://...` became a folder `postgresql:` holding a SQLite file."""
+    config = tmp_path / "mentions.yaml"
+    config.write_text(GOOD)
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["scan", "-c", str(config), "--state", "postgresql://scan@db.example/m"])
+    assert result.exit_code == 2
+    assert "--state: postgresql:// is not supported" in result.output
+    assert list(tmp_path.iterdir()) == [config]
 
 
 def test_deep_nesting_is_read_not_a_crash(tmp_path: Path, runner: CliRunner) -> None:

@@ -50,6 +50,12 @@ def state_path(config: Config | None, explicit: Path | None) -> Path:
     from mentions.state import default_state_path
 
     if explicit is not None:
+        if ":/" in str(explicit):  # a URL, perhaps (Path made postgresql:// into postgresql:/)
+            from mentions.config import state_url_problem
+
+            problem = state_url_problem(str(explicit))
+            if problem:
+                fail(f"--state: {problem}")
         return explicit
     if config is not None and config.state:
         return config.resolve_path(config.state)
