@@ -15,6 +15,7 @@ error; the others go on.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing, nullcontext, suppress
@@ -54,6 +55,7 @@ class ScanOptions:
     concurrency: int | None = None
     timeout: float | None = None
     is_forced: bool = False  # try sources that are backing off, too
+    shard: tuple[int, int] | None = None  # (i, n): only the i-th of n shares (1-based)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +104,25 @@ class RunReport:
             self.failures.append(outcome)
 
 
-def selected_sources(config: Config, names: Sequence[str]) -> list[Source]:
-    """Enabled sources, or the ones named on the command line (enabled or not)."""
+def selected_sources(
+    config: Config, names: Sequence[str], shard: tuple[int, int] | None = None,
+) -> list[Source]:
+    """Enabled sources, or the ones named on the command line (enabled or not); of those,
+    the ones in `shard` when one is given."""
     if names:
-        return [source for source in config.sources if source.name in names]
-    return [source for source in config.sources if source.enabled]
+        chosen = [source for source in config.sources if source.name in names]
+    else:
+        chosen = [source for source in config.sources if source.enabled]
+    if shard is None:
+        return chosen
+    return [source for source in chosen if shard_of(source.name, shard[1]) == shard[0]]
+
+
+def shard_of(name: str, count: int) -> int:
+    """The share (1 to `count`) a source belongs to, by its name alone: adding, removing or
+    reordering other sources never moves it, and every machine computes the same."""
+    digest = hashlib.sha256(name.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % count + 1
 
 
 def error_text(error: FetchError) -> str:
@@ -284,7 +300,7 @@ class Scan:
         started = time.perf_counter()
         report = RunReport()
         sources = []
-        for source in selected_sources(self.config, self.options.sources):
+        for source in selected_sources(self.config, self.options.sources, self.options.shard):
             skipped = self._backing_off(source)
             if skipped is None:
                 sources.append(source)

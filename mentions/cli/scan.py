@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,6 +64,10 @@ def scan(
         help="If another scan holds the state, wait up to this long (30, 5m) instead of exiting 3.",
     ),
     force: bool = typer.Option(False, "--force", help="Also try sources that are backing off."),
+    shard: str | None = typer.Option(
+        None, "--shard", metavar="I/N",
+        help="Only the I-th of N stable shares of the sources (1/3, 2/3, 3/3), by source name.",
+    ),
 ) -> None:
     """Fetch all sources, print the new mentions, record them, send alerts (`notify:`).
 
@@ -92,7 +97,7 @@ def scan(
     options = ScanOptions(
         keywords=tuple(keyword), sources=tuple(source), since=since_time, is_seed=seed,
         show_all=show_all, is_dry_run=dry_run, concurrency=concurrency, timeout=timeout,
-        is_forced=force,
+        is_forced=force, shard=_parse_shard(shard) if shard is not None else None,
     )
     # A dry run writes nothing, so it may read beside a running scan; any other scan waits.
     lock_wait = None if dry_run else parse_wait(wait)
@@ -148,6 +153,14 @@ def scan(
     raise typer.Exit(EXIT_SOURCE_FAILED if report.failures else EXIT_OK)
 
 
+def _parse_shard(value: str) -> tuple[int, int]:
+    """`2/3` -> (2, 3); a usage error unless 1 <= I <= N."""
+    found = re.fullmatch(r"(\d{1,6})/(\d{1,6})", value.strip(), re.ASCII)
+    if found and 1 <= int(found[1]) <= int(found[2]):
+        return int(found[1]), int(found[2])
+    fail(f"--shard: give I/N with 1 <= I <= N, like 2/3, not {value!r}")
+
+
 def _always(mention: object) -> bool:
     return True
 
@@ -184,7 +197,7 @@ def _run(config: Config, options: object, state: object, writer: Writer, is_verb
     from mentions.pipeline import Scan, selected_sources
     from mentions.progress import ScanProgress
 
-    total = len(selected_sources(config, getattr(options, "sources", ())))
+    total = len(selected_sources(config, getattr(options, "sources", ()), getattr(options, "shard", None)))
     shown = ScanProgress(total, console, is_enabled=is_chatty)
 
     def on_outcome(outcome: SourceOutcome) -> None:
