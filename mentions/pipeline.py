@@ -86,8 +86,8 @@ class SourceOutcome:
 class RunReport:
     """Everything the command line needs to summarise a scan and pick its exit code.
 
-    Counts, and the failed outcomes themselves: an outcome kept per source for the whole
-    run pinned memory that the sources' documents had used (RSS grows with N otherwise).
+    Counts, and the failed outcomes themselves: nothing needs an outcome per source once it
+    is counted, and keeping one for the whole run is memory that grows with the sources.
     """
 
     sources: int = 0
