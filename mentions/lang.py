@@ -12,7 +12,8 @@ that mentions a keyword, tens of thousands in a large first scan. On the corpus 
 declare a language, lid.176 and py3langid agree with the declaration equally often (0.960 of
 251 pages) at 300, 1,000 and 2,000 characters, but lid.176 takes 0.1 ms per document at 300
 characters where py3langid took 0.25 ms, loads in 20 ms instead of 0.5-1.2 s, and needs
-about 25 MB of memory instead of 120 MB.
+about 25 MB of memory instead of 120 MB. (On the scale benchmark's matched documents it took
+0.14 ms at 300 characters, 0.10 at 200, 0.04 at 100: about linear in the length.)
 """
 
 from __future__ import annotations
