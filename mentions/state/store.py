@@ -2,9 +2,9 @@
 
 A mention is recorded only after its line was written (the pipeline calls `deliver` after
 the writer returned), so a crash can repeat a line but never lose one. Everything one
-source changes (its mentions, its validators, its health) goes into one transaction, so
-validators are never saved without the mentions of the answer they validate, and 1,000
-sources cost 1,000 commits rather than 3,000. WAL with synchronous=NORMAL: a commit
+source changes (its mentions, its validators, its health) goes into one transaction (or
+one savepoint of a group, below), so validators are never saved without the mentions of
+the answer they validate. WAL with synchronous=NORMAL: a commit
 survives a killed process; a power cut may undo the last commits, which only repeats
 lines.
 
@@ -48,7 +48,6 @@ _HEALTH_COLUMNS = ("name, last_attempt, last_success, status, items, failures, l
                    "http_status, failing_since")
 
 Validators = Sequence[tuple[str, str | None, str | None]]
-
 
 
 def _guarded(method: Callable[P, R]) -> Callable[P, R]:
