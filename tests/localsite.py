@@ -9,10 +9,30 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import sys
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+
+
+class QuietServer(http.server.ThreadingHTTPServer):
+    """A threaded server that keeps a handler's exception instead of printing it.
+
+    The default prints a traceback to sys.stderr from the handler's thread, whenever that
+    thread gets to it: a client that hung up on a lingering keep-alive connection of one test
+    then showed up in the stderr that a later test captured from the CLI."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type[http.server.BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self.errors: list[BaseException] = []
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        error = sys.exc_info()[1]
+        if error is not None:
+            self.errors.append(error)
 
 
 @dataclass
@@ -90,8 +110,7 @@ class LocalSite:
                 if status != 304:
                     self.wfile.write(body)
 
-        http.server.ThreadingHTTPServer.daemon_threads = True
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = QuietServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05})
         self.thread.daemon = True
 
