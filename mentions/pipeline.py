@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import sys
 import time
 from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing, nullcontext, suppress
@@ -313,7 +314,7 @@ class Scan:
             with grouped:
                 await self._deliver_all(sources, pool, report)
         finally:
-            pool.close()
+            pool.close(wait=sys.exc_info()[0] is None)  # interrupted: do not wait for a parse
         report.seconds = time.perf_counter() - started
         return report
 

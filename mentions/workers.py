@@ -140,7 +140,7 @@ class WorkerPool:
                 # Fork now, before the event loop starts helper threads (a fork copies no threads).
                 list(self._pool.map(_warm_up, range(self._workers)))
             except (OSError, concurrent.futures.process.BrokenProcessPool):
-                self.close()  # no processes to be had (limits, sandboxes): threads do the work
+                self.close(wait=False)  # no processes to be had (limits, sandboxes): threads do the work
                 self._pool = None
 
     @staticmethod
@@ -186,9 +186,16 @@ class WorkerPool:
             return await asyncio.to_thread(self.finder.find, source, documents, since)
         return await self.run(_find_in_worker, source, documents, since)
 
-    def close(self) -> None:
+    def close(self, *, wait: bool = True) -> None:
+        """Stop the workers; `wait` for them (and the pool's manager thread) to end.
+
+        A scan that ends normally waits: its workers are idle and exit at once. Left running,
+        the manager thread could be closing its wake-up pipe just as the interpreter's exit
+        hook writes to it (Python 3.11), which printed "OSError: Bad file descriptor" with a
+        traceback after a finished scan. An interrupted scan does not wait for a parse under
+        way."""
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.shutdown(wait=wait, cancel_futures=True)
 
 
 def _worker_count() -> int:

@@ -8,6 +8,7 @@ import os
 import signal
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +16,8 @@ from mentions.config import Keyword, Source
 from mentions.errors import FetchError
 from mentions.models import Document
 from mentions.sources.feed import parse_feed
-from mentions.workers import MentionFinder, WorkerCrashed, WorkerPool
+from mentions.workers import MIN_SOURCES_FOR_PROCESSES, MentionFinder, WorkerCrashed, WorkerPool
+from tests.conftest import run_cli
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="worker processes need fork")
 
@@ -101,3 +103,21 @@ def test_values_survive_the_trip_to_a_worker_and_back() -> None:
         copy = pickle.loads(pickle.dumps(value))
         assert copy == value and type(copy) is type(value)
     assert pickle.loads(pickle.dumps(mention)).highlights == ((0, 4),)  # not compared by ==
+
+
+def test_a_finished_scan_with_worker_processes_exits_without_a_traceback(tmp_path: Path) -> None:
+    """The pool's manager thread, left to end on its own, could close its wake-up pipe just as
+    the interpreter's exit hook wrote to it: "OSError: Bad file descriptor" with a traceback
+    after one scan in five. Repeated, because it was a race."""
+    sources = []
+    for n in range(MIN_SOURCES_FOR_PROCESSES + 4):
+        (tmp_path / f"note{n}.txt").write_text(f"Acme note number {n}", encoding="utf-8")
+        sources.append(f"  - name: note{n}\n    file: {tmp_path / f'note{n}.txt'}\n")
+    config = tmp_path / "mentions.yaml"
+    config.write_text("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\nsources:\n" + "".join(sources))
+    for _ in range(12):
+        result = run_cli("scan", "-c", str(config), "--no-state", "--format", "jsonl",
+                         env={"MENTIONS_WORKERS": "2"})
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.count(b"\n") == len(sources)
+        assert result.stderr == b""
