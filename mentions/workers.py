@@ -96,13 +96,19 @@ def _warm_up(_: int) -> int:
 
 
 def _start_worker(parent: int) -> None:
-    """Free the parent's stdout and die with the parent.
+    """Leave stopping to the parent, free its stdout, and die with it.
 
+    Ctrl-C, `timeout` and cron's kill signal the whole process group. A worker killed by
+    that signal breaks the pool while the interrupted scan has cancelled its pending calls,
+    and Python 3.11's pool then fails in its manager thread (InvalidStateError, gh-107219)
+    and hangs at exit on a queue nobody reads. So workers ignore SIGINT and SIGTERM: the
+    parent stops them (it cancels what is queued, they finish the call under way and exit).
     A forked worker inherits stdout: if it kept the pipe open, a reader would wait for an
     end-of-file that never comes after the scan itself was killed. And a worker whose
     parent died (`kill -9`) has nothing left to do.
     """
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's clean-up handler is not ours
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.close(devnull)

@@ -6,6 +6,8 @@ import asyncio
 import faulthandler
 import os
 import signal
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +19,7 @@ from mentions.errors import FetchError
 from mentions.models import Document
 from mentions.sources.feed import parse_feed
 from mentions.workers import MIN_SOURCES_FOR_PROCESSES, MentionFinder, WorkerCrashed, WorkerPool
-from tests.conftest import run_cli
+from tests.conftest import REPO, run_cli
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="worker processes need fork")
 
@@ -121,3 +123,36 @@ def test_a_finished_scan_with_worker_processes_exits_without_a_traceback(tmp_pat
         assert result.returncode == 0, result.stderr
         assert result.stdout.count(b"\n") == len(sources)
         assert result.stderr == b""
+
+
+def test_a_scan_stopped_with_its_workers_by_timeout_exits_at_once(tmp_path: Path) -> None:
+    """`timeout 60 mentions scan` signals the scan, then its whole group, workers included.
+    The second SIGTERM cut the scan's clean-up short, and a worker killed while the scan had
+    cancelled its queued calls broke Python 3.11's pool (InvalidStateError in its manager
+    thread): the scan hung at exit in 6 of 8 tries under `timeout`. Repeated: it was a race."""
+    sources = []
+    for n in range(40):  # distinct texts of ~1.5 MB: each keeps a worker busy for a while
+        text = "".join(f"Acme makes anvil {n}-{i}, and people write about Acme at length. " for i in range(20_000))
+        (tmp_path / f"note{n}.txt").write_text(text, encoding="utf-8")
+        sources.append(f"  - name: note{n}\n    file: {tmp_path / f'note{n}.txt'}\n")
+    config = tmp_path / "mentions.yaml"
+    config.write_text("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\nsources:\n" + "".join(sources))
+    environment = dict(os.environ, PYTHONPATH=str(REPO), NO_COLOR="1", MENTIONS_WORKERS="2")
+    for _ in range(4):
+        scan = subprocess.Popen(
+            [sys.executable, "-m", "mentions", "scan", "-c", str(config), "--no-state", "--format", "jsonl"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment, start_new_session=True,
+        )
+        assert scan.stdout is not None
+        assert scan.stdout.readline()  # the first source is done; the others are queued or running
+        scan.send_signal(signal.SIGTERM)  # as `timeout` does: the scan first, then its group
+        time.sleep(0.02)
+        os.killpg(scan.pid, signal.SIGTERM)
+        try:
+            _, error = scan.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(scan.pid, signal.SIGKILL)
+            scan.communicate()
+            pytest.fail("the scan did not end within 30 s of SIGTERM")
+        assert scan.returncode == 143
+        assert b"Traceback" not in error, error.decode()

@@ -56,4 +56,8 @@ EXIT_TERMINATED = 128 + signal.SIGTERM  # what a shell reports for a job that SI
 
 
 def _terminated(signum: int, frame: object) -> None:
+    # `timeout` signals the scan, then its whole group: the scan gets SIGTERM twice. A second
+    # SystemExit raised mid clean-up (say, while waiting for the worker processes) would cut
+    # that clean-up short; one request to stop is enough.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise SystemExit(EXIT_TERMINATED)
