@@ -6,6 +6,7 @@
     ├── UsageError                a flag or argument is wrong (exit 2)
     ├── StateError                the state file cannot be used (exit 2)
     │   └── StateLockedError      another scan holds the state (exit 3)
+    ├── OutputError               stdout or -o FILE cannot be written: disk full, closed (exit 2)
     └── FetchError                one URL could not be fetched or parsed; a value in the
                                   run report, never fatal to a scan
 
@@ -54,6 +55,10 @@ class StateError(MentionsError):
 
 class StateLockedError(StateError):
     """Another scan holds the state lock."""
+
+
+class OutputError(MentionsError):
+    """The output cannot be written (a full disk, a closed stdout); a closed pipe is not this."""
 
 
 class FetchError(MentionsError):

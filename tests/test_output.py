@@ -124,3 +124,39 @@ def test_cli_force_color_colours_the_table_and_no_color_wins() -> None:
     assert colour.search(_table_with({"FORCE_COLOR": "1"}))
     both = _table_with({"FORCE_COLOR": "1", "NO_COLOR": "1"})
     assert not colour.search(both) and b"\x1b[1;7m" in both  # bold/reverse hits, no colours
+
+
+FULL_DISK = Path("/dev/full")  # every write fails with ENOSPC, as on a full disk
+
+
+@pytest.mark.skipif(not FULL_DISK.exists(), reason="needs /dev/full")
+@pytest.mark.parametrize(("where", "redirect"), [("standard output", ">/dev/full"), ("/dev/full", "-o /dev/full")])
+def test_a_full_disk_is_one_sentence_and_nothing_unwritten_is_recorded(
+    tmp_path: Path, where: str, redirect: str
+) -> None:
+    """A scan whose output cannot be written names that output and the reason, exits 2, and
+    records nothing it did not write: the next scan reports every mention."""
+    state = tmp_path / "s.db"
+    command = f"exec {sys.executable} -m mentions scan -c {DEMO} --state {state} --format jsonl {redirect}"
+    environment = dict(os.environ, PYTHONPATH=str(REPO), NO_COLOR="1")
+    failed = subprocess.run(["sh", "-c", command], capture_output=True, env=environment, timeout=60, check=False)
+    assert failed.returncode == 2
+    assert failed.stderr.decode() == f"mentions: cannot write to {where}: No space left on device\n"
+    after = run_cli("scan", "-c", str(DEMO), "--state", str(state), "--format", "jsonl")
+    assert after.returncode == 0
+    assert len(after.stdout.splitlines()) == 20  # everything the demo finds, none lost
+
+
+def test_a_closed_stdout_is_an_error_and_the_state_file_stays_intact(tmp_path: Path) -> None:
+    """`mentions scan >&-`: the state database must not land on descriptor 1 and receive the
+    JSON lines; the scan says stdout is closed and records nothing."""
+    state = tmp_path / "s.db"
+    command = f"exec {sys.executable} -m mentions scan -c {DEMO} --state {state} --format jsonl >&-"
+    environment = dict(os.environ, PYTHONPATH=str(REPO), NO_COLOR="1")
+    closed = subprocess.run(["sh", "-c", command], capture_output=True, env=environment, timeout=60, check=False)
+    assert closed.returncode == 2
+    assert closed.stderr.decode() == "mentions: cannot write to standard output: it is closed\n"
+    check = run_cli("history", "-c", str(DEMO), "--state", str(state), "--format", "jsonl")
+    assert check.returncode == 0 and check.stdout == b""
+    after = run_cli("scan", "-c", str(DEMO), "--state", str(state), "--format", "jsonl")
+    assert len(after.stdout.splitlines()) == 20

@@ -14,6 +14,8 @@ import sys
 from typing import Any
 
 from mentions import __version__
+from mentions.errors import OutputError
+from mentions.streams import discard_unwritten_output, prepare_standard_streams
 
 
 def __getattr__(name: str) -> Any:
@@ -33,12 +35,18 @@ def main() -> None:
     # `timeout`, systemd and container runtimes stop a job with SIGTERM: end like Ctrl-C
     # does, through every `finally` (the state commits what was written), not mid-step.
     signal.signal(signal.SIGTERM, _terminated)
+    prepare_standard_streams()
     try:
         from mentions.cli.wiring import app
 
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except OutputError as error:
+        # Mentions not written were not recorded: the next run reports them.
+        sys.stderr.write(f"mentions: {error}\n")
+        discard_unwritten_output()
+        sys.exit(2)
     except Exception as error:
         # Every expected failure is handled below this line with its own sentence; reaching
         # here is a bug in mentions. One line for the user, the traceback only on request.
@@ -61,3 +69,4 @@ def _terminated(signum: int, frame: object) -> None:
     # that clean-up short; one request to stop is enough.
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise SystemExit(EXIT_TERMINATED)
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -23,6 +24,7 @@ from mentions.cli.common import (
 from mentions.console import clean_text, stderr_console
 from mentions.dates import rfc3339
 from mentions.errors import StateError
+from mentions.streams import guarded
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -105,7 +107,7 @@ def scan(
     stream: IO[str] = sys.stdout
     if output is not None:
         try:
-            stream = output.open("a", encoding="utf-8")
+            stream = guarded(output.open("a", encoding="utf-8"), str(output))
         except OSError as error:
             fail(f"cannot open {output}: {error.strerror}")
     if excel and chosen != "csv":
@@ -144,7 +146,8 @@ def scan(
         if opened is not None:
             opened.close()
         if stream is not sys.stdout:
-            stream.close()
+            with contextlib.suppress(OSError):  # a failed write was reported; the rest was flushed
+                stream.close()
     notes = _notify(loaded, collector.mentions, console) if collector is not None else []
     if is_chatty and report is not None:
         from mentions.progress import summary_line

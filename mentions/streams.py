@@ -1,0 +1,88 @@
+"""Standard streams a scan can trust: a failed write says which output failed and why.
+
+A full disk or a closed stdout used to surface as an OSError deep inside a writer, a table or
+a `print`, and came out as an internal error. `GuardedOutput` wraps stdout (and `-o FILE`) so
+that every write failure becomes OutputError naming the output, wherever the write happened.
+A closed pipe stays BrokenPipeError: SPEC ends that quietly with exit 0.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import IO, Any, cast
+
+from mentions.errors import OutputError
+
+
+class GuardedOutput:
+    """A text stream that turns a failed write or flush into OutputError; the rest passes through."""
+
+    def __init__(self, stream: IO[str] | None, where: str) -> None:
+        self._stream = stream
+        self._where = where
+
+    def write(self, text: str) -> int:
+        if self._stream is None:
+            raise OutputError(f"cannot write to {self._where}: it is closed")
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise self._failure(error) from None
+
+    def flush(self) -> None:
+        if self._stream is None:
+            return
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise self._failure(error) from None
+
+    def isatty(self) -> bool:
+        return self._stream is not None and self._stream.isatty()
+
+    def __getattr__(self, name: str) -> Any:
+        if self._stream is None:
+            raise AttributeError(name)
+        return getattr(self._stream, name)
+
+    def _failure(self, error: OSError) -> OutputError:
+        return OutputError(f"cannot write to {self._where}: {error.strerror or error}")
+
+
+def guarded(stream: IO[str], where: str) -> IO[str]:
+    """`stream` with its write failures named (typed as the stream it stands for)."""
+    return cast(IO[str], GuardedOutput(stream, where))
+
+
+def prepare_standard_streams() -> None:
+    """Occupy closed standard descriptors with /dev/null, and guard stdout.
+
+    Without this, the next file opened (the state database, say) would get number 1 or 2
+    when stdout or stderr was closed (`mentions scan >&-`), and what was meant for the
+    terminal would be written into it. Output meant for a closed stdout is an error, not
+    silently lost; messages for a closed stderr are lost.
+    """
+    for number in (0, 1, 2):
+        try:
+            os.fstat(number)
+        except OSError:
+            os.open(os.devnull, os.O_RDWR)  # the lowest free number: this one
+    sys.stdout = guarded(sys.stdout, "standard output")  # None when it was closed
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - as long as the process
+
+
+def discard_unwritten_output() -> None:
+    """Drop what a failed write left in stdout's buffer: the exit would try it again and print."""
+    try:
+        number = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, number)
+    os.close(devnull)
