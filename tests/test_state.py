@@ -84,6 +84,16 @@ def test_seen_by_id_or_by_the_same_text_under_the_same_keyword(tmp_path: Path) -
         assert state.seen(copies, prints) == {"a", "c"}
 
 
+def test_seen_by_text_among_a_thousand_copies(tmp_path: Path) -> None:
+    """A feed of a thousand syndicated posts, a third seen before: each copy is found, and
+    only under its own keyword (more ids than one query takes)."""
+    with State(tmp_path / "s.db") as state:
+        state.record([mention(f"old{n}") for n in range(0, 1000, 3)], {f"old{n}": f"print-{n}" for n in range(0, 1000, 3)})
+        copies = [mention(f"new{n}") for n in range(1000)] + [mention("other0", "globex")]
+        prints = {f"new{n}": f"print-{n}" for n in range(1000)} | {"other0": "print-0"}
+        assert state.seen(copies, prints) == {f"new{n}" for n in range(0, 1000, 3)}
+
+
 def _committed(path: Path) -> set[str]:
     """What another reader of the file (`mentions history` during a scan) sees."""
     with sqlite3.connect(path) as db:

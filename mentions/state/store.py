@@ -41,6 +41,7 @@ from mentions.state.schema import migrate
 P = ParamSpec("P")
 R = TypeVar("R")
 _CHUNK = 400  # stays below SQLite's limit of host parameters per statement
+_CACHE_KIB = 16_000  # the page cache of the state database; SQLite's default is 2,000
 
 _MENTION_COLUMNS = ("id, keyword, source, source_type, url, title, author, published, found_at, "
                     "terms, count, snippet, lang, tags, fingerprint")
@@ -98,6 +99,10 @@ class State:
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            # Each new mention lands at a random place in two indexes (id, keyword+fingerprint).
+            # Recording 200,000 mentions took 8.4-12.1 s of CPU with SQLite's default 2 MB of
+            # cache, 6.4-9.3 s with 16 MB (alternating runs); at 40,000 no difference showed.
+            self._db.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
             migrate(self._db, path)
         except sqlite3.DatabaseError as error:
             self.close()
