@@ -85,7 +85,7 @@ def text_fingerprint(document: Document) -> str | None:
 
     Built on the UTF-8 bytes, in C: ASCII punctuation becomes spaces by a byte table, the
     few distinct non-ASCII non-word characters (typographic quotes, dashes) by replace, and
-    runs of spaces are squeezed. A regex over the text took 1.5x as long.
+    the words are split and joined by single spaces. A regex over the text took 1.5x as long.
     """
     text = f"{document.title}\n{document.text}"
     if text.isascii():  # NFKC leaves ASCII as it is; casefold() of ASCII is lower()
@@ -97,10 +97,7 @@ def text_fingerprint(document: Document) -> str | None:
         for char in set(data.translate(None, _ASCII).decode()):
             if not char.isalnum():  # `\w` is alphanumeric or "_"
                 data = data.replace(char.encode(), b" ")
-    data = data.translate(_ASCII_NON_WORD)
-    while b"  " in data:
-        data = data.replace(b"  ", b" ")
-    data = data.strip(b" ")
-    if data.count(b" ") + 1 < MIN_FINGERPRINT_WORDS:
+    words = data.translate(_ASCII_NON_WORD).split()  # every separator is a space by now
+    if len(words) < MIN_FINGERPRINT_WORDS:
         return None
-    return hashlib.sha256(data).hexdigest()[:32]
+    return hashlib.sha256(b" ".join(words)).hexdigest()[:32]
