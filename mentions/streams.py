@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import IO, Any, cast
 
 from mentions.errors import OutputError
@@ -25,22 +27,13 @@ class GuardedOutput:
     def write(self, text: str) -> int:
         if self._stream is None:
             raise OutputError(f"cannot write to {self._where}: it is closed")
-        try:
+        with self._named_failures():
             return self._stream.write(text)
-        except BrokenPipeError:
-            raise
-        except OSError as error:
-            raise self._failure(error) from None
 
     def flush(self) -> None:
-        if self._stream is None:
-            return
-        try:
-            self._stream.flush()
-        except BrokenPipeError:
-            raise
-        except OSError as error:
-            raise self._failure(error) from None
+        if self._stream is not None:
+            with self._named_failures():
+                self._stream.flush()
 
     def isatty(self) -> bool:
         return self._stream is not None and self._stream.isatty()
@@ -50,8 +43,14 @@ class GuardedOutput:
             raise AttributeError(name)
         return getattr(self._stream, name)
 
-    def _failure(self, error: OSError) -> OutputError:
-        return OutputError(f"cannot write to {self._where}: {error.strerror or error}")
+    @contextmanager
+    def _named_failures(self) -> Iterator[None]:
+        try:
+            yield
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise OutputError(f"cannot write to {self._where}: {error.strerror or error}") from None
 
 
 def guarded(stream: IO[str], where: str) -> IO[str]:

@@ -98,7 +98,7 @@ def _warm_up(_: int) -> int:
 def _start_worker(parent: int) -> None:
     """Leave stopping to the parent, free its stdout, and die with it.
 
-    Ctrl-C, `timeout` and cron's kill signal the whole process group. A worker killed by
+    Ctrl-C and `timeout` signal the whole process group. A worker killed by
     that signal breaks the pool while the interrupted scan has cancelled its pending calls,
     and Python 3.11's pool then fails in its manager thread (InvalidStateError, gh-107219)
     and hangs at exit on a queue nobody reads. So workers ignore SIGINT and SIGTERM: the

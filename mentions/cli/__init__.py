@@ -69,4 +69,3 @@ def _terminated(signum: int, frame: object) -> None:
     # that clean-up short; one request to stop is enough.
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise SystemExit(EXIT_TERMINATED)
-
