@@ -41,6 +41,7 @@ def main() -> None:
 
         app()
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, _exit_now)  # a second Ctrl-C while exiting: out, quietly
         sys.exit(130)
     except OutputError as error:
         # Mentions not written were not recorded: the next run reports them.
@@ -69,3 +70,27 @@ def _terminated(signum: int, frame: object) -> None:
     # that clean-up short; one request to stop is enough.
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise SystemExit(EXIT_TERMINATED)
+
+
+def exit_on_second_interrupt() -> None:
+    """From now on, the first Ctrl-C stops the running scan as asyncio does (its task is
+    cancelled, every `finally` runs), and a second one ends the process at once, quietly.
+
+    Call it inside the coroutine that `asyncio.run` runs, where asyncio's own handler is set.
+    Without it, a second Ctrl-C raised KeyboardInterrupt wherever the clean-up was (joining
+    the worker pool's threads, say): a traceback (3 of 12 tries) or a scan that hung.
+    What the last second wrote may then be reported again by the next run, never lost.
+    """
+    first = signal.getsignal(signal.SIGINT)
+    if not callable(first):
+        return
+
+    def on_interrupt(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGINT, _exit_now)
+        first(signum, frame)
+
+    signal.signal(signal.SIGINT, on_interrupt)
+
+
+def _exit_now(signum: int, frame: object) -> None:
+    os._exit(130)

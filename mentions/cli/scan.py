@@ -223,5 +223,12 @@ def _run(config: Config, options: object, state: object, writer: Writer, is_verb
             console.print(clean_text(f"mentions: source {outcome.name!r} works again"), markup=False)
 
     scan_run = Scan(config, options, state, writer, on_outcome)  # type: ignore[arg-type]
+
+    async def interruptible() -> RunReport:
+        from mentions.cli import exit_on_second_interrupt
+
+        exit_on_second_interrupt()
+        return await scan_run.run()
+
     with shown:
-        return asyncio.run(scan_run.run())
+        return asyncio.run(interruptible())
