@@ -7,11 +7,13 @@ Nothing downstream of `load_config()` sees a raw dict. Every problem is reported
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -200,6 +202,9 @@ class Source:
                 raise ValueError(
                     f"source {self.name!r}: only http, https and file URLs are supported, not {scheme}://"
                 )
+            problem = web_address_problem(location) if scheme in ("http", "https") else None
+            if problem:
+                raise ValueError(f"source {self.name!r}: {location!r} is not a valid URL: {problem}")
         if self.items is None and self.fields and kinds[0] == "page":
             raise ValueError("`fields` needs `items` (the CSS selector of one post or comment)")
         if self.next is not None and kinds[0] != "page":
@@ -542,3 +547,33 @@ def json_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "mentions config"
     return schema
+
+
+def web_address_problem(url: str) -> str | None:
+    """Why `url` (http or https) cannot be fetched as written, or None.
+
+    Caught when the config is read (`mentions check` names the line), not as a failing
+    source on every scan: a host with a space, an unclosed IPv6 bracket, a port out of
+    range, an IPv4 address with a part above 255.
+    """
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError as error:  # "Invalid IPv6 URL"
+        return str(error)
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or above 65535
+        port = 0
+    if port == 0:
+        return "the port must be a number from 1 to 65535"
+    host = parts.hostname or ""
+    if not host:
+        return "it names no host"
+    if any(char.isspace() or not char.isprintable() for char in parts.netloc):
+        return "the host part holds a space or a control character"
+    if re.fullmatch(r"[\d.]+", host):
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            return f"{host} is no IPv4 address"
+    return None
