@@ -22,6 +22,8 @@ sources:
     feed: https://blog.example.org/feed/
 """
 
+# A keyword and the start of one source named b, whose kind and location a case adds (line 6).
+ONE_SOURCE = "version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\nsources:\n  - name: b\n"
 # (config text, line the problem is on, words the message must contain)
 MISTAKES = [
     ("version: 1\nkeywords:\n  - name: acme\n    trms: [Acme]\nsources:\n  - name: b\n    feed: http://x/\n",
@@ -45,16 +47,11 @@ MISTAKES = [
     ("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\nsources:\n  - name: b\n"
      "    feed: ftp://example.org/feed\n", 6, ["only http, https and file"]),
     # typos in a URL: named by `check` with the line, not a source failing on every scan
-    ("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\nsources:\n  - name: b\n"
-     "    feed: 'http://exa mple.com/feed'\n", 6, ["not a valid URL", "space"]),
-    ("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\nsources:\n  - name: b\n"
-     "    feed: 'http://[::1/feed'\n", 6, ["not a valid URL", "IPv6"]),
-    ("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\nsources:\n  - name: b\n"
-     "    page: http://256.1.1.1/\n", 6, ["not a valid URL", "256.1.1.1 is no IPv4 address"]),
-    ("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\nsources:\n  - name: b\n"
-     "    feed: http://example.org:99999/feed\n", 6, ["not a valid URL", "port"]),
-    ("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\nsources:\n  - name: b\n"
-     "    feed: https:///feed.xml\n", 6, ["not a valid URL", "no host"]),
+    (ONE_SOURCE + "    feed: 'http://exa mple.com/feed'\n", 6, ["not a valid URL", "space"]),
+    (ONE_SOURCE + "    feed: 'http://[::1/feed'\n", 6, ["not a valid URL", "IPv6"]),
+    (ONE_SOURCE + "    page: http://256.1.1.1/\n", 6, ["not a valid URL", "256.1.1.1 is no IPv4 address"]),
+    (ONE_SOURCE + "    feed: http://example.org:99999/feed\n", 6, ["not a valid URL", "port"]),
+    (ONE_SOURCE + "    feed: https:///feed.xml\n", 6, ["not a valid URL", "no host"]),
     ("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\nsources:\n  - name: b\n"
      "    feed: http://x/\n    keywords: [acmee]\n", 8, ["unknown keyword 'acmee'", "did you mean 'acme'"]),
     ("version: 2\nkeywords:\n  - name: acme\n    terms: [Acme]\nsources:\n  - name: b\n    feed: http://x/\n",

@@ -129,6 +129,13 @@ def test_cli_force_color_colours_the_table_and_no_color_wins() -> None:
 FULL_DISK = Path("/dev/full")  # every write fails with ENOSPC, as on a full disk
 
 
+def scan_redirected(state: Path, redirect: str) -> subprocess.CompletedProcess[bytes]:
+    """The demo scan with the shell's `redirect` applied to it (`>/dev/full`, `>&-`)."""
+    command = f"exec {sys.executable} -m mentions scan -c {DEMO} --state {state} --format jsonl {redirect}"
+    environment = dict(os.environ, PYTHONPATH=str(REPO), NO_COLOR="1")
+    return subprocess.run(["sh", "-c", command], capture_output=True, env=environment, timeout=60, check=False)
+
+
 @pytest.mark.skipif(not FULL_DISK.exists(), reason="needs /dev/full")
 @pytest.mark.parametrize(("where", "redirect"), [("standard output", ">/dev/full"), ("/dev/full", "-o /dev/full")])
 def test_a_full_disk_is_one_sentence_and_nothing_unwritten_is_recorded(
@@ -137,9 +144,7 @@ def test_a_full_disk_is_one_sentence_and_nothing_unwritten_is_recorded(
     """A scan whose output cannot be written names that output and the reason, exits 2, and
     records nothing it did not write: the next scan reports every mention."""
     state = tmp_path / "s.db"
-    command = f"exec {sys.executable} -m mentions scan -c {DEMO} --state {state} --format jsonl {redirect}"
-    environment = dict(os.environ, PYTHONPATH=str(REPO), NO_COLOR="1")
-    failed = subprocess.run(["sh", "-c", command], capture_output=True, env=environment, timeout=60, check=False)
+    failed = scan_redirected(state, redirect)
     assert failed.returncode == 2
     assert failed.stderr.decode() == f"mentions: cannot write to {where}: No space left on device\n"
     after = run_cli("scan", "-c", str(DEMO), "--state", str(state), "--format", "jsonl")
@@ -151,9 +156,7 @@ def test_a_closed_stdout_is_an_error_and_the_state_file_stays_intact(tmp_path: P
     """`mentions scan >&-`: the state database must not land on descriptor 1 and receive the
     JSON lines; the scan says stdout is closed and records nothing."""
     state = tmp_path / "s.db"
-    command = f"exec {sys.executable} -m mentions scan -c {DEMO} --state {state} --format jsonl >&-"
-    environment = dict(os.environ, PYTHONPATH=str(REPO), NO_COLOR="1")
-    closed = subprocess.run(["sh", "-c", command], capture_output=True, env=environment, timeout=60, check=False)
+    closed = scan_redirected(state, ">&-")
     assert closed.returncode == 2
     assert closed.stderr.decode() == "mentions: cannot write to standard output: it is closed\n"
     check = run_cli("history", "-c", str(DEMO), "--state", str(state), "--format", "jsonl")

@@ -109,16 +109,23 @@ def test_values_survive_the_trip_to_a_worker_and_back() -> None:
     assert pickle.loads(pickle.dumps(mention)).highlights == ((0, 4),)  # not compared by ==
 
 
+def _notes_config(tmp_path: Path, texts: list[str]) -> Path:
+    """A config with one file source per text and the keyword `acme`."""
+    sources = []
+    for n, text in enumerate(texts):
+        (tmp_path / f"note{n}.txt").write_text(text, encoding="utf-8")
+        sources.append(f"  - name: note{n}\n    file: {tmp_path / f'note{n}.txt'}\n")
+    config = tmp_path / "mentions.yaml"
+    config.write_text("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\nsources:\n" + "".join(sources))
+    return config
+
+
 def test_a_finished_scan_with_worker_processes_exits_without_a_traceback(tmp_path: Path) -> None:
     """The pool's manager thread, left to end on its own, could close its wake-up pipe just as
     the interpreter's exit hook wrote to it: "OSError: Bad file descriptor" with a traceback
     after one scan in five. Repeated, because it was a race."""
-    sources = []
-    for n in range(MIN_SOURCES_FOR_PROCESSES + 4):
-        (tmp_path / f"note{n}.txt").write_text(f"Acme note number {n}", encoding="utf-8")
-        sources.append(f"  - name: note{n}\n    file: {tmp_path / f'note{n}.txt'}\n")
-    config = tmp_path / "mentions.yaml"
-    config.write_text("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\nsources:\n" + "".join(sources))
+    sources = [f"Acme note number {n}" for n in range(MIN_SOURCES_FOR_PROCESSES + 4)]
+    config = _notes_config(tmp_path, sources)
     for _ in range(12):
         result = run_cli("scan", "-c", str(config), "--no-state", "--format", "jsonl",
                          env={"MENTIONS_WORKERS": "2"})
@@ -129,14 +136,10 @@ def test_a_finished_scan_with_worker_processes_exits_without_a_traceback(tmp_pat
 
 def _busy_scan_config(tmp_path: Path) -> Path:
     """40 file sources of ~1.5 MB distinct text: each keeps a worker busy for a while."""
-    sources = []
-    for n in range(40):
-        text = "".join(f"Acme makes anvil {n}-{i}, and people write about Acme at length. " for i in range(20_000))
-        (tmp_path / f"note{n}.txt").write_text(text, encoding="utf-8")
-        sources.append(f"  - name: note{n}\n    file: {tmp_path / f'note{n}.txt'}\n")
-    config = tmp_path / "mentions.yaml"
-    config.write_text("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\nsources:\n" + "".join(sources))
-    return config
+    return _notes_config(tmp_path, [
+        "".join(f"Acme makes anvil {n}-{i}, and people write about Acme at length. " for i in range(20_000))
+        for n in range(40)
+    ])
 
 
 def _stop_midway(config: Path, arguments: list[str], stop: Callable[[int], None]) -> tuple[int, bytes]:

@@ -12,6 +12,7 @@ from typing import IO, TYPE_CHECKING
 
 import typer
 
+from mentions.cli import exit_on_second_interrupt
 from mentions.cli.common import (
     CONFIG_OPTION,
     EXIT_OK,
@@ -225,8 +226,6 @@ def _run(config: Config, options: object, state: object, writer: Writer, is_verb
     scan_run = Scan(config, options, state, writer, on_outcome)  # type: ignore[arg-type]
 
     async def interruptible() -> RunReport:
-        from mentions.cli import exit_on_second_interrupt
-
         exit_on_second_interrupt()
         return await scan_run.run()
 
