@@ -3,8 +3,11 @@
     PYTHONPATH=. python benchmarks/bench_fetch.py [--requests 1000] [--size 50000]
 
 The server runs in a child process (raw asyncio, keep-alive, fixed body) so the numbers are
-the client's. Compares plain httpx.AsyncClient, Fetcher with HTTP/2 offered, and Fetcher
-HTTP/1.1 only, at 10 and 100 requests in flight; reports req/s and client CPU ms/request.
+the client's. Compares a bare aiohttp session (the floor), a plain httpx.AsyncClient (its own
+httpcore transport) and Fetcher (httpx on the aiohttp transport, with slots, deadlines and
+bounded decoding), at 10 and 100 requests in flight; reports req/s and client CPU ms/request.
+This script imports aiohttp first, so every row uses aiohttp's C parser; a scan uses its
+Python parser (mentions/fetch/transport.py says why): AIOHTTP_NO_EXTENSIONS=1 measures that.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 
+import aiohttp
 import httpx
 
 from mentions.config import HttpConfig
@@ -87,10 +91,17 @@ async def measure(kind: str, urls: list[str], n: int, in_flight: int) -> tuple[f
                 return len((await client.get(u)).content)
 
             failed = await run_batch(get, urls, n, in_flight)
+    elif kind == "aiohttp":
+        connector = aiohttp.TCPConnector(limit=in_flight)
+        async with aiohttp.ClientSession(connector=connector) as session:
+
+            async def get(u: str) -> int:
+                async with session.get(u) as answer:
+                    return len(await answer.read())
+
+            failed = await run_batch(get, urls, n, in_flight)
     else:
-        async with Fetcher(
-            http, http2=kind.endswith("h2"), pool_per_host=not kind.endswith("1pool")
-        ) as fetcher:
+        async with Fetcher(http) as fetcher:
 
             async def get(u: str) -> int:
                 return len((await fetcher.get(u)).body)
@@ -109,7 +120,7 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=1, help="spread requests over N ports")
     parser.add_argument("--in-flight", type=int, nargs="+", default=[10, 100])
     parser.add_argument(
-        "--clients", nargs="+", default=["httpx", "fetcher-h1", "fetcher-h2", "fetcher-h1-1pool"]
+        "--clients", nargs="+", default=["aiohttp", "httpx", "fetcher"]
     )
     args = parser.parse_args()
     ports: multiprocessing.Queue[int] = multiprocessing.Queue()

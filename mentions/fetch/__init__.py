@@ -2,9 +2,10 @@
 
 - client.py: Fetcher: slots, per-host delay, retries with backoff, redirects, the bound
 - attempt.py: one request with a total deadline; what its answer means
-- pools.py: httpx clients, one connection pool per host, proxies, one SSL context
+- pools.py: httpx clients, one per proxy and guard, one SSL context
+- transport.py: the httpx transport on aiohttp; the guard's resolver
 - robots.py: robots.txt per origin (RFC 9309)
-- netguard.py: public-address check against SSRF, also at connect time
+- netguard.py: public-address check against SSRF, also at connect time (via the resolver)
 - decompress.py: bounded gzip/deflate decoding (no decompression bombs)
 - classify.py: bot walls, Retry-After, secret headers, URL redaction, HTML sniffing
 - response.py: the Response value

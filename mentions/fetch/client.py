@@ -41,7 +41,7 @@ from mentions.fetch.attempt import (
 )
 from mentions.fetch.classify import is_secret_header, redact_url
 from mentions.fetch.netguard import AddressPolicy, BlockedAddress, Resolver, check_host, resolve
-from mentions.fetch.pools import Pools, is_h2_available
+from mentions.fetch.pools import Pools
 from mentions.fetch.response import Response
 from mentions.fetch.robots import ROBOTS_MAX_BYTES, RobotsAnswer, RobotsCache, origin_of
 
@@ -67,7 +67,7 @@ class _Budget:
 class Fetcher:
     """An async HTTP client with the config's limits; use as `async with Fetcher(http) as f`.
 
-    Connection pools live for the whole run (`pools.Pools`: one per host, proxy and guard).
+    Connection pools live for the whole run (`pools.Pools`: one per proxy and guard).
     `address_policy` and `resolver` exist so tests can pretend an address is public.
     """
 
@@ -77,8 +77,6 @@ class Fetcher:
         *,
         address_policy: AddressPolicy | None = None,
         resolver: Resolver | None = None,
-        http2: bool | None = None,
-        pool_per_host: bool = True,
     ) -> None:
         self._http = http
         self._policy = address_policy or AddressPolicy()
@@ -88,19 +86,11 @@ class Fetcher:
             lambda: asyncio.Semaphore(http.per_host)
         )
         self._next_start: dict[str, float] = {}
-        self._http2 = is_h2_available() if http2 is None else http2
-        self._pool_per_host = pool_per_host
         self._pools: Pools | None = None
         self._robots = RobotsCache(http.user_agent, self._fetch_robots)
 
     async def __aenter__(self) -> Fetcher:
-        self._pools = Pools(
-            self._http,
-            self._policy,
-            self._resolver,
-            http2=self._http2,
-            pool_per_host=self._pool_per_host,
-        )
+        self._pools = Pools(self._http, self._policy, self._resolver)
         return self
 
     async def __aexit__(

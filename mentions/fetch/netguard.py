@@ -13,9 +13,6 @@ import asyncio
 import ipaddress
 import socket
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
-
-import httpcore
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[list[IPAddress]]]
@@ -83,48 +80,3 @@ async def check_host(host: str, port: int, policy: AddressPolicy, resolver: Reso
     for address in await resolver(host, port):
         if not policy.is_public(address):
             raise BlockedAddress(host, address)
-
-
-class GuardedBackend(httpcore.AsyncNetworkBackend):
-    """An httpcore network backend that connects only to checked, public addresses."""
-
-    def __init__(
-        self, inner: httpcore.AsyncNetworkBackend, policy: AddressPolicy, resolver: Resolver
-    ) -> None:
-        self._inner = inner
-        self._policy = policy
-        self._resolver = resolver
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        try:
-            addresses = await self._resolver(host, port)
-        except OSError as error:
-            raise httpcore.ConnectError(str(error)) from error
-        for address in addresses:
-            if not self._policy.is_public(address):
-                raise BlockedAddress(host, address)
-        last: Exception = httpcore.ConnectError(f"{host} has no address")
-        for address in addresses:
-            try:
-                # Connect to the checked address itself; TLS still uses the host name (SNI).
-                return await self._inner.connect_tcp(
-                    str(address), port, timeout, local_address, socket_options
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as error:
-                last = error
-        raise last
-
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        raise httpcore.ConnectError("unix sockets are not fetched")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
