@@ -231,6 +231,20 @@ def test_user_agent_and_accept_encoding(fault_server: FaultServer) -> None:
     assert b"'ua/9'" in outcome.body and b"gzip" in outcome.body
 
 
+@pytest.mark.parametrize(
+    ("written", "sent"),
+    [
+        ("/echo/päth?q=a b&x=ä", "/echo/p%C3%A4th?q=a%20b&x=%C3%A4"),
+        ("/echo/p%C3%A4th?q=a%20b", "/echo/p%C3%A4th?q=a%20b"),  # encoded once, never twice
+        ("/echo/a/../b?y=%2F#part", "/echo/b?y=%2F"),
+    ],
+)
+def test_a_url_reaches_the_server_encoded_once(fault_server: FaultServer, written: str, sent: str) -> None:
+    outcome, _ = fetch(fault_server.url(written))
+    assert isinstance(outcome, Response), outcome
+    assert fault_server.count(sent) == 1
+
+
 @pytest.mark.parametrize("path", ["/to-private", "/to-metadata", "/to-localhost"])
 def test_redirect_from_public_to_private_is_blocked(fault_server: FaultServer, path: str) -> None:
     outcome, _ = fetch(fault_server.url(path))

@@ -31,6 +31,7 @@ from collections.abc import AsyncIterator, Iterator
 os.environ.setdefault("AIOHTTP_NO_EXTENSIONS", "1")
 import aiohttp
 import httpx
+import yarl
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from mentions.fetch.netguard import AddressPolicy, BlockedAddress, Resolver
@@ -165,7 +166,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         with _httpx_errors(request):
             answer = await session.request(
                 request.method,
-                str(request.url),
+                # httpx has encoded the URL already; yarl would normalise it again (~0.15 ms)
+                yarl.URL(str(request.url), encoded=True),
                 headers=request.headers.multi_items(),
                 data=request.content or None,
                 allow_redirects=False,
