@@ -296,6 +296,11 @@ async def _echo(s: S, req: Request, r: asyncio.StreamReader, w: asyncio.StreamWr
     return await send(w, 200, repr(sorted(req.headers.items())).encode(), "text/plain")
 
 
+@route("/set-cookie")
+async def _set_cookie(s: S, req: Request, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> bool:
+    return await send(w, 200, HTML, Set_Cookie="tracker=t0k3n; Path=/; Max-Age=86400")
+
+
 @route("/private")
 async def _private_path(
     s: S, req: Request, r: asyncio.StreamReader, w: asyncio.StreamWriter

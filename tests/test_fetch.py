@@ -225,6 +225,18 @@ def test_secrets_are_sent_to_the_same_origin(fault_server: FaultServer) -> None:
     assert b"k3y" in outcome.body and b"a=1" in outcome.body
 
 
+def test_cookies_a_server_sets_are_never_sent_back(fault_server: FaultServer) -> None:
+    """A cookie set while reading one source must not follow us to the next."""
+
+    async def run() -> list[Response]:
+        async with Fetcher(HTTP, address_policy=PRETEND_PUBLIC, resolver=FakeDns()) as fetcher:
+            return [await fetcher.get(fault_server.url(path)) for path in ("/set-cookie", "/echo")]
+
+    first, echo = asyncio.run(run())
+    assert "tracker=t0k3n" in first.headers["set-cookie"]
+    assert b"cookie" not in echo.body.lower() and b"t0k3n" not in echo.body
+
+
 def test_user_agent_and_accept_encoding(fault_server: FaultServer) -> None:
     outcome, _ = fetch(fault_server.url("/echo"), HTTP.model_copy(update={"user_agent": "ua/9"}))
     assert isinstance(outcome, Response)
