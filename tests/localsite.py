@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import ssl
 import sys
 import threading
 import time
@@ -51,7 +52,8 @@ class Page:
 class LocalSite:
     """A threaded HTTP server with a mutable route table."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        self.tls = tls  # serve HTTPS with this server context
         self.routes: dict[str, Page] = {}
         self.requests: Counter[str] = Counter()
         self.not_modified: Counter[str] = Counter()
@@ -116,7 +118,8 @@ class LocalSite:
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -128,6 +131,12 @@ class LocalSite:
         return self.url(path)
 
     def start(self) -> LocalSite:
+        if self.tls is not None:
+            # The handshake runs in each connection's thread, on its first read: one that a
+            # client refuses must not stop the accepting loop.
+            self.server.socket = self.tls.wrap_socket(
+                self.server.socket, server_side=True, do_handshake_on_connect=False
+            )
         self.thread.start()
         return self
 

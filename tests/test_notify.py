@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import ssl
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
@@ -238,19 +237,6 @@ def test_email_refuses_a_server_without_starttls() -> None:
         controller.stop()
     assert results[0].error == "email: 127.0.0.1 offers no STARTTLS; nothing was sent"
     assert inbox.mails == []
-
-
-@pytest.fixture
-def certificate(tmp_path: Path) -> tuple[Path, Path]:
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make a test certificate")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )
-    return cert, key
 
 
 def test_email_with_starttls_and_login(

@@ -8,9 +8,11 @@ import json
 import os
 import signal
 import sqlite3
+import ssl
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -196,6 +198,45 @@ def test_stdin_file_source(tmp_path: Path) -> None:
     result = run_cli("scan", "-c", str(config), "--no-state", stdin=b"Globex called again.\n")
     assert result.returncode == 0, result.stderr
     assert [r["keyword"] for r in jsonl(result.stdout.decode())] == ["globex"]
+
+
+@pytest.fixture
+def tls_site(certificate: tuple[Path, Path]) -> Iterator[LocalSite]:
+    """A local HTTPS server with a self-signed certificate for 127.0.0.1."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*certificate)
+    server = LocalSite(tls=context).start()
+    yield server
+    server.stop()
+
+
+def test_https_with_an_untrusted_certificate_fails_that_source_only(
+    tls_site: LocalSite, site: LocalSite, tmp_path: Path
+) -> None:
+    """Certificates are verified: a self-signed one is refused before any request is sent."""
+    secure = tls_site.add("/feed.xml", blog_feed(tls_site.base), content_type="application/rss+xml")
+    plain = site.add("/feed.xml", blog_feed(site.base), content_type="application/rss+xml")
+    config = write_config(tmp_path, f"  - name: secure\n    feed: {secure}\n  - name: plain\n    feed: {plain}\n")
+    result = run_cli("scan", "-c", str(config), "--format", "jsonl")
+    stderr = result.stderr.decode()
+    assert result.returncode == 1, stderr
+    assert {record["source"] for record in jsonl(result.stdout.decode())} == {"plain"}
+    assert "source 'secure' failed: connection failed" in stderr and "certificate" in stderr.lower()
+    assert "Traceback" not in stderr
+    assert tls_site.requests["/feed.xml"] == 0
+
+
+def test_https_with_a_certificate_trusted_through_ssl_cert_file_is_read(
+    tls_site: LocalSite, certificate: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A company CA in SSL_CERT_FILE is honoured, as curl and Python do."""
+    url = tls_site.add("/feed.xml", blog_feed(tls_site.base), content_type="application/rss+xml")
+    config = write_config(tmp_path, f"  - name: secure\n    feed: {url}\n")
+    result = run_cli("scan", "-c", str(config), "--format", "jsonl", env={"SSL_CERT_FILE": str(certificate[0])})
+    assert result.returncode == 0, result.stderr.decode()
+    records = jsonl(result.stdout.decode())
+    assert [record["keyword"] for record in records] == ["acme"]
+    assert records[0]["url"].startswith(f"{tls_site.base}/2026/acme-schuhe")
 
 
 def test_rerun_reports_only_new_mentions(site: LocalSite, tmp_path: Path, runner: CliRunner) -> None:
