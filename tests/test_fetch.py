@@ -328,6 +328,7 @@ def test_tls_to_a_plain_port_fails_cleanly(fault_server: FaultServer) -> None:
 def test_nothing_listening(fault_server: FaultServer) -> None:
     outcome, elapsed = fetch("http://127.0.0.1:9/feed")
     assert isinstance(outcome, FetchError) and outcome.reason == "connection failed"
+    assert outcome.detail == "connection refused"
     assert elapsed < 2
 
 

@@ -75,8 +75,15 @@ def _httpx_errors(request: httpx.Request) -> Iterator[None]:
     """aiohttp's errors as the httpx errors that mean the same (`attempt` reads those)."""
     try:
         yield
-    except (aiohttp.ClientSSLError, ssl.SSLError) as error:
-        raise httpx.ConnectError(f"SSL: {error}", request=request) from error
+    except aiohttp.ClientConnectorCertificateError as error:
+        problem = error.certificate_error
+        detail = getattr(problem, "verify_message", "") or getattr(problem, "reason", "") or str(problem)
+        detail = detail.rstrip(".")
+        raise httpx.ConnectError(f"SSL certificate not accepted: {detail}", request=request) from error
+    except aiohttp.ClientSSLError as error:
+        raise httpx.ConnectError(f"SSL: {_reason(error.os_error)}", request=request) from error
+    except ssl.SSLError as error:
+        raise httpx.ConnectError(f"SSL: {_reason(error)}", request=request) from error
     except aiohttp.ClientProxyConnectionError as error:
         raise httpx.ProxyError(str(error), request=request) from error
     except aiohttp.ClientHttpProxyError as error:
@@ -107,6 +114,12 @@ def _httpx_errors(request: httpx.Request) -> Iterator[None]:
 
 
 def _reason(error: BaseException | None) -> str:
+    """What went wrong, in a few words (asyncio's "Connect call failed ('1.2.3.4', 80)" says
+    neither why nor anything the URL does not)."""
+    if isinstance(error, ssl.SSLError):
+        return error.reason or str(error)
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused"
     if isinstance(error, OSError) and error.strerror:
         return error.strerror
     return str(error or "")
