@@ -35,7 +35,7 @@ from mentions.models import Document, Mention
 from mentions.output import Writer
 from mentions.sources import collector_for
 from mentions.state import BackoffPolicy, State
-from mentions.workers import MentionFinder, WorkerCrashed, WorkerPool
+from mentions.workers import Found, MentionFinder, WorkerCrashed, WorkerPool, documents_in
 
 T = TypeVar("T")
 MAX_LOCAL_BYTES = 100_000_000
@@ -158,6 +158,8 @@ class _SourceContext:
         self.validators: list[tuple[str, str | None, str | None]] = []
         self.is_unchanged = False
         self.http_status: int | None = None
+        # What each parse returned, with the mentions its worker already found in it.
+        self._found_while_parsing: list[tuple[list[Document], list[Found]]] = []
 
     def resolve_path(self, location: str) -> Path:
         return self.config.resolve_path(location)
@@ -165,7 +167,19 @@ class _SourceContext:
     async def run(self, function: Callable[..., T], *args: object) -> T:
         if self.pool is None:
             return await asyncio.to_thread(function, *args)
-        return await self.pool.run(function, *args)
+        result, found = await self.pool.parse(function, self.source, self.options.since, *args)
+        documents = documents_in(result)
+        if documents is not None and found is not None:
+            self._found_while_parsing.append((documents, found))
+        return result
+
+    def found_in(self, documents: list[Document]) -> list[Found] | None:
+        """The mentions the workers found while parsing, if `documents` are exactly what the
+        parses returned, in order (a collector that drops or adds some gets None)."""
+        parsed = [document for batch, _ in self._found_while_parsing for document in batch]
+        if len(parsed) != len(documents) or any(a is not b for a, b in zip(parsed, documents, strict=True)):
+            return None
+        return [item for _, found in self._found_while_parsing for item in found]
 
     def keywords(self) -> list[Keyword]:
         wanted = set(self.source.keywords) if self.source.keywords is not None else None
@@ -391,8 +405,10 @@ class Scan:
             return _Collected(context, error=error)
         try:
             documents = await collect(source, context)
-            # an unchanged source (304) has nothing to match: no round trip to a worker
-            found = await pool.find(source, documents, self.options.since) if documents else []
+            # Usually found while parsing; an unchanged source (304) has nothing to match.
+            found = context.found_in(documents)
+            if found is None:
+                found = await pool.find(source, documents, self.options.since) if documents else []
         except FetchError as error:
             return _Collected(context, error=error)
         except WorkerCrashed:

@@ -91,6 +91,28 @@ def _find_in_worker(source: Source, documents: Sequence[Document], since: dateti
     return _finder.find(source, documents, since)
 
 
+def documents_in(result: object) -> list[Document] | None:
+    """The documents a parser returned (a list of them, or a value with `.documents`)."""
+    documents = getattr(result, "documents", result)
+    if isinstance(documents, list) and all(isinstance(item, Document) for item in documents):
+        return documents
+    return None
+
+
+def _parse_and_find(
+    finder: MentionFinder | None, function: Callable[..., T], source: Source, since: datetime | None,
+    *args: object,
+) -> tuple[T, list[Found] | None]:
+    """`function(*args)`, and the mentions in the documents it returned (None: it returned none).
+
+    Finding them in the same call saves sending every document back to a worker."""
+    finder = finder or _finder
+    assert finder is not None, "the pool is created after the finder"
+    result = function(*args)
+    documents = documents_in(result)
+    return result, None if documents is None else finder.find(source, documents, since)
+
+
 def _warm_up(_: int) -> int:
     return os.getpid()
 
@@ -183,6 +205,15 @@ class WorkerPool:
         if self._pool is broken:
             broken.shutdown(wait=False, cancel_futures=True)
             self._pool = self._new_pool(self._workers)
+
+    async def parse(
+        self, function: Callable[..., T], source: Source, since: datetime | None, *args: object
+    ) -> tuple[T, list[Found] | None]:
+        """`function(*args)` off the event loop, with the mentions in the documents it returns
+        (None if it returns no documents); WorkerCrashed if it kills its process."""
+        if self._pool is None:
+            return await asyncio.to_thread(_parse_and_find, self.finder, function, source, since, *args)
+        return await self.run(_parse_and_find, None, function, source, since, *args)
 
     async def find(
         self, source: Source, documents: Sequence[Document], since: datetime | None
