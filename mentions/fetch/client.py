@@ -240,8 +240,8 @@ class Fetcher:
         for number in range(attempts):
             try:
                 async with self._slot(url, budget):
-                    with pools.lease(proxy, is_guarded, url) as client:
-                        response = await attempt(client, url, headers, limit, max_bytes)
+                    client = pools.client_for(proxy, is_guarded, url)
+                    response = await attempt(client, url, headers, limit, max_bytes)
                 return judge(response, url)
             except Transient as transient:
                 wait = transient.retry_after
@@ -331,10 +331,10 @@ class Fetcher:
             try:
                 async with asyncio.timeout(limit * 2) as scope:
                     async with self._slot(current, _Budget(scope)):
-                        with pools.lease(proxy, is_guarded and hop > 0, current) as client:
-                            response = await attempt(
-                                client, current, {}, limit, ROBOTS_MAX_BYTES, is_truncation_ok=True
-                            )
+                        client = pools.client_for(proxy, is_guarded and hop > 0, current)
+                        response = await attempt(
+                            client, current, {}, limit, ROBOTS_MAX_BYTES, is_truncation_ok=True
+                        )
             except Transient as transient:
                 raise transient.error from None
             except TimeoutError:

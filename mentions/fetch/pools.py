@@ -8,12 +8,10 @@ SSL context.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import ssl
 import urllib.request
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import httpx
@@ -46,10 +44,9 @@ class Pools:
         for client in clients:
             await client.aclose()
 
-    @contextlib.contextmanager
-    def lease(self, proxy: str | None, guarded: bool, url: str) -> Iterator[httpx.AsyncClient]:
-        """The client for this URL's proxy and guard, held for one attempt; guarded clients
-        connect only to public addresses."""
+    def client_for(self, proxy: str | None, guarded: bool, url: str) -> httpx.AsyncClient:
+        """The client for this URL's proxy and guard; guarded clients connect only to public
+        addresses."""
         if proxy is None:
             parts = urlsplit(url)
             proxy = self._env_proxy(parts.scheme, parts.hostname or "")
@@ -57,7 +54,7 @@ class Pools:
         client = self._clients.get(key)
         if client is None:
             client = self._clients[key] = self._new_client(proxy, guarded)
-        yield client
+        return client
 
     def _env_proxy(self, scheme: str, hostname: str) -> str | None:
         """The proxy HTTP_PROXY/HTTPS_PROXY/ALL_PROXY name for this URL, unless NO_PROXY."""
@@ -76,7 +73,7 @@ class Pools:
         return _CookielessClient(
             transport=transport,
             follow_redirects=False,
-            trust_env=False,  # proxies from the environment are resolved in lease()
+            trust_env=False,  # proxies from the environment are resolved in client_for()
             headers={
                 "User-Agent": self._http.user_agent,
                 "Accept": DEFAULT_ACCEPT,
