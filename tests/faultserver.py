@@ -296,6 +296,12 @@ async def _echo(s: S, req: Request, r: asyncio.StreamReader, w: asyncio.StreamWr
     return await send(w, 200, repr(sorted(req.headers.items())).encode(), "text/plain")
 
 
+@route("/huge-header")
+async def _huge_header(s: S, req: Request, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> bool:
+    # Real sites send long Content-Security-Policy or Link headers; 40 KB is generous but seen.
+    return await send(w, 200, HTML, Content_Security_Policy="default-src 'self' " + "x" * 40_000)
+
+
 @route("/set-cookie")
 async def _set_cookie(s: S, req: Request, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> bool:
     return await send(w, 200, HTML, Set_Cookie="tracker=t0k3n; Path=/; Max-Age=86400")

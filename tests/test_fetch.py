@@ -62,6 +62,7 @@ BOUND = Fetcher(HTTP).request_bound()
 CASES = [
     ("/ok", "none", None, 1),
     ("/feed", "none", None, 1),
+    ("/huge-header", "none", None, 1),
     ("/drip", "none", "timeout", TIMEOUT + 1.0),
     ("/drip-headers", "none", "timeout", TIMEOUT + 1.0),
     ("/hang-headers", "none", "timeout", TIMEOUT + 1.0),
@@ -223,6 +224,12 @@ def test_secrets_are_sent_to_the_same_origin(fault_server: FaultServer) -> None:
     outcome, _ = fetch(fault_server.url("/echo"), headers={"X-Api-Key": "k3y"}, cookies={"a": "1"})
     assert isinstance(outcome, Response)
     assert b"k3y" in outcome.body and b"a=1" in outcome.body
+
+
+def test_a_header_line_beyond_the_bound_is_named_not_quoted(fault_server: FaultServer) -> None:
+    outcome, _ = fetch(fault_server.url("/long-header"))
+    assert isinstance(outcome, FetchError) and outcome.reason == "protocol error"
+    assert outcome.detail == "a header line longer than 65,536 bytes"
 
 
 def test_cookies_a_server_sets_are_never_sent_back(fault_server: FaultServer) -> None:

@@ -38,6 +38,9 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from mentions.fetch.netguard import AddressPolicy, BlockedAddress, Resolver
 
 _CHUNK = 64 * 1024
+# aiohttp refuses header lines over 8,190 bytes; real sites send longer Content-Security-Policy
+# and Link headers, which httpcore read. A bound stays, for a server that never ends a line.
+_MAX_HEADER_LINE = 64 * 1024
 _OS_ERROR_AT_END = re.compile(r"\. \w+Error\(\d+, '([^']*)'\)$")
 
 
@@ -107,7 +110,11 @@ def _httpx_errors(request: httpx.Request) -> Iterator[None]:
     except aiohttp.ClientOSError as error:
         raise httpx.ReadError(_reason(error) or str(error), request=request) from error
     except aiohttp.ClientResponseError as error:  # a malformed status line or header
-        raise httpx.RemoteProtocolError(error.message or "malformed answer", request=request) from error
+        message = error.message or "malformed answer"
+        if message.startswith("Got more than"):
+            message = f"a header line longer than {_MAX_HEADER_LINE:,} bytes"
+        # aiohttp quotes the offending bytes; a person needs what is wrong, not the bytes
+        raise httpx.RemoteProtocolError(message.split(": b'", 1)[0], request=request) from error
     except (aiohttp.InvalidURL, ValueError) as error:
         raise httpx.InvalidURL(str(error)) from error
     except aiohttp.ClientError as error:
@@ -171,6 +178,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 auto_decompress=False,
                 trust_env=False,
                 skip_auto_headers=("User-Agent", "Accept-Encoding", "Accept"),
+                max_line_size=_MAX_HEADER_LINE,
+                max_field_size=_MAX_HEADER_LINE,
             )
         return self._session
 
