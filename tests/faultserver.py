@@ -302,6 +302,15 @@ async def _huge_header(s: S, req: Request, r: asyncio.StreamReader, w: asyncio.S
     return await send(w, 200, HTML, Content_Security_Policy="default-src 'self' " + "x" * 40_000)
 
 
+@route("/cookie-storm")
+async def _cookie_storm(s: S, req: Request, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> bool:
+    # A shop or forum setting 150 cookies at once: wasteful, legal, and seen.
+    headers = [("Set-Cookie", f"c{n}=v; Path=/") for n in range(150)]
+    w.write(head(200, [("Content-Type", "text/html"), *headers, ("Content-Length", str(len(HTML)))]) + HTML)
+    await w.drain()
+    return True
+
+
 @route("/set-cookie")
 async def _set_cookie(s: S, req: Request, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> bool:
     return await send(w, 200, HTML, Set_Cookie="tracker=t0k3n; Path=/; Max-Age=86400")

@@ -63,6 +63,7 @@ CASES = [
     ("/ok", "none", None, 1),
     ("/feed", "none", None, 1),
     ("/huge-header", "none", None, 1),
+    ("/cookie-storm", "none", None, 1),
     ("/drip", "none", "timeout", TIMEOUT + 1.0),
     ("/drip-headers", "none", "timeout", TIMEOUT + 1.0),
     ("/hang-headers", "none", "timeout", TIMEOUT + 1.0),

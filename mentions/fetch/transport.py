@@ -38,9 +38,11 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from mentions.fetch.netguard import AddressPolicy, BlockedAddress, Resolver
 
 _CHUNK = 64 * 1024
-# aiohttp refuses header lines over 8,190 bytes; real sites send longer Content-Security-Policy
-# and Link headers, which httpcore read. A bound stays, for a server that never ends a line.
+# aiohttp refuses header lines over 8,190 bytes and answers with over 128 headers; real sites
+# send longer Content-Security-Policy and Link headers and dozens of cookies, which httpcore
+# read. Bounds stay, for a server that never ends a line or a header block.
 _MAX_HEADER_LINE = 64 * 1024
+_MAX_HEADERS = 1_000
 _OS_ERROR_AT_END = re.compile(r"\. \w+Error\(\d+, '([^']*)'\)$")
 
 
@@ -180,6 +182,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 skip_auto_headers=("User-Agent", "Accept-Encoding", "Accept"),
                 max_line_size=_MAX_HEADER_LINE,
                 max_field_size=_MAX_HEADER_LINE,
+                max_headers=_MAX_HEADERS,
             )
         return self._session
 
