@@ -58,6 +58,7 @@ class LocalSite:
         self.requests: Counter[str] = Counter()
         self.not_modified: Counter[str] = Counter()
         self.request_headers: dict[str, dict[str, str]] = {}
+        self.header_names: dict[str, list[str]] = {}  # as the client wrote them
         self.connections = 0  # TCP connections accepted: keep-alive reuse shows here
         self.events: list[str] = []  # "> /path" when a request arrives, "< /path" once answered
         site = self
@@ -83,6 +84,7 @@ class LocalSite:
             def _route(self, path: str) -> None:
                 site.requests[path] += 1
                 site.request_headers[path] = {k.lower(): v for k, v in self.headers.items()}
+                site.header_names[path] = list(self.headers.keys())
                 page = site.routes.get(path) or site.routes.get(path.split("?", 1)[0])
                 if page is None:
                     self._answer(404, b"not found", "text/plain", {})

@@ -16,6 +16,7 @@ from mentions.errors import FetchError
 from mentions.fetch import Fetcher, Response
 from mentions.fetch.netguard import AddressPolicy, IPAddress, resolve
 from tests.faultserver import ETAG, LAST_MODIFIED, FaultServer, rss
+from tests.localsite import LocalSite
 
 TIMEOUT = 1.5
 HTTP = HttpConfig(timeout=TIMEOUT, retries=1, delay=0, per_host=8, max_bytes=1_000_000)
@@ -231,6 +232,18 @@ def test_a_header_line_beyond_the_bound_is_named_not_quoted(fault_server: FaultS
     outcome, _ = fetch(fault_server.url("/long-header"))
     assert isinstance(outcome, FetchError) and outcome.reason == "protocol error"
     assert outcome.detail == "a header line longer than 65,536 bytes"
+
+
+def test_header_names_are_sent_as_browsers_write_them(site: LocalSite) -> None:
+    url = site.add("/page", "<p>Acme</p>")
+
+    async def run() -> Response:
+        async with Fetcher(HTTP) as fetcher:
+            return await fetcher.get(url, headers={"Accept-Language": "de"})
+
+    assert asyncio.run(run()).status == 200
+    names = site.header_names["/page"]
+    assert {"User-Agent", "Accept", "Accept-Encoding", "Accept-Language", "Host"} <= set(names), names
 
 
 def test_cookies_a_server_sets_are_never_sent_back(fault_server: FaultServer) -> None:

@@ -135,6 +135,12 @@ def _reason(error: BaseException | None) -> str:
     return str(error or "")
 
 
+def _as_written(headers: httpx.Headers) -> list[tuple[str, str]]:
+    """The request's headers with their names as written (User-Agent, not user-agent, which
+    httpx's `multi_items` gives): browsers send them so, and some bot walls look."""
+    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers.raw]
+
+
 class _Body(httpx.AsyncByteStream):
     """The raw body, as it arrives."""
 
@@ -194,7 +200,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 request.method,
                 # httpx has encoded the URL already; yarl would normalise it again (~0.15 ms)
                 yarl.URL(str(request.url), encoded=True),
-                headers=request.headers.multi_items(),
+                headers=_as_written(request.headers),
                 data=request.content or None,
                 allow_redirects=False,
                 auto_decompress=False,
