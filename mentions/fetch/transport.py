@@ -38,6 +38,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from mentions.fetch.netguard import AddressPolicy, BlockedAddress, Resolver
 
 _CHUNK = 64 * 1024
+_KEEPALIVE_SECONDS = 30.0  # an idle connection is kept this long for the host's next request
 # aiohttp refuses header lines over 8,190 bytes and answers with over 128 headers; real sites
 # send longer Content-Security-Policy and Link headers and dozens of cookies, which httpcore
 # read. Bounds stay, for a server that never ends a line or a header block.
@@ -162,13 +163,11 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     """One aiohttp session (connection pool) behind one httpx client."""
 
     def __init__(
-        self, *, ssl_context: ssl.SSLContext, resolver: AbstractResolver, proxy: str | None = None,
-        keepalive: float = 30.0,
+        self, *, ssl_context: ssl.SSLContext, resolver: AbstractResolver, proxy: str | None = None
     ) -> None:
         self._ssl = ssl_context
         self._resolver = resolver
         self._proxy = proxy
-        self._keepalive = keepalive
         self._session: aiohttp.ClientSession | None = None
 
     def _open(self) -> aiohttp.ClientSession:
@@ -178,7 +177,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 limit=0,  # the Fetcher's slots limit connections, per host and in all
                 ssl=self._ssl,
                 resolver=self._resolver,
-                keepalive_timeout=self._keepalive,
+                keepalive_timeout=_KEEPALIVE_SECONDS,
             )
             self._session = aiohttp.ClientSession(
                 connector=connector,
@@ -203,8 +202,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 headers=_as_written(request.headers),
                 data=request.content or None,
                 allow_redirects=False,
-                auto_decompress=False,
-                compress=None,
                 proxy=self._proxy,
                 timeout=aiohttp.ClientTimeout(
                     total=None, sock_connect=timeout.get("connect"), sock_read=timeout.get("read"),
