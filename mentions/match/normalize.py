@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from functools import cache
+from functools import cache, lru_cache
 from itertools import accumulate, count
 from operator import add, sub
 
@@ -264,9 +264,9 @@ class Folder:
 
         The distinct non-ASCII characters come from the UTF-8 bytes with the ASCII ones
         deleted (C speed, a few per document); those that fold to one character are one
-        `str.replace` each; only those that change the length (…, ß, soft hyphens) need a
-        loop over their occurrences. Returns the folded text, its anchors and the non-ASCII
-        characters left in it.
+        `str.replace` each; those that change the length (…, ß, soft hyphens) need one
+        split at their occurrences and anchors from running sums. Returns the folded text,
+        its anchors and the non-ASCII characters left in it.
         """
         distinct = set(data.translate(None, _ASCII_BYTES).decode(*_ENCODING))
         odd = self._odd
@@ -283,32 +283,24 @@ class Folder:
                 left.update(c for c in replacement if not c.isascii())
         if not changing:
             return text, None, left
-        starts_of = [start for char in changing for start in _positions(text, char)]
-        starts_of.sort()
-        pieces: list[str] = []
-        starts, deltas = [-1], [0]  # a sentinel: offsets before the first anchor stay put
-        last = delta = 0
-        for start in starts_of:
-            replacement = odd[text[start]]
-            pieces.append(text[last:start])
-            pieces.append(replacement)
-            last = start + 1
-            # Offsets inside an expansion (ß -> ss) map to the expanded character.
-            starts.append(start - delta + max(len(replacement) - 1, 0))
-            delta += 1 - len(replacement)
-            deltas.append(delta)
-        pieces.append(text[last:])
-        return "".join(pieces), (starts, deltas), left
+        # Split at every occurrence (C speed; a page of Zalgo text has thousands of combining
+        # marks): the pieces and the characters alternate, and the anchors are running sums.
+        parts = _splitter(frozenset(changing)).split(text)
+        replacements = list(map(odd.__getitem__, parts[1::2]))
+        parts[1::2] = replacements
+        lengths = list(map(len, replacements))
+        # An occurrence's offset in the folded text is the length of everything before it;
+        # offsets inside an expansion (ß -> ss) map to the expanded character.
+        offsets = list(accumulate(map(len, parts)))[0:-1:2]
+        starts = [-1, *map(add, offsets, (length - 1 if length else 0 for length in lengths))]
+        deltas = [0, *accumulate(1 - length for length in lengths)]
+        return "".join(parts), (starts, deltas), left
 
 
-def _positions(text: str, char: str) -> list[int]:
-    """Every offset of `char` in `text`."""
-    found: list[int] = []
-    position = text.find(char)
-    while position >= 0:
-        found.append(position)
-        position = text.find(char, position + 1)
-    return found
+@lru_cache(maxsize=512)
+def _splitter(chars: frozenset[str]) -> re.Pattern[str]:
+    """A pattern that splits a text at each of `chars`, keeping them (a Zalgo page has dozens)."""
+    return re.compile("([" + "".join(map(re.escape, sorted(chars))) + "])")
 
 
 def _collapse_anchors(text: str) -> tuple[list[int], list[int]]:
