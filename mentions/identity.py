@@ -51,15 +51,22 @@ def canonical_url(url: str) -> str:
 
 
 def document_key(document: Document) -> str:
-    """What identifies a document across runs: its canonical URL, else its guid, else its text."""
-    if document.url and document.is_permalink and not document.url.startswith("file:"):
+    """What identifies a document across runs: its canonical URL, else its guid, else its text.
+
+    A local file's location (`file://…/notes.txt`, `…/export.jsonl#L3`, stdin) is no identity:
+    files are rewritten and exports rotated under the same names, and a new text at an old
+    place is a new document.
+    """
+    if document.url and document.is_permalink and not _is_local(document.url):
         return "url:" + canonical_url(document.url)
     if document.guid:
         return f"guid:{document.source}:{document.guid}"
-    if document.url and document.is_permalink:
-        return "url:" + document.url
     digest = hashlib.sha256(f"{document.title}\n{document.text}".encode()).hexdigest()
     return f"text:{digest}"
+
+
+def _is_local(url: str) -> bool:
+    return url.startswith("file:") or url == "stdin"
 
 
 def mention_id(keyword: str, document: Document, key: str | None = None) -> str:

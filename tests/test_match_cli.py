@@ -146,7 +146,6 @@ def test_several_queries_are_named_by_their_text() -> None:
             ["-e", "acme", "--format", "xml"],
             "mentions: --format must be one of jsonl, json, csv, table",
         ),
-        (["-e", "acme", "/no/such/file.txt"], "mentions: /no/such/file.txt: no such file"),
     ],
 )
 def test_usage_errors_exit_2_with_one_sentence(args: list[str], message: str) -> None:
@@ -210,3 +209,31 @@ def test_a_closed_pipe_ends_quietly() -> None:
     )
     assert done.stdout.count(b"\n") == 1
     assert done.stderr == b""
+
+
+def test_an_unreadable_file_is_named_and_the_others_are_still_read(tmp_path: Path) -> None:
+    """Like grep: matches from the readable files come out, the problems at the end, exit 2."""
+    good = tmp_path / "good.txt"
+    good.write_text("Acme ships today", encoding="utf-8")
+    code, out, err = run("-e", "acme", "--format", "jsonl", str(good), "/no/such/file.txt", str(tmp_path))
+    assert code == 2
+    assert [r["source"] for r in records(out)] == [str(good)]
+    assert err.splitlines() == [
+        "mentions: /no/such/file.txt: no such file",
+        f"mentions: {tmp_path}: is a directory, not a file",
+    ]
+
+
+def test_ids_name_the_text_not_its_place() -> None:
+    """Different texts get different ids; the same text gets the same id on any line."""
+    code, out, _ = run(
+        "-e", "acme", "--format", "jsonl", "--lines",
+        stdin="Acme one\nAcme totally different\n\nAcme one\n",
+    )
+    assert code == 0
+    ids = [r["id"] for r in records(out)]
+    assert len(ids) == 3
+    assert ids[0] != ids[1]
+    assert ids[0] == ids[2]
+    code, again, _ = run("-e", "acme", "--format", "jsonl", stdin="Acme one")
+    assert [r["id"] for r in records(again)] == [ids[0]]

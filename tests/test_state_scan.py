@@ -185,3 +185,28 @@ def test_dry_run_records_nothing(site: LocalSite, tmp_path: Path) -> None:
     assert len(scan(config, "--dry-run").records) == 1
     assert len(scan(config).records) == 1
     assert len(scan(config, "--all").records) == 1
+
+
+def test_a_rewritten_file_and_a_rotated_export_report_their_new_texts(tmp_path: Path) -> None:
+    """A local file's place is no identity: a new text there is a new mention, an old one is not."""
+    notes, tickets = tmp_path / "notes.txt", tmp_path / "tickets.jsonl"
+    notes.write_text("Acme first note", encoding="utf-8")
+    tickets.write_text('{"text": "Acme ticket A"}\n{"text": "Acme ticket B"}\n', encoding="utf-8")
+    config = tmp_path / "mentions.yaml"
+    config.write_text(
+        "version: 1\nstate: ./state.db\nkeywords:\n  - {name: acme, terms: [Acme]}\n"
+        "sources:\n  - {name: notes, file: notes.txt}\n  - {name: tickets, file: tickets.jsonl}\n",
+        encoding="utf-8",
+    )
+    first = scan(config)
+    assert sorted(record["snippet"] for record in first.records) == [
+        "Acme first note", "Acme ticket A", "Acme ticket B",
+    ]
+    notes.write_text("Acme second, totally new note", encoding="utf-8")
+    # The export rotated: ticket B moved up a line, ticket C is new.
+    tickets.write_text('{"text": "Acme ticket B"}\n{"text": "Acme ticket C"}\n', encoding="utf-8")
+    second = scan(config)
+    assert sorted(record["snippet"] for record in second.records) == [
+        "Acme second, totally new note", "Acme ticket C",
+    ]
+    assert scan(config).records == []

@@ -112,19 +112,17 @@ def match(
         matcher = Matcher(rules)
     except QueryError as error:
         fail(f"query: {error}")
+    # Like grep: a file that cannot be read is named at the end (exit 2); the others are read.
     paths = files or [Path("-")]
-    for path in paths:
-        if str(path) != "-" and not path.is_file():
-            fail(f"{path}: no such file")
     reader = _Reader(lines=lines, html=html, jsonl=jsonl)
     from mentions.output import make_writer
 
     writer = make_writer(chosen, sys.stdout)
     has_matched = False
     try:
-        for document, index in reader.documents(paths):
+        for document in reader.documents(paths):
             for found in matcher.match(document):
-                writer.write(_mention(document, index, found, tags.get(found.keyword, ())))
+                writer.write(_mention(document, found, tags.get(found.keyword, ())))
                 has_matched = True
         writer.close()
     except BrokenPipeError:
@@ -173,7 +171,7 @@ class _Reader:
         self.lines, self.html, self.jsonl = lines, html, jsonl
         self.problems: list[str] = []
 
-    def documents(self, paths: list[Path]) -> Iterator[tuple[Document, int]]:
+    def documents(self, paths: list[Path]) -> Iterator[Document]:
         for path in paths:
             source = "stdin" if str(path) == "-" else str(path)
             suffix = path.suffix.lower()
@@ -181,19 +179,23 @@ class _Reader:
                 if self.jsonl or suffix == ".jsonl":
                     yield from self._jsonl(source, _lines_of(path))
                 elif self.lines:
-                    for number, line in enumerate(_lines_of(path), start=1):
+                    for line in _lines_of(path):
                         if line.strip():
-                            yield _document(source, line.rstrip("\r\n")), number
+                            yield _document(source, line.rstrip("\r\n"))
                 else:
                     text = _decode(_read(path))
                     if self.html or suffix in _HTML_SUFFIXES:
-                        yield _document(source, visible_text(text), title=html_title(text)), 1
+                        yield _document(source, visible_text(text), title=html_title(text))
                     else:
-                        yield _document(source, text), 1
+                        yield _document(source, text)
+            except FileNotFoundError:
+                self.problems.append(f"{source}: no such file")
+            except IsADirectoryError:
+                self.problems.append(f"{source}: is a directory, not a file")
             except OSError as error:
-                self.problems.append(f"{source}: {error.strerror or error}")
+                self.problems.append(f"{source}: {(error.strerror or str(error)).lower()}")
 
-    def _jsonl(self, source: str, lines: Iterable[str]) -> Iterator[tuple[Document, int]]:
+    def _jsonl(self, source: str, lines: Iterable[str]) -> Iterator[Document]:
         import json
 
         for number, line in enumerate(lines, start=1):
@@ -213,7 +215,7 @@ class _Reader:
                 if isinstance(value := item.get(key), str)
             }
             published = _parse_time(item.get("published"))
-            yield _document(source, item["text"], published=published, **fields), number
+            yield _document(source, item["text"], published=published, **fields)
 
 
 def _document(source: str, text: str, **fields: Any) -> Document:
@@ -250,11 +252,12 @@ def _parse_time(value: object) -> datetime | None:
     return parse_date(value) if isinstance(value, str) else None
 
 
-def _mention(document: Document, index: int, found: Any, tags: tuple[str, ...]) -> Mention:
-    import hashlib
-
+def _mention(document: Document, found: Any, tags: tuple[str, ...]) -> Mention:
+    from mentions.identity import mention_id
     from mentions.models import Mention
 
-    place = document.url or f"{document.source}:{index}"
-    digest = hashlib.sha256(f"{found.keyword}\n{place}".encode()).hexdigest()[:32]
-    return Mention.of(found, document, id=digest, tags=tags, found_at=datetime.now(UTC))
+    # The same id as `scan` gives: a URL's, else the text's (a line's place in a file is no
+    # identity: the same ticket on another line is the same ticket).
+    return Mention.of(
+        found, document, id=mention_id(found.keyword, document), tags=tags, found_at=datetime.now(UTC)
+    )
