@@ -20,7 +20,7 @@ import sys
 import time
 from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing, nullcontext, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -433,6 +433,10 @@ class Scan:
         seen = self.state.seen(unique, fingerprints) if self.state is not None else set()
         new = [m for m in unique if m.id not in seen]
         shown = [] if self.options.is_seed else (unique if self.options.show_all else new)
+        if self.options.show_all and seen and self.state is not None:
+            # Shown again, but `found_at` stays the time it was first found.
+            first = self.state.first_found([m for m in shown if m.id in seen], fingerprints)
+            shown = [replace(m, found_at=first[m.id]) if m.id in first else m for m in shown]
         written: list[Mention] = []
         try:
             for mention in shown:

@@ -210,3 +210,17 @@ def test_a_rewritten_file_and_a_rotated_export_report_their_new_texts(tmp_path: 
         "Acme second, totally new note", "Acme ticket C",
     ]
     assert scan(config).records == []
+
+
+def test_all_shows_old_mentions_with_the_time_they_were_first_found(site: LocalSite, tmp_path: Path) -> None:
+    import sqlite3
+
+    site.add("/f", rss([Item("Acme news", "Acme ships", "http://blog.example/1")]), content_type=RSS)
+    config = write_config(tmp_path, {"blog": site.url("/f")})
+    [first] = scan(config).records
+    with sqlite3.connect(tmp_path / "state.db") as db:  # as if that scan ran in January
+        db.execute("UPDATE mentions SET found_at = '2026-01-05T09:30:00Z'")
+    db.close()
+    [again] = scan(config, "--all").records
+    assert again["id"] == first["id"]
+    assert again["found_at"] == "2026-01-05T09:30:00Z"

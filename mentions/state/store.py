@@ -210,6 +210,25 @@ class State:
         return found
 
     @_guarded
+    def first_found(
+        self, mentions: Sequence[Mention], fingerprints: Mapping[str, str]
+    ) -> dict[str, datetime]:
+        """When each of `mentions` that was reported before was first found, by id (`--all`
+        prints them again, with the time of their first report)."""
+        found: dict[str, datetime] = {}
+        for mention in mentions:
+            row = self._db.execute("SELECT found_at FROM mentions WHERE id = ?", (mention.id,)).fetchone()
+            fingerprint = fingerprints.get(mention.id)
+            if row is None and fingerprint:
+                row = self._db.execute(
+                    "SELECT min(found_at) FROM mentions WHERE keyword = ? AND fingerprint = ?",
+                    (mention.keyword, fingerprint),
+                ).fetchone()
+            if row is not None and row[0]:
+                found[mention.id] = datetime.fromisoformat(row[0])
+        return found
+
+    @_guarded
     def record(self, mentions: Sequence[Mention], fingerprints: Mapping[str, str] | None = None) -> None:
         """Remember `mentions` as reported, in one transaction."""
         if not mentions:
