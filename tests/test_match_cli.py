@@ -237,3 +237,21 @@ def test_ids_name_the_text_not_its_place() -> None:
     assert ids[0] == ids[2]
     code, again, _ = run("-e", "acme", "--format", "jsonl", stdin="Acme one")
     assert [r["id"] for r in records(again)] == [ids[0]]
+
+
+def test_lang_queries_and_records_know_the_language(tmp_path: Path) -> None:
+    """The declared `<html lang>` or, without one, a guess from the text, as `scan` does."""
+    page = tmp_path / "seite.html"
+    page.write_text(
+        '<html lang="de-AT"><head><title>Neu</title></head>'
+        "<body><p>Acme bringt neue Schuhe.</p></body></html>", encoding="utf-8",
+    )
+    code, out, _ = run("-e", "lang:de AND Acme", "--format", "jsonl", str(page))
+    assert code == 0
+    assert [(r["title"], r["lang"]) for r in records(out)] == [("Neu", "de")]
+    german = "Die Acme GmbH verkauft jetzt auch Schuhe und Jacken für den Winter."
+    code, out, _ = run("-e", "Acme", "--format", "jsonl", stdin=german)
+    assert [r["lang"] for r in records(out)] == ["de"]
+    english = "The Acme company is selling its shoes and jackets for the winter."
+    assert run("-e", "lang:de AND Acme", stdin=english)[0] == 1
+    assert run("-e", "lang:en AND Acme", stdin=english)[0] == 0

@@ -24,48 +24,6 @@ if TYPE_CHECKING:
 
 FORMATS = ("jsonl", "json", "csv", "table")
 _HTML_SUFFIXES = (".html", ".htm")
-_DROPPED_TAGS = "script, style, noscript, template, head, svg, iframe, object"
-# Block-level elements end a line of text, so words of two paragraphs never run together.
-_BLOCKS = frozenset(
-    (
-        "address",
-        "article",
-        "aside",
-        "blockquote",
-        "br",
-        "dd",
-        "div",
-        "dl",
-        "dt",
-        "fieldset",
-        "figcaption",
-        "figure",
-        "footer",
-        "form",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "header",
-        "hr",
-        "li",
-        "main",
-        "nav",
-        "ol",
-        "p",
-        "pre",
-        "section",
-        "table",
-        "td",
-        "th",
-        "tr",
-        "ul",
-    )
-)
-
-
 FILES_ARGUMENT = typer.Argument(None, help="Files to read; none or - reads stdin.")
 QUERY_OPTION = typer.Option(
     None, "-e", "--query", help="A query to look for (repeatable); its text is its name."
@@ -115,13 +73,23 @@ def match(
     # Like grep: a file that cannot be read is named at the end (exit 2); the others are read.
     paths = files or [Path("-")]
     reader = _Reader(lines=lines, html=html, jsonl=jsonl)
+    from mentions.lang import with_language
+
+    is_language_needed = any("lang:" in (rule.query or "") for rule in rules)
     from mentions.output import make_writer
 
     writer = make_writer(chosen, sys.stdout)
     has_matched = False
     try:
         for document in reader.documents(paths):
-            for found in matcher.match(document):
+            # As in `scan`: every document needs its language for a `lang:` query, else only
+            # those that matched (their records carry it).
+            if is_language_needed:
+                document = with_language(document)
+            matches = matcher.match(document)
+            if matches and not is_language_needed:
+                document = with_language(document)
+            for found in matches:
                 writer.write(_mention(document, found, tags.get(found.keyword, ())))
                 has_matched = True
         writer.close()
@@ -135,33 +103,22 @@ def match(
     raise typer.Exit(0 if has_matched else 1)
 
 
-def visible_text(html: str) -> str:
-    """The text a reader sees in an HTML page: no scripts, styles or attributes."""
+def _html_document(source: str, html: str) -> Document:
+    """A page as the scan reads a feed entry's HTML: its visible text, title and declared language."""
     from selectolax.lexbor import LexborHTMLParser as HTMLParser
+
+    from mentions.extract import visible_text
+    from mentions.lang import declared_language
 
     tree = HTMLParser(html)
-    for node in tree.css(_DROPPED_TAGS):
-        node.decompose()
-    root = tree.body or tree.root
-    if root is None:
-        return ""
-    pieces: list[str] = []
-    for node in root.traverse(include_text=True):
-        if node.tag == "-text":
-            pieces.append(node.text_content or "")
-        elif node.tag in _BLOCKS:
-            pieces.append("\n")
-    return "\n".join(
-        " ".join(line.split()) for line in "".join(pieces).splitlines() if line.strip()
+    title = tree.css_first("title")
+    root = tree.css_first("html")
+    return _document(
+        source,
+        visible_text(html),
+        title=" ".join((title.text() if title is not None else "").split()),
+        lang=declared_language(root.attributes.get("lang") if root is not None else None),
     )
-
-
-def html_title(html: str) -> str:
-    """The page's <title>, white space collapsed."""
-    from selectolax.lexbor import LexborHTMLParser as HTMLParser
-
-    node = HTMLParser(html).css_first("title")
-    return " ".join((node.text() if node is not None else "").split())
 
 
 class _Reader:
@@ -185,7 +142,7 @@ class _Reader:
                 else:
                     text = _decode(_read(path))
                     if self.html or suffix in _HTML_SUFFIXES:
-                        yield _document(source, visible_text(text), title=html_title(text))
+                        yield _html_document(source, text)
                     else:
                         yield _document(source, text)
             except FileNotFoundError:
