@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from mentions.config import Source
 from mentions.identity import document_key, mention_id, text_fingerprint
@@ -154,7 +154,7 @@ class WorkerCrashed(Exception):
 
 
 class WorkerPool:
-    """Runs parsing and matching in forked processes, or in a thread for small scans.
+    """Runs parsing and matching in forked processes, or on the main thread for small scans.
 
     A worker that dies takes its pool with it: every call then pending fails with
     BrokenProcessPool, though only one input killed it. So a new pool replaces the broken
@@ -174,7 +174,8 @@ class WorkerPool:
                 # Fork now, before the event loop starts helper threads (a fork copies no threads).
                 list(self._pool.map(_warm_up, range(self._workers)))
             except (OSError, concurrent.futures.process.BrokenProcessPool):
-                self.close(wait=False)  # no processes to be had (limits, sandboxes): threads do the work
+                # No processes to be had (limits, sandboxes): the main thread does the work.
+                self.close(wait=False)
                 self._pool = None
 
     @staticmethod
@@ -192,7 +193,7 @@ class WorkerPool:
         """`function(*args)` off the event loop; WorkerCrashed if it kills its process."""
         pool = self._pool
         if pool is None:
-            return await asyncio.to_thread(function, *args)
+            return await _on_the_main_thread(function, *args)
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(pool, function, *args)
@@ -218,7 +219,7 @@ class WorkerPool:
         """`function(*args)` off the event loop, with the mentions in the documents it returns
         (None if it returns no documents); WorkerCrashed if it kills its process."""
         if self._pool is None:
-            return await asyncio.to_thread(_parse_and_find, self.finder, function, source, since, *args)
+            return await _on_the_main_thread(_parse_and_find, self.finder, function, source, since, *args)
         return await self.run(_parse_and_find, None, function, source, since, *args)
 
     async def find(
@@ -226,7 +227,7 @@ class WorkerPool:
     ) -> list[Found]:
         """The mentions of one source's documents."""
         if self._pool is None:
-            return await asyncio.to_thread(self.finder.find, source, documents, since)
+            return await _on_the_main_thread(self.finder.find, source, documents, since)
         return await self.run(_find_in_worker, source, documents, since)
 
     def close(self, *, wait: bool = True) -> None:
@@ -241,8 +242,34 @@ class WorkerPool:
             self._pool.shutdown(wait=wait, cancel_futures=True)
 
 
+async def _on_the_main_thread(function: Callable[..., T], *args: object) -> T:
+    """`function(*args)` on the event loop's own thread, when there are no worker processes.
+
+    Not in a thread: a user's regex can backtrack for minutes inside `re`, which holds the
+    GIL all along, so no signal handler could run, and Ctrl-C or `timeout` could not stop
+    the scan. On the main thread, `re` checks for signals as it goes. (A small scan loses
+    little: its fetches wait while a parse runs, as they waited for the GIL.)
+    """
+    await asyncio.sleep(0)  # let the fetches run between two parses
+    previous = signal.getsignal(signal.SIGINT)
+
+    def interrupt(signum: int, frame: Any) -> None:
+        # asyncio's own handler only cancels the scan's task, which waits for this call.
+        signal.signal(signal.SIGINT, previous)
+        if callable(previous):
+            previous(signum, frame)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
+    try:
+        return function(*args)
+    finally:
+        if signal.getsignal(signal.SIGINT) is interrupt:
+            signal.signal(signal.SIGINT, previous)
+
+
 def _worker_count() -> int:
-    """Worker processes: one per core (at most 4), or MENTIONS_WORKERS=N (1 means threads)."""
+    """Worker processes: one per core (at most 4), or MENTIONS_WORKERS=N (1: none, the main thread works)."""
     configured = os.environ.get("MENTIONS_WORKERS", "")
     if configured.isdigit():
         return int(configured)

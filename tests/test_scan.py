@@ -468,3 +468,42 @@ def test_version_help_and_python_m() -> None:
         helped = run_cli(command, "--help")
         assert helped.returncode == 0
         assert "Example:" in helped.stdout.decode()
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])  # on the main thread, and in worker processes
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_a_runaway_regex_does_not_keep_a_stopped_scan_alive(tmp_path: Path, workers: str, stop: int) -> None:
+    """`/(a|aa)+$/` on 48 a's backtracks for hours; `timeout` or Ctrl-C still ends the scan."""
+    (tmp_path / "slow.txt").write_text("a" * 48 + "!", encoding="utf-8")
+    sources = "  - name: slow\n    file: slow.txt\n"
+    for number in range(17):  # enough sources for worker processes
+        (tmp_path / f"plain{number}.txt").write_text(f"plain text {number}", encoding="utf-8")
+        sources += f"  - name: plain{number}\n    file: plain{number}.txt\n"
+    config = tmp_path / "mentions.yaml"
+    config.write_text(
+        "version: 1\nkeywords:\n  - name: slow\n    query: '/(a|aa)+$/'\n"
+        f"sources:\n{sources}", encoding="utf-8",
+    )
+    environment = dict(os.environ, PYTHONPATH=str(REPO), NO_COLOR="1", MENTIONS_WORKERS=workers)
+    scan = subprocess.Popen([sys.executable, "-m", "mentions", "scan", "-c", str(config), "--no-state"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment)
+    try:
+        time.sleep(2)  # well inside the regex by now
+        assert scan.poll() is None
+        scan.send_signal(stop)
+        _, error = scan.communicate(timeout=20)
+    finally:
+        scan.kill()
+    assert scan.returncode == (143 if stop == signal.SIGTERM else 130)
+    assert b"Traceback" not in error
+    # No worker is left behind, still backtracking (a forked worker has the scan's command line).
+    time.sleep(0.5)
+    leftovers = [p for p in Path("/proc").glob("[0-9]*/cmdline") if _reads(p).count(str(config).encode())]
+    assert leftovers == []
+
+
+def _reads(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:  # the process ended meanwhile
+        return b""

@@ -8,10 +8,11 @@ shell prompts call it often).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 from mentions import __version__
 from mentions.errors import OutputError
@@ -42,7 +43,11 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         signal.signal(signal.SIGINT, _exit_now)  # a second Ctrl-C while exiting: out, quietly
-        sys.exit(130)
+        _leave(EXIT_INTERRUPTED)
+    except SystemExit as stop:
+        if stop.code in (EXIT_INTERRUPTED, EXIT_TERMINATED):  # Typer turns Ctrl-C into Exit(130)
+            _leave(stop.code)
+        raise
     except OutputError as error:
         # Mentions not written were not recorded: the next run reports them.
         sys.stderr.write(f"mentions: {error}\n")
@@ -61,6 +66,7 @@ def main() -> None:
         sys.exit(2)
 
 
+EXIT_INTERRUPTED = 128 + signal.SIGINT  # Ctrl-C
 EXIT_TERMINATED = 128 + signal.SIGTERM  # what a shell reports for a job that SIGTERM ended
 
 
@@ -90,6 +96,25 @@ def exit_on_second_interrupt() -> None:
         first(signum, frame)
 
     signal.signal(signal.SIGINT, on_interrupt)
+
+
+def _leave(code: int) -> NoReturn:
+    """End an interrupted command now that its clean-up ran (what was written is recorded).
+
+    A worker process may still be deep in one parse: a user's regex that backtracks for
+    minutes, which no signal can cut short (workers ignore them, see `workers`). The
+    interpreter's exit would wait for it; it is killed instead, and the exit skips that wait.
+    """
+    multiprocessing = sys.modules.get("multiprocessing")
+    children = multiprocessing.active_children() if multiprocessing else []
+    if not children:
+        sys.exit(code)
+    for child in children:
+        child.kill()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing can reach it
+            stream.flush()
+    os._exit(code)
 
 
 def _exit_now(signum: int, frame: object) -> None:
