@@ -1,0 +1,95 @@
+"""Values from `${ENV}` never leave the process: not in messages, output, `sources`, `history`
+or the state. The requests themselves still carry them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mentions.cli import app
+from mentions.errors import FetchError
+from mentions.models import Mention
+from mentions.redact import MIN_SECRET_LENGTH, Redactor
+
+SECRET = "secretvalue"
+
+# (secret values, text, redacted text)
+CASES = [
+    (["tops3cret"], "http://x/feed?key=tops3cret&n=1", "http://x/feed?key=***&n=1"),
+    (["tops3cret"], "no secret here", "no secret here"),
+    # ports, numbers, flags and language codes are not hidden: they would garble every text
+    (["1", "8080", "true", "de"], "port 8080 since 2021, true", "port 8080 since 2021, true"),
+    (["a b+c/d=é"], "http://h/p?k=a%20b+c/d=%C3%A9", "http://h/p?k=***"),  # as an HTTP client sends it
+    (["a b+c/d=é"], "k=a+b%2Bc%2Fd%3D%C3%A9", "k=***"),  # form-encoded
+    (["abcdefgh", "abcdefghijkl"], "x=abcdefghijkl", "x=***"),  # the longer one whole
+    ([], "anything", "anything"),
+]
+
+
+@pytest.mark.parametrize(("secrets", "text", "expected"), CASES)
+def test_redactor_hides_secrets(secrets: list[str], text: str, expected: str) -> None:
+    assert Redactor(secrets)(text) == expected
+
+
+def test_short_values_are_no_secrets() -> None:
+    assert Redactor(["x" * (MIN_SECRET_LENGTH - 1), "y" * MIN_SECRET_LENGTH]).secrets == {"y" * MIN_SECRET_LENGTH}
+
+
+def test_a_redacted_fetch_error_keeps_its_reason_and_status() -> None:
+    error = Redactor([SECRET]).error(FetchError("http status", f"http://h/{SECRET}/x", "HTTP 503", 503))
+    assert (error.reason, error.url, error.detail, error.status) == ("http status", "http://h/***/x", "HTTP 503", 503)
+
+
+def test_a_mention_whose_snippet_held_a_secret_loses_its_highlights() -> None:
+    mention = Mention(
+        id="1", keyword="acme", tags=(), source="s", source_type="page", url=f"http://h/?k={SECRET}",
+        title="Acme", author=None, published=None, found_at=datetime(2026, 1, 1, tzinfo=UTC),
+        terms=("Acme",), count=1, snippet=f"Acme {SECRET}", lang=None, highlights=((0, 4),),
+    )
+    redacted = Redactor([SECRET]).mention(mention)
+    assert (redacted.url, redacted.snippet, redacted.highlights) == ("http://h/?k=***", "Acme ***", ())
+    clean = Redactor([SECRET]).mention(Mention(**{**_fields(mention), "url": "http://h/", "snippet": "Acme"}))
+    assert clean.highlights == ((0, 4),)
+
+
+def _fields(mention: Mention) -> dict[str, object]:
+    return {name: getattr(mention, name) for name in Mention.__dataclass_fields__}
+
+
+CONFIG = """\
+version: 1
+http: {{delay: 0, retries: 0, robots: false{http}}}
+keywords:
+  - name: acme
+    terms: [Acme]
+sources:
+  - name: b
+    feed: {feed}
+{extra}"""
+
+# (what the config says, its line, words of the plain sentence)
+BAD_VALUES = [
+    ({"http": ', timeout: "${SECRET_TOKEN}"'}, 2, ["http.timeout", "is not a duration"]),
+    ({"http": ', max_bytes: "${SECRET_TOKEN}"'}, 2, ["http.max_bytes", "is not a size"]),
+    ({"feed": '"http://exa mple.org/${SECRET_TOKEN}/feed"'}, 7, ["is not a valid URL", "space"]),
+    ({"feed": '"http://example.org:99999/feed?key=${SECRET_TOKEN}"'}, 7, ["is not a valid URL", "port"]),
+    ({"extra": '    exclude_urls: ["(${SECRET_TOKEN}"]\n'}, 9, ["exclude_urls", "is not a valid regex"]),
+]
+
+
+@pytest.mark.parametrize(("parts", "line", "words"), BAD_VALUES)
+def test_config_errors_never_quote_a_secret(
+    parts: dict[str, str], line: int, words: list[str], tmp_path: Path, runner: CliRunner,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SECRET_TOKEN", "ftp://" + SECRET)
+    config = tmp_path / "cfg.yaml"
+    config.write_text(CONFIG.format(**{"http": "", "feed": "http://example.org/feed", "extra": "", **parts}))
+    result = runner.invoke(app, ["check", "-c", str(config)])
+    assert result.exit_code == 2
+    assert SECRET not in result.output
+    assert f"cfg.yaml:{line}: " in result.output and "***" in result.output
+    assert all(word in result.output for word in words), result.output
