@@ -3,6 +3,8 @@ or the state. The requests themselves still carry them."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,8 +15,14 @@ from mentions.cli import app
 from mentions.errors import FetchError
 from mentions.models import Mention
 from mentions.redact import MIN_SECRET_LENGTH, Redactor
+from tests.conftest import run_cli
+from tests.localsite import LocalSite
 
 SECRET = "secretvalue"
+ENV = {"SECRET_TOKEN": SECRET}
+PAGE = """<!DOCTYPE html><html lang="en"><head><title>Review: the Acme kettle</title></head><body>
+<article><h1>Review: the Acme kettle</h1><p>The Acme kettle boils water in two minutes.</p></article>
+</body></html>"""
 
 # (secret values, text, redacted text)
 CASES = [
@@ -93,3 +101,62 @@ def test_config_errors_never_quote_a_secret(
     assert SECRET not in result.output
     assert f"cfg.yaml:{line}: " in result.output and "***" in result.output
     assert all(word in result.output for word in words), result.output
+
+
+def _serve(site: LocalSite) -> None:
+    site.add(f"/503/{SECRET}/x", "down for maintenance", status=503, content_type="text/plain")
+    site.add("/page.html", PAGE)
+
+
+def _secret_config(tmp_path: Path, site: LocalSite, secret: str = "${SECRET_TOKEN}") -> Path:
+    config = tmp_path / "mentions.yaml"
+    config.write_text(CONFIG.format(
+        http=", timeout: 5", feed=f'"{site.url(f"/503/{secret}/x")}"',
+        extra=f'  - name: p\n    page: "{site.url(f"/page.html?api_key={secret}")}"\nstate: ./state.db\n',
+    ))
+    return config
+
+
+def _state_dump(tmp_path: Path) -> str:
+    """Every row of every table, and the raw bytes of the database and its journals."""
+    with sqlite3.connect(tmp_path / "state.db") as db:
+        dump = "\n".join(db.iterdump())
+    raw = b"".join(path.read_bytes() for path in tmp_path.glob("state.db*"))
+    return dump + raw.decode("latin-1")
+
+
+def test_a_scan_fetches_with_the_secret_and_shows_and_stores_none(site: LocalSite, tmp_path: Path) -> None:
+    _serve(site)
+    config = _secret_config(tmp_path, site)
+    first = run_cli("scan", "-c", str(config), "--format", "jsonl", "-v", env=ENV)
+    assert first.returncode == 1, first.stderr
+    assert site.requests[f"/503/{SECRET}/x"] == 1 and site.requests[f"/page.html?api_key={SECRET}"] == 1
+    stdout, stderr = first.stdout.decode(), first.stderr.decode()
+    [record] = [json.loads(line) for line in stdout.splitlines()]
+    assert record["url"] == site.url("/page.html?api_key=***")
+    assert f"source 'b' failed: http status: HTTP 503: {site.url('/503/***/x')}" in stderr
+    again = run_cli("scan", "-c", str(config), "--format", "jsonl", "-v", env=ENV)
+    # the validators, kept under the redacted URL, still make the rerun cheap
+    assert site.not_modified[f"/page.html?api_key={SECRET}"] == 1
+    listed = run_cli("sources", "-c", str(config), "--format", "jsonl", env=ENV)
+    health = {row["name"]: row for row in map(json.loads, listed.stdout.decode().splitlines())}
+    assert health["b"]["last_error"] == f"http status: HTTP 503: {site.url('/503/***/x')}"
+    table = run_cli("sources", "-c", str(config), "--format", "table", env=ENV)
+    history = run_cli("history", "-c", str(config), "--format", "jsonl", env=ENV)
+    assert [json.loads(line)["url"] for line in history.stdout.decode().splitlines()] == [record["url"]]
+    shown = [run_cli("test-source", name, "-c", str(config), env=ENV) for name in ("b", "p")]
+    assert "api_key=***" in shown[1].stdout.decode() and "/503/***/x" in shown[0].stderr.decode()
+    for result in (first, again, listed, table, history, *shown):
+        assert SECRET.encode() not in result.stdout + result.stderr
+    assert SECRET not in _state_dump(tmp_path)
+
+
+def test_mention_ids_do_not_depend_on_the_secret(site: LocalSite, tmp_path: Path) -> None:
+    """Changing a token reports nothing again, and an id cannot be used to guess it."""
+    site.add("/page.html", PAGE)
+    config = _secret_config(tmp_path, site)
+    ids = []
+    for token in (SECRET, "another-secret"):
+        result = run_cli("scan", "-c", str(config), "--no-state", "-s", "p", env={"SECRET_TOKEN": token})
+        ids += [json.loads(line)["id"] for line in result.stdout.decode().splitlines()]
+    assert len(ids) == 2 and ids[0] == ids[1]
