@@ -160,3 +160,16 @@ def test_mention_ids_do_not_depend_on_the_secret(site: LocalSite, tmp_path: Path
         result = run_cli("scan", "-c", str(config), "--no-state", "-s", "p", env={"SECRET_TOKEN": token})
         ids += [json.loads(line)["id"] for line in result.stdout.decode().splitlines()]
     assert len(ids) == 2 and ids[0] == ids[1]
+
+
+def test_sources_and_history_hide_secrets_recorded_by_older_versions(site: LocalSite, tmp_path: Path) -> None:
+    _serve(site)
+    # The secret written into the config, not from ${ENV}: recorded as it is, as before the fix.
+    run_cli("scan", "-c", str(_secret_config(tmp_path, site, secret=SECRET)), env=ENV)
+    assert SECRET in _state_dump(tmp_path)
+    config = _secret_config(tmp_path, site)
+    listed = run_cli("sources", "-c", str(config), "--format", "jsonl", env=ENV)
+    history = run_cli("history", "-c", str(config), "--format", "jsonl", env=ENV)
+    assert "/503/***/x" in listed.stdout.decode() and "api_key=***" in history.stdout.decode()
+    for result in (listed, history):
+        assert SECRET.encode() not in result.stdout + result.stderr
