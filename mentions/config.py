@@ -31,6 +31,7 @@ from pydantic.fields import FieldInfo
 
 from mentions.errors import ConfigError, QueryError
 from mentions.match import KeywordRule, parse_query
+from mentions.redact import Redactor
 from mentions.units import parse_duration, parse_size
 from mentions.yamlsource import Loc, LocatedYaml, YamlProblem, read_yaml
 
@@ -318,7 +319,7 @@ class Config(_Model):
     notify: list[NotifyConfig] = Field(default_factory=list)
 
     _path: Path | None = PrivateAttr(default=None)
-    _secrets: frozenset[str] = PrivateAttr(default=frozenset())
+    _redactor: Redactor = PrivateAttr(default_factory=Redactor)
 
     @field_validator("state")
     @classmethod
@@ -358,7 +359,12 @@ class Config(_Model):
     @property
     def secrets(self) -> frozenset[str]:
         """Values that came from `${ENV}`: never to be shown."""
-        return self._secrets
+        return self._redactor.secrets
+
+    @property
+    def redactor(self) -> Redactor:
+        """Hides the `secrets` in text that is shown or stored."""
+        return self._redactor
 
     def resolve_path(self, value: str) -> Path:
         """A path from the config, relative to the config file's folder."""
@@ -473,7 +479,21 @@ def _describe(error: Any, data: Any) -> tuple[Loc, str]:
 
 
 def validate(located: LocatedYaml, path: Path) -> Config:
-    """Validate composed YAML; raise ConfigError listing every problem with its line."""
+    """Validate composed YAML; raise ConfigError listing every problem with its line.
+
+    The messages quote values (`'30 parsecs' is not a duration`); one expanded from `${ENV}`
+    is shown as `***`."""
+    redactor = Redactor(located.secrets)
+    try:
+        config = _validated(located, path)
+    except ConfigError as error:
+        raise ConfigError([redactor(problem) for problem in error.problems]) from None
+    config._path = path.resolve()
+    config._redactor = redactor
+    return config
+
+
+def _validated(located: LocatedYaml, path: Path) -> Config:
     problems = [f"{path}:{p.line}: {p.message}" for p in located.problems]
     data = located.data
     if data is None:
@@ -499,8 +519,6 @@ def validate(located: LocatedYaml, path: Path) -> Config:
                 )
     if problems:
         raise ConfigError(problems)
-    config._path = path.resolve()
-    config._secrets = frozenset(located.secrets)
     return config
 
 

@@ -7,6 +7,10 @@
     5. output      each new mention is written and flushed ...
     6. state       ... and only then recorded, with the HTTP validators of its source
 
+Values from `${ENV}` are hidden (`config.redactor`) before anything reaches the last three
+stages: the finder makes mentions without them, a source's error is redacted when it is
+delivered, and validators are kept under the redacted URL. The requests use the real values.
+
 Sources run concurrently; their results are handled one source at a time, as each
 finishes, so mentions stream out early. A failing source becomes a `SourceOutcome` with an
 error; the others go on.
@@ -200,8 +204,9 @@ class _SourceContext:
                 raise FetchError("unsupported url", url, "a page may not lead to local files")
             return await asyncio.to_thread(self._read_local, url)
         etag = last_modified = None
+        stored_as = self.config.redactor(url)  # the state keeps no secret, not even in a key
         if self.state is not None and not self.options.show_all:
-            etag, last_modified = self.state.validators(url)
+            etag, last_modified = self.state.validators(stored_as)
         response = await self.fetcher.get(
             url,
             headers=self.source.headers,
@@ -221,7 +226,7 @@ class _SourceContext:
             self.is_unchanged = True
             return None
         if response.etag or response.last_modified:
-            self.validators.append((url, response.etag, response.last_modified))
+            self.validators.append((stored_as, response.etag, response.last_modified))
         return response
 
     def _read_local(self, location: str) -> Response:
@@ -246,20 +251,28 @@ async def preview_source(
 ) -> list[Document]:
     """The documents one source yields right now, with no state (`mentions test-source`).
 
-    Raises FetchError, as a scan would record it.
+    Raises FetchError, as a scan would record it; both carry no value from `${ENV}`.
     """
+    try:
+        documents = await _preview(config, source, options or ScanOptions())
+    except FetchError as error:
+        raise config.redactor.error(error) from None
+    shown = [config.redactor.document(document) for document in documents]
+    return await asyncio.to_thread(with_languages, shown)
+
+
+async def _preview(config: Config, source: Source, options: ScanOptions) -> list[Document]:
     collect = collector_for(source.kind)
     if collect is None:
         raise FetchError("unsupported url", source.location, f"no `{source.kind}` sources yet")
     async with Fetcher(config.http) as fetcher:
-        context = _SourceContext(source, config, fetcher, None, options or ScanOptions())
+        context = _SourceContext(source, config, fetcher, None, options)
         try:
-            documents = await collect(source, context)
+            return await collect(source, context)
         except FetchError:
             raise
         except Exception as error:  # the same boundary as in a scan
             raise FetchError("parse error", source.location, type(error).__name__) from None
-    return await asyncio.to_thread(with_languages, documents)
 
 
 @dataclass(slots=True)
@@ -291,6 +304,7 @@ class Scan:
             [keyword.rule() for keyword in keywords],
             {keyword.name: tuple(keyword.tags) for keyword in keywords},
             self.found_at,
+            config.redactor,
         )
         # What this run delivered, to report each mention once: the hashes of mention ids and
         # of (keyword, text fingerprint) pairs (a syndicated copy at another URL is the same
@@ -350,7 +364,8 @@ class Scan:
             return None
         return SourceOutcome(
             name=source.name, kind=source.kind, retry_at=self.backoff.retry_at(health),
-            previous_error=health.last_error if health else None,
+            # shown with -v; a state written before secrets were redacted may hold one
+            previous_error=self.config.redactor.optional(health.last_error) if health else None,
         )
 
     def _commit(self) -> None:
@@ -425,7 +440,10 @@ class Scan:
     def _deliver(self, collected: _Collected) -> SourceOutcome:
         """Write the new mentions of one source, then record them (never the other way round)."""
         context, mentions, fingerprints = collected.context, collected.mentions, collected.fingerprints
-        documents, error = collected.documents, collected.error
+        documents = collected.documents
+        # Its URL may hold a secret (in the path, where error_text keeps it): it goes to
+        # stderr and into the state from here.
+        error = self.config.redactor.error(collected.error) if collected.error else None
         source = context.source
         state = None if self.options.is_dry_run else self.state
         previous = self.state.health(source.name) if self.state is not None else None

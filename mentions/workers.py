@@ -27,6 +27,7 @@ from mentions.identity import document_key, mention_id, text_fingerprint
 from mentions.lang import with_languages
 from mentions.match import KeywordRule, Matcher
 from mentions.models import Document, Match, Mention, pickled_by_fields
+from mentions.redact import Redactor
 
 T = TypeVar("T")
 
@@ -44,13 +45,19 @@ class Found:
 
 
 class MentionFinder:
-    """Turns the documents of one source into mentions: the match stage as a pure function."""
+    """Turns the documents of one source into mentions: the match stage as a pure function.
+
+    Matching and `exclude_urls` see the documents as fetched; the mentions carry no value
+    from `${ENV}` (`redactor`), and their ids are computed without it too: an id cannot be
+    used to guess a short secret, and it stays the same when the secret is changed.
+    """
 
     def __init__(self, rules: Sequence[KeywordRule], tags: dict[str, tuple[str, ...]],
-                 found_at: datetime) -> None:
+                 found_at: datetime, redactor: Redactor | None = None) -> None:
         self.matcher = Matcher(rules)
         self.tags = tags
         self.found_at = found_at
+        self.redactor = redactor or Redactor()
         # Guessing a language costs more than matching: only when a query asks for `lang:`
         # does every document need one; otherwise only the documents that matched.
         self.is_language_needed = any("lang:" in (rule.query or "") for rule in rules)
@@ -76,15 +83,17 @@ class MentionFinder:
         # that cold).
         languages = with_languages(document for document, _ in matched)
         found: list[Found] = []
+        redact = self.redactor
         for document, (_, matches) in zip(languages, matched, strict=True):
             fingerprint = text_fingerprint(document)
-            key = document_key(document)  # once per document, not once per keyword
+            shown = redact.document(document)
+            key = document_key(shown)  # once per document, not once per keyword
             for match in matches:
                 mention = Mention.of(
-                    match, document, id=mention_id(match.keyword, document, key),
+                    match, shown, id=mention_id(match.keyword, shown, key),
                     tags=self.tags.get(match.keyword, ()), found_at=self.found_at,
                 )
-                found.append(Found(mention, fingerprint))
+                found.append(Found(redact.mention(mention), fingerprint))
         return found
 
 

@@ -53,7 +53,7 @@ class LocatedYaml:
 
     def __init__(self, text: str, environ: dict[str, str] | None = None) -> None:
         self.lines: dict[Loc, int] = {}
-        self.secrets: set[str] = set()
+        self.secrets: set[str] = set()  # every value taken from the environment
         self.problems: list[YamlProblem] = []
         self._environ = os.environ if environ is None else environ
         self._nodes = 0
@@ -193,7 +193,7 @@ class LocatedYaml:
                 self.problems.append(YamlProblem(f"${{{name}}} is not set in the environment", line))
                 return ""
             secret = self._environ[name]
-            if len(secret) >= 3:
+            if secret:  # how long a value must be to be hidden is the Redactor's rule
                 self.secrets.add(secret)
             return secret
 

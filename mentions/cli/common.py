@@ -25,12 +25,13 @@ CONFIG_OPTION = typer.Option(
 )
 
 
-def fail(message: str | list[str], code: int = EXIT_USAGE, secrets: frozenset[str] = frozenset()) -> NoReturn:
-    """Print one sentence per problem on stderr and exit with `code`."""
+def fail(message: str | list[str], code: int = EXIT_USAGE) -> NoReturn:
+    """Print one sentence per problem on stderr and exit with `code`.
+
+    A message that may quote a value from `${ENV}` is redacted by its caller
+    (`Config.redactor`): config errors are when the config is read."""
     console = stderr_console()
     for line in [message] if isinstance(message, str) else message:
-        for secret in secrets:
-            line = line.replace(secret, "***")
         console.print(f"mentions: {clean_text(line)}", markup=False, highlight=False)
     raise typer.Exit(code)
 

@@ -31,6 +31,7 @@ def history(
     Example: mentions history --keyword acme --since 7d --format csv > acme.csv
     """
     from mentions.output import FORMATS
+    from mentions.redact import Redactor
     from mentions.state import State
     from mentions.units import parse_since
 
@@ -41,14 +42,17 @@ def history(
         since_time = parse_since(since) if since else None
     except ValueError as error:
         fail(f"--since: {error}")
-    path = state_path(None if state is not None else load(config), state)
+    loaded = None if state is not None else load(config)
+    # Scans record no secret; a state written before they were redacted may still hold one.
+    redactor = loaded.redactor if loaded is not None else Redactor()
+    path = state_path(loaded, state)
     writer = _writer(chosen, sys.stdout)
     try:
         opened = State.open_existing(path)
         if opened is not None:
             with opened:
                 for mention in opened.mentions(keywords=keyword, sources=source, since=since_time):
-                    writer.write(mention)
+                    writer.write(redactor.mention(mention))
         writer.close()
     except StateError as error:
         fail(str(error))

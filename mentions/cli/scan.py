@@ -178,9 +178,7 @@ def _notify(config: Config, mentions: list[Mention], console: Console) -> list[s
         if result.error is None:
             notes.append(f"alert sent to {result.label}")
             continue
-        message = result.error
-        for secret in config.secrets:
-            message = message.replace(secret, "***")
+        message = config.redactor(result.error)
         console.print(clean_text(f"mentions: alert not sent: {message} (the mentions were still "
                                  "written and recorded)", single_line=True), markup=False)
         notes.append(f"alert to {result.label} failed")

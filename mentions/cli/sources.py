@@ -59,7 +59,8 @@ def sources(
             "items": health.items if health else None,
             "failures": health.failures if health else 0,
             "failing_since": health.failing_since if health else None,
-            "last_error": health.last_error if health else None,
+            # a state written before secrets were redacted may still hold one
+            "last_error": loaded.redactor.optional(health.last_error) if health else None,
             "retry_at": _stamp(retry_at) if retry_at and retry_at > datetime.now(UTC) else None,
         })
     if chosen == "jsonl":

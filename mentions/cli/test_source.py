@@ -52,7 +52,7 @@ def test_source(
     try:
         documents = asyncio.run(preview_source(loaded, source, ScanOptions(timeout=timeout)))
     except FetchError as error:
-        fail(f"{name}: {error_text(error)}", EXIT_SOURCE_FAILED, loaded.secrets)
+        fail(f"{name}: {error_text(error)}", EXIT_SOURCE_FAILED)  # redacted by preview_source
     allowed = set(source.keywords) if source.keywords is not None else None
     matcher = Matcher([k.rule() for k in loaded.keywords if allowed is None or k.name in allowed])
     shown = documents[:limit] if limit else documents

@@ -1,0 +1,84 @@
+"""Hiding the values that came from `${ENV}` in everything that leaves the process.
+
+The config loader knows which strings it took from the environment; a `Redactor` built from
+them replaces each one with `***` wherever text is shown or stored: config errors, a scan's
+stderr, source health in the state, mention records (and so `sources` and `history`).
+
+A value shorter than MIN_SECRET_LENGTH is not hidden: such values are ports, numbers, flags
+and language codes (`${PORT}` = 8080, `${LANG}` = de), and starring them would garble every
+date, count and snippet, while a credential that short protects nothing anyway.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable
+from urllib.parse import quote, quote_plus
+
+from mentions.errors import FetchError
+from mentions.models import Document, Mention
+
+MIN_SECRET_LENGTH = 6
+MASK = "***"
+# Characters that stay as they are in a path or query: HTTP clients percent-encode the rest
+# of a secret put into a URL, and the fetched URL is the one that ends up in a document.
+_URL_SAFE = "/:@!$&'()*+,;=~"
+
+
+class Redactor:
+    """Replaces secret values, as written or percent-encoded, with `***`."""
+
+    def __init__(self, values: Iterable[str] = ()) -> None:
+        self.secrets = frozenset(value for value in values if len(value) >= MIN_SECRET_LENGTH)
+        forms = {form for value in self.secrets
+                 for form in (value, quote(value, safe=""), quote(value, safe=_URL_SAFE), quote_plus(value))}
+        # Longest first: a secret that contains another is hidden whole.
+        ordered = sorted(forms, key=lambda form: (-len(form), form))
+        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+    def __bool__(self) -> bool:
+        return self._pattern is not None
+
+    def __call__(self, text: str) -> str:
+        """`text` with every secret replaced by `***`."""
+        if self._pattern is None or not text:
+            return text
+        return self._pattern.sub(MASK, text)
+
+    def optional(self, text: str | None) -> str | None:
+        """The same for a value that may be missing."""
+        return None if text is None else self(text)
+
+    def error(self, error: FetchError) -> FetchError:
+        """`error` with its URL and detail redacted (the same object when there is nothing to hide)."""
+        url, detail = self(error.url), self(error.detail)
+        if url == error.url and detail == error.detail:
+            return error
+        return FetchError(error.reason, url, detail, error.status)
+
+    def document(self, document: Document) -> Document:
+        """`document` with its URL, guid, title, author and text redacted."""
+        if self._pattern is None:
+            return document
+        changed = dataclasses.replace(
+            document, url=self.optional(document.url), guid=self.optional(document.guid),
+            title=self(document.title), author=self.optional(document.author), text=self(document.text),
+        )
+        return document if changed == document else changed
+
+    def mention(self, mention: Mention) -> Mention:
+        """`mention` with its URL, title, author, terms and snippet redacted.
+
+        A snippet that held a secret loses its highlights: their offsets no longer fit, and
+        they only decorate the table."""
+        if self._pattern is None:
+            return mention
+        snippet = self(mention.snippet)
+        terms = tuple(self(term) for term in mention.terms)
+        changed = dataclasses.replace(
+            mention, url=self.optional(mention.url), title=self(mention.title),
+            author=self.optional(mention.author), terms=terms, snippet=snippet,
+            highlights=mention.highlights if snippet == mention.snippet else (),
+        )
+        return mention if changed == mention else changed
