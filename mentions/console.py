@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -34,15 +34,23 @@ def is_color_disabled() -> bool:
     return bool(os.environ.get("NO_COLOR"))
 
 
+def plain_options() -> dict[str, Any]:
+    """Console options for NO_COLOR: no colour and no other control code either.
+
+    `no_color` alone still lets Rich write bold, dim, reverse and links; without a colour
+    system it writes no style at all."""
+    return {"no_color": True, "color_system": None} if is_color_disabled() else {}
+
+
 def stderr_console() -> Console:
     """The console for people: progress, summaries, errors."""
     from rich.console import Console
 
-    return Console(stderr=True, no_color=is_color_disabled(), highlight=False, soft_wrap=True)
+    return Console(stderr=True, highlight=False, soft_wrap=True, **plain_options())
 
 
 def stdout_console() -> Console:
     """The console for data on stdout (only the table format uses it)."""
     from rich.console import Console
 
-    return Console(file=sys.stdout, no_color=is_color_disabled(), highlight=False)
+    return Console(file=sys.stdout, highlight=False, **plain_options())

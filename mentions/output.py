@@ -148,9 +148,9 @@ def make_writer(output_format: str, stream: IO[str], *, has_header: bool = False
 
     from rich.console import Console
 
-    from mentions.console import is_color_disabled
+    from mentions.console import plain_options
     from mentions.table import TableWriter
 
-    console = Console(file=stream, no_color=is_color_disabled(), highlight=False,
-                      force_terminal=None if stream is sys.stdout else False)
+    console = Console(file=stream, highlight=False, force_terminal=None if stream is sys.stdout else False,
+                      **plain_options())
     return TableWriter(console)

@@ -3,7 +3,8 @@
 On a terminal a live bar shows sources done/total, new mentions and failures, and vanishes
 when the scan ends (the table then starts on a clean screen). With `--progress` and a
 stderr that is no terminal (a log file), each finished source gets one plain line instead,
-because a redrawn bar would fill the log with control codes. Under cron: nothing.
+because a redrawn bar would fill the log with control codes; so does a terminal with
+NO_COLOR, which asks for no control codes at all. Under cron: nothing.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from mentions.console import clean_text
+from mentions.console import clean_text, is_color_disabled
 
 if TYPE_CHECKING:
     from mentions.pipeline import RunReport, SourceOutcome
@@ -39,7 +40,8 @@ class ScanProgress:
         self.new_mentions = 0
         self.failed = 0
         self._is_enabled = is_enabled and total > 0
-        self._is_live = self._is_enabled and console.is_terminal
+        # A live bar redraws itself with cursor controls: NO_COLOR gets the plain lines.
+        self._is_live = self._is_enabled and console.is_terminal and not is_color_disabled()
         self._progress: Progress | None = None
         self._task: TaskID | None = None
 
