@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -136,3 +137,10 @@ def test_test_source_errors(site: LocalSite, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["test-source", "forum", "-c", str(config)])
     assert result.exit_code == 1 and "HTTP 404" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("url", ["not a url", "https://", "ftp://example.org/"])
+def test_a_url_discover_cannot_use_is_a_usage_error(url: str) -> None:
+    result = CliRunner().invoke(app, ["discover", url])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("mentions: ") and len(result.stderr.splitlines()) == 1

@@ -255,3 +255,14 @@ def test_lang_queries_and_records_know_the_language(tmp_path: Path) -> None:
     english = "The Acme company is selling its shoes and jackets for the winter."
     assert run("-e", "lang:de AND Acme", stdin=english)[0] == 1
     assert run("-e", "lang:en AND Acme", stdin=english)[0] == 0
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_a_file_saved_as_utf16_or_utf32_is_read(tmp_path: Path, encoding: str) -> None:
+    """Windows tools save text with a byte order mark; the matcher must see its letters."""
+    path = tmp_path / "export.txt"
+    bom = {"utf-16-be": b"\xfe\xff"}.get(encoding, b"")
+    path.write_bytes(bom + "Die Müller & Acme GmbH".encode(encoding))
+    code, out, _ = run("-e", "Acme", "--format", "jsonl", str(path))
+    assert code == 0
+    assert [r["snippet"] for r in records(out)] == ["Die Müller & Acme GmbH"]

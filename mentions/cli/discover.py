@@ -35,6 +35,8 @@ def discover(
     scheme = url.split("://", 1)[0].lower()
     if scheme not in ("http", "https"):
         fail(f"discover needs an http or https URL, not {scheme}://")
+    if not _has_host(url):
+        fail(f"{clean_text(url, single_line=True)!r} is not a URL with a host name")
 
     async def run() -> tuple[list[Found], list[str]]:
         async with Fetcher(HttpConfig(timeout=timeout, delay=0, retries=1)) as fetcher:
@@ -53,3 +55,14 @@ def discover(
         raise typer.Exit(EXIT_SOURCE_FAILED)
     sys.stdout.write(snippets(url, found))
     raise typer.Exit(EXIT_OK)
+
+
+def _has_host(url: str) -> bool:
+    """Whether `url` names a host that could be looked up (no spaces, no empty name)."""
+    from urllib.parse import urlsplit
+
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return False
+    return bool(host) and not any(char.isspace() for char in url)

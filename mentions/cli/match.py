@@ -8,6 +8,7 @@ input (as grep does). Heavy imports wait inside the function: `--help` must stay
 
 from __future__ import annotations
 
+import codecs
 import os
 import sys
 from collections.abc import Iterable, Iterator
@@ -197,6 +198,11 @@ def _lines_of(path: Path) -> Iterator[str]:
 
 
 def _decode(data: bytes) -> str:
+    # A file saved as UTF-16 or UTF-32 (Windows tools do) says so with its byte order mark.
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return data.decode("utf-32", errors="replace")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
