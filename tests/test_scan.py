@@ -156,6 +156,22 @@ def test_page_items_follow_next_and_give_one_document_per_post(
     assert site.requests["/t/1?page=2"] == 1
 
 
+@pytest.mark.parametrize("link", ["file:///etc/passwd", "ftp://files.example/page2"])
+def test_a_next_link_that_may_not_be_followed_ends_the_pages_and_keeps_them(
+    site: LocalSite, tmp_path: Path, runner: CliRunner, link: str
+) -> None:
+    """A page cannot lead the scan to local files; its own posts are still read."""
+    url = site.add("/t/1", FORUM.replace('href="/t/1?page=2"', f'href="{link}"'))
+    assert link in FORUM.replace('href="/t/1?page=2"', f'href="{link}"')
+    sources = (f"  - name: forum\n    page: {url}\n    items: div.post\n"
+               "    fields: {text: .body, author: .user, link: 'a.perma@href'}\n"
+               "    next: 'a[rel=next]@href'\n    max_pages: 3\n")
+    config = write_config(tmp_path, sources)
+    result = runner.invoke(app, ["scan", "-c", str(config), "--no-state"])
+    assert result.exit_code == 0
+    assert sorted(r["author"] for r in jsonl(result.stdout)) == ["anna", "ben"]
+
+
 def test_page_without_items_leaves_navigation_and_footer_out(
     site: LocalSite, tmp_path: Path, runner: CliRunner
 ) -> None:

@@ -31,6 +31,9 @@ class ParsedPage:
     next_url: str | None
 
 
+_REFUSED_LINKS = ("unsupported url", "blocked address")
+
+
 async def collect(source: Source, context: Context) -> list[Document]:
     """Fetch the page (and its `next` pages) and turn each into documents."""
     documents: list[Document] = []
@@ -40,7 +43,14 @@ async def collect(source: Source, context: Context) -> list[Document]:
         if url is None or url in seen:
             break
         seen.add(url)
-        response = await context.fetch(url, is_remote_choice=number > 0)
+        try:
+            response = await context.fetch(url, is_remote_choice=number > 0)
+        except FetchError as error:
+            # A `next` link the page chose may not lead to a local file or an inside address:
+            # that ends the pages, as no link would, and keeps the ones read.
+            if number > 0 and error.reason in _REFUSED_LINKS:
+                break
+            raise
         if response is None:
             break
         parsed = await context.run(
