@@ -14,11 +14,13 @@ import pytest
 from typer.testing import CliRunner
 
 from mentions.cli import app
-from mentions.dates import parse_date
+from mentions.dates import EARLIEST, LATEST, parse_date
 from mentions.extract.meta import parse_date as meta_date
+from mentions.units import parse_since
 from tests.localsite import LocalSite
 from tests.scanning import scan, write_config
 
+NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 BEYOND = "Fri, 31 Dec 9999 23:59:59 -1200"  # 10000-01-01 in UTC
 ZERO_PLUS_14 = "Sat, 01 Jan 0001 00:00:00 +1400"  # the year 0 in UTC
 
@@ -44,6 +46,19 @@ def test_dates_outside_the_calendar_are_none(text: str, expected: datetime | Non
                                   "9999-12-31T23:00:00Z"])
 def test_page_meta_dates_outside_the_calendar_are_none(text: str) -> None:
     assert meta_date(text) is None
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("10000000000000000000d", EARLIEST),
+    ("1000000d", EARLIEST),
+    ("9" * 400 + "d", EARLIEST),
+    ("0001-01-01", EARLIEST),
+    ("0001-01-01T00:00:00+14:00", EARLIEST),
+    ("9999-12-31T23:59:59-12:00", LATEST),
+    ("2d", datetime(2026, 11, 24, 12, tzinfo=UTC)),
+])
+def test_since_beyond_the_calendar_is_its_end(value: str, expected: datetime) -> None:
+    assert parse_since(value, NOW) == expected
 
 
 RSS = """<?xml version="1.0" encoding="UTF-8"?>{doctype}
