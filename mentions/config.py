@@ -22,6 +22,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -29,6 +30,7 @@ from pydantic.dataclasses import dataclass as pydantic_dataclass
 from pydantic.dataclasses import is_pydantic_dataclass
 from pydantic.fields import FieldInfo
 
+from mentions.css import selector_problem, split_selector
 from mentions.errors import ConfigError, QueryError
 from mentions.match import KeywordRule, parse_query
 from mentions.units import parse_duration, parse_size
@@ -174,13 +176,32 @@ class Source:
 
     @field_validator("fields")
     @classmethod
-    def _known_fields(cls, fields: dict[str, str]) -> dict[str, str]:
+    def _known_fields(cls, fields: dict[str, str], info: ValidationInfo) -> dict[str, str]:
         known = ("title", "text", "author", "date", "link", "guid")
         for name in fields:
             if name not in known:
                 hint = _did_you_mean(name, known)
                 raise ValueError(f"unknown field {name!r}{hint}; fields are {', '.join(known)}")
+        if info.data.get("page") is not None:
+            for name, selector in fields.items():
+                css = split_selector(selector)[0]
+                problem = selector_problem(css) if css else None  # `@href`: the item's own
+                if problem:
+                    raise ValueError(f"field {name!r}: {problem}")
         return fields
+
+    @field_validator("items", "next")
+    @classmethod
+    def _selectors_parse(cls, selector: str | None, info: ValidationInfo) -> str | None:
+        # Only a `page:` source's are surely CSS: a `json:` source's are dotted paths, and a
+        # `search:` answer may turn out to be JSON.
+        if selector is None or info.data.get("page") is None:
+            return selector
+        css = selector if info.field_name == "items" else split_selector(selector)[0]
+        problem = selector_problem(css) if css or info.field_name == "items" else None
+        if problem:
+            raise ValueError(problem)
+        return selector
 
     @model_validator(mode="after")
     def _one_kind(self) -> Source:

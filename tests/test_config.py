@@ -11,6 +11,8 @@ from typer.testing import CliRunner
 from mentions.cli import app
 from mentions.config import load_config
 from mentions.errors import ConfigError
+from tests.localsite import LocalSite
+from tests.scanning import scan, write_config
 
 GOOD = """\
 version: 1
@@ -76,6 +78,13 @@ MISTAKES = [
     ("version: 1\nstate: 2024-13-45\n", 2, ["not a valid value", "2024-13-45"]),
     ("version: 1\n? [a, b]\n: 1\n", 2, ["a key must be plain text"]),
     ("version: 1\n---\nversion: 1\n", 2, ["expected one document"]),
+    # CSS selectors that selectolax refuses: named by `check`, not a parse error on every scan
+    (ONE_SOURCE + "    page: http://x/\n    items: 'div[[['\n", 8, ["items", "'div[[[' is not a valid CSS selector"]),
+    (ONE_SOURCE + "    page: http://x/\n    items: div\n    next: '>>>'\n", 9,
+     ["next", "'>>>' is not a valid CSS selector"]),
+    (ONE_SOURCE + "    page: http://x/\n    items: div\n    fields: {title: h2, link: 'a[[@href'}\n", 9,
+     ["field 'link'", "'a[[' is not a valid CSS selector"]),
+    (ONE_SOURCE + "    page: http://x/\n    items: ''\n", 8, ["items", "empty"]),
     ("version: 1\nstate: postgresql://scan@db.example/mentions\nkeywords:\n  - name: acme\n"
      "    terms: [Acme]\nsources:\n  - name: b\n    feed: http://x/\n", 2,
      ["postgresql:// is not supported", "SQLite file"]),
@@ -94,6 +103,16 @@ def test_check_names_file_line_and_problem(
     for word in words:
         assert word in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_search_answers_bad_selector_is_named(site: LocalSite, tmp_path: Path) -> None:
+    """A `search:` source's items may be JSON paths, so `check` lets them be; the scan names them."""
+    site.add("/s", "<html><body><div>Acme</div></body></html>")
+    config = write_config(tmp_path, f"  - name: s\n    search: {site.url('/s')}?q={{query}}\n    items: 'div[[['\n")
+    result, records = scan(config, "--no-state")
+    assert result.exit_code == 1 and records == []
+    assert "`items`: 'div[[[' is not a valid CSS selector" in result.stderr
+    assert "SelectolaxError" not in result.stderr
 
 
 def test_scan_refuses_a_bad_config_and_fetches_nothing(tmp_path: Path, runner: CliRunner) -> None:
