@@ -502,7 +502,7 @@ def validate(located: LocatedYaml, path: Path) -> Config:
     if not isinstance(data, dict):
         raise ConfigError([*problems, f"{path}:1: the top level must be a mapping of keys"])
     try:
-        config = Config.model_validate(data)
+        config = _validated_as_written(data, located)
     except ValidationError as errors:
         for error in errors.errors():
             loc, message = _describe(error, data)
@@ -523,6 +523,28 @@ def validate(located: LocatedYaml, path: Path) -> Config:
     config._path = path.resolve()
     config._secrets = frozenset(located.secrets)
     return config
+
+
+def _validated_as_written(data: dict[str, Any], located: LocatedYaml) -> Config:
+    """The config, where a string is wanted reading `On`, `no` or `1984` as the text written.
+
+    Validating twice costs only configs that need it; the first errors say where."""
+    try:
+        return Config.model_validate(data)
+    except ValidationError as errors:
+        patched = False
+        for error in errors.errors():
+            loc = tuple(part for part in error["loc"] if not str(part).startswith("function-"))
+            text = located.written.get(loc)
+            if error["type"] == "string_type" and text is not None and loc:
+                parent: Any = data
+                for part in loc[:-1]:
+                    parent = parent[part]
+                parent[loc[-1]] = text
+                patched = True
+        if not patched:
+            raise
+    return Config.model_validate(data)
 
 
 def load_config(path: Path, environ: dict[str, str] | None = None) -> Config:

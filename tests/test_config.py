@@ -105,6 +105,23 @@ def test_check_names_file_line_and_problem(
     assert "Traceback" not in result.output
 
 
+def test_yaml_booleans_and_numbers_are_the_strings_written_where_strings_belong(tmp_path: Path) -> None:
+    """YAML 1.1 reads On, yes, off and no as booleans: a brand called On is likely."""
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "version: 1\nkeywords:\n  - name: off\n    terms: [On, Yes, 1984, 1.10, 2024-01-01]\n    tags: [no]\n"
+        "  - {name: On, query: yes}\nsources:\n  - name: 1984\n    feed: http://x/\n    keywords: [off, On]\n"
+        "    headers: {X-Count: 5, On: no}\n    enabled: yes\n    max_pages: 2\n"
+    )
+    loaded = load_config(config)
+    first, second = loaded.keywords
+    assert (first.name, first.terms, first.tags) == ("off", ["On", "Yes", "1984", "1.10", "2024-01-01"], ["no"])
+    assert (second.name, second.query) == ("On", "yes")
+    [source] = loaded.sources
+    assert (source.name, source.keywords, source.headers) == ("1984", ["off", "On"], {"X-Count": "5", "On": "no"})
+    assert source.enabled is True and source.max_pages == 2  # where a yes or a number is wanted, it stays
+
+
 def test_a_search_answers_bad_selector_is_named(site: LocalSite, tmp_path: Path) -> None:
     """A `search:` source's items may be JSON paths, so `check` lets them be; the scan names them."""
     site.add("/s", "<html><body><div>Acme</div></body></html>")
