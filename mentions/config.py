@@ -12,12 +12,11 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -30,18 +29,15 @@ from pydantic.dataclasses import dataclass as pydantic_dataclass
 from pydantic.dataclasses import is_pydantic_dataclass
 from pydantic.fields import FieldInfo
 
+from mentions.config_fields import Backoff, Count, Delay, Size, Timeout
 from mentions.css import selector_problem, split_selector
 from mentions.errors import ConfigError, QueryError
 from mentions.match import KeywordRule, parse_query
-from mentions.units import parse_duration, parse_size
 from mentions.yamlsource import Loc, LocatedYaml, YamlProblem, read_yaml
 
 DEFAULT_USER_AGENT = "mentions/0.1 (+https://github.com/mentions-cli/mentions)"
 SOURCE_KINDS = ("feed", "page", "file", "json", "sitemap", "search", "preset")
 _NAME = re.compile(r"^[\w][\w.\-: ]*$", re.UNICODE)
-
-Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
-Size = Annotated[int, BeforeValidator(parse_size), Field(gt=0)]
 
 
 class _Model(BaseModel):
@@ -52,11 +48,11 @@ class HttpConfig(_Model):
     """How we talk to servers; every field has a polite default."""
 
     user_agent: str = DEFAULT_USER_AGENT
-    timeout: Duration = 20.0
-    concurrency: int = Field(32, ge=1, le=1000)
-    per_host: int = Field(2, ge=1, le=100)
-    delay: Duration = 0.5
-    retries: int = Field(2, ge=0, le=10)
+    timeout: Timeout = 20.0
+    concurrency: Count = Field(32, ge=1, le=1000)
+    per_host: Count = Field(2, ge=1, le=100)
+    delay: Delay = 0.5
+    retries: Count = Field(2, ge=0, le=10)
     max_bytes: Size = 10_000_000
     robots: bool = True
     headers: dict[str, str] = Field(default_factory=dict)
@@ -143,11 +139,11 @@ class Source:
     items: str | None = None
     fields: dict[str, str] = Field(default_factory=dict)
     next: str | None = None
-    max_pages: int | None = Field(default=None, ge=1, le=1000)  # None: the kind's own default
+    max_pages: Count | None = Field(default=None, ge=1, le=1000)  # None: the kind's own default
     params: dict[str, str] = Field(default_factory=dict)
     headers: dict[str, str] = Field(default_factory=dict)
     cookies: dict[str, str] = Field(default_factory=dict)
-    timeout: Duration | None = None
+    timeout: Timeout | None = None
     robots: bool | None = None
     proxy: str | None = None
     enabled: bool = True
@@ -267,7 +263,7 @@ class EmailConfig(_Model):
     """SMTP delivery of the alert mail; the password belongs in `${ENV}`."""
 
     host: str
-    port: int = Field(587, ge=1, le=65535)
+    port: Count = Field(587, ge=1, le=65535)
     sender: str = Field(alias="from")
     to: list[str] = Field(min_length=1)
     username: str | None = None
@@ -295,9 +291,9 @@ class NotifyConfig(_Model):
     mattermost: str | None = None
     email: EmailConfig | None = None
     headers: dict[str, str] = Field(default_factory=dict)
-    max_items: int = Field(20, ge=1, le=500)
+    max_items: Count = Field(20, ge=1, le=500)
     keywords: list[str] | None = None
-    timeout: Duration = 10.0
+    timeout: Timeout = 10.0
 
     @model_validator(mode="after")
     def _one_kind(self) -> NotifyConfig:
@@ -322,9 +318,9 @@ class NotifyConfig(_Model):
 class BackoffConfig(_Model):
     """After `after` failures in a row, try a source only after `delay`, doubling up to `max`."""
 
-    after: int = Field(3, ge=0, le=1000)  # 0 turns backoff off
-    delay: Duration = 1800.0
-    longest: Duration = Field(86400.0, alias="max")
+    after: Count = Field(3, ge=0, le=1000)  # 0 turns backoff off
+    delay: Backoff = 1800.0
+    longest: Backoff = Field(86400.0, alias="max")
 
 
 class Config(_Model):
@@ -340,6 +336,13 @@ class Config(_Model):
 
     _path: Path | None = PrivateAttr(default=None)
     _secrets: frozenset[str] = PrivateAttr(default=frozenset())
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_is_a_number(cls, version: Any) -> Any:
+        if isinstance(version, bool):  # pydantic takes `true` for 1
+            raise ValueError("this mentions understands config version 1; write `version: 1`")
+        return version
 
     @field_validator("state")
     @classmethod

@@ -35,6 +35,8 @@ def parse_duration(value: str | int | float) -> float:
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 30s, 15m or 7d")
     if isinstance(value, int | float):
+        if not math.isfinite(value):  # YAML's .inf and .nan
+            raise ValueError("a duration must be a finite number of seconds")
         if value < 0:
             raise ValueError("a duration cannot be negative")
         return float(value)

@@ -85,6 +85,19 @@ MISTAKES = [
     (ONE_SOURCE + "    page: http://x/\n    items: div\n    fields: {title: h2, link: 'a[[@href'}\n", 9,
      ["field 'link'", "'a[[' is not a valid CSS selector"]),
     (ONE_SOURCE + "    page: http://x/\n    items: ''\n", 8, ["items", "empty"]),
+    # numbers that would hang a scan, or make every request fail at once
+    ("version: 1\nhttp: {delay: .inf}\n" + ONE_SOURCE[11:] + "    feed: http://x/\n", 2,
+     ["http.delay", "finite"]),
+    ("version: 1\nhttp: {delay: 2h}\n" + ONE_SOURCE[11:] + "    feed: http://x/\n", 2,
+     ["http.delay", "between 0 s and 1 hour, not 2h"]),
+    ("version: 1\nhttp: {timeout: 0}\n" + ONE_SOURCE[11:] + "    feed: http://x/\n", 2,
+     ["http.timeout", "between 0.1 s and 1 hour"]),
+    (ONE_SOURCE + "    feed: http://x/\n    timeout: .nan\n", 8, ["timeout", "finite"]),
+    ("version: 1\nbackoff: {max: 1000000d}\n" + ONE_SOURCE[11:] + "    feed: http://x/\n", 2,
+     ["backoff.max", "366 days"]),
+    ("version: true\n" + ONE_SOURCE[11:] + "    feed: http://x/\n", 1, ["config version 1", "version: 1"]),
+    ("version: 1\nhttp: {retries: yes}\n" + ONE_SOURCE[11:] + "    feed: http://x/\n", 2,
+     ["http.retries", "expected a number"]),
     ("version: 1\nstate: postgresql://scan@db.example/mentions\nkeywords:\n  - name: acme\n"
      "    terms: [Acme]\nsources:\n  - name: b\n    feed: http://x/\n", 2,
      ["postgresql:// is not supported", "SQLite file"]),
@@ -130,6 +143,15 @@ def test_a_search_answers_bad_selector_is_named(site: LocalSite, tmp_path: Path)
     assert result.exit_code == 1 and records == []
     assert "`items`: 'div[[[' is not a valid CSS selector" in result.stderr
     assert "SelectolaxError" not in result.stderr
+
+
+@pytest.mark.parametrize("timeout", ["0.05", "3601", "inf"])
+def test_timeout_on_the_command_line_has_the_configs_bounds(tmp_path: Path, runner: CliRunner,
+                                                             timeout: str) -> None:
+    config = tmp_path / "mentions.yaml"
+    config.write_text(GOOD)
+    result = runner.invoke(app, ["scan", "-c", str(config), "--no-state", "--timeout", timeout])
+    assert result.exit_code == 2 and "--timeout" in result.output
 
 
 def test_scan_refuses_a_bad_config_and_fetches_nothing(tmp_path: Path, runner: CliRunner) -> None:
