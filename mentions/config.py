@@ -12,16 +12,16 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -29,18 +29,16 @@ from pydantic.dataclasses import dataclass as pydantic_dataclass
 from pydantic.dataclasses import is_pydantic_dataclass
 from pydantic.fields import FieldInfo
 
+from mentions.config_fields import Backoff, Count, Delay, Size, Timeout
+from mentions.css import selector_problem, split_selector
 from mentions.errors import ConfigError, QueryError
 from mentions.match import KeywordRule, parse_query
 from mentions.redact import Redactor
-from mentions.units import parse_duration, parse_size
 from mentions.yamlsource import Loc, LocatedYaml, YamlProblem, read_yaml
 
 DEFAULT_USER_AGENT = "mentions/0.1 (+https://github.com/mentions-cli/mentions)"
 SOURCE_KINDS = ("feed", "page", "file", "json", "sitemap", "search", "preset")
 _NAME = re.compile(r"^[\w][\w.\-: ]*$", re.UNICODE)
-
-Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
-Size = Annotated[int, BeforeValidator(parse_size), Field(gt=0)]
 
 
 class _Model(BaseModel):
@@ -51,11 +49,11 @@ class HttpConfig(_Model):
     """How we talk to servers; every field has a polite default."""
 
     user_agent: str = DEFAULT_USER_AGENT
-    timeout: Duration = 20.0
-    concurrency: int = Field(32, ge=1, le=1000)
-    per_host: int = Field(2, ge=1, le=100)
-    delay: Duration = 0.5
-    retries: int = Field(2, ge=0, le=10)
+    timeout: Timeout = 20.0
+    concurrency: Count = Field(32, ge=1, le=1000)
+    per_host: Count = Field(2, ge=1, le=100)
+    delay: Delay = 0.5
+    retries: Count = Field(2, ge=0, le=10)
     max_bytes: Size = 10_000_000
     robots: bool = True
     headers: dict[str, str] = Field(default_factory=dict)
@@ -142,11 +140,11 @@ class Source:
     items: str | None = None
     fields: dict[str, str] = Field(default_factory=dict)
     next: str | None = None
-    max_pages: int | None = Field(default=None, ge=1, le=1000)  # None: the kind's own default
+    max_pages: Count | None = Field(default=None, ge=1, le=1000)  # None: the kind's own default
     params: dict[str, str] = Field(default_factory=dict)
     headers: dict[str, str] = Field(default_factory=dict)
     cookies: dict[str, str] = Field(default_factory=dict)
-    timeout: Duration | None = None
+    timeout: Timeout | None = None
     robots: bool | None = None
     proxy: str | None = None
     enabled: bool = True
@@ -175,13 +173,32 @@ class Source:
 
     @field_validator("fields")
     @classmethod
-    def _known_fields(cls, fields: dict[str, str]) -> dict[str, str]:
+    def _known_fields(cls, fields: dict[str, str], info: ValidationInfo) -> dict[str, str]:
         known = ("title", "text", "author", "date", "link", "guid")
         for name in fields:
             if name not in known:
                 hint = _did_you_mean(name, known)
                 raise ValueError(f"unknown field {name!r}{hint}; fields are {', '.join(known)}")
+        if info.data.get("page") is not None:
+            for name, selector in fields.items():
+                css = split_selector(selector)[0]
+                problem = selector_problem(css) if css else None  # `@href`: the item's own
+                if problem:
+                    raise ValueError(f"field {name!r}: {problem}")
         return fields
+
+    @field_validator("items", "next")
+    @classmethod
+    def _selectors_parse(cls, selector: str | None, info: ValidationInfo) -> str | None:
+        # Only a `page:` source's are surely CSS: a `json:` source's are dotted paths, and a
+        # `search:` answer may turn out to be JSON.
+        if selector is None or info.data.get("page") is None:
+            return selector
+        css = selector if info.field_name == "items" else split_selector(selector)[0]
+        problem = selector_problem(css) if css or info.field_name == "items" else None
+        if problem:
+            raise ValueError(problem)
+        return selector
 
     @model_validator(mode="after")
     def _one_kind(self) -> Source:
@@ -247,7 +264,7 @@ class EmailConfig(_Model):
     """SMTP delivery of the alert mail; the password belongs in `${ENV}`."""
 
     host: str
-    port: int = Field(587, ge=1, le=65535)
+    port: Count = Field(587, ge=1, le=65535)
     sender: str = Field(alias="from")
     to: list[str] = Field(min_length=1)
     username: str | None = None
@@ -275,9 +292,9 @@ class NotifyConfig(_Model):
     mattermost: str | None = None
     email: EmailConfig | None = None
     headers: dict[str, str] = Field(default_factory=dict)
-    max_items: int = Field(20, ge=1, le=500)
+    max_items: Count = Field(20, ge=1, le=500)
     keywords: list[str] | None = None
-    timeout: Duration = 10.0
+    timeout: Timeout = 10.0
 
     @model_validator(mode="after")
     def _one_kind(self) -> NotifyConfig:
@@ -302,9 +319,9 @@ class NotifyConfig(_Model):
 class BackoffConfig(_Model):
     """After `after` failures in a row, try a source only after `delay`, doubling up to `max`."""
 
-    after: int = Field(3, ge=0, le=1000)  # 0 turns backoff off
-    delay: Duration = 1800.0
-    longest: Duration = Field(86400.0, alias="max")
+    after: Count = Field(3, ge=0, le=1000)  # 0 turns backoff off
+    delay: Backoff = 1800.0
+    longest: Backoff = Field(86400.0, alias="max")
 
 
 class Config(_Model):
@@ -320,6 +337,13 @@ class Config(_Model):
 
     _path: Path | None = PrivateAttr(default=None)
     _redactor: Redactor = PrivateAttr(default_factory=Redactor)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_is_a_number(cls, version: Any) -> Any:
+        if isinstance(version, bool):  # pydantic takes `true` for 1
+            raise ValueError("this mentions understands config version 1; write `version: 1`")
+        return version
 
     @field_validator("state")
     @classmethod
@@ -501,7 +525,7 @@ def _validated(located: LocatedYaml, path: Path) -> Config:
     if not isinstance(data, dict):
         raise ConfigError([*problems, f"{path}:1: the top level must be a mapping of keys"])
     try:
-        config = Config.model_validate(data)
+        config = _validated_as_written(data, located)
     except ValidationError as errors:
         for error in errors.errors():
             loc, message = _describe(error, data)
@@ -520,6 +544,28 @@ def _validated(located: LocatedYaml, path: Path) -> Config:
     if problems:
         raise ConfigError(problems)
     return config
+
+
+def _validated_as_written(data: dict[str, Any], located: LocatedYaml) -> Config:
+    """The config, where a string is wanted reading `On`, `no` or `1984` as the text written.
+
+    Validating twice costs only configs that need it; the first errors say where."""
+    try:
+        return Config.model_validate(data)
+    except ValidationError as errors:
+        patched = False
+        for error in errors.errors():
+            loc = tuple(part for part in error["loc"] if not str(part).startswith("function-"))
+            text = located.written.get(loc)
+            if error["type"] == "string_type" and text is not None and loc:
+                parent: Any = data
+                for part in loc[:-1]:
+                    parent = parent[part]
+                parent[loc[-1]] = text
+                patched = True
+        if not patched:
+            raise
+    return Config.model_validate(data)
 
 
 def load_config(path: Path, environ: dict[str, str] | None = None) -> Config:

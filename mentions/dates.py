@@ -1,18 +1,57 @@
-"""Dates from the web into timezone-aware UTC datetimes (or None: never an exception)."""
+"""Dates from the web into timezone-aware UTC datetimes (or None: never an exception).
+
+A date is kept only when it lies a day or more inside the years a datetime can hold
+(0001-01-02 to 9999-12-30 in UTC). Anything closer to either end is junk, not a publication
+date (Go's zero time, `Mon, 01 Jan 0001 00:00:00 +0000`, is how many generators say "no
+date"), and it would overflow later, when it is shown in a local time zone or a day is added.
+"""
 
 from __future__ import annotations
 
 import email.utils
 import functools
+import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+LATEST = datetime(9999, 12, 30, 23, 59, 59, tzinfo=UTC)
+
+# The year of an RFC 2822 date when written with three or more digits (not a zone like +1400).
+_LONG_YEAR = re.compile(r"(?<![\d+\-:.])(\d{3,})(?![\d:])")
 
 
 def to_utc(value: datetime) -> datetime:
-    """`value` in UTC; a naive datetime is taken to be UTC already."""
+    """`value` in UTC; a naive datetime is taken to be UTC already (may raise OverflowError)."""
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+def within_range(value: datetime) -> datetime | None:
+    """`value` in UTC, or None when it lies outside EARLIEST..LATEST (see the module docstring)."""
+    try:
+        utc = to_utc(value)
+    except (OverflowError, ValueError):
+        return None
+    return utc if EARLIEST <= utc <= LATEST else None
+
+
+def clamp(value: datetime) -> datetime:
+    """`value` in UTC, moved inside EARLIEST..LATEST: for bounds such as `--since`."""
+    try:
+        utc = to_utc(value)
+    except OverflowError:
+        # only a time within a day of either end overflows when its offset is taken away
+        return EARLIEST if value.year == 1 else LATEST
+    return min(max(utc, EARLIEST), LATEST)
+
+
+def days_before(value: datetime, days: int) -> datetime:
+    """`value` minus `days` days, but never before EARLIEST."""
+    if value - EARLIEST <= timedelta(days=days):
+        return EARLIEST
+    return value - timedelta(days=days)
 
 
 def from_struct(value: time.struct_time | None) -> datetime | None:
@@ -20,13 +59,13 @@ def from_struct(value: time.struct_time | None) -> datetime | None:
     if value is None:
         return None
     try:
-        return datetime(*value[:6], tzinfo=UTC)
+        return within_range(datetime(*value[:6], tzinfo=UTC))
     except (TypeError, ValueError):
         return None
 
 
 def parse_date(text: str | None) -> datetime | None:
-    """ISO 8601, RFC 2822 or a Unix timestamp; None when it is none of them."""
+    """ISO 8601, RFC 2822 or a Unix timestamp; None when it is none of them or out of range."""
     if not text:
         return None
     text = text.strip()
@@ -35,20 +74,30 @@ def parse_date(text: str | None) -> datetime | None:
     if text.isdigit():
         try:
             stamp = int(text)
-            return datetime.fromtimestamp(stamp / 1000 if stamp > 10**11 else stamp, tz=UTC)
+            return within_range(datetime.fromtimestamp(stamp / 1000 if stamp > 10**11 else stamp, tz=UTC))
         except (OverflowError, OSError, ValueError):
             return None
     try:
-        # Whole seconds, as feedparser gives them: the same entry must get the same date.
-        return to_utc(datetime.fromisoformat(text.replace("Z", "+00:00"))).replace(microsecond=0)
+        iso = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         pass
+    else:
+        found = within_range(iso)
+        # Whole seconds, as feedparser gives them: the same entry must get the same date.
+        return found.replace(microsecond=0) if found is not None else None
     try:
         parsed = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         parsed = None
     if parsed is not None:
-        return to_utc(parsed)
+        written = _LONG_YEAR.search(text)
+        if written is not None and int(written.group(1)) != parsed.year:
+            # email.utils reads the year 0001 as 2001, as if it had been written 01
+            try:
+                parsed = parsed.replace(year=int(written.group(1)))
+            except ValueError:  # 29 Feb of a year that has none, or a year past 9999
+                return None
+        return within_range(parsed)
     try:
         from feedparser.datetimes import _parse_date
 

@@ -20,7 +20,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from mentions.console import clean_text
-from mentions.dates import parse_date, rfc3339
+from mentions.dates import EARLIEST, days_before, parse_date, rfc3339
 from mentions.state import State, read_rows
 
 SPIKE_WINDOW = 14
@@ -73,6 +73,7 @@ class Report:
 
     @property
     def daily_totals(self) -> tuple[int, ...]:
+        # computed on every call: read it once, not once per day
         return tuple(sum(day) for day in zip(*self.volume.values(), strict=True)) if self.volume else ()
 
 
@@ -80,7 +81,7 @@ def load_records(state: State, since: datetime, keywords: Sequence[str] = ()) ->
     """Mentions whose day lies after `since` minus the spike window (the history spikes need)."""
     sql = ("SELECT keyword, tags, source, author, title, url, COALESCE(published, found_at) AS moment "
            "FROM mentions WHERE moment >= ?")
-    parameters: list[object] = [rfc3339(since - timedelta(days=SPIKE_WINDOW + 1))]
+    parameters: list[object] = [rfc3339(days_before(since, SPIKE_WINDOW + 1))]
     if keywords:
         sql += f" AND keyword IN ({','.join('?' * len(keywords))})"
         parameters += list(keywords)
@@ -96,6 +97,17 @@ def load_records(state: State, since: datetime, keywords: Sequence[str] = ()) ->
         records.append(Record(str(keyword), tag_list, str(source), None if author is None else str(author),
                               str(title), None if url is None else str(url), when))
     return records
+
+
+def first_moment(state: State, keywords: Sequence[str] = ()) -> datetime | None:
+    """When the earliest recorded mention (of `keywords`) was published, else found; None: none."""
+    sql = "SELECT MIN(COALESCE(published, found_at)) FROM mentions WHERE COALESCE(published, found_at) >= ?"
+    parameters: list[object] = [rfc3339(EARLIEST)]  # older versions could store the year 0001
+    if keywords:
+        sql += f" AND keyword IN ({','.join('?' * len(keywords))})"
+        parameters += list(keywords)
+    rows = read_rows(state, sql, parameters)
+    return parse_date(str(rows[0][0])) if rows and rows[0][0] is not None else None
 
 
 def build_report(records: Sequence[Record], start: date, end: date, *, tz: tzinfo | None = None,
@@ -133,11 +145,12 @@ def build_report(records: Sequence[Record], start: date, end: date, *, tz: tzinf
 def find_spikes(per_day: dict[str, Counter[date]], days: Sequence[date]) -> list[Spike]:
     """Days above mean + 3σ of the 14 days before (population σ) and at least MIN_SPIKE."""
     spikes = []
+    first, last = (days[0], days[-1]) if days else (date.max, date.min)
     for keyword, counts in sorted(per_day.items()):
-        for day in days:
-            count = counts[day]
-            if count < MIN_SPIKE:
-                continue
+        # the days with mentions, not every day of the period: a long one has mostly none
+        for day, count in list(counts.items()):
+            if count < MIN_SPIKE or not first <= day <= last or day.toordinal() <= SPIKE_WINDOW:
+                continue  # (no fortnight before the first days of the calendar)
             before = [counts[day - timedelta(days=back)] for back in range(1, SPIKE_WINDOW + 1)]
             mean, sd = statistics.fmean(before), statistics.pstdev(before)
             if count > mean + SPIKE_SIGMAS * sd:
@@ -166,7 +179,10 @@ def bar(value: int, peak: int, width: int) -> str:
     return "█" * (eighths // 8) + ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")[eighths % 8]
 
 
-def _day(day: date) -> str:
+def _day(day: date, report: Report | None = None) -> str:
+    """`26 Nov`, or `2026-11-26` in a report of more than a year."""
+    if report is not None and len(report.days) > 366:
+        return day.isoformat()
     return day.strftime("%d %b")
 
 
@@ -182,19 +198,22 @@ def render_terminal(report: Report, *, width: int = 80) -> RenderableType:
         Text(""),
         Text("Volume per day", style="bold"),
     ]
-    peak_day = max(range(len(report.days)), key=lambda i: report.daily_totals[i])
-    rows = [*report.volume.items(), ("all", report.daily_totals)]
+    totals = report.daily_totals
+    peak_day = max(range(len(report.days)), key=totals.__getitem__)
+    rows = [*report.volume.items(), ("all", totals)]
     for name, counts in rows:
         line = Text(clean_text(name, single_line=True)[:label_width].ljust(label_width) + "  ",
                     style="bold" if name == "all" else "")
         line.append(sparkline(counts, spark_width), style="cyan")
         line.append(f"  {sum(counts):>5}  max {max(counts)}")
         blocks.append(line)
-    first, last = _day(report.days[0]), _day(report.days[-1])
-    spark = len(sparkline(report.daily_totals, spark_width))
-    axis = " " * (label_width + 2) + first + last.rjust(max(len(last), spark - len(first)))
+    first, last = _day(report.days[0], report), _day(report.days[-1], report)
+    spark = len(sparkline(totals, spark_width))
+    # a short period's sparkline is narrower than its two dates: keep a space between them
+    axis = " " * (label_width + 2) + first + ("" if first == last else
+                                               last.rjust(max(len(last) + 1, spark - len(first))))
     blocks += [Text(axis, style="dim"),
-               Text(f"busiest day: {_day(report.days[peak_day])} ({report.daily_totals[peak_day]})",
+               Text(f"busiest day: {_day(report.days[peak_day], report)} ({totals[peak_day]})",
                     style="dim")]
     blocks += _ranking(f"Share of voice (by {report.share_by})", report.share, width, percent=True)
     blocks += _ranking("Top sources", report.sources, width)
@@ -205,7 +224,8 @@ def render_terminal(report: Report, *, width: int = 80) -> RenderableType:
         blocks.append(Text("none"))
     for spike in report.spikes:
         line = Text("▲ ", style="bold red")
-        line.append(f"{_day(spike.day)}  {clean_text(spike.keyword, single_line=True)}: {spike.count} "
+        keyword = clean_text(spike.keyword, single_line=True)
+        line.append(f"{_day(spike.day, report)}  {keyword}: {spike.count} "
                     f"mentions (before: {spike.mean:.1f} ± {spike.sd:.1f} a day)")
         blocks.append(line)
     for block in blocks:

@@ -16,6 +16,7 @@ from mentions.console import clean_text
 from mentions.report import MIN_SPIKE, SPIKE_SIGMAS, SPIKE_WINDOW, Report
 
 COLOURS = ("#0077b6", "#c2185b", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#ad1457", "#5d4037")
+MAX_BARS = 366  # a longer period is drawn in runs of days: a bar per day would be thousands of bars
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 STYLE = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:60rem;
@@ -37,19 +38,24 @@ def text(value: object) -> str:
 
 
 def day_chart(name: str, report: Report, counts: Sequence[int], colour: str) -> str:
-    """One SVG bar per day; a <title> in each bar is the tooltip, no script needed."""
+    """One SVG bar per day (per run of days beyond MAX_BARS); a <title> in each is the tooltip."""
     width, height, gap = 720, 90, 1
-    peak = max(max(counts, default=0), 1)
-    step = width / max(1, len(counts))
+    size = -(-len(counts) // MAX_BARS)  # a bar per day up to a year, then per run of days
+    buckets = [(report.days[i], report.days[min(i + size, len(counts)) - 1], sum(counts[i : i + size]))
+               for i in range(0, len(counts), size)]
+    peak = max(max((count for _, _, count in buckets), default=0), 1)
+    step = width / max(1, len(buckets))
     spike_days = {s.day for s in report.spikes if s.keyword == name}
     bars = []
-    for index, (day, count) in enumerate(zip(report.days, counts, strict=True)):
+    for index, (first_day, last_day, count) in enumerate(buckets):
         bar_height = 0 if count == 0 else max(2.0, count / peak * (height - 16))
-        fill = "#b00020" if day in spike_days else colour
+        is_spike = any(first_day <= day <= last_day for day in spike_days)
+        fill = "#b00020" if is_spike else colour
+        when = first_day.isoformat() + ("" if first_day == last_day else f" to {last_day.isoformat()}")
         bars.append(
             f'<rect x="{index * step:.1f}" y="{height - 14 - bar_height:.1f}" '
             f'width="{max(1.0, step - gap):.1f}" '
-            f'height="{bar_height:.1f}" fill="{fill}"><title>{day.isoformat()}: {count}</title></rect>'
+            f'height="{bar_height:.1f}" fill="{fill}"><title>{when}: {count}</title></rect>'
         )
     first, last = report.days[0].isoformat(), report.days[-1].isoformat()
     return (

@@ -48,7 +48,7 @@ def when(moment: datetime | None, now: datetime | None = None) -> str:
     local = moment.astimezone()
     if local.year == now.astimezone().year:
         return local.strftime("%d %b %H:%M")
-    return local.strftime("%Y-%m-%d")
+    return local.date().isoformat()  # strftime writes the year 0042 as "42"
 
 
 def valid_highlights(snippet: str, highlights: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:

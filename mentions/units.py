@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime, timedelta
+
+from mentions.dates import EARLIEST, clamp
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?i?b?)?\s*$", re.IGNORECASE)
 _SIZE_FACTORS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2,
@@ -32,28 +35,40 @@ def parse_duration(value: str | int | float) -> float:
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 30s, 15m or 7d")
     if isinstance(value, int | float):
+        if not math.isfinite(value):  # YAML's .inf and .nan
+            raise ValueError("a duration must be a finite number of seconds")
         if value < 0:
             raise ValueError("a duration cannot be negative")
         return float(value)
     found = _DURATION.match(value)
     if not found:
         raise ValueError(f"{value!r} is not a duration such as 30s, 15m or 7d")
-    return float(found.group(1)) * _DURATION_FACTORS[(found.group(2) or "").lower()]
+    seconds = float(found.group(1)) * _DURATION_FACTORS[(found.group(2) or "").lower()]
+    if not math.isfinite(seconds):
+        raise ValueError(f"{value!r} is too long a duration")
+    return seconds
 
 
 def parse_since(value: str, now: datetime | None = None) -> datetime:
-    """A point in time from a duration back from now (`7d`) or a date (`2026-11-01`)."""
+    """A point in time from a duration back from now (`7d`) or a date (`2026-11-01`).
+
+    A bound past either end of the calendar is moved to that end: `--since 1000000d`
+    reaches back beyond the year 1 and means "from the beginning", like `--since 0001-01-01`.
+    """
     now = now or datetime.now(UTC)
-    try:
-        return now - timedelta(seconds=parse_duration(value))
-    except ValueError:
-        pass
+    found = _DURATION.match(value)
+    if found:  # a duration so long that it is infinite also reaches back before the year 1
+        return _seconds_before(now, float(found.group(1)) * _DURATION_FACTORS[(found.group(2) or "").lower()])
     try:
         when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(
             f"{value!r} is neither a duration such as 7d nor a date such as 2026-11-01"
         ) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC)
+    return clamp(when)
+
+
+def _seconds_before(now: datetime, seconds: float) -> datetime:
+    if seconds >= (now - EARLIEST).total_seconds():
+        return EARLIEST
+    return now - timedelta(seconds=seconds)

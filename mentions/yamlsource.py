@@ -3,6 +3,11 @@
 PyYAML's safe composer gives us nodes with marks; we build the values ourselves so that
 validation errors can name `file:line`, `${VAR}` is expanded in strings only, duplicate keys
 are errors, and alias bombs ("billion laughs") are cut off instead of eating memory.
+
+YAML 1.1 reads `On`, `yes`, `off` and `no` as booleans and `1984` as a number; a brand is
+easily called On (and Norway's language code is `no`). So the text of every plain scalar
+that did not become a string is kept (`written`), for the places that want a string, and
+keys are always the text written.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ class LocatedYaml:
 
     def __init__(self, text: str, environ: dict[str, str] | None = None) -> None:
         self.lines: dict[Loc, int] = {}
+        self.written: dict[Loc, str] = {}  # the text of plain scalars that became no string
         self.secrets: set[str] = set()  # every value taken from the environment
         self.problems: list[YamlProblem] = []
         self._environ = os.environ if environ is None else environ
@@ -115,6 +121,8 @@ class LocatedYaml:
                     self._count(size - 1, line)
                 elif isinstance(event, yaml.ScalarEvent):
                     value = self._scalar(event, line)
+                    if value is not None and not isinstance(value, str):
+                        self.written[loc] = event.value
                     if event.anchor is not None:
                         self._anchors[event.anchor] = (value, 1)
             if not stack:
@@ -159,7 +167,8 @@ class LocatedYaml:
             key = None
         if not isinstance(key, str | int | float | bool) or key is None:
             raise YamlProblem("a key must be plain text", line)
-        text = str(key)
+        # `On:` is the key "On", not "True"
+        text = event.value if isinstance(event, yaml.ScalarEvent) and not isinstance(key, str) else str(key)
         if text in mapping.value:
             raise YamlProblem(f"duplicate key {text!r}", line)
         self.lines[(*mapping.loc, text)] = line or 0

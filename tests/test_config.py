@@ -11,6 +11,8 @@ from typer.testing import CliRunner
 from mentions.cli import app
 from mentions.config import load_config
 from mentions.errors import ConfigError
+from tests.localsite import LocalSite
+from tests.scanning import scan, write_config
 
 GOOD = """\
 version: 1
@@ -76,6 +78,26 @@ MISTAKES = [
     ("version: 1\nstate: 2024-13-45\n", 2, ["not a valid value", "2024-13-45"]),
     ("version: 1\n? [a, b]\n: 1\n", 2, ["a key must be plain text"]),
     ("version: 1\n---\nversion: 1\n", 2, ["expected one document"]),
+    # CSS selectors that selectolax refuses: named by `check`, not a parse error on every scan
+    (ONE_SOURCE + "    page: http://x/\n    items: 'div[[['\n", 8, ["items", "'div[[[' is not a valid CSS selector"]),
+    (ONE_SOURCE + "    page: http://x/\n    items: div\n    next: '>>>'\n", 9,
+     ["next", "'>>>' is not a valid CSS selector"]),
+    (ONE_SOURCE + "    page: http://x/\n    items: div\n    fields: {title: h2, link: 'a[[@href'}\n", 9,
+     ["field 'link'", "'a[[' is not a valid CSS selector"]),
+    (ONE_SOURCE + "    page: http://x/\n    items: ''\n", 8, ["items", "empty"]),
+    # numbers that would hang a scan, or make every request fail at once
+    ("version: 1\nhttp: {delay: .inf}\n" + ONE_SOURCE[11:] + "    feed: http://x/\n", 2,
+     ["http.delay", "finite"]),
+    ("version: 1\nhttp: {delay: 2h}\n" + ONE_SOURCE[11:] + "    feed: http://x/\n", 2,
+     ["http.delay", "between 0 s and 1 hour, not 2h"]),
+    ("version: 1\nhttp: {timeout: 0}\n" + ONE_SOURCE[11:] + "    feed: http://x/\n", 2,
+     ["http.timeout", "between 0.1 s and 1 hour"]),
+    (ONE_SOURCE + "    feed: http://x/\n    timeout: .nan\n", 8, ["timeout", "finite"]),
+    ("version: 1\nbackoff: {max: 1000000d}\n" + ONE_SOURCE[11:] + "    feed: http://x/\n", 2,
+     ["backoff.max", "366 days"]),
+    ("version: true\n" + ONE_SOURCE[11:] + "    feed: http://x/\n", 1, ["config version 1", "version: 1"]),
+    ("version: 1\nhttp: {retries: yes}\n" + ONE_SOURCE[11:] + "    feed: http://x/\n", 2,
+     ["http.retries", "expected a number"]),
     ("version: 1\nstate: postgresql://scan@db.example/mentions\nkeywords:\n  - name: acme\n"
      "    terms: [Acme]\nsources:\n  - name: b\n    feed: http://x/\n", 2,
      ["postgresql:// is not supported", "SQLite file"]),
@@ -94,6 +116,42 @@ def test_check_names_file_line_and_problem(
     for word in words:
         assert word in result.output
     assert "Traceback" not in result.output
+
+
+def test_yaml_booleans_and_numbers_are_the_strings_written_where_strings_belong(tmp_path: Path) -> None:
+    """YAML 1.1 reads On, yes, off and no as booleans: a brand called On is likely."""
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "version: 1\nkeywords:\n  - name: off\n    terms: [On, Yes, 1984, 1.10, 2024-01-01]\n    tags: [no]\n"
+        "  - {name: On, query: yes}\nsources:\n  - name: 1984\n    feed: http://x/\n    keywords: [off, On]\n"
+        "    headers: {X-Count: 5, On: no}\n    enabled: yes\n    max_pages: 2\n"
+    )
+    loaded = load_config(config)
+    first, second = loaded.keywords
+    assert (first.name, first.terms, first.tags) == ("off", ["On", "Yes", "1984", "1.10", "2024-01-01"], ["no"])
+    assert (second.name, second.query) == ("On", "yes")
+    [source] = loaded.sources
+    assert (source.name, source.keywords, source.headers) == ("1984", ["off", "On"], {"X-Count": "5", "On": "no"})
+    assert source.enabled is True and source.max_pages == 2  # where a yes or a number is wanted, it stays
+
+
+def test_a_search_answers_bad_selector_is_named(site: LocalSite, tmp_path: Path) -> None:
+    """A `search:` source's items may be JSON paths, so `check` lets them be; the scan names them."""
+    site.add("/s", "<html><body><div>Acme</div></body></html>")
+    config = write_config(tmp_path, f"  - name: s\n    search: {site.url('/s')}?q={{query}}\n    items: 'div[[['\n")
+    result, records = scan(config, "--no-state")
+    assert result.exit_code == 1 and records == []
+    assert "`items`: 'div[[[' is not a valid CSS selector" in result.stderr
+    assert "SelectolaxError" not in result.stderr
+
+
+@pytest.mark.parametrize("timeout", ["0.05", "3601", "inf"])
+def test_timeout_on_the_command_line_has_the_configs_bounds(tmp_path: Path, runner: CliRunner,
+                                                             timeout: str) -> None:
+    config = tmp_path / "mentions.yaml"
+    config.write_text(GOOD)
+    result = runner.invoke(app, ["scan", "-c", str(config), "--no-state", "--timeout", timeout])
+    assert result.exit_code == 2 and "--timeout" in result.output
 
 
 def test_scan_refuses_a_bad_config_and_fetches_nothing(tmp_path: Path, runner: CliRunner) -> None:

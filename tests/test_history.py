@@ -58,6 +58,13 @@ def test_history_needs_no_config_with_state_nor_a_state_file(tmp_path: Path, sca
     assert bad.code == 2 and bad.stderr.startswith("mentions: --since")
 
 
+@pytest.mark.parametrize("since", ["10000000000000000000d", "1000000d", "0001-01-01"])
+def test_since_before_the_year_1_means_from_the_beginning(scanned: Path, since: str) -> None:
+    assert len(invoke("history", "-c", str(scanned), "--since", since).records) == 3
+    again = invoke("scan", "-c", str(scanned), "--all", "--since", since, "--format", "jsonl")
+    assert again.code == 1 and len(again.records) == 3  # (the `down` source fails, as it always does)
+
+
 def test_prune_says_how_many_and_they_are_not_reported_again(scanned: Path, tmp_path: Path) -> None:
     db = sqlite3.connect(tmp_path / "state.db")
     db.execute("UPDATE mentions SET found_at = '2025-01-01T00:00:00Z' WHERE title = 'Old news'")

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from mentions.cli import app
 from mentions.models import Mention
-from mentions.report import Report, build_report, load_records, render_terminal, sparkline
+from mentions.report import Record, Report, build_report, load_records, render_terminal, sparkline
 from mentions.report_html import render_html
 from mentions.state import State
 
@@ -122,6 +122,48 @@ def test_cli_report_and_html(state_path: Path, tmp_path: Path) -> None:
     assert 'href="javascript' not in page
     head = page.split("<body>")[0]
     assert "src=" not in head and "<link" not in head  # nothing loaded from elsewhere
+
+
+@pytest.mark.parametrize("since", ["100000d", "1000000d", "10000000000000000000d", "0001-01-01"])
+def test_cli_report_over_centuries_starts_at_the_first_mention(tmp_path: Path, since: str) -> None:
+    path = tmp_path / "s.db"
+    first = datetime.now(UTC) - timedelta(days=3)
+    with State(path) as state:
+        state.record([Mention(id="m", keyword="acme", tags=(), source="blog", source_type="feed", url=None,
+                              title="t", author=None, published=first, found_at=first, terms=("Acme",),
+                              count=1, snippet="s", lang=None)])
+    result = CliRunner().invoke(app, ["report", "--state", str(path), "--since", since, "--html",
+                                      str(tmp_path / "r.html")])
+    assert result.exit_code == 0, result.output
+    days = (date.today() - first.astimezone().date()).days + 1
+    assert f"({days} days)" in (tmp_path / "r.html").read_text()
+
+
+def test_cli_report_of_an_empty_state_over_centuries_is_one_day(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    State(path).close()
+    result = CliRunner().invoke(app, ["report", "--state", str(path), "--since", "1000000d", "--html",
+                                      str(tmp_path / "r.html")])
+    assert result.exit_code == 0, result.output
+    assert "(1 days)" in (tmp_path / "r.html").read_text()
+
+
+def test_a_report_of_decades_draws_runs_of_days_and_names_years() -> None:
+    """`report --since 100000d` ran for over 11 minutes (every day re-added all the days; were
+    that back, this test would hang, not pass). Its speed is no assertion here: the shape is."""
+    import io
+
+    from rich.console import Console
+
+    days = 40_000  # a mention dated a century back makes a period this long
+    records = [Record("acme", (), "blog", None, "t", None, at(END - timedelta(days=back)))
+               for back in range(0, days, 7)]
+    report = build_report(records, END - timedelta(days=days), END, tz=UTC)
+    buffer = io.StringIO()
+    Console(file=buffer, width=80, no_color=True).print(render_terminal(report, width=80))
+    page = render_html(report)
+    assert page.count("<rect") <= 2 * 366  # a bar for a run of days
+    assert "1917-05-" in buffer.getvalue()  # the axis names years
 
 
 def test_cli_report_without_a_state_says_what_to_do(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 def discover(
     url: str = typer.Argument(..., help="A site or page, e.g. https://blog.example.org/"),
-    timeout: float = typer.Option(10.0, "--timeout", min=0.1, help="Seconds per request."),
+    timeout: float = typer.Option(10.0, "--timeout", min=0.1, max=3600, help="Seconds per request."),
 ) -> None:
     """Find the feeds a site offers (link rel=alternate, common paths, comment feeds, sitemaps).
 

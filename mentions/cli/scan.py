@@ -53,7 +53,7 @@ def scan(
     concurrency: int | None = typer.Option(
         None, "--concurrency", min=1, max=1000, help="Requests in flight."
     ),
-    timeout: float | None = typer.Option(None, "--timeout", min=0.1, help="Seconds per request."),
+    timeout: float | None = typer.Option(None, "--timeout", min=0.1, max=3600, help="Seconds per request."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="No summary; only failures."),
     verbose: bool = typer.Option(False, "-v", "--verbose", help="Name every failure on every run."),
     progress: bool = typer.Option(

@@ -29,7 +29,7 @@ def test_source(
     config: Path | None = CONFIG_OPTION,
     limit: int = typer.Option(20, "--limit", "-n", min=0, help="Show at most this many documents (0: all)."),
     output_format: str = typer.Option("text", "--format", "-f", help="text or jsonl."),
-    timeout: float | None = typer.Option(None, "--timeout", min=0.1, help="Seconds per request."),
+    timeout: float | None = typer.Option(None, "--timeout", min=0.1, max=3600, help="Seconds per request."),
 ) -> None:
     """Fetch one source (no state) and show the documents it yields and their matches.
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from mentions.dates import within_range
 
 from .dom import select
 
@@ -62,12 +64,7 @@ def parse_date(value: str | None) -> datetime | None:
             parsed = datetime.fromisoformat(candidate)
         except ValueError:
             continue
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        try:
-            return parsed.astimezone(UTC)
-        except (OverflowError, ValueError):
-            return None
+        return within_range(parsed)
     return None
 
 

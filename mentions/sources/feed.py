@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -135,8 +136,7 @@ def _entry_document(entry: Any, feed_url: str, source: str, feed_lang: str | Non
     # The full content when the feed has it: summaries are often cut after a sentence.
     text = html_to_text(body or entry.get("summary", ""))
     link = entry.get("link")
-    # Plain dict lookups: feedparser's own mapping warns about updated/published aliases.
-    published = from_struct(dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed"))
+    published = _entry_date(entry)
     return Document(
         source=source,
         source_type="feed",
@@ -148,6 +148,18 @@ def _entry_document(entry: Any, feed_url: str, source: str, feed_lang: str | Non
         guid=entry.get("id") or None,
         lang=entry.get("language") or feed_lang or None,
     )
+
+
+def _entry_date(entry: Any) -> datetime | None:
+    """The entry's date read as the fast path reads it, from the text the feed wrote.
+
+    feedparser's own `*_parsed` values can be wrong at the edges: it reads
+    `Sat, 01 Jan 0001 00:00:00 +1400` as the year 1400."""
+    # Plain dict lookups: feedparser's own mapping warns about updated/published aliases.
+    written = [text for key in ("published", "updated") if isinstance(text := dict.get(entry, key), str)]
+    if any(text.strip() for text in written):
+        return next((found for text in written if (found := parse_date(text)) is not None), None)
+    return from_struct(dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed"))
 
 
 def _parse_json_feed(body: bytes, url: str, source: str) -> list[Document]:

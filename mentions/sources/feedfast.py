@@ -206,9 +206,10 @@ def _atom_entry(element: etree._Element, url: str) -> Entry:
         entry.link = entry.guid
     author = element.find(f"{ATOM}author")
     entry.author = _person(author) if author is not None else None
-    published = _text(_first(element, f"{ATOM}published", f"{ATOM}updated", f"{ATOM}issued",
-                             f"{ATOM}modified"))
-    entry.published = parse_date(published)
+    # The first date that reads, as feedparser's `published_parsed or updated_parsed`: a junk
+    # <published> (the year 0001) leaves <updated> to date the entry.
+    dates = (element.find(f"{ATOM}{tag}") for tag in ("published", "updated", "issued", "modified"))
+    entry.published = next((found for date in dates if (found := parse_date(_text(date)))), None)
     content = element.find(f"{ATOM}content")
     if content is not None and content.get("src"):
         raise _Unsure

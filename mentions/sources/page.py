@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mentions.config import Source
+from mentions.css import selector_problem, split_selector
 from mentions.dates import parse_date
 from mentions.decode import html_for_parser
 from mentions.errors import FetchError
@@ -20,7 +21,7 @@ from mentions.sources import Context
 from mentions.sources.links import absolute
 
 if TYPE_CHECKING:
-    from selectolax.lexbor import LexborNode
+    from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,12 +80,21 @@ def parse_page(body: bytes, content_type: str, url: str, source: Source) -> Pars
             lang=page.lang,
         )
         return ParsedPage([document] if page.text or page.title else [], None)
-    from selectolax.lexbor import LexborHTMLParser
+    from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
     tree = LexborHTMLParser(html)
+    try:
+        return _parse_items(tree, url, source)
+    except SelectolaxError:
+        # `check` refuses a `page:` source's bad selectors; a `search:` source's meet HTML
+        # only when its answer comes
+        raise FetchError("parse error", url, _selector_trouble(source)) from None
+
+
+def _parse_items(tree: LexborHTMLParser, url: str, source: Source) -> ParsedPage:
     lang = tree.root.attributes.get("lang") if tree.root is not None else None
     documents = []
-    for item in tree.css(source.items):
+    for item in tree.css(source.items or ""):
         fields = {name: _select(item, selector, url) for name, selector in source.fields.items()}
         text = fields.get("text")
         if "text" not in source.fields:
@@ -114,16 +124,26 @@ _URL_ATTRIBUTES = ("href", "src", "action", "data-href", "data-url", "cite")
 
 def _select(node: LexborNode, selector: str, base_url: str) -> str | None:
     """The text (or `@attribute`) of the first match of `selector` inside `node`."""
-    css, _, attribute = selector.rpartition("@") if "@" in selector else (selector, "", "")
-    css = css.strip()
+    css, attribute = split_selector(selector)
     found = node.css_first(css) if css else node
     if found is None:
         return None
     if attribute:
-        value = found.attributes.get(attribute.strip())
+        value = found.attributes.get(attribute)
         if not isinstance(value, str):
             return None
         value = value.strip()
-        return absolute(base_url, value) if attribute.strip() in _URL_ATTRIBUTES else value
+        return absolute(base_url, value) if attribute in _URL_ATTRIBUTES else value
     text: str = visible_text(found.html or "")
     return " ".join(text.split()) or None
+
+
+def _selector_trouble(source: Source) -> str:
+    """Which of the source's selectors selectolax could not read, in a sentence."""
+    selectors = {"items": source.items or "", "next": split_selector(source.next or "")[0],
+                 **{f"fields.{name}": split_selector(value)[0] for name, value in source.fields.items()}}
+    for key, css in selectors.items():
+        problem = selector_problem(css) if css or key == "items" else None  # `@href`: the item itself
+        if problem:
+            return f"`{key}`: {problem}"
+    return "a CSS selector cannot be used"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from mentions.dates import within_range
+
 # 2**40 times any delay is beyond any `max`; the cap only keeps the arithmetic finite.
 _MAX_DOUBLINGS = 40
 
@@ -67,4 +69,6 @@ def parse_time(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    # A date near the ends of datetime's range, stored by an older version, would overflow
+    # when it is shown in local time.
+    return within_range(parsed)
