@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -489,8 +490,8 @@ def test_version_help_and_python_m() -> None:
 @pytest.mark.parametrize("workers", ["1", "2"])  # on the main thread, and in worker processes
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
 def test_a_runaway_regex_does_not_keep_a_stopped_scan_alive(tmp_path: Path, workers: str, stop: int) -> None:
-    """`/(a|aa)+$/` on 48 a's backtracks for hours; `timeout` or Ctrl-C still ends the scan."""
-    (tmp_path / "slow.txt").write_text("a" * 48 + "!", encoding="utf-8")
+    """`/(a|aa)+$/` on 42 a's backtracks for minutes; `timeout` or Ctrl-C still ends the scan."""
+    (tmp_path / "slow.txt").write_text("a" * 42 + "!", encoding="utf-8")
     sources = "  - name: slow\n    file: slow.txt\n"
     for number in range(17):  # enough sources for worker processes
         (tmp_path / f"plain{number}.txt").write_text(f"plain text {number}", encoding="utf-8")
@@ -501,15 +502,18 @@ def test_a_runaway_regex_does_not_keep_a_stopped_scan_alive(tmp_path: Path, work
         f"sources:\n{sources}", encoding="utf-8",
     )
     environment = dict(os.environ, PYTHONPATH=str(REPO), NO_COLOR="1", MENTIONS_WORKERS=workers)
+    # A session of its own: whatever happens, the test kills the scan and its workers.
     scan = subprocess.Popen([sys.executable, "-m", "mentions", "scan", "-c", str(config), "--no-state"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment,
+                            start_new_session=True)
     try:
         time.sleep(2)  # well inside the regex by now
         assert scan.poll() is None
         scan.send_signal(stop)
         _, error = scan.communicate(timeout=20)
     finally:
-        scan.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(scan.pid, signal.SIGKILL)
     assert scan.returncode == (143 if stop == signal.SIGTERM else 130)
     assert b"Traceback" not in error
     # No worker is left behind, still backtracking (a forked worker has the scan's command line).
