@@ -30,7 +30,7 @@ from pydantic.dataclasses import is_pydantic_dataclass
 from pydantic.fields import FieldInfo
 
 from mentions.config_fields import Backoff, Count, Delay, Size, Timeout
-from mentions.css import selector_problem, split_selector
+from mentions.css import written_selector_problem
 from mentions.errors import ConfigError, QueryError
 from mentions.match import KeywordRule, parse_query
 from mentions.redact import Redactor
@@ -181,8 +181,7 @@ class Source:
                 raise ValueError(f"unknown field {name!r}{hint}; fields are {', '.join(known)}")
         if info.data.get("page") is not None:
             for name, selector in fields.items():
-                css = split_selector(selector)[0]
-                problem = selector_problem(css) if css else None  # `@href`: the item's own
+                problem = written_selector_problem(selector)
                 if problem:
                     raise ValueError(f"field {name!r}: {problem}")
         return fields
@@ -194,8 +193,7 @@ class Source:
         # `search:` answer may turn out to be JSON.
         if selector is None or info.data.get("page") is None:
             return selector
-        css = selector if info.field_name == "items" else split_selector(selector)[0]
-        problem = selector_problem(css) if css or info.field_name == "items" else None
+        problem = written_selector_problem(selector, is_items=info.field_name == "items")
         if problem:
             raise ValueError(problem)
         return selector

@@ -33,6 +33,13 @@ def selector_problem(css: str) -> str | None:
     return None
 
 
+def written_selector_problem(selector: str, *, is_items: bool = False) -> str | None:
+    """`selector_problem` of a selector as the config writes it: `css@attribute`, or for
+    `items` plain CSS. An `@attribute` alone reads the item itself and needs no CSS."""
+    css = selector if is_items else split_selector(selector)[0]
+    return selector_problem(css) if css or is_items else None
+
+
 @functools.cache
 def _empty_document() -> LexborHTMLParser:
     from selectolax.lexbor import LexborHTMLParser

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mentions.config import Source
-from mentions.css import selector_problem, split_selector
+from mentions.css import split_selector, written_selector_problem
 from mentions.dates import parse_date
 from mentions.decode import html_for_parser
 from mentions.errors import FetchError
@@ -140,10 +140,10 @@ def _select(node: LexborNode, selector: str, base_url: str) -> str | None:
 
 def _selector_trouble(source: Source) -> str:
     """Which of the source's selectors selectolax could not read, in a sentence."""
-    selectors = {"items": source.items or "", "next": split_selector(source.next or "")[0],
-                 **{f"fields.{name}": split_selector(value)[0] for name, value in source.fields.items()}}
-    for key, css in selectors.items():
-        problem = selector_problem(css) if css or key == "items" else None  # `@href`: the item itself
+    selectors = {"next": source.next or "", **{f"fields.{name}": v for name, v in source.fields.items()}}
+    problems = {"items": written_selector_problem(source.items or "", is_items=True)}
+    problems.update((key, written_selector_problem(selector)) for key, selector in selectors.items())
+    for key, problem in problems.items():
         if problem:
             return f"`{key}`: {problem}"
     return "a CSS selector cannot be used"
