@@ -193,7 +193,7 @@ def render_terminal(report: Report, *, width: int = 80) -> RenderableType:
     label_width = min(24, max(len(name) for name in [*report.volume, "all"]))
     spark_width = max(10, width - label_width - 20)
     blocks: list[RenderableType] = [
-        Text(f"Mentions from {report.days[0]} to {report.days[-1]} ({len(report.days)} days): "
+        Text(f"Mentions from {report.days[0]} to {report.days[-1]} ({days_text(len(report.days))}): "
              f"{report.total}", style="bold"),
         Text(""),
         Text("Volume per day", style="bold"),
@@ -257,3 +257,8 @@ def local_today(now: datetime | None = None, tz: tzinfo | None = None) -> date:
     """Today in `tz` (default: the local zone)."""
     moment = now or datetime.now(UTC)
     return moment.astimezone(tz).date() if tz else moment.astimezone().date()
+
+
+def days_text(count: int) -> str:
+    """`1 day`, `30 days`, `40,000 days`."""
+    return "1 day" if count == 1 else f"{count:,} days"

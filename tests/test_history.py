@@ -106,3 +106,27 @@ def test_sources_before_any_scan_shows_them_never_fetched(tmp_path: Path) -> Non
     listed = invoke("sources", "-c", str(config))
     assert json.loads(listed.stdout)["status"] == "never fetched"
     assert not (tmp_path / "state.db").exists()
+
+
+def test_prune_older_than_the_calendar_forgets_nothing(tmp_path: Path) -> None:
+    """`--older-than 99999999d` reaches back past the year 1: no mention is that old."""
+    from datetime import UTC, datetime
+
+    from typer.testing import CliRunner
+
+    from mentions.cli import app
+    from mentions.models import Mention
+    from mentions.state import State
+
+    path = tmp_path / "s.db"
+    now = datetime.now(UTC)
+    with State(path) as state:
+        state.record([Mention(id="m", keyword="acme", tags=(), source="blog", source_type="feed", url=None,
+                              title="t", author=None, published=now, found_at=now, terms=("Acme",),
+                              count=1, snippet="s", lang=None)])
+    result = CliRunner().invoke(app, ["prune", "--state", str(path), "--older-than", "99999999d"])
+    assert result.exit_code == 0, result.output
+    with State(path) as state:
+        assert state.seen([Mention(id="m", keyword="acme", tags=(), source="blog", source_type="feed",
+                                   url=None, title="t", author=None, published=now, found_at=now,
+                                   terms=("Acme",), count=1, snippet="s", lang=None)]) == {"m"}

@@ -145,7 +145,7 @@ def test_cli_report_of_an_empty_state_over_centuries_is_one_day(tmp_path: Path) 
     result = CliRunner().invoke(app, ["report", "--state", str(path), "--since", "1000000d", "--html",
                                       str(tmp_path / "r.html")])
     assert result.exit_code == 0, result.output
-    assert "(1 days)" in (tmp_path / "r.html").read_text()
+    assert "(1 day)" in (tmp_path / "r.html").read_text()
 
 
 def test_a_report_of_decades_draws_runs_of_days_and_names_years() -> None:

@@ -26,12 +26,16 @@ def prune(
 
     Example: mentions prune --older-than 180d
     """
+    from mentions.dates import EARLIEST
     from mentions.units import parse_duration
 
     try:
-        cutoff = datetime.now(UTC) - timedelta(seconds=parse_duration(older_than))
+        age = timedelta(seconds=parse_duration(older_than))
     except (ValueError, OverflowError) as error:
         fail(f"--older-than: {error}")
+    now = datetime.now(UTC)
+    # Longer than the calendar reaches back: nothing is that old, and nothing is forgotten.
+    cutoff = now - age if now - EARLIEST > age else EARLIEST
     loaded = None if state is not None else load(config)
     path = state_path(loaded, state)
     if not path.exists():
