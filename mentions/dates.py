@@ -47,11 +47,11 @@ def clamp(value: datetime) -> datetime:
     return min(max(utc, EARLIEST), LATEST)
 
 
-def days_before(value: datetime, days: int) -> datetime:
-    """`value` minus `days` days, but never before EARLIEST."""
-    if value - EARLIEST <= timedelta(days=days):
+def seconds_before(value: datetime, seconds: float) -> datetime:
+    """`value` minus `seconds` (may be infinite), but never before EARLIEST."""
+    if seconds >= (value - EARLIEST).total_seconds():
         return EARLIEST
-    return value - timedelta(days=days)
+    return value - timedelta(seconds=seconds)
 
 
 def from_struct(value: time.struct_time | None) -> datetime | None:

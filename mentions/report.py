@@ -20,7 +20,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from mentions.console import clean_text
-from mentions.dates import EARLIEST, days_before, parse_date, rfc3339
+from mentions.dates import EARLIEST, parse_date, rfc3339, seconds_before
 from mentions.state import State, read_rows
 
 SPIKE_WINDOW = 14
@@ -81,7 +81,7 @@ def load_records(state: State, since: datetime, keywords: Sequence[str] = ()) ->
     """Mentions whose day lies after `since` minus the spike window (the history spikes need)."""
     sql = ("SELECT keyword, tags, source, author, title, url, COALESCE(published, found_at) AS moment "
            "FROM mentions WHERE moment >= ?")
-    parameters: list[object] = [rfc3339(days_before(since, SPIKE_WINDOW + 1))]
+    parameters: list[object] = [rfc3339(seconds_before(since, (SPIKE_WINDOW + 1) * 86400))]
     if keywords:
         sql += f" AND keyword IN ({','.join('?' * len(keywords))})"
         parameters += list(keywords)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from mentions.dates import EARLIEST, clamp
+from mentions.dates import clamp, seconds_before
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?i?b?)?\s*$", re.IGNORECASE)
 _SIZE_FACTORS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2,
@@ -58,7 +58,7 @@ def parse_since(value: str, now: datetime | None = None) -> datetime:
     now = now or datetime.now(UTC)
     found = _DURATION.match(value)
     if found:  # a duration so long that it is infinite also reaches back before the year 1
-        return _seconds_before(now, float(found.group(1)) * _DURATION_FACTORS[(found.group(2) or "").lower()])
+        return seconds_before(now, float(found.group(1)) * _DURATION_FACTORS[(found.group(2) or "").lower()])
     try:
         when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
@@ -67,8 +67,3 @@ def parse_since(value: str, now: datetime | None = None) -> datetime:
         ) from None
     return clamp(when)
 
-
-def _seconds_before(now: datetime, seconds: float) -> datetime:
-    if seconds >= (now - EARLIEST).total_seconds():
-        return EARLIEST
-    return now - timedelta(seconds=seconds)

@@ -58,9 +58,6 @@ class MentionFinder:
         self.tags = tags
         self.found_at = found_at
         self.redactor = redactor or Redactor()
-        # Guessing a language costs more than matching: only when a query asks for `lang:`
-        # does every document need one; otherwise only the documents that matched.
-        self.is_language_needed = any("lang:" in (rule.query or "") for rule in rules)
 
     def find(self, source: Source, documents: Sequence[Document], since: datetime | None) -> list[Found]:
         """Every mention in `documents` that the source's settings let through."""
@@ -71,7 +68,7 @@ class MentionFinder:
             if (since is None or document.published is None or document.published >= since)
             and not (document.url and any(pattern.search(document.url) for pattern in excluded))
         ]
-        if self.is_language_needed:
+        if self.matcher.needs_language:
             wanted = with_languages(wanted)
         matched: list[tuple[Document, list[Match]]] = []
         for document in wanted:

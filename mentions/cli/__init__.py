@@ -118,4 +118,4 @@ def _leave(code: int) -> NoReturn:
 
 
 def _exit_now(signum: int, frame: object) -> None:
-    os._exit(130)
+    os._exit(EXIT_INTERRUPTED)

@@ -18,7 +18,6 @@ EXIT_OK = 0
 EXIT_SOURCE_FAILED = 1
 EXIT_USAGE = 2
 EXIT_LOCKED = 3
-EXIT_INTERRUPTED = 130
 
 CONFIG_OPTION = typer.Option(
     None, "-c", "--config", help="Config file (default: $MENTIONS_CONFIG, ./mentions.yaml, user config dir)."

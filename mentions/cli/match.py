@@ -75,8 +75,6 @@ def match(
     paths = files or [Path("-")]
     reader = _Reader(lines=lines, html=html, jsonl=jsonl)
     from mentions.lang import with_language
-
-    is_language_needed = any("lang:" in (rule.query or "") for rule in rules)
     from mentions.output import make_writer
 
     writer = make_writer(chosen, sys.stdout)
@@ -85,10 +83,10 @@ def match(
         for document in reader.documents(paths):
             # As in `scan`: every document needs its language for a `lang:` query, else only
             # those that matched (their records carry it).
-            if is_language_needed:
+            if matcher.needs_language:
                 document = with_language(document)
             matches = matcher.match(document)
-            if matches and not is_language_needed:
+            if matches and not matcher.needs_language:
                 document = with_language(document)
             for found in matches:
                 writer.write(_mention(document, found, tags.get(found.keyword, ())))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -26,16 +26,15 @@ def prune(
 
     Example: mentions prune --older-than 180d
     """
-    from mentions.dates import EARLIEST
+    from mentions.dates import seconds_before
     from mentions.units import parse_duration
 
     try:
-        age = timedelta(seconds=parse_duration(older_than))
-    except (ValueError, OverflowError) as error:
+        age = parse_duration(older_than)
+    except ValueError as error:
         fail(f"--older-than: {error}")
-    now = datetime.now(UTC)
     # Longer than the calendar reaches back: nothing is that old, and nothing is forgotten.
-    cutoff = now - age if now - EARLIEST > age else EARLIEST
+    cutoff = seconds_before(datetime.now(UTC), age)
     loaded = None if state is not None else load(config)
     path = state_path(loaded, state)
     if not path.exists():

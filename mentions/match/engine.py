@@ -67,6 +67,9 @@ class Matcher:
         self._compiled: list[nodes.Compiled] = []
         self._variants: list[tuple[bool, bool]] = []
         self._always: list[int] = []
+        # Guessing a language costs more than matching: a caller guesses it for every
+        # document only when a query asks for `lang:`, else only for the ones that matched.
+        self.needs_language = False
         for index, rule in enumerate(self._rules):
             variant = (not rule.case_sensitive, rule.fold_accents)
             compiled = self._compile(rule_query(rule), variant)
@@ -95,6 +98,7 @@ class Matcher:
             is_title = node.field == "title"
             return nodes.TermLeaf(term_id, variant, is_title, node.is_prefix, len(node.text))
         if isinstance(node, Term):
+            self.needs_language = self.needs_language or node.field == "lang"
             return nodes.FieldLeaf(node.field or "", node.text, folder(*variant))
         if isinstance(node, Regex):
             return nodes.RegexLeaf(node.pattern, variant, node.field == "title")

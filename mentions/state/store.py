@@ -224,8 +224,9 @@ class State:
                     "SELECT min(found_at) FROM mentions WHERE keyword = ? AND fingerprint = ?",
                     (mention.keyword, fingerprint),
                 ).fetchone()
-            if row is not None and row[0]:
-                found[mention.id] = datetime.fromisoformat(row[0])
+            first = parse_time(row[0]) if row is not None else None
+            if first is not None:
+                found[mention.id] = first
         return found
 
     @_guarded
