@@ -345,8 +345,10 @@ class Config(_Model):
 
     @field_validator("state")
     @classmethod
-    def _state_is_a_file(cls, state: str | None) -> str | None:
-        problem = state_url_problem(state) if state else None
+    def _state_is_a_file_or_database(cls, state: str | None) -> str | None:
+        from mentions.state.database import url_problem
+
+        problem = url_problem(state) if state else None
         if problem:
             raise ValueError(problem)
         return state
@@ -394,22 +396,6 @@ class Config(_Model):
         if not path.is_absolute() and self._path is not None:
             path = self._path.parent / path
         return path
-
-
-_URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]+):/")
-
-
-def state_url_problem(state: str) -> str | None:
-    """Why `state` cannot be used, when it is a database URL rather than a file path.
-
-    The spec foresees PostgreSQL (`postgresql://...`); this version keeps its state in SQLite
-    only. Taken as a path, such a URL made a folder named `postgresql:` and a SQLite file in
-    it: a team would believe it shared one state while each machine kept its own."""
-    found = _URL_SCHEME.match(state)
-    if found is None:
-        return None
-    return (f"{found.group(1)}:// is not supported by this version of mentions; "
-            "give the path of a SQLite file")
 
 
 def _require_unique(what: str, names: list[str]) -> None:

@@ -1,10 +1,14 @@
-"""One scan at a time per state file: an advisory lock on `STATE.lock`.
+"""One scan at a time per state: an advisory lock on `STATE.lock`, or in PostgreSQL.
 
 The lock is `flock(2)` on a file beside the state, so the kernel releases it when the
 holder exits in any way, `kill -9` included: a dead scan never blocks the next one. The
 file also holds a small JSON note (pid, host, start time) so that a second scan can say
 who holds the lock. The file itself is never deleted: removing a locked file lets two
 processes hold locks on two different files of the same name. (POSIX only: `fcntl`.)
+
+A state in PostgreSQL is shared by machines that share no file system: its lock is a
+session-level advisory lock (`pg_try_advisory_lock`), which the server releases when the
+holder's connection ends, and its note a row of the `mentions_lock` table.
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ import json
 import os
 import socket
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from mentions.errors import StateLockedError
 
@@ -43,19 +49,11 @@ class StateLock:
     def acquire(self, wait: float = 0.0) -> None:
         """Take the lock, waiting up to `wait` seconds; StateLockedError if it stays taken."""
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        deadline = time.monotonic() + max(wait, 0.0)
         try:
-            while not _try_lock(fd):
-                if time.monotonic() >= deadline:
-                    raise StateLockedError(self._refusal(fd, wait))
-                time.sleep(min(_POLL_SECONDS, max(deadline - time.monotonic(), 0.0)))
-            note = {
-                "pid": os.getpid(),
-                "host": socket.gethostname(),
-                "since": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-            }
+            _poll(lambda: _try_lock(fd), lambda: _refusal(f"the state file {self.state_path}",
+                                                          _read_note(fd), wait), wait)
             os.ftruncate(fd, 0)
-            os.pwrite(fd, json.dumps(note).encode(), 0)
+            os.pwrite(fd, json.dumps(_note()).encode(), 0)
         except BaseException:
             os.close(fd)
             raise
@@ -75,11 +73,68 @@ class StateLock:
     def __exit__(self, *_: object) -> None:
         self.release()
 
-    def _refusal(self, fd: int, wait: float) -> str:
-        holder = describe_holder(_read_note(fd))
-        waited = f" after waiting {wait:g} s" if wait > 0 else ""
-        advice = "" if wait > 0 else "; pass --wait SECONDS to wait for it"
-        return f"the state file {self.state_path} is in use by another scan ({holder}){waited}{advice}"
+
+class DatabaseLock:
+    """The scan lock of a state in PostgreSQL: held while the connection `db` stays open."""
+
+    def __init__(self, connection: Any, label: str, key: int) -> None:
+        self._db = connection
+        self._label = label
+        self._key = key
+        self.is_held = False
+
+    def acquire(self, wait: float = 0.0) -> None:
+        """Take the lock, waiting up to `wait` seconds; StateLockedError if it stays taken."""
+
+        def try_lock() -> bool:
+            return bool(self._db.execute("SELECT pg_try_advisory_lock(%s)", (self._key,)).fetchone()[0])
+
+        def read_note() -> dict[str, object]:
+            try:  # the table is made by the first holder: it may not exist yet
+                row = self._db.execute("SELECT note FROM mentions_lock").fetchone()
+                data = json.loads(row[0]) if row else {}
+            except Exception:
+                return {}
+            return data if isinstance(data, dict) else {}
+
+        _poll(try_lock, lambda: _refusal(self._label, read_note(), wait), wait)
+        self.is_held = True
+        self._db.execute("CREATE TABLE IF NOT EXISTS mentions_lock (note TEXT NOT NULL)")
+        self._db.execute("DELETE FROM mentions_lock")
+        self._db.execute("INSERT INTO mentions_lock (note) VALUES (%s)", (json.dumps(_note()),))
+
+    def release(self) -> None:
+        """Give the lock up (closing the connection would too)."""
+        if self.is_held:
+            self.is_held = False
+            with contextlib.suppress(Exception):  # a connection already gone released it
+                self._db.execute("DELETE FROM mentions_lock")
+                self._db.execute("SELECT pg_advisory_unlock(%s)", (self._key,))
+
+
+def _poll(try_lock: Callable[[], bool], refusal: Callable[[], str], wait: float) -> None:
+    """Call `try_lock` until it succeeds, for up to `wait` seconds; then StateLockedError."""
+    deadline = time.monotonic() + max(wait, 0.0)
+    while not try_lock():
+        if time.monotonic() >= deadline:
+            raise StateLockedError(refusal())
+        time.sleep(min(_POLL_SECONDS, max(deadline - time.monotonic(), 0.0)))
+
+
+def _note() -> dict[str, object]:
+    """Who holds the lock, for the message of a scan that finds it taken."""
+    return {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "since": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+    }
+
+
+def _refusal(label: str, note: dict[str, object], wait: float) -> str:
+    holder = describe_holder(note)
+    waited = f" after waiting {wait:g} s" if wait > 0 else ""
+    advice = "" if wait > 0 else "; pass --wait SECONDS to wait for it"
+    return f"{label} is in use by another scan ({holder}){waited}{advice}"
 
 
 def describe_holder(note: dict[str, object]) -> str:

@@ -80,7 +80,7 @@ class Report:
 def load_records(state: State, since: datetime, keywords: Sequence[str] = ()) -> list[Record]:
     """Mentions whose day lies after `since` minus the spike window (the history spikes need)."""
     sql = ("SELECT keyword, tags, source, author, title, url, COALESCE(published, found_at) AS moment "
-           "FROM mentions WHERE moment >= ?")
+           "FROM mentions WHERE COALESCE(published, found_at) >= ?")
     parameters: list[object] = [rfc3339(seconds_before(since, (SPIKE_WINDOW + 1) * 86400))]
     if keywords:
         sql += f" AND keyword IN ({','.join('?' * len(keywords))})"

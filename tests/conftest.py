@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,6 +63,51 @@ def run_cli(*args: str, cwd: Path | None = None, stdin: bytes | None = None,
         [sys.executable, "-m", "mentions", *args],
         cwd=cwd, input=stdin, capture_output=True, env=environment, timeout=timeout, check=False,
     )
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real PostgreSQL server for the session, from the `pgserver` wheel (a test extra).
+
+    Skipped where it is not installed, except in CI, where a skip would hide that the
+    PostgreSQL state went untested."""
+    # pgserver asks platformdirs for a runtime folder, which warns where XDG_RUNTIME_DIR is unset.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            import pgserver  # type: ignore[import-untyped,unused-ignore]
+            import psycopg  # noqa: F401
+        except ImportError:
+            if os.environ.get("CI"):
+                raise
+            pytest.skip("pgserver and psycopg (test extras) are needed for the PostgreSQL state")
+        server = pgserver.get_server(str(tmp_path_factory.mktemp("pg")), cleanup_mode="stop")
+    yield str(server.get_uri())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        server.cleanup()
+
+
+_DATABASES = itertools.count()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> str:
+    """A new, empty database of the session's server: its postgresql:// URL."""
+    import psycopg
+
+    name = f"test{next(_DATABASES)}"
+    with psycopg.connect(postgres_server, autocommit=True) as db:
+        db.execute(f"CREATE DATABASE {name}")
+    return postgres_server.replace("/postgres?", f"/{name}?")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_location(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Where a state test keeps its state: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return tmp_path / "s.db"
+    return str(request.getfixturevalue("postgres_url"))
 
 
 # The misbehaving server of the fetch tests (tests/faultserver.py), one per session.

@@ -98,9 +98,9 @@ MISTAKES = [
     ("version: true\n" + ONE_SOURCE[11:] + "    feed: http://x/\n", 1, ["config version 1", "version: 1"]),
     ("version: 1\nhttp: {retries: yes}\n" + ONE_SOURCE[11:] + "    feed: http://x/\n", 2,
      ["http.retries", "expected a number"]),
-    ("version: 1\nstate: postgresql://scan@db.example/mentions\nkeywords:\n  - name: acme\n"
+    ("version: 1\nstate: mysql://scan@db.example/mentions\nkeywords:\n  - name: acme\n"
      "    terms: [Acme]\nsources:\n  - name: b\n    feed: http://x/\n", 2,
-     ["postgresql:// is not supported", "SQLite file"]),
+     ["mysql:// is not a state mentions can use", "SQLite file or a postgresql:// URL"]),
 ]
 
 
@@ -238,16 +238,16 @@ def test_alias_bomb_is_refused(tmp_path: Path, runner: CliRunner) -> None:
     assert "alias bomb" in result.output
 
 
-def test_a_database_url_for_the_state_is_refused_not_made_a_folder(
+def test_an_unknown_database_url_for_the_state_is_refused_not_made_a_folder(
     tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Taken as a path, `postgresql://...` became a folder `postgresql:` holding a SQLite file."""
+    """Taken as a path, `mysql://...` would become a folder `mysql:` holding a SQLite file."""
     config = tmp_path / "mentions.yaml"
     config.write_text(GOOD)
     monkeypatch.chdir(tmp_path)
-    result = runner.invoke(app, ["scan", "-c", str(config), "--state", "postgresql://scan@db.example/m"])
+    result = runner.invoke(app, ["scan", "-c", str(config), "--state", "mysql://scan@db.example/m"])
     assert result.exit_code == 2
-    assert "--state: postgresql:// is not supported" in result.output
+    assert "--state: mysql:// is not a state mentions can use" in result.output
     assert list(tmp_path.iterdir()) == [config]
 
 

@@ -11,7 +11,8 @@ import pytest
 from mentions.errors import StateError
 from mentions.models import Mention
 from mentions.state import SCHEMA_VERSION, BackoffPolicy, SourceHealth, State
-from mentions.state.schema import MIGRATIONS
+from mentions.state.database import connect
+from mentions.state.schema import DIALECTS, MIGRATIONS
 from tests.conftest import run_cli
 from tests.localsite import LocalSite
 from tests.state_helpers import Item, invoke, rss, scan, write_config
@@ -29,7 +30,7 @@ def mention(id_: str, keyword: str = "acme", found_at: datetime = NOW) -> Mentio
 def test_a_version_1_file_migrates_forward_and_keeps_its_mentions(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     db = sqlite3.connect(path)
-    db.executescript(MIGRATIONS[0])
+    db.executescript(MIGRATIONS[0].format(**DIALECTS["sqlite"]))
     db.execute("INSERT INTO mentions VALUES ('m1','acme','blog','feed',NULL,'t',NULL,NULL,"
                "'2026-01-01T00:00:00Z','[\"Acme\"]',1,'s',NULL,'[]')")
     db.execute("PRAGMA user_version = 1")
@@ -76,32 +77,37 @@ def test_a_folder_given_as_state_is_one_sentence(tmp_path: Path) -> None:
         assert result.stderr.startswith("mentions: ")
 
 
-def test_seen_by_id_or_by_the_same_text_under_the_same_keyword(tmp_path: Path) -> None:
-    with State(tmp_path / "s.db") as state:
+def test_seen_by_id_or_by_the_same_text_under_the_same_keyword(state_location: Path | str) -> None:
+    with State(state_location) as state:
         state.record([mention("a"), mention("b", "globex")], {"a": "print-1", "b": "print-1"})
         copies = [mention("a"), mention("c"), mention("d", "globex"), mention("e", "other")]
         prints = {"c": "print-1", "d": "print-2", "e": "print-1"}
         assert state.seen(copies, prints) == {"a", "c"}
 
 
-def test_seen_by_text_among_a_thousand_copies(tmp_path: Path) -> None:
+def test_seen_by_text_among_a_thousand_copies(state_location: Path | str) -> None:
     """A feed of a thousand syndicated posts, a third seen before: each copy is found, and
     only under its own keyword (more ids than one query takes)."""
-    with State(tmp_path / "s.db") as state:
+    with State(state_location) as state:
         state.record([mention(f"old{n}") for n in range(0, 1000, 3)], {f"old{n}": f"print-{n}" for n in range(0, 1000, 3)})
         copies = [mention(f"new{n}") for n in range(1000)] + [mention("other0", "globex")]
         prints = {f"new{n}": f"print-{n}" for n in range(1000)} | {"other0": "print-0"}
         assert state.seen(copies, prints) == {f"new{n}" for n in range(0, 1000, 3)}
 
 
-def _committed(path: Path) -> set[str]:
-    """What another reader of the file (`mentions history` during a scan) sees."""
-    with sqlite3.connect(path) as db:
+def _committed(location: Path | str) -> set[str]:
+    """What another reader of the state (`mentions history` during a scan) sees."""
+    db = connect(location)
+    try:
         return {row[0] for row in db.execute("SELECT id FROM mentions")}
+    finally:
+        db.close()
 
 
-def test_grouped_commits_commit_on_request_and_at_the_end_even_after_an_error(tmp_path: Path) -> None:
-    path = tmp_path / "s.db"
+def test_grouped_commits_commit_on_request_and_at_the_end_even_after_an_error(
+    state_location: Path | str,
+) -> None:
+    path = state_location
     with State(path) as state:
         with pytest.raises(RuntimeError), state.grouped_commits(seconds=3600):
             state.record([mention("a")])
@@ -113,12 +119,12 @@ def test_grouped_commits_commit_on_request_and_at_the_end_even_after_an_error(tm
         assert _committed(path) == {"a", "b"}  # written before the error: recorded
 
 
-def test_a_failing_change_in_a_group_is_undone_alone(tmp_path: Path) -> None:
-    path = tmp_path / "s.db"
+def test_a_failing_change_in_a_group_is_undone_alone(state_location: Path | str) -> None:
+    path = state_location
     with State(path) as state, state.grouped_commits(seconds=3600):
         state.record([mention("a")])
         with pytest.raises(StateError):
-            # a validators row SQLite refuses, after the delivery's mention went in
+            # a validators row the database refuses, after the delivery's mention went in
             broken = [("http://x.org/feed",)]
             state.deliver("blog", [mention("b")], {}, broken, error=None, status="ok",  # type: ignore[arg-type]
                           http_status=200, items=1)
@@ -126,8 +132,8 @@ def test_a_failing_change_in_a_group_is_undone_alone(tmp_path: Path) -> None:
     assert _committed(path) == {"a", "c"}
 
 
-def test_prune_forgets_old_mentions_but_never_reports_them_again(tmp_path: Path) -> None:
-    with State(tmp_path / "s.db") as state:
+def test_prune_forgets_old_mentions_but_never_reports_them_again(state_location: Path | str) -> None:
+    with State(state_location) as state:
         state.record([mention("old", found_at=NOW - timedelta(days=200)), mention("new")], {"old": "p-old"})
         assert state.prune(NOW - timedelta(days=180), is_dry_run=True) == 1
         assert state.prune(NOW - timedelta(days=180)) == 1
@@ -136,8 +142,8 @@ def test_prune_forgets_old_mentions_but_never_reports_them_again(tmp_path: Path)
         assert state.prune(NOW - timedelta(days=180)) == 0
 
 
-def test_health_counts_failures_in_a_row_and_remembers_when_they_began(tmp_path: Path) -> None:
-    with State(tmp_path / "s.db") as state:
+def test_health_counts_failures_in_a_row_and_remembers_when_they_began(state_location: Path | str) -> None:
+    with State(state_location) as state:
         state.update_health("a", error=None, status="ok", items=3, http_status=200)
         state.update_health("a", error="http status: HTTP 503", status="failed", items=0, http_status=503)
         first = state.health("a")
@@ -180,8 +186,8 @@ def test_backoff_zero_means_never_skip() -> None:
     assert BackoffPolicy(after=0).is_due(health(100, 0), NOW)
 
 
-def test_errors_from_sqlite_become_state_errors(tmp_path: Path) -> None:
-    state = State(tmp_path / "s.db")
+def test_errors_from_the_database_become_state_errors(state_location: Path | str) -> None:
+    state = State(state_location)
     state.close()
     with pytest.raises(StateError, match="cannot be used"):
         state.record([mention("x")])

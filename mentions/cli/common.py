@@ -45,34 +45,56 @@ def load(config_path: Path | None) -> Config:
         fail(error.problems)
 
 
-def state_path(config: Config | None, explicit: Path | None) -> Path:
-    """Where the state is: --state, else `state:` in the config, else the user state dir."""
+def state_path(config: Config | None, explicit: str | Path | None) -> Path | str:
+    """Where the state is: --state, else `state:` in the config, else the user state dir.
+
+    A file path, or a postgresql:// URL kept as the string it was (a Path would have
+    squeezed its `//`)."""
     from mentions.state import default_state_path
+    from mentions.state.database import is_database_url, url_problem
 
     if explicit is not None:
-        if ":/" in str(explicit):  # a URL, perhaps (Path made postgresql:// into postgresql:/)
-            from mentions.config import state_url_problem
-
-            problem = state_url_problem(str(explicit))
+        if is_database_url(str(explicit)):
+            problem = url_problem(str(explicit))
             if problem:
                 fail(f"--state: {problem}")
-        return explicit
+            return str(explicit)
+        return Path(explicit)
     if config is not None and config.state:
+        if is_database_url(config.state):
+            return config.state  # checked when the config was read
         return config.resolve_path(config.state)
     return default_state_path()
 
 
-def open_state(config: Config | None, explicit: Path | None, lock_wait: float | None = None) -> State:
-    """Open the state file; with `lock_wait`, first take the scan lock (exit 3 if it stays taken)."""
+def state_name(location: Path | str) -> str:
+    """How output names a state: its path, or its URL without the password."""
+    from mentions.state.database import without_password
+
+    return without_password(location) if isinstance(location, str) else str(location)
+
+
+def state_exists(location: Path | str) -> bool:
+    """Whether anything was recorded yet: a state file exists (a database always does)."""
+    return isinstance(location, str) or location.exists()
+
+
+def open_state(config: Config | None, explicit: str | Path | None, lock_wait: float | None = None) -> State:
+    """Open the state; with `lock_wait`, first take the scan lock (exit 3 if it stays taken)."""
     from mentions.errors import StateError, StateLockedError
+    from mentions.redact import Redactor
     from mentions.state import State
 
+    redact = config.redactor if config is not None else Redactor()
     try:
         return State(state_path(config, explicit), lock_wait=lock_wait)
     except StateLockedError as error:
-        fail(str(error), EXIT_LOCKED)
+        fail(redact(str(error)), EXIT_LOCKED)
     except StateError as error:
-        fail(str(error))
+        fail(redact(str(error)))
+
+
+STATE_HELP = "The state: a SQLite file, or a postgresql:// URL"
 
 
 def parse_wait(value: str | None) -> float:

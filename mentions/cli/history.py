@@ -9,14 +9,14 @@ from typing import IO
 
 import typer
 
-from mentions.cli.common import CONFIG_OPTION, fail, load, state_path
+from mentions.cli.common import CONFIG_OPTION, STATE_HELP, fail, load, state_path
 from mentions.errors import StateError
 from mentions.output import Writer
 
 
 def history(
     config: Path | None = CONFIG_OPTION,
-    state: Path | None = typer.Option(None, "--state", help="SQLite state file (then no config is needed)."),
+    state: str | None = typer.Option(None, "--state", help=STATE_HELP + " (then no config is needed)."),
     keyword: list[str] = typer.Option([], "--keyword", "-k", help="Only this keyword (repeatable)."),
     source: list[str] = typer.Option([], "--source", "-s", help="Only this source (repeatable)."),
     since: str | None = typer.Option(

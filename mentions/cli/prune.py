@@ -7,14 +7,24 @@ from pathlib import Path
 
 import typer
 
-from mentions.cli.common import CONFIG_OPTION, fail, load, open_state, parse_wait, state_path
+from mentions.cli.common import (
+    CONFIG_OPTION,
+    STATE_HELP,
+    fail,
+    load,
+    open_state,
+    parse_wait,
+    state_exists,
+    state_name,
+    state_path,
+)
 from mentions.errors import StateError
 
 
 def prune(
     older_than: str = typer.Option(..., "--older-than", help="Forget mentions found longer ago: 180d, 26w."),
     config: Path | None = CONFIG_OPTION,
-    state: Path | None = typer.Option(None, "--state", help="SQLite state file (then no config is needed)."),
+    state: str | None = typer.Option(None, "--state", help=STATE_HELP + " (then no config is needed)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only say how many would go."),
     wait: str | None = typer.Option(
         None, "--wait", metavar="SECONDS", help="If a scan holds the state, wait up to this long."
@@ -37,7 +47,7 @@ def prune(
     cutoff = seconds_before(datetime.now(UTC), age)
     loaded = None if state is not None else load(config)
     path = state_path(loaded, state)
-    if not path.exists():
+    if not state_exists(path):
         typer.echo(f"no state file at {path}: nothing to prune")
         return
     opened = open_state(loaded, path, None if dry_run else parse_wait(wait))
@@ -48,4 +58,4 @@ def prune(
         fail(str(error))
     day = cutoff.date().isoformat()
     verb = "would forget" if dry_run else "forgot"
-    typer.echo(f"{verb} {count} mention{'s' if count != 1 else ''} found before {day} in {path}")
+    typer.echo(f"{verb} {count} mention{'s' if count != 1 else ''} found before {day} in {state_name(path)}")

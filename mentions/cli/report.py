@@ -7,13 +7,13 @@ from pathlib import Path
 
 import typer
 
-from mentions.cli.common import CONFIG_OPTION, fail, load
+from mentions.cli.common import CONFIG_OPTION, STATE_HELP, fail, load, state_path
 from mentions.console import stderr_console, stdout_console
 
 
 def report(
     config: Path | None = CONFIG_OPTION,
-    state: Path | None = typer.Option(None, "--state", help="SQLite state file (default: from the config)."),
+    state: str | None = typer.Option(None, "--state", help=STATE_HELP + " (default: from the config)."),
     since: str = typer.Option("30d", "--since", help="How far back: 30d, 12w, 2026-11-01."),
     keyword: list[str] = typer.Option([], "--keyword", "-k", help="Only this keyword (repeatable)."),
     html: Path | None = typer.Option(None, "--html", help="Also write a self-contained HTML file."),
@@ -25,15 +25,11 @@ def report(
     """
     from mentions.errors import StateError
     from mentions.report import build_report, first_moment, load_records, local_today, render_terminal
-    from mentions.state import State, default_state_path
+    from mentions.state import State
     from mentions.units import parse_since
 
-    if state is not None:
-        path = state
-    else:
-        loaded = load(config)
-        path = loaded.resolve_path(loaded.state) if loaded.state else default_state_path()
-    if not path.is_file():
+    path = state_path(None if state is not None else load(config), state)
+    if isinstance(path, Path) and not path.is_file():
         fail(f"no state file at {path} yet: run `mentions scan` first (or pass --state)")
     try:
         start_time = parse_since(since)

@@ -17,6 +17,7 @@ from mentions.cli.common import (
     CONFIG_OPTION,
     EXIT_OK,
     EXIT_SOURCE_FAILED,
+    STATE_HELP,
     fail,
     load,
     open_state,
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 
 def scan(
     config: Path | None = CONFIG_OPTION,
-    state: Path | None = typer.Option(None, "--state", help="SQLite state file."),
+    state: str | None = typer.Option(None, "--state", help=STATE_HELP + "."),
     no_state: bool = typer.Option(False, "--no-state", help="Read and write no state at all."),
     output_format: str | None = typer.Option(
         None, "--format", "-f", help="table, jsonl, csv or json (default: table on a terminal, else jsonl)."

@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from mentions.cli.common import CONFIG_OPTION, fail, load, state_path
+from mentions.cli.common import CONFIG_OPTION, STATE_HELP, fail, load, state_path
 from mentions.errors import StateError
 
 # A source failing this long is not a hiccup any more: shown in bold red.
@@ -19,7 +19,7 @@ LONG_FAILURE = timedelta(days=1)
 
 def sources(
     config: Path | None = CONFIG_OPTION,
-    state: Path | None = typer.Option(None, "--state", help="SQLite state file."),
+    state: str | None = typer.Option(None, "--state", help=STATE_HELP + "."),
     output_format: str | None = typer.Option(
         None, "--format", "-f", help="table or jsonl (default: table on a terminal, else jsonl)."
     ),

@@ -1,8 +1,9 @@
-"""The only package that talks to SQLite: what was reported, HTTP validators, source health.
+"""The only package that talks to the database: what was reported, HTTP validators, health.
 
-    schema.py   the tables and their append-only migrations (PRAGMA user_version)
+    database.py where the state lives: a SQLite file or PostgreSQL, and their differences
+    schema.py   the tables and their append-only migrations
     health.py   a source's health and the backoff of sources that keep failing
-    store.py    `State`: the open file and every query
+    store.py    `State`: the open state and every query
 
 See docs/state.md for what a user can rely on (at-least-once, locking, pruning).
 """

@@ -1,21 +1,32 @@
-"""The SQLite schema of the state file and its forward migrations.
+"""The schema of the state and its forward migrations, for SQLite and PostgreSQL alike.
 
-The schema version lives in `PRAGMA user_version`. MIGRATIONS is append-only: entry N
-takes a file from version N to N+1, so a state written by any older mentions opens in a
-newer one, and an older mentions refuses a newer file instead of damaging it.
+The schema version lives in `PRAGMA user_version` (SQLite) or the `mentions_schema` table
+(PostgreSQL). MIGRATIONS is append-only: entry N takes a state from version N to N+1, so a
+state written by any older mentions opens in a newer one, and an older mentions refuses a
+newer state instead of damaging it.
+
+The few words the two dialects spell differently are placeholders, filled by `DIALECTS`:
+`{serial}` (a key numbered by the database), `{time}` (RFC 3339 text, compared byte by byte:
+PostgreSQL would otherwise compare by the database's locale) and `{order}` (SQLite's rowid
+is the order of insertion; PostgreSQL needs a column for it).
 """
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-
 from mentions.errors import StateError
+from mentions.state.database import Database
+
+DIALECTS = {
+    "sqlite": {"serial": "INTEGER PRIMARY KEY", "time": "TEXT", "order": ""},
+    "postgresql": {
+        "serial": "BIGSERIAL PRIMARY KEY", "time": 'TEXT COLLATE "C"', "order": "seq BIGSERIAL NOT NULL,",
+    },
+}
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: mentions reported, HTTP validators per URL, health per source.
     """
-    CREATE TABLE mentions (
+    CREATE TABLE mentions ({order}
         id TEXT PRIMARY KEY,
         keyword TEXT NOT NULL,
         source TEXT NOT NULL,
@@ -23,8 +34,8 @@ MIGRATIONS: tuple[str, ...] = (
         url TEXT,
         title TEXT NOT NULL,
         author TEXT,
-        published TEXT,
-        found_at TEXT NOT NULL,
+        published {time},
+        found_at {time} NOT NULL,
         terms TEXT NOT NULL,
         count INTEGER NOT NULL,
         snippet TEXT NOT NULL,
@@ -58,13 +69,13 @@ MIGRATIONS: tuple[str, ...] = (
         id TEXT PRIMARY KEY,
         keyword TEXT NOT NULL,
         fingerprint TEXT,
-        found_at TEXT NOT NULL
+        found_at {time} NOT NULL
     );
     CREATE INDEX forgotten_fingerprint ON forgotten (keyword, fingerprint);
     ALTER TABLE sources ADD COLUMN http_status INTEGER;
     ALTER TABLE sources ADD COLUMN failing_since TEXT;
     CREATE TABLE runs (
-        id INTEGER PRIMARY KEY,
+        id {serial},
         started TEXT NOT NULL,
         finished TEXT NOT NULL,
         pid INTEGER NOT NULL,
@@ -78,33 +89,35 @@ MIGRATIONS: tuple[str, ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def schema_version(db: sqlite3.Connection) -> int:
-    """The version stored in the file (0 for a new, empty file)."""
-    return int(db.execute("PRAGMA user_version").fetchone()[0])
-
-
-def migrate(db: sqlite3.Connection, path: Path) -> None:
-    """Bring the file up to SCHEMA_VERSION, one migration per transaction."""
-    version = schema_version(db)
-    _refuse_newer(version, path)
+def migrate(db: Database) -> None:
+    """Bring the state up to SCHEMA_VERSION, one migration per transaction."""
+    version = db.schema_version()
+    _refuse_newer(version, db.label)
+    words = DIALECTS[db.dialect]
     while version < SCHEMA_VERSION:
-        with db:
-            db.execute("BEGIN IMMEDIATE")
-            # Another process may have migrated while we waited for the write lock.
-            version = schema_version(db)
-            _refuse_newer(version, path)
-            if version >= SCHEMA_VERSION:
-                break
-            for statement in MIGRATIONS[version].split(";"):
-                if statement.strip():
-                    db.execute(statement)
-            version += 1
-            db.execute(f"PRAGMA user_version = {version}")
+        with db.schema_lock():
+            db.begin()
+            try:
+                # Another process may have migrated while we waited for the lock.
+                version = db.schema_version()
+                _refuse_newer(version, db.label)
+                if version >= SCHEMA_VERSION:
+                    db.commit()
+                    break
+                for statement in MIGRATIONS[version].format(**words).split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                version += 1
+                db.set_schema_version(version)
+            except BaseException:
+                db.rollback()
+                raise
+            db.commit()
 
 
-def _refuse_newer(version: int, path: Path) -> None:
+def _refuse_newer(version: int, label: str) -> None:
     if version > SCHEMA_VERSION:
         raise StateError(
-            f"the state file {path} was written by a newer mentions (schema {version}, "
+            f"{label} was written by a newer mentions (schema {version}, "
             f"this one knows {SCHEMA_VERSION}); upgrade mentions or use another --state"
         )

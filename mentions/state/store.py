@@ -1,12 +1,10 @@
-"""The state file: what was reported, HTTP validators, source health, a log of runs.
+"""The state: what was reported, HTTP validators, source health, a log of runs.
 
 A mention is recorded only after its line was written (the pipeline calls `deliver` after
 the writer returned), so a crash can repeat a line but never lose one. Everything one
 source changes (its mentions, its validators, its health) goes into one transaction (or
 one savepoint of a group, below), so validators are never saved without the mentions of
-the answer they validate. WAL with synchronous=NORMAL: a commit
-survives a killed process; a power cut may undo the last commits, which only repeats
-lines.
+the answer they validate.
 
 While sources finish faster than it can record them, a scan groups their changes
 (`grouped_commits`): a commit at most every second instead of one per source, and one
@@ -15,13 +13,15 @@ the random ids and fingerprints of 40 mentions touch about a hundred index pages
 per-source commits wrote ~0.5 MB each and held the event loop for milliseconds. Within a
 group, each change is a savepoint: a failing one is undone alone. A scan killed with -9
 loses at most its last second's records, which, like a power cut, only repeats lines.
+
+The state is a SQLite file or a PostgreSQL database (`database.py`); the SQL here is the
+dialect both understand.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -32,16 +32,16 @@ from typing import ParamSpec, TypeVar
 
 from mentions.dates import rfc3339
 from mentions.errors import StateError
-from mentions.lock import StateLock
+from mentions.lock import DatabaseLock, StateLock
 from mentions.models import Mention
 from mentions.output import to_json
+from mentions.state.database import PG_LOCK_KEY, Database, PostgresDatabase, connect, first_line
 from mentions.state.health import SourceHealth, parse_time
 from mentions.state.schema import migrate
 
 P = ParamSpec("P")
 R = TypeVar("R")
 _CHUNK = 400  # stays below SQLite's limit of host parameters per statement
-_CACHE_KIB = 16_000  # the page cache of the state database; SQLite's default is 2,000
 
 _MENTION_COLUMNS = ("id, keyword, source, source_type, url, title, author, published, found_at, "
                     "terms, count, snippet, lang, tags, fingerprint")
@@ -49,18 +49,20 @@ _HEALTH_COLUMNS = ("name, last_attempt, last_success, status, items, failures, l
                    "http_status, failing_since")
 
 Validators = Sequence[tuple[str, str | None, str | None]]
+Location = Path | str  # a SQLite file, or a postgresql:// URL
 
 
 def _guarded(method: Callable[P, R]) -> Callable[P, R]:
-    """Turn SQLite failures (disk full, a damaged file) into one sentence, never a traceback."""
+    """Turn database failures (disk full, a damaged file, a lost server) into one sentence."""
 
     @wraps(method)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        state = args[0]
+        assert isinstance(state, State)
         try:
             return method(*args, **kwargs)
-        except sqlite3.Error as error:
-            path = getattr(args[0], "path", "")
-            raise StateError(f"the state file {path} cannot be used: {error}") from None
+        except state.db.errors as error:
+            raise StateError(f"{state.db.label} cannot be used: {first_line(error)}") from None
 
     return wrapper
 
@@ -70,50 +72,41 @@ def _now() -> str:
 
 
 class State:
-    """An open state file; use as a context manager.
+    """An open state; use as a context manager.
 
     `lock_wait` takes the scan lock first (waiting up to that many seconds) for commands
-    that write; readers leave it as None and rely on WAL to read beside a running scan.
+    that write; readers leave it as None and read beside a running scan (WAL, or MVCC).
     """
 
-    def __init__(self, path: Path, *, lock_wait: float | None = None) -> None:
-        self.path = path
-        self._lock: StateLock | None = None
+    def __init__(self, location: Location, *, lock_wait: float | None = None) -> None:
+        self.path = location
+        self._lock: StateLock | DatabaseLock | None = None
         self._group_seconds: float | None = None  # set while grouping commits
         self._group_started = 0.0
+        self.db: Database = connect(location)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
             if lock_wait is not None:
-                self._lock = StateLock(path)
+                if isinstance(self.db, PostgresDatabase):
+                    self._lock = DatabaseLock(self.db.connection, self.db.label, PG_LOCK_KEY)
+                else:
+                    self._lock = StateLock(Path(location))
                 self._lock.acquire(lock_wait)
-            self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            migrate(self.db)
         except OSError as error:
-            self._release_lock()
-            raise StateError(f"cannot create the state file {path}: {error.strerror}") from None
-        except sqlite3.Error as error:
-            self._release_lock()
-            raise StateError(f"cannot open the state file {path}: {error}") from None
-        except BaseException:
-            self._release_lock()
-            raise
-        try:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            # Each new mention lands at a random place in two indexes (id, keyword+fingerprint).
-            # Recording 200,000 mentions took 8.4-12.1 s of CPU with SQLite's default 2 MB of
-            # cache, 6.4-9.3 s with 16 MB (alternating runs); at 40,000 no difference showed.
-            self._db.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
-            migrate(self._db, path)
-        except sqlite3.DatabaseError as error:
             self.close()
-            raise StateError(f"cannot use the state file {path}: {error}") from None
+            raise StateError(f"cannot create the lock of {self.db.label}: {error.strerror}") from None
+        except self.db.errors as error:
+            self.close()
+            raise StateError(f"cannot use {self.db.label}: {first_line(error)}") from None
         except BaseException:
             self.close()
             raise
 
     @classmethod
-    def open_existing(cls, path: Path) -> State | None:
+    def open_existing(cls, path: Location) -> State | None:
         """Open for reading; None when there is no state file yet (nothing was recorded)."""
+        if isinstance(path, str):
+            return cls(path)  # a database: an empty one reads as no mentions at all
         if not path.exists():
             return None
         if not path.is_file():
@@ -129,7 +122,7 @@ class State:
     def close(self) -> None:
         """Close the database, then let the next scan in."""
         try:
-            self._db.close()
+            self.db.close()
         finally:
             self._release_lock()
 
@@ -150,30 +143,34 @@ class State:
     @_guarded
     def commit(self) -> None:
         """Make what the group recorded so far permanent (a scan calls it when it waits)."""
-        if self._db.in_transaction:
-            self._db.commit()
+        if self.db.in_transaction:
+            self.db.commit()
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
         """One change, all or nothing: its own transaction, or a savepoint in the group's."""
         if self._group_seconds is None:
-            with self._db:
-                self._db.execute("BEGIN IMMEDIATE")
+            self.db.begin()
+            try:
                 yield
+            except BaseException:
+                self.db.rollback()
+                raise
+            self.db.commit()
             return
-        if not self._db.in_transaction:
-            self._db.execute("BEGIN IMMEDIATE")
+        if not self.db.in_transaction:
+            self.db.begin()
             self._group_started = time.monotonic()
-        self._db.execute("SAVEPOINT change")
+        self.db.execute("SAVEPOINT change")
         try:
             yield
         except BaseException:
-            self._db.execute("ROLLBACK TO change")
-            self._db.execute("RELEASE change")
+            self.db.execute("ROLLBACK TO SAVEPOINT change")
+            self.db.execute("RELEASE SAVEPOINT change")
             raise
-        self._db.execute("RELEASE change")
+        self.db.execute("RELEASE SAVEPOINT change")
         if time.monotonic() - self._group_started >= self._group_seconds:
-            self._db.commit()
+            self.db.commit()
 
     def _release_lock(self) -> None:
         if self._lock is not None:
@@ -193,14 +190,14 @@ class State:
             chunk = ids[start : start + _CHUNK]
             marks = ",".join("?" * len(chunk))
             for table in ("mentions", "forgotten"):
-                rows = self._db.execute(f"SELECT id FROM {table} WHERE id IN ({marks})", chunk)
+                rows = self.db.execute(f"SELECT id FROM {table} WHERE id IN ({marks})", chunk)
                 found.update(row[0] for row in rows)
         for mention in wanted:
             fingerprint = prints.get(mention.id)
             if mention.id in found or not fingerprint:
                 continue
             for table in ("mentions", "forgotten"):
-                row = self._db.execute(
+                row = self.db.execute(
                     f"SELECT 1 FROM {table} WHERE keyword = ? AND fingerprint = ? LIMIT 1",
                     (mention.keyword, fingerprint),
                 ).fetchone()
@@ -217,10 +214,10 @@ class State:
         prints them again, with the time of their first report)."""
         found: dict[str, datetime] = {}
         for mention in mentions:
-            row = self._db.execute("SELECT found_at FROM mentions WHERE id = ?", (mention.id,)).fetchone()
+            row = self.db.execute("SELECT found_at FROM mentions WHERE id = ?", (mention.id,)).fetchone()
             fingerprint = fingerprints.get(mention.id)
             if row is None and fingerprint:
-                row = self._db.execute(
+                row = self.db.execute(
                     "SELECT min(found_at) FROM mentions WHERE keyword = ? AND fingerprint = ?",
                     (mention.keyword, fingerprint),
                 ).fetchone()
@@ -245,7 +242,9 @@ class State:
             for m in mentions
         ]
         marks = ",".join("?" * 15)
-        self._db.executemany(f"INSERT OR IGNORE INTO mentions ({_MENTION_COLUMNS}) VALUES ({marks})", rows)
+        self.db.executemany(
+            f"INSERT INTO mentions ({_MENTION_COLUMNS}) VALUES ({marks}) ON CONFLICT DO NOTHING", rows
+        )
 
     @_guarded
     def deliver(
@@ -272,28 +271,29 @@ class State:
             where.append("COALESCE(published, found_at) >= ?")
             params.append(rfc3339(since))
         clause = f" WHERE {' AND '.join(where)}" if where else ""
-        query = f"SELECT {_MENTION_COLUMNS} FROM mentions{clause} ORDER BY found_at, rowid"
+        query = f"SELECT {_MENTION_COLUMNS} FROM mentions{clause} ORDER BY found_at, {self.db.order}"
         try:
-            for row in self._db.execute(query, params):
+            for row in self.db.execute(query, params):
                 yield _mention_from_row(row)
-        except sqlite3.Error as error:
-            raise StateError(f"the state file {self.path} cannot be used: {error}") from None
+        except self.db.errors as error:
+            raise StateError(f"{self.db.label} cannot be used: {first_line(error)}") from None
 
     @_guarded
     def prune(self, before: datetime, *, is_dry_run: bool = False) -> int:
         """Forget mentions found before `before`; keep their ids so they are never re-reported."""
         cutoff = rfc3339(before)
         if is_dry_run:
-            return int(self._db.execute("SELECT COUNT(*) FROM mentions WHERE found_at < ?",
+            return int(self.db.execute("SELECT COUNT(*) FROM mentions WHERE found_at < ?",
                                         (cutoff,)).fetchone()[0])
         with self._transaction():
-            self._db.execute(
-                "INSERT OR IGNORE INTO forgotten (id, keyword, fingerprint, found_at) "
-                "SELECT id, keyword, fingerprint, found_at FROM mentions WHERE found_at < ?", (cutoff,),
+            self.db.execute(
+                "INSERT INTO forgotten (id, keyword, fingerprint, found_at) "
+                "SELECT id, keyword, fingerprint, found_at FROM mentions WHERE found_at < ? "
+                "ON CONFLICT DO NOTHING", (cutoff,),
             )
-            count = self._db.execute("DELETE FROM mentions WHERE found_at < ?", (cutoff,)).rowcount
+            count = self.db.execute("DELETE FROM mentions WHERE found_at < ?", (cutoff,)).rowcount
         if count:
-            self._db.execute("VACUUM")
+            self.db.compact()
         return int(count)
 
     # --- HTTP validators ----------------------------------------------------------------
@@ -301,7 +301,7 @@ class State:
     @_guarded
     def validators(self, url: str) -> tuple[str | None, str | None]:
         """The ETag and Last-Modified last seen for `url`."""
-        row = self._db.execute(
+        row = self.db.execute(
             "SELECT etag, last_modified FROM validators WHERE url = ?", (url,)
         ).fetchone()
         return (row[0], row[1]) if row else (None, None)
@@ -316,20 +316,23 @@ class State:
 
     def _save_validators(self, rows: Validators) -> None:
         if rows:
-            self._db.executemany("INSERT OR REPLACE INTO validators VALUES (?,?,?)", rows)
+            self.db.executemany(
+                "INSERT INTO validators (url, etag, last_modified) VALUES (?,?,?) ON CONFLICT (url) "
+                "DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified", rows,
+            )
 
     # --- source health ------------------------------------------------------------------
 
     @_guarded
     def health(self, name: str) -> SourceHealth | None:
         """The stored health of one source."""
-        row = self._db.execute(f"SELECT {_HEALTH_COLUMNS} FROM sources WHERE name = ?", (name,)).fetchone()
+        row = self.db.execute(f"SELECT {_HEALTH_COLUMNS} FROM sources WHERE name = ?", (name,)).fetchone()
         return SourceHealth(*row) if row else None
 
     @_guarded
     def all_health(self) -> dict[str, SourceHealth]:
         """The stored health of every source ever attempted, by name."""
-        rows = self._db.execute(f"SELECT {_HEALTH_COLUMNS} FROM sources")
+        rows = self.db.execute(f"SELECT {_HEALTH_COLUMNS} FROM sources")
         return {row[0]: SourceHealth(*row) for row in rows}
 
     @_guarded
@@ -345,7 +348,7 @@ class State:
     ) -> None:
         now = _now()
         if error is None:
-            self._db.execute(
+            self.db.execute(
                 f"INSERT INTO sources ({_HEALTH_COLUMNS}) VALUES (?,?,?,?,?,0,NULL,?,NULL) "
                 "ON CONFLICT(name) DO UPDATE SET last_attempt=excluded.last_attempt, "
                 "last_success=excluded.last_success, status=excluded.status, items=excluded.items, "
@@ -353,7 +356,7 @@ class State:
                 (name, now, now, status, items, http_status),
             )
         else:
-            self._db.execute(
+            self.db.execute(
                 f"INSERT INTO sources ({_HEALTH_COLUMNS}) VALUES (?,?,NULL,?,0,1,?,?,?) "
                 "ON CONFLICT(name) DO UPDATE SET last_attempt=excluded.last_attempt, "
                 "status=excluded.status, failures=sources.failures+1, last_error=excluded.last_error, "
@@ -368,7 +371,7 @@ class State:
     def record_run(self, started: datetime, *, sources: int, failed: int, skipped: int, new: int) -> None:
         """Append one line to the log of runs."""
         with self._transaction():
-            self._db.execute(
+            self.db.execute(
                 "INSERT INTO runs (started, finished, pid, sources, failed, skipped, new_mentions) "
                 "VALUES (?,?,?,?,?,?,?)",
                 (rfc3339(started), _now(), os.getpid(), sources, failed, skipped, new),
@@ -414,4 +417,7 @@ def default_state_path() -> Path:
 
 def read_rows(state: State, sql: str, parameters: Sequence[object] = ()) -> list[tuple[object, ...]]:
     """Rows of a read-only SELECT, for `report.py`, which builds its own queries over `mentions`."""
-    return state._db.execute(sql, tuple(parameters)).fetchall()
+    try:
+        return list(state.db.execute(sql, tuple(parameters)).fetchall())
+    except state.db.errors as error:
+        raise StateError(f"{state.db.label} cannot be used: {first_line(error)}") from None

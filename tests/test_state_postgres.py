@@ -1,0 +1,156 @@
+"""A state in PostgreSQL (`state: postgresql://...`), on a real server: the commands a team
+sharing one state runs, the scan lock across processes, and what a user sees when it fails."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+if not os.environ.get("CI"):  # in CI a missing driver must fail, not skip (see conftest)
+    pytest.importorskip("psycopg")
+import psycopg
+
+from mentions.state import SCHEMA_VERSION, State
+from tests.conftest import run_cli
+from tests.localsite import LocalSite
+from tests.state_helpers import Item, invoke, rss, scan, write_config
+
+RSS = "application/rss+xml"
+ITEMS = [
+    Item("Acme opens a shop", "Acme opens its first shop in Berlin.", link="http://example.org/1"),
+    Item("Weather", "Rain all day, nothing about brands.", link="http://example.org/2"),
+    Item("Acme and Globex", "Acme beats Globex on price.", link="http://example.org/3"),
+]
+
+
+def config_with_state(tmp_path: Path, site: LocalSite, url: str) -> Path:
+    feed = site.add("/feed", rss(ITEMS), content_type=RSS)
+    config = write_config(tmp_path, {"blog": feed}, {"acme": ["Acme"], "globex": ["Globex"]})
+    text = config.read_text().replace("state: ./state.db", f"state: {json.dumps(url)}")
+    config.write_text(text)
+    return config
+
+
+def test_scan_history_sources_report_and_prune_share_one_database(
+    site: LocalSite, tmp_path: Path, postgres_url: str
+) -> None:
+    config = config_with_state(tmp_path, site, postgres_url)
+    first = scan(config)
+    assert first.code == 0, first.stderr
+    assert sorted((r["keyword"], r["title"]) for r in first.records) == [
+        ("acme", "Acme and Globex"), ("acme", "Acme opens a shop"), ("globex", "Acme and Globex")]
+    again = scan(config)
+    assert (again.code, again.records) == (0, [])
+    assert not (tmp_path / "state.db").exists()  # nothing went to a file instead
+
+    history = invoke("history", "--state", postgres_url, "--format", "jsonl")
+    assert sorted(history.ids) == sorted(first.ids)
+    sources = invoke("sources", "-c", str(config), "--format", "jsonl")
+    [blog] = sources.records
+    # The rescan's conditional request got a 304: the validators live in the database too.
+    assert (blog["name"], blog["status"], blog["failures"]) == ("blog", "unchanged", 0)
+    assert blog["last_success"] is not None
+    report = invoke("report", "-c", str(config), "--since", "30d")
+    assert report.code == 0, report.stderr
+    assert "acme" in report.stdout and "globex" in report.stdout
+
+    with psycopg.connect(postgres_url, autocommit=True) as db:
+        db.execute("UPDATE mentions SET found_at = '2026-01-01T00:00:00Z'")
+    pruned = invoke("prune", "--older-than", "1d", "--state", postgres_url)
+    assert pruned.code == 0, pruned.stderr
+    assert "forgot 3 mentions" in pruned.stdout
+    assert invoke("history", "--state", postgres_url, "--format", "jsonl").records == []
+    assert scan(config).records == []  # forgotten, never reported again
+    assert [r["id"] for r in scan(config, "--all").records] != []
+
+
+def test_a_second_scan_on_the_same_database_is_refused_with_exit_3(
+    site: LocalSite, tmp_path: Path, postgres_url: str
+) -> None:
+    """Two machines of a team, one state: the advisory lock keeps their scans apart."""
+    config = config_with_state(tmp_path, site, postgres_url)
+    with State(postgres_url, lock_wait=0):
+        done = run_cli("scan", "-c", str(config), "--format", "jsonl")
+        assert done.returncode == 3
+        message = done.stderr.decode()
+        assert "is in use by another scan (pid " in message and "--wait" in message
+        assert message.count("\n") == 1
+        assert done.stdout == b""
+        assert site.requests["/feed"] == 0
+    done = run_cli("scan", "-c", str(config), "--format", "jsonl")
+    assert done.returncode == 0
+    assert len(done.stdout.splitlines()) == 3
+
+
+def test_a_scan_killed_holding_the_lock_does_not_block_the_next(
+    site: LocalSite, tmp_path: Path, postgres_url: str
+) -> None:
+    """The server drops a session's advisory locks when its connection ends, however it ends."""
+    config = config_with_state(tmp_path, site, postgres_url)
+    holder = State(postgres_url, lock_wait=0)
+    holder.db.close()  # as a killed process's connection would be closed
+    assert scan(config).code == 0
+
+
+def test_fresh_databases_opened_at_once_are_migrated_once(postgres_url: str) -> None:
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def open_state() -> None:
+        try:
+            start.wait()
+            State(postgres_url).close()
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=open_state) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with psycopg.connect(postgres_url) as db:
+        assert db.execute("SELECT version FROM mentions_schema").fetchall() == [(SCHEMA_VERSION,)]
+
+
+def test_a_database_written_by_a_newer_mentions_is_refused(
+    site: LocalSite, tmp_path: Path, postgres_url: str
+) -> None:
+    State(postgres_url).close()
+    with psycopg.connect(postgres_url, autocommit=True) as db:
+        db.execute("UPDATE mentions_schema SET version = %s", (SCHEMA_VERSION + 1,))
+    config = config_with_state(tmp_path, site, postgres_url)
+    done = run_cli("scan", "-c", str(config))
+    assert done.returncode == 2
+    assert b"written by a newer mentions" in done.stderr
+    assert b"Traceback" not in done.stderr
+    assert site.requests["/feed"] == 0
+
+
+@pytest.mark.parametrize("command", [("scan",), ("history",), ("sources",), ("prune", "--older-than", "1d")])
+def test_an_unreachable_database_is_one_sentence_without_the_password(
+    site: LocalSite, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    url = f"postgresql://scanner:Sup3rSecretPw@/mentions?host={tmp_path}/no-server&connect_timeout=2"
+    config = config_with_state(tmp_path, site, url)
+    done = run_cli(*command, "-c", str(config))
+    assert done.returncode == 2
+    message = done.stderr.decode()
+    assert message.startswith("mentions: cannot connect to the state database postgresql://scanner:***@")
+    assert message.count("\n") == 1
+    assert "Sup3rSecretPw" not in message and "Traceback" not in message
+
+
+def test_the_database_url_may_come_from_the_environment(
+    site: LocalSite, tmp_path: Path, postgres_url: str
+) -> None:
+    config = config_with_state(tmp_path, site, "${MENTIONS_TEST_DB}")
+    done = run_cli("scan", "-c", str(config), "--format", "jsonl", env={"MENTIONS_TEST_DB": postgres_url})
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) == 3
+    with psycopg.connect(postgres_url) as db:
+        assert db.execute("SELECT count(*) FROM mentions").fetchone() == (3,)
