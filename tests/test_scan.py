@@ -210,6 +210,21 @@ def test_file_sources_of_every_kind(tmp_path: Path, runner: CliRunner) -> None:
     assert all(r["source_type"] in ("file", "feed") for r in records)
 
 
+def test_a_json_export_that_wraps_its_records_is_read(tmp_path: Path, runner: CliRunner) -> None:
+    """`{"count": 2, "tickets": [...]}`, as exports and API dumps come; a file whose records
+    hold no text at all fails its source with a reason instead of matching nothing forever."""
+    (tmp_path / "tickets.json").write_text(json.dumps({"count": 2, "next": None, "tickets": [
+        {"id": "T-1", "body": "Globex wants a demo", "author": "Ola"},
+        {"id": "T-2", "body": "Acme invoice overdue", "date": "2026-11-01"}]}))
+    (tmp_path / "ids.json").write_text(json.dumps([{"ticket": 1, "summary": "Acme"}, {"ticket": 2}]))
+    sources = "  - name: tickets\n    file: tickets.json\n  - name: ids\n    file: ids.json\n"
+    config = write_config(tmp_path, sources)
+    result = runner.invoke(app, ["scan", "-c", str(config), "--no-state", "--format", "jsonl"])
+    assert result.exit_code == 1
+    assert sorted((r["keyword"], r["author"]) for r in jsonl(result.stdout)) == [("acme", None), ("globex", "Ola")]
+    assert "ids" in result.stderr and "no record has `text`, `body` or `content`" in result.stderr
+
+
 def test_stdin_file_source(tmp_path: Path) -> None:
     config = write_config(tmp_path, "  - name: pasted\n    file: '-'\n")
     result = run_cli("scan", "-c", str(config), "--no-state", stdin=b"Globex called again.\n")

@@ -94,11 +94,32 @@ def _json(body: bytes, name: str, source: str) -> list[Document]:
         data = json.loads(body)
     except (ValueError, RecursionError):
         raise FetchError("parse error", name, "not valid JSON") from None
-    records = data if isinstance(data, list) else [data]
-    return [
+    records = _records_in(data)
+    documents = [
         _record(record, f"{_file_url(name)}#{index}", source, name, index)
         for index, record in enumerate(records, start=1)
     ]
+    if documents and not any(document.text or document.title for document in documents):
+        # Matching nothing, silently, in every run: better said once.
+        raise FetchError("parse error", name, f"no record has {_TEXT_KEYS} (nor a `title`)")
+    return documents
+
+
+_TEXT_KEYS = "`text`, `body` or `content`"
+
+
+def _records_in(data: Any) -> list[Any]:
+    """The records of a JSON export: a list of them, one object, or an object that wraps the
+    list under one key (`{"tickets": [...]}`, `{"count": 2, "items": [...]}`), as exports and
+    API dumps do."""
+    if isinstance(data, list):
+        return data
+    if isinstance(data, dict) and not any(key in data for key in ("text", "body", "content", "title")):
+        lists = [value for value in data.values()
+                 if isinstance(value, list) and value and all(isinstance(item, dict) for item in value)]
+        if len(lists) == 1:
+            return lists[0]
+    return [data]
 
 
 def _record(record: Any, fallback_url: str, source: str, name: str, number: int) -> Document:
