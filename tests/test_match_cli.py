@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mentions.cli import app
+from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
@@ -266,3 +267,25 @@ def test_a_file_saved_as_utf16_or_utf32_is_read(tmp_path: Path, encoding: str) -
     code, out, _ = run("-e", "Acme", "--format", "jsonl", str(path))
     assert code == 0
     assert [r["snippet"] for r in records(out)] == ["Die Müller & Acme GmbH"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])
+def test_lines_and_jsonl_of_a_utf16_file_are_read_line_by_line(tmp_path: Path, encoding: str) -> None:
+    """Split at the byte 0x0A, UTF-16 lines were cut inside characters and matched nothing."""
+    lines = tmp_path / "log.txt"
+    lines.write_bytes("nothing here\r\nAcme called, Müller too\r\nGlobex\r\n".encode(encoding))
+    code, out, _ = run("-e", "Acme OR Globex", "--lines", "--format", "jsonl", str(lines))
+    assert code == 0
+    assert [r["snippet"] for r in records(out)] == ["Acme called, Müller too", "Globex"]
+    export = tmp_path / "export.jsonl"
+    export.write_bytes('{"text": "Acme in Köln"}\n{"text": "nothing"}\n'.encode(encoding))
+    code, out, _ = run("-e", "Acme", "--format", "jsonl", str(export))
+    assert code == 0
+    assert [r["snippet"] for r in records(out)] == ["Acme in Köln"]
+
+
+def test_utf16_lines_on_stdin_are_read(tmp_path: Path) -> None:
+    done = run_cli("match", "-e", "Acme", "--lines", "--format", "jsonl",
+                   stdin="eins\nzwei Acme\n".encode("utf-16"))
+    assert done.returncode == 0
+    assert [r["snippet"] for r in records(done.stdout.decode())] == ["zwei Acme"]

@@ -9,6 +9,7 @@ input (as grep does). Heavy imports wait inside the function: `--help` must stay
 from __future__ import annotations
 
 import codecs
+import io
 import os
 import sys
 from collections.abc import Iterable, Iterator
@@ -185,9 +186,21 @@ def _read(path: Path) -> bytes:
 
 
 def _lines_of(path: Path) -> Iterator[str]:
-    """Lines as they arrive, so `tail -f log | mentions match --lines` works."""
+    """Lines as they arrive, so `tail -f log | mentions match --lines` works.
+
+    A UTF-16 or UTF-32 file (its byte order mark says so) is read as text in that encoding:
+    split at the byte 0x0A, its lines would be cut inside characters."""
     stream: IO[bytes] = sys.stdin.buffer if str(path) == "-" else path.open("rb")
     try:
+        peek = getattr(stream, "peek", None)  # buffered files and stdin have it
+        encoding = _wide_encoding(peek(4)[:4] if peek is not None else b"")
+        if encoding is not None:
+            text = io.TextIOWrapper(stream, encoding=encoding, errors="replace", newline=None)
+            try:
+                yield from text
+            finally:
+                text.detach()  # the stream is closed below (stdin: never)
+            return
         for raw in stream:
             yield _decode(raw)
     finally:
@@ -195,12 +208,20 @@ def _lines_of(path: Path) -> Iterator[str]:
             stream.close()
 
 
+def _wide_encoding(head: bytes) -> str | None:
+    """"utf-32" or "utf-16" when `head` starts with their byte order mark, else None."""
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return None
+
+
 def _decode(data: bytes) -> str:
     # A file saved as UTF-16 or UTF-32 (Windows tools do) says so with its byte order mark.
-    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
-        return data.decode("utf-32", errors="replace")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16", errors="replace")
+    wide = _wide_encoding(data)
+    if wide is not None:
+        return data.decode(wide, errors="replace")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
