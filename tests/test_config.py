@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mentions.cli import app
-from mentions.config import load_config
+from mentions.config_file import load_config
 from mentions.errors import ConfigError
 from tests.localsite import LocalSite
 from tests.scanning import scan, write_config

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mentions.cli import app
-from mentions.config import load_config
+from mentions.config_file import load_config
 
 runner = CliRunner()
 

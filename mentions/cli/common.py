@@ -37,7 +37,7 @@ def fail(message: str | list[str], code: int = EXIT_USAGE) -> NoReturn:
 
 def load(config_path: Path | None) -> Config:
     """Find and load the config, or exit 2 with every problem listed."""
-    from mentions.config import find_config, load_config
+    from mentions.config_file import find_config, load_config
 
     try:
         return load_config(find_config(config_path))

@@ -1,0 +1,201 @@
+"""The config file: where it is, reading it, and every problem in it with its file and line.
+
+`load_config()` reads the YAML (yamlsource.py keeps each value's line), expands `${ENV}`,
+validates the models of config.py and turns pydantic's errors into sentences such as
+`mentions.yaml:12: sources[2] (shoe-forum): unknown key 'itmes' (did you mean 'items'?)`,
+so `mentions check` can list them all at once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic.dataclasses import is_pydantic_dataclass
+from pydantic.fields import FieldInfo
+
+from mentions.config import Config, did_you_mean
+from mentions.errors import ConfigError
+from mentions.redact import Redactor
+from mentions.yamlsource import Loc, LocatedYaml, YamlProblem, read_yaml
+
+
+def _fields_at(loc: Loc) -> list[str]:
+    """The field names the model at `loc` accepts, for "did you mean" hints."""
+    fields = _fields_of(Config)
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        info = fields.get(part) or next((f for f in fields.values() if f.alias == part), None)
+        if info is None:
+            return []
+        inner = _model_type(info.annotation)
+        if inner is None:
+            return []
+        fields = _fields_of(inner)
+    return [field.alias or name for name, field in fields.items()]
+
+
+def _fields_of(model: type) -> dict[str, FieldInfo]:
+    """The fields of a pydantic model or pydantic dataclass."""
+    if issubclass(model, BaseModel):
+        return dict(model.model_fields)
+    return dict(getattr(model, "__pydantic_fields__", {}))
+
+
+def _model_type(annotation: Any) -> type | None:
+    is_model = isinstance(annotation, type) and issubclass(annotation, BaseModel)
+    if is_model or is_pydantic_dataclass(annotation):
+        return annotation  # type: ignore[no-any-return]
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_type(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _where(loc: Loc, data: Any) -> str:
+    """`sources[2] (shoe-forum).items` from a pydantic location."""
+    parts: list[str] = []
+    node = data
+    for part in loc:
+        if isinstance(part, int):
+            label = f"[{part}]"
+            try:
+                node = node[part]
+                if isinstance(node, dict) and isinstance(node.get("name"), str):
+                    label += f" ({node['name']})"
+            except (IndexError, KeyError, TypeError):
+                node = None
+            parts.append(label)
+        else:
+            parts.append(("." if parts else "") + str(part))
+            node = node.get(part) if isinstance(node, dict) else None
+    return "".join(parts)
+
+
+def _describe(error: Any, data: Any) -> tuple[Loc, str]:
+    loc: Loc = tuple(part for part in error["loc"] if not str(part).startswith("function-"))
+    kind = error["type"]
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if kind in ("extra_forbidden", "unexpected_keyword_argument"):  # a model's, a dataclass's
+        key = str(loc[-1])
+        hint = did_you_mean(key, _fields_at(loc[:-1]))
+        return loc, f"{_where(loc[:-1], data) or 'top level'}: unknown key {key!r}{hint}"
+    if kind in ("missing", "missing_argument"):
+        return loc[:-1], f"{_where(loc[:-1], data) or 'top level'}: `{loc[-1]}` is required"
+    if kind == "literal_error" and loc == ("version",):
+        return loc, "version: this mentions understands config version 1"
+    if kind == "too_short" and loc in (("keywords",), ("sources",)):
+        return loc, f"{loc[0]}: add at least one"
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        got = type(error.get("input")).__name__
+        got = {"NoneType": "nothing", "dict": "a mapping", "list": "a list"}.get(got, f"a {got}")
+        message = f"{message} (got {got})"
+    return loc, f"{_where(loc, data) or 'top level'}: {message}"
+
+
+def validate(located: LocatedYaml, path: Path) -> Config:
+    """Validate composed YAML; raise ConfigError listing every problem with its line.
+
+    The messages quote values (`'30 parsecs' is not a duration`); one expanded from `${ENV}`
+    is shown as `***`."""
+    redactor = Redactor(located.secrets)
+    try:
+        config = _validated(located, path)
+    except ConfigError as error:
+        raise ConfigError([redactor(problem) for problem in error.problems]) from None
+    config._path = path.resolve()
+    config._redactor = redactor
+    return config
+
+
+def _validated(located: LocatedYaml, path: Path) -> Config:
+    problems = [f"{path}:{p.line}: {p.message}" for p in located.problems]
+    data = located.data
+    if data is None:
+        raise ConfigError([*problems, f"{path}: the file is empty; see config.example.yaml"])
+    if not isinstance(data, dict):
+        raise ConfigError([*problems, f"{path}:1: the top level must be a mapping of keys"])
+    try:
+        config = _validated_as_written(data, located)
+    except ValidationError as errors:
+        for error in errors.errors():
+            loc, message = _describe(error, data)
+            line = located.line_of(loc)
+            problems.append(f"{path}:{line}: {message}" if line else f"{path}: {message}")
+        raise ConfigError(list(dict.fromkeys(problems))) from None
+    names = {keyword.name for keyword in config.keywords}
+    for index, source in enumerate(config.sources):
+        for wanted in source.keywords or []:
+            if wanted not in names:
+                line = located.line_of(("sources", index, "keywords"))
+                hint = did_you_mean(wanted, names)
+                problems.append(
+                    f"{path}:{line}: sources[{index}] ({source.name}): unknown keyword {wanted!r}{hint}"
+                )
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _validated_as_written(data: dict[str, Any], located: LocatedYaml) -> Config:
+    """The config, where a string is wanted reading `On`, `no` or `1984` as the text written.
+
+    Validating twice costs only configs that need it; the first errors say where."""
+    try:
+        return Config.model_validate(data)
+    except ValidationError as errors:
+        patched = False
+        for error in errors.errors():
+            loc = tuple(part for part in error["loc"] if not str(part).startswith("function-"))
+            text = located.written.get(loc)
+            if error["type"] == "string_type" and text is not None and loc:
+                parent: Any = data
+                for part in loc[:-1]:
+                    parent = parent[part]
+                parent[loc[-1]] = text
+                patched = True
+        if not patched:
+            raise
+    return Config.model_validate(data)
+
+
+def load_config(path: Path, environ: dict[str, str] | None = None) -> Config:
+    """Read, expand and validate one config file."""
+    try:
+        located = read_yaml(path, environ)
+    except YamlProblem as problem:
+        where = f"{path}:{problem.line}" if problem.line else str(path)
+        raise ConfigError([f"{where}: {problem.message}"]) from None
+    return validate(located, path)
+
+
+def candidate_paths(explicit: Path | None, environ: dict[str, str] | None = None) -> Iterator[Path]:
+    """Where to look for the config, in the order of the spec."""
+    env = os.environ if environ is None else environ
+    if explicit is not None:
+        yield explicit
+        return
+    if env.get("MENTIONS_CONFIG"):
+        yield Path(env["MENTIONS_CONFIG"])
+        return
+    yield Path("mentions.yaml")
+    import platformdirs
+
+    yield Path(platformdirs.user_config_dir("mentions")) / "mentions.yaml"
+
+
+def find_config(explicit: Path | None) -> Path:
+    """The config file to use; ConfigError when there is none."""
+    candidates = list(candidate_paths(explicit))
+    for candidate in candidates:
+        if candidate.is_file() or explicit is not None or len(candidates) == 1:
+            return candidate
+    tried = ", ".join(str(c) for c in candidates)
+    raise ConfigError(
+        [f"no config file found (looked at {tried}); pass -c FILE or run `mentions init`"]
+    )
