@@ -27,6 +27,30 @@ from typing import Any
 from mentions.errors import StateLockedError
 
 _POLL_SECONDS = 0.1
+# Descriptors that hold a scan lock: a forked worker must not keep them open. A worker
+# outlives a parent killed with -9 by up to half a second (workers.py), and an inherited
+# descriptor would hold the lock (flock) or the database session (PostgreSQL) that long.
+_HELD_IN_PARENT: set[int] = set()
+
+
+def close_in_children(fd: int) -> None:
+    """Close `fd` in every process forked from now on (until `keep_in_children`)."""
+    _HELD_IN_PARENT.add(fd)
+
+
+def keep_in_children(fd: int) -> None:
+    """Undo `close_in_children` (the lock was given up; the number may be reused)."""
+    _HELD_IN_PARENT.discard(fd)
+
+
+def _close_held() -> None:
+    for fd in list(_HELD_IN_PARENT):
+        with contextlib.suppress(OSError):
+            os.close(fd)  # the child's copy only: the parent's lock stays
+    _HELD_IN_PARENT.clear()
+
+
+os.register_at_fork(after_in_child=_close_held)
 
 
 def lock_path(state_path: Path) -> Path:
@@ -58,11 +82,13 @@ class StateLock:
             os.close(fd)
             raise
         self._fd = fd
+        close_in_children(fd)
 
     def release(self) -> None:
         """Give the lock up (closing the file releases it)."""
         if self._fd is not None:
             fd, self._fd = self._fd, None
+            keep_in_children(fd)
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, 0)  # a stale note must not name a finished scan
             os.close(fd)
@@ -82,6 +108,7 @@ class DatabaseLock:
         self._label = label
         self._key = key
         self.is_held = False
+        self._socket = -1
 
     def acquire(self, wait: float = 0.0) -> None:
         """Take the lock, waiting up to `wait` seconds; StateLockedError if it stays taken."""
@@ -99,6 +126,8 @@ class DatabaseLock:
 
         _poll(try_lock, lambda: _refusal(self._label, read_note(), wait), wait)
         self.is_held = True
+        self._socket = self._db.fileno()
+        close_in_children(self._socket)  # the session that holds the lock
         self._db.execute("CREATE TABLE IF NOT EXISTS mentions_lock (note TEXT NOT NULL)")
         self._db.execute("DELETE FROM mentions_lock")
         self._db.execute("INSERT INTO mentions_lock (note) VALUES (%s)", (json.dumps(_note()),))
@@ -107,6 +136,7 @@ class DatabaseLock:
         """Give the lock up (closing the connection would too)."""
         if self.is_held:
             self.is_held = False
+            keep_in_children(self._socket)
             with contextlib.suppress(Exception):  # a connection already gone released it
                 self._db.execute("DELETE FROM mentions_lock")
                 self._db.execute("SELECT pg_advisory_unlock(%s)", (self._key,))

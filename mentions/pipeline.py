@@ -26,41 +26,20 @@ from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing, nullcontext, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TypeVar
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
-from mentions.config import Config, HttpConfig, Keyword, Source
-from mentions.dates import parse_date
+from mentions.config import Config, HttpConfig, Source
 from mentions.errors import FetchError, StateError
-from mentions.fetch import Fetcher, Response
-from mentions.lang import with_languages
-from mentions.models import Document, Mention
+from mentions.fetch import Fetcher
+from mentions.models import Mention
 from mentions.output import Writer
+from mentions.source_context import ScanOptions, SourceContext
 from mentions.sources import collector_for
 from mentions.state import BackoffPolicy, State
-from mentions.workers import Found, MentionFinder, WorkerCrashed, WorkerPool, documents_in
+from mentions.workers import MentionFinder, WorkerCrashed, WorkerPool
 
-T = TypeVar("T")
-MAX_LOCAL_BYTES = 100_000_000
 # Waiting this long for the next source's result, the scan commits what it recorded.
 IDLE_SECONDS = 0.2
-
-
-@dataclass(frozen=True, slots=True)
-class ScanOptions:
-    """What the command line asked of this scan."""
-
-    keywords: tuple[str, ...] = ()
-    sources: tuple[str, ...] = ()
-    since: datetime | None = None
-    is_seed: bool = False
-    show_all: bool = False
-    is_dry_run: bool = False
-    concurrency: int | None = None
-    timeout: float | None = None
-    is_forced: bool = False  # try sources that are backing off, too
-    shard: tuple[int, int] | None = None  # (i, n): only the i-th of n shares (1-based)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,140 +125,11 @@ def redact_url(url: str) -> str:
     return f"{parts.scheme}://{netloc}{parts.path}{query}" if parts.scheme else url.split("?", 1)[0]
 
 
-class _SourceContext:
-    """The sources.Context of one source in one scan."""
-
-    def __init__(
-        self, source: Source, config: Config, fetcher: Fetcher, state: State | None,
-        options: ScanOptions,
-    ) -> None:
-        self.source = source
-        self.config = config
-        self.fetcher = fetcher
-        self.state = state
-        self.options = options
-        self.pool: WorkerPool | None = None
-        self.validators: list[tuple[str, str | None, str | None]] = []
-        self.is_unchanged = False
-        self.http_status: int | None = None
-        # What each parse returned, with the mentions its worker already found in it.
-        self._found_while_parsing: list[tuple[list[Document], list[Found]]] = []
-
-    def resolve_path(self, location: str) -> Path:
-        return self.config.resolve_path(location)
-
-    async def run(self, function: Callable[..., T], *args: object) -> T:
-        if self.pool is None:
-            return await asyncio.to_thread(function, *args)
-        result, found = await self.pool.parse(function, self.source, self.options.since, *args)
-        documents = documents_in(result)
-        if documents is not None and found is not None:
-            self._found_while_parsing.append((documents, found))
-        return result
-
-    def found_in(self, documents: list[Document]) -> list[Found] | None:
-        """The mentions the workers found while parsing, if `documents` are exactly what the
-        parses returned, in order (a collector that drops or adds some gets None)."""
-        parsed = [document for batch, _ in self._found_while_parsing for document in batch]
-        if len(parsed) != len(documents) or any(a is not b for a, b in zip(parsed, documents, strict=True)):
-            return None
-        return [item for _, found in self._found_while_parsing for item in found]
-
-    def keywords(self) -> list[Keyword]:
-        wanted = set(self.source.keywords) if self.source.keywords is not None else None
-        return [
-            keyword for keyword in self.config.keywords
-            if (wanted is None or keyword.name in wanted)
-            and (not self.options.keywords or keyword.name in self.options.keywords)
-        ]
-
-    def last_success(self) -> datetime | None:
-        health = self.state.health(self.source.name) if self.state is not None else None
-        return parse_date(health.last_success) if health is not None else None
-
-    async def fetch(self, url: str, *, is_remote_choice: bool = False) -> Response | None:
-        scheme = url.split("://", 1)[0].lower() if "://" in url else ""
-        if scheme in ("", "file"):
-            if is_remote_choice:
-                raise FetchError("unsupported url", url, "a page may not lead to local files")
-            return await asyncio.to_thread(self._read_local, url)
-        etag = last_modified = None
-        stored_as = self.config.redactor(url)  # the state keeps no secret, not even in a key
-        if self.state is not None and not self.options.show_all:
-            etag, last_modified = self.state.validators(stored_as)
-        response = await self.fetcher.get(
-            url,
-            headers=self.source.headers,
-            timeout=self.options.timeout or self.source.timeout,
-            etag=etag,
-            last_modified=last_modified,
-            is_remote_choice=is_remote_choice,
-            # a link found on a config page on a private address (an intranet forum) may stay
-            # inside; one that started on a public page may not lead inside
-            chosen_by=self.source.location if is_remote_choice else None,
-            robots=self.source.robots,
-            proxy=self.source.proxy,
-            cookies=self.source.cookies,
-        )
-        self.http_status = response.status
-        if response.is_not_modified:
-            self.is_unchanged = True
-            return None
-        if response.etag or response.last_modified:
-            self.validators.append((stored_as, response.etag, response.last_modified))
-        return response
-
-    def _read_local(self, location: str) -> Response:
-        if location.lower().startswith("file://"):
-            path = Path(unquote(urlsplit(location).path))
-        else:
-            path = self.resolve_path(location)
-        try:
-            with path.open("rb") as handle:
-                body = handle.read(MAX_LOCAL_BYTES + 1)
-        except OSError as error:
-            raise FetchError("file error", str(path), error.strerror or str(error)) from None
-        if len(body) > MAX_LOCAL_BYTES:
-            raise FetchError("too large", str(path), f"more than {MAX_LOCAL_BYTES} bytes")
-        suffix = path.suffix.lower()
-        content_type = "text/html" if suffix in (".html", ".htm") else ""
-        return Response(path.resolve().as_uri(), 200, {"content-type": content_type}, body)
-
-
-async def preview_source(
-    config: Config, source: Source, options: ScanOptions | None = None
-) -> list[Document]:
-    """The documents one source yields right now, with no state (`mentions test-source`).
-
-    Raises FetchError, as a scan would record it; both carry no value from `${ENV}`.
-    """
-    try:
-        documents = await _preview(config, source, options or ScanOptions())
-    except FetchError as error:
-        raise config.redactor.error(error) from None
-    shown = [config.redactor.document(document) for document in documents]
-    return await asyncio.to_thread(with_languages, shown)
-
-
-async def _preview(config: Config, source: Source, options: ScanOptions) -> list[Document]:
-    collect = collector_for(source.kind)
-    if collect is None:
-        raise FetchError("unsupported url", source.location, f"no `{source.kind}` sources yet")
-    async with Fetcher(config.http) as fetcher:
-        context = _SourceContext(source, config, fetcher, None, options)
-        try:
-            return await collect(source, context)
-        except FetchError:
-            raise
-        except Exception as error:  # the same boundary as in a scan
-            raise FetchError("parse error", source.location, type(error).__name__) from None
-
-
 @dataclass(slots=True)
 class _Collected:
     """What one source gave: its mentions and their text fingerprints, or the error."""
 
-    context: _SourceContext
+    context: SourceContext
     mentions: list[Mention] = field(default_factory=list)
     fingerprints: dict[str, str] = field(default_factory=dict)
     documents: int = 0
@@ -412,7 +262,7 @@ class Scan:
                 task.cancel()
 
     async def _collect_one(self, source: Source, fetcher: Fetcher, pool: WorkerPool) -> _Collected:
-        context = _SourceContext(source, self.config, fetcher, self.state, self.options)
+        context = SourceContext(source, self.config, fetcher, self.state, self.options)
         context.pool = pool
         collect = collector_for(source.kind)
         if collect is None:

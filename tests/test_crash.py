@@ -106,3 +106,27 @@ def test_a_killed_scan_leaves_a_sound_state_and_loses_nothing(
     if kill_after_lines > 1:
         assert long_written, "the scan was too fast for this test to say anything"
     assert recorded + len(again) == len(expected)
+
+
+@pytest.mark.parametrize("kind", ["file", "postgresql"])
+def test_a_killed_scan_releases_its_lock_at_once_though_its_workers_linger(
+    site: LocalSite, tmp_path: Path, kind: str, request: pytest.FixtureRequest
+) -> None:
+    """Forked workers notice a dead parent only within half a second; had they inherited the
+    lock's descriptor (flock) or the database session (PostgreSQL), the next cron run would
+    have found the state locked (exit 3) in that time."""
+    from mentions.state import State
+
+    urls, _ = serve(site)  # 30 sources: the scan forks worker processes
+    config = write_config(tmp_path, urls)
+    location: Path | str = tmp_path / "state.db"
+    if kind == "postgresql":
+        location = str(request.getfixturevalue("postgres_url"))
+        config.write_text(config.read_text().replace("state: ./state.db", f"state: {json.dumps(location)}"))
+    command = [sys.executable, "-m", "mentions", "scan", "-c", str(config), "--format", "jsonl"]
+    lines, code = read_until_killed(command, 1)
+    assert code == -signal.SIGKILL and lines
+    # A file lock is free once the killed process is gone; the server ends a session a
+    # moment after its socket closes (0.3 s: slack for a loaded machine).
+    with State(location, lock_wait=0 if kind == "file" else 0.3):
+        pass

@@ -81,7 +81,7 @@ def scan(
     the exit code depends on the sources only.
     """
     from mentions.output import FORMATS
-    from mentions.pipeline import ScanOptions
+    from mentions.source_context import ScanOptions
     from mentions.units import parse_since
 
     loaded = load(config)

@@ -38,7 +38,8 @@ def test_source(
     from mentions.dates import rfc3339
     from mentions.errors import FetchError
     from mentions.match import Matcher
-    from mentions.pipeline import ScanOptions, error_text, preview_source
+    from mentions.pipeline import error_text
+    from mentions.source_context import ScanOptions, preview_source
 
     if output_format not in ("text", "jsonl"):
         fail(f"--format must be text or jsonl, not {output_format!r}")
