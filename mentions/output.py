@@ -25,7 +25,10 @@ CSV_COLUMNS = ("id", "keyword", "tags", "source", "source_type", "url", "title",
 
 
 class Writer(Protocol):
-    """Where new mentions go; `write` returns only once the mention is out (flushed)."""
+    """Where new mentions go; `write` returns only once the mention is out (flushed), unless
+    `is_buffered`: then they are out only when `close` returns (the table)."""
+
+    is_buffered: bool
 
     def write(self, mention: Mention) -> None: ...
 
@@ -55,6 +58,8 @@ def mention_record(mention: Mention) -> dict[str, Any]:
 class JsonLinesWriter:
     """One JSON object per line, UTF-8, flushed per line."""
 
+    is_buffered = False
+
     def __init__(self, stream: IO[str]) -> None:
         self._stream = stream
 
@@ -68,6 +73,8 @@ class JsonLinesWriter:
 
 class JsonArrayWriter:
     """One JSON array; streamed element by element so memory stays flat."""
+
+    is_buffered = False
 
     def __init__(self, stream: IO[str]) -> None:
         self._stream = stream
@@ -104,6 +111,8 @@ class CsvWriter:
     `is_excel` starts a new file with a UTF-8 byte order mark and ends lines with CRLF: without
     the BOM, Excel reads UTF-8 as the local code page and umlauts turn into mojibake.
     """
+
+    is_buffered = False
 
     def __init__(self, stream: IO[str], *, has_header: bool = False, is_excel: bool = False) -> None:
         self._stream = stream

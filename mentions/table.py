@@ -197,7 +197,12 @@ def is_plain_console(console: Console) -> bool:
 
 
 class TableWriter:
-    """Collects mentions and prints them, newest first, when the scan ends."""
+    """Collects mentions and prints them, newest first, when the scan ends.
+
+    The columns fit the widest cells of all rows, so no row is out before the last one is
+    known: `is_buffered`, and the scan records the mentions only once `close` returned."""
+
+    is_buffered = True
 
     def __init__(self, console: Console) -> None:
         self._console = console

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from tests.localsite import LocalSite
-from tests.state_helpers import Item, rss, scan, write_config
+from tests.state_helpers import Item, invoke, rss, scan, write_config
 
 RSS = "application/rss+xml"
 LONG = "Acme has released a new running shoe that is lighter than anything before it, say testers."
@@ -224,3 +225,34 @@ def test_all_shows_old_mentions_with_the_time_they_were_first_found(site: LocalS
     [again] = scan(config, "--all").records
     assert again["id"] == first["id"]
     assert again["found_at"] == "2026-01-05T09:30:00Z"
+
+
+def test_a_table_that_never_got_out_records_nothing(site: LocalSite, tmp_path: Path) -> None:
+    """The table is printed when the scan ends: had its mentions been recorded as each source
+    finished, a reader that went away (or a Ctrl-C) would have lost them for good."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    feed = site.add("/feed", rss([Item("One", "Acme one", "http://x.org/1"),
+                                  Item("Two", "Acme two", "http://x.org/2")]), content_type=RSS)
+    config = write_config(tmp_path, {"blog": feed})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mentions", "scan", "-c", str(config), "--format", "table"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader is gone before the table comes
+    with process.stderr:
+        stderr = process.stderr.read()
+    process.wait(timeout=60)
+    assert b"Traceback" not in stderr
+    assert site.requests["/feed"] == 1
+    assert invoke("history", "-c", str(config), "--format", "jsonl").records == []
+
+    shown = scan(config, "--format", "table")  # they never got out: in the next table
+    assert shown.code == 0 and "· One" in shown.stdout and "· Two" in shown.stdout
+    site.add("/feed", rss([Item("One", "Acme one", "http://x.org/1"),
+                           Item("Three", "Acme three", "http://x.org/3")]), content_type=RSS)
+    assert scan(config).titles == ["Three"]

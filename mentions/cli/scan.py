@@ -128,9 +128,13 @@ def scan(
     console = stderr_console()
     report: RunReport | None = None
     started = datetime.now(UTC)
+    if opened is not None and writer.is_buffered:
+        opened.hold_commits()  # the table's mentions are recorded once it is printed
     try:
         report = _run(loaded, options, opened, writer, verbose or opened is None, console, is_chatty)
         writer.close()
+        if opened is not None:
+            opened.release_commits()
         if opened is not None and not dry_run:
             opened.record_run(
                 started, sources=report.sources, failed=len(report.failures),

@@ -72,6 +72,7 @@ class NewMentions:
         self._writer = writer
         self._is_new = is_new
         self.mentions: list[Mention] = []
+        self.is_buffered = writer.is_buffered
 
     def write(self, mention: Mention) -> None:
         is_new = self._is_new(mention)

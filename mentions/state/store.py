@@ -83,6 +83,7 @@ class State:
         self._lock: StateLock | DatabaseLock | None = None
         self._group_seconds: float | None = None  # set while grouping commits
         self._group_started = 0.0
+        self._is_held = False  # nothing is committed until `release_commits`
         self.db: Database = connect(location)
         try:
             if lock_wait is not None:
@@ -143,8 +144,21 @@ class State:
     @_guarded
     def commit(self) -> None:
         """Make what the group recorded so far permanent (a scan calls it when it waits)."""
-        if self.db.in_transaction:
+        if self.db.in_transaction and not self._is_held:
             self.db.commit()
+
+    def hold_commits(self) -> None:
+        """Commit nothing until `release_commits`, not even at the end of a group.
+
+        For output that is written only when the scan ends (the table): its mentions are
+        not out until then, so they may not be recorded before. If the table never gets
+        out, closing the state undoes them, and the next run reports them again."""
+        self._is_held = True
+
+    def release_commits(self) -> None:
+        """The held output is out: make everything recorded since `hold_commits` permanent."""
+        self._is_held = False
+        self.commit()
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -169,7 +183,7 @@ class State:
             self.db.execute("RELEASE SAVEPOINT change")
             raise
         self.db.execute("RELEASE SAVEPOINT change")
-        if time.monotonic() - self._group_started >= self._group_seconds:
+        if time.monotonic() - self._group_started >= self._group_seconds and not self._is_held:
             self.db.commit()
 
     def _release_lock(self) -> None:
