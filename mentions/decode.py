@@ -13,7 +13,9 @@ non-ASCII characters is practically never meant as Latin-1). Invalid bytes becom
 from __future__ import annotations
 
 import codecs
+import json
 import re
+from typing import Any
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
@@ -209,3 +211,58 @@ def prepare_feed(body: bytes, content_type: str | None = None) -> bytes:
     text = _strip_internal_subset(text)
     text = _XML_DECL_TEXT.sub(r"\g<1>utf-8\g<2>", text, count=1)
     return text.translate(_XML_CONTROLS).encode("utf-8", "replace")
+
+
+# A UTF-16 surrogate on its own is no character: JSON may still spell one (`"\ud800"`, valid
+# JSON), and feedparser passes `&#xD800;` through. Such a string cannot be encoded: every
+# later hash, database write and output line would fail, and with them the whole source.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def valid_text(text: str) -> str:
+    """`text` with every lone surrogate replaced by U+FFFD, as a decoder does with bad bytes."""
+    if text.isascii() or _LONE_SURROGATE.search(text) is None:
+        return text
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
+def load_json(data: bytes | str) -> Any:
+    """`json.loads`, its strings valid text (see `valid_text`); ValueError or RecursionError
+    as json.loads raises them."""
+    value = json.loads(data)
+    raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
+    if _SURROGATE_ESCAPE.search(raw) is None:  # the usual case: no string to look at
+        return value
+    if isinstance(value, str):
+        return valid_text(value)
+    pending = [value]  # iterative: json.loads accepts nesting deeper than a recursion would
+    while pending:
+        node = pending.pop()
+        items = list(node.items()) if isinstance(node, dict) else list(enumerate(node))
+        for key, item in items:
+            if isinstance(item, str):
+                node[key] = valid_text(item)
+            elif isinstance(item, dict | list):
+                pending.append(item)
+            if isinstance(node, dict) and isinstance(key, str) and valid_text(key) != key:
+                node[valid_text(key)] = node.pop(key)
+    return value
+
+
+_NUMERIC_REFERENCE = re.compile(rb"&#([xX][0-9a-fA-F]{1,8}|[0-9]{1,10});")
+
+
+def without_bad_references(body: bytes) -> bytes:
+    """`body` with every numeric character reference to no character (`&#xD800;`, a
+    surrogate; `&#x110000;`, beyond Unicode) as `&#xFFFD;`: feedparser's loose parser fails
+    on them with an exception, and the whole feed with it."""
+    if b"&#" not in body:
+        return body
+
+    def checked(found: re.Match[bytes]) -> bytes:
+        digits = found.group(1)
+        code = int(digits[1:], 16) if digits[:1] in b"xX" else int(digits)
+        return b"&#xFFFD;" if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF else found.group(0)
+
+    return _NUMERIC_REFERENCE.sub(checked, body)

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
+from mentions.decode import load_json, without_bad_references
 from mentions.errors import FetchError
 from mentions.fetch import Fetcher, Response
 
@@ -139,7 +140,8 @@ def inspect(response: Response, how: str) -> Found | None:
         return None
     import feedparser
 
-    parsed = feedparser.parse(response.body, response_headers={"content-location": response.url})
+    parsed = feedparser.parse(without_bad_references(response.body),
+                              response_headers={"content-location": response.url})
     if not parsed.get("version"):
         return None
     version = str(parsed.get("version"))
@@ -157,7 +159,7 @@ def inspect(response: Response, how: str) -> Found | None:
 
 def _json_feed(response: Response, how: str) -> Found | None:
     try:
-        data = json.loads(response.body)
+        data = load_json(response.body)
     except (ValueError, RecursionError):
         return None
     if not isinstance(data, dict) or "jsonfeed.org" not in str(data.get("version", "")):

@@ -289,3 +289,15 @@ def test_utf16_lines_on_stdin_are_read(tmp_path: Path) -> None:
                    stdin="eins\nzwei Acme\n".encode("utf-16"))
     assert done.returncode == 0
     assert [r["snippet"] for r in records(done.stdout.decode())] == ["zwei Acme"]
+
+
+def test_a_lone_surrogate_or_a_deep_line_in_jsonl_is_no_internal_error(tmp_path: Path) -> None:
+    """Valid JSON, no text: a lone surrogate is replaced; a line nested past the recursion
+    limit is named like any other unreadable line, and the rest is read."""
+    export = tmp_path / "export.jsonl"
+    export.write_text('{"text": "Acme \\ud800 here"}\n' + "[" * 100_000 + "]" * 100_000 + '\n{"text": "Acme too"}\n')
+    code, out, err = run("-e", "Acme", "--format", "jsonl", str(export))
+    assert [r["snippet"] for r in records(out)] == ["Acme \ufffd here", "Acme too"]
+    assert f"{export}:2: not a JSON object" in err
+    assert "internal error" not in err
+    assert code == 2  # an unreadable line counts like an unreadable file

@@ -87,3 +87,24 @@ def test_comments_only_for_feeds(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["check", "-c", str(config)])
     assert result.exit_code == 2
     assert "`comments: true` is for `feed:` sources" in result.stderr
+
+
+def test_lone_surrogates_in_remote_text_become_replacement_characters(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    """`"\\ud800"` is valid JSON and `&#xD800;` reaches feedparser's loose parser, but neither
+    is a character: one such string failed its whole source (UnicodeEncodeError)."""
+    json_feed = ('{"version": "https://jsonfeed.org/version/1.1", "title": "t", "items": [{"id": "1", '
+                 '"url": "http://x.org/1", "title": "Acme \\ud800 news", "content_text": "Acme \\udc00 wins"}]}')
+    xml_feed = ('<?xml version="1.0"?><!DOCTYPE rss><rss version="2.0"><channel><title>t</title><item>'
+                '<title>Acme &#xD800; one</title><link>http://x.org/2</link>'
+                '<description>Acme &#55296; &#x110000; two</description></item></channel></rss>')
+    api = '{"hits": [{"title": "Acme \\ud83d\\ude00 and \\udfff", "url": "http://x.org/3"}]}'
+    sources = (f"  - name: jsonfeed\n    feed: {site.add('/feed.json', json_feed, content_type='application/feed+json')}\n"
+               f"  - name: loose\n    feed: {site.add('/feed.xml', xml_feed, content_type='application/rss+xml')}\n"
+               f"  - name: api\n    json: {site.add('/api', api, content_type='application/json')}\n"
+               "    items: hits\n    fields: {title: title, text: title, link: url}\n")
+    result, records = scan(write_config(tmp_path, sources), "--no-state")
+    assert result.exit_code == 0, result.stderr
+    titles = sorted(record["title"] for record in records)
+    assert titles == ["Acme \ufffd news", "Acme \ufffd one", "Acme 😀 and \ufffd"]

@@ -153,14 +153,14 @@ class _Reader:
                 self.problems.append(f"{source}: {(error.strerror or str(error)).lower()}")
 
     def _jsonl(self, source: str, lines: Iterable[str]) -> Iterator[Document]:
-        import json
+        from mentions.decode import load_json
 
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
             try:
-                item = json.loads(line)
-            except ValueError:
+                item = load_json(line)
+            except (ValueError, RecursionError):  # RecursionError: nested deeper than json reads
                 self.problems.append(f"{source}:{number}: not a JSON object")
                 continue
             if not isinstance(item, dict) or not isinstance(item.get("text"), str):

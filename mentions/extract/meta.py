@@ -4,7 +4,6 @@ reliable than guessing from the layout."""
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,6 +12,7 @@ from typing import Any
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from mentions.dates import within_range
+from mentions.decode import load_json
 
 from .dom import select
 
@@ -165,7 +165,7 @@ def _json_ld(scripts: list[LexborNode]) -> dict[str, Any]:
         if not raw or len(raw) > MAX_JSON_LD:
             continue
         try:
-            data = json.loads(raw)
+            data = load_json(raw)
         except (ValueError, RecursionError):
             continue
         for obj in _objects(data):

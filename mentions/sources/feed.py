@@ -7,7 +7,6 @@ their URLs come from the feed, so they are fetched as remote choices.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from typing import Any
@@ -15,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from mentions.config import Source
 from mentions.dates import from_struct, parse_date
+from mentions.decode import load_json, without_bad_references
 from mentions.errors import FetchError
 from mentions.extract import visible_text
 from mentions.models import Document
@@ -63,7 +63,8 @@ def comment_feed_links(body: bytes, url: str) -> list[str]:
         return [link for link in dict.fromkeys(found) if link.startswith(("http://", "https://"))]
     import feedparser
 
-    entries = feedparser.parse(body, response_headers={"content-location": url}).get("entries") or []
+    parsed = feedparser.parse(without_bad_references(body), response_headers={"content-location": url})
+    entries = parsed.get("entries") or []
     dated = sorted(
         entries, key=lambda e: tuple(e.get("published_parsed") or e.get("updated_parsed") or ()), reverse=True
     )
@@ -82,7 +83,7 @@ def parse_feed(body: bytes, url: str, source: str) -> list[Document]:
     import feedparser
 
     # feedparser would fetch URLs and open paths given as strings: it only ever gets bytes.
-    parsed = feedparser.parse(body, response_headers={"content-location": url})
+    parsed = feedparser.parse(without_bad_references(body), response_headers={"content-location": url})
     entries = parsed.get("entries") or []
     if not parsed.get("version") and not entries:
         raise FetchError("not a feed", url, "the answer is not RSS, Atom or JSON Feed")
@@ -164,7 +165,7 @@ def _entry_date(entry: Any) -> datetime | None:
 
 def _parse_json_feed(body: bytes, url: str, source: str) -> list[Document]:
     try:
-        data = json.loads(body)
+        data = load_json(body)
     except (ValueError, RecursionError):
         raise FetchError("not a feed", url, "invalid JSON") from None
     if not isinstance(data, dict) or "jsonfeed.org" not in str(data.get("version", "")):

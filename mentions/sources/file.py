@@ -6,14 +6,13 @@ A path may name a file, a folder (every supported file in it) or a glob pattern.
 from __future__ import annotations
 
 import glob
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from mentions.config import Source
 from mentions.dates import parse_date
-from mentions.decode import decode_html, html_for_parser
+from mentions.decode import decode_html, html_for_parser, load_json
 from mentions.errors import FetchError
 from mentions.extract import main_text
 from mentions.models import Document
@@ -82,7 +81,7 @@ def _jsonl(body: bytes, name: str, source: str) -> list[Document]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = load_json(line)
         except (ValueError, RecursionError):
             raise FetchError("parse error", name, f"line {number} is not JSON") from None
         documents.append(_record(record, f"{_file_url(name)}#L{number}", source, name, number))
@@ -91,7 +90,7 @@ def _jsonl(body: bytes, name: str, source: str) -> list[Document]:
 
 def _json(body: bytes, name: str, source: str) -> list[Document]:
     try:
-        data = json.loads(body)
+        data = load_json(body)
     except (ValueError, RecursionError):
         raise FetchError("parse error", name, "not valid JSON") from None
     records = _records_in(data)

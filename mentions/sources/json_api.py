@@ -16,12 +16,12 @@ path that does not fit becomes a FetchError, a value that does not fit is left o
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from mentions.config import Source
 from mentions.dates import parse_date
+from mentions.decode import load_json
 from mentions.errors import FetchError
 from mentions.models import Document
 from mentions.sources import Context
@@ -51,14 +51,14 @@ async def collect(source: Source, context: Context) -> list[Document]:
 
 def parse_json(body: bytes, url: str, source: Source, source_type: str) -> list[Document]:
     """Documents from a JSON body, following `source.items` and `source.fields`."""
-    data = load_json(body, url)
+    data = json_answer(body, url)
     return documents_from_data(data, url, source.name, source.items, source.fields, source_type)
 
 
-def load_json(body: bytes, url: str) -> Any:
+def json_answer(body: bytes, url: str) -> Any:
     """Decoded JSON; FetchError when the body is not JSON."""
     try:
-        return json.loads(body.lstrip(b"\xef\xbb\xbf \t\r\n"))
+        return load_json(body.lstrip(b"\xef\xbb\xbf \t\r\n"))
     except (ValueError, RecursionError):
         raise FetchError("parse error", url, "the answer is not valid JSON") from None
 

@@ -185,9 +185,9 @@ def parse_answer(
 
         return [_as_search(d) for d in parse_feed(body, url, source.name)]
     if kind == "json":
-        from mentions.sources.json_api import documents_from_data, load_json
+        from mentions.sources.json_api import documents_from_data, json_answer
 
-        return documents_from_data(load_json(body, url), url, source.name, items, fields, "search")
+        return documents_from_data(json_answer(body, url), url, source.name, items, fields, "search")
     from mentions.sources.page import parse_page
 
     page_source = dataclasses.replace(source, items=items, fields=fields)
