@@ -81,6 +81,7 @@ class FetchError(MentionsError):
         "empty response",
         "invalid compression",
         "protocol error",
+        "truncated",
         "redirect",
         "blocked address",
         "unsupported url",

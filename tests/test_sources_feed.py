@@ -108,3 +108,22 @@ def test_lone_surrogates_in_remote_text_become_replacement_characters(
     assert result.exit_code == 0, result.stderr
     titles = sorted(record["title"] for record in records)
     assert titles == ["Acme \ufffd news", "Acme \ufffd one", "Acme 😀 and \ufffd"]
+
+
+def test_a_cut_off_feed_fails_its_source_and_gives_no_mentions(site: LocalSite, tmp_path: Path) -> None:
+    """A server that errs mid-feed (or drops the connection of an answer with no length)
+    leaves XML without its end: feedparser would still read the entries before the cut,
+    the last one cut short. SPEC: no mentions come from a partial document."""
+    whole = ('<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+             '<item><title>Acme one</title><link>http://x.org/1</link><description>Acme one</description></item>'
+             '<item><title>Acme two</title><link>http://x.org/2</link><description>Acme two, the full text')
+    (tmp_path / "cut.xml").write_text(whole)
+    (tmp_path / "sloppy.xml").write_text(whole.replace("Acme", "Globex") + "</description></item></channel></RSS>")
+    sources = (f"  - name: cut\n    feed: {site.add('/cut', whole, content_type='application/rss+xml')}\n"
+               "  - name: cutfile\n    file: cut.xml\n  - name: sloppy\n    file: sloppy.xml\n")
+    keywords = "  - name: acme\n    terms: [Acme]\n  - name: globex\n    terms: [Globex]\n"
+    result, records = scan(write_config(tmp_path, sources, keywords), "--no-state")
+    assert result.exit_code == 1
+    assert {record["source"] for record in records} == {"sloppy"}  # `</RSS>`: closed, if sloppily
+    assert "source 'cut' failed: truncated: the feed ends before its closing </rss>" in result.stderr
+    assert "source 'cutfile' failed: truncated" in result.stderr

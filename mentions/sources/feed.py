@@ -80,6 +80,10 @@ def parse_feed(body: bytes, url: str, source: str) -> list[Document]:
     entries = parse_fast(body, url)
     if entries is not None:
         return [_fast_document(entry, source) for entry in entries]
+    root = unclosed_root(body)
+    if root is not None:
+        # feedparser would read the entries before the cut, the last of them cut short.
+        raise FetchError("truncated", url, f"the feed ends before its closing </{root}>")
     import feedparser
 
     # feedparser would fetch URLs and open paths given as strings: it only ever gets bytes.
@@ -89,6 +93,26 @@ def parse_feed(body: bytes, url: str, source: str) -> list[Document]:
         raise FetchError("not a feed", url, "the answer is not RSS, Atom or JSON Feed")
     feed_lang = (parsed.get("feed") or {}).get("language")
     return [_entry_document(entry, url, source, feed_lang) for entry in entries]
+
+
+_ROOT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
+_COMMENT = re.compile(rb"<!--.*?-->", re.DOTALL)
+
+
+def unclosed_root(body: bytes) -> str | None:
+    """The name of the root element when the feed never closes it (it was cut off), else None.
+
+    Only a cut-off feed lacks it: other flaws that send a feed to feedparser (an undefined
+    entity, a stray `&`) leave the end tag in place. Sloppy case (`</RSS>`) counts as closed.
+    """
+    found = _ROOT.search(_COMMENT.sub(b"", body[:65536]))  # `<?xml`, `<!DOCTYPE` do not match
+    if found is None:
+        return None  # not XML that we can read as bytes (UTF-16, say): feedparser decides
+    name = found.group(1)
+    end = b"</" + name
+    if body.rfind(end) >= 0 or body.lower().rfind(end.lower()) >= 0:
+        return None
+    return name.decode("ascii", "replace")
 
 
 def _fast_document(entry: Entry, source: str) -> Document:
