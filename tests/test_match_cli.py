@@ -301,3 +301,16 @@ def test_a_lone_surrogate_or_a_deep_line_in_jsonl_is_no_internal_error(tmp_path:
     assert f"{export}:2: not a JSON object" in err
     assert "internal error" not in err
     assert code == 2  # an unreadable line counts like an unreadable file
+
+
+def test_lines_of_an_html_file_are_lines_of_its_visible_text(tmp_path: Path) -> None:
+    """`--lines` on HTML matched the raw markup: styles, scripts, attributes, comments."""
+    page = tmp_path / "page.html"
+    page.write_text('<html lang="de"><head><title>T</title><style>.acme{color:red}</style>'
+                    "<script>var Acme = 1</script></head><body><!-- Acme -->"
+                    '<p data-x="Acme">Erste Zeile</p><p>Zweite Zeile mit Acme</p></body></html>')
+    code, out, _ = run("-e", "Acme", "--lines", "--format", "jsonl", str(page))
+    assert code == 0
+    assert [(r["snippet"], r["lang"]) for r in records(out)] == [("Zweite Zeile mit Acme", "de")]
+    code, out, _ = run("-e", "Acme", "--lines", "--html", "--format", "jsonl", stdin=page.read_text())
+    assert [r["snippet"] for r in records(out)] == ["Zweite Zeile mit Acme"]

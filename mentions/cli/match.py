@@ -13,6 +13,7 @@ import io
 import os
 import sys
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -133,15 +134,21 @@ class _Reader:
             source = "stdin" if str(path) == "-" else str(path)
             suffix = path.suffix.lower()
             try:
+                is_html = self.html or suffix in _HTML_SUFFIXES
                 if self.jsonl or suffix == ".jsonl":
                     yield from self._jsonl(source, _lines_of(path))
+                elif self.lines and is_html:
+                    # The visible text's lines, not the markup's: no tags, scripts or styles.
+                    page = _html_document(source, _decode(_read(path)))
+                    for line in page.text.splitlines():
+                        yield replace(page, text=line, title="")
                 elif self.lines:
                     for line in _lines_of(path):
                         if line.strip():
                             yield _document(source, line.rstrip("\r\n"))
                 else:
                     text = _decode(_read(path))
-                    if self.html or suffix in _HTML_SUFFIXES:
+                    if is_html:
                         yield _html_document(source, text)
                     else:
                         yield _document(source, text)
