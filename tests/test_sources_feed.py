@@ -127,3 +127,19 @@ def test_a_cut_off_feed_fails_its_source_and_gives_no_mentions(site: LocalSite, 
     assert {record["source"] for record in records} == {"sloppy"}  # `</RSS>`: closed, if sloppily
     assert "source 'cut' failed: truncated: the feed ends before its closing </rss>" in result.stderr
     assert "source 'cutfile' failed: truncated" in result.stderr
+
+
+def test_json_feed_fields_of_the_wrong_type_are_left_out_not_shown_as_python(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    feed = ('{"version": "https://jsonfeed.org/version/1.1", "title": "t", "items": ['
+            '{"id": 7, "url": "http://x.org/1", "title": ["Acme"], "content_text": "Acme wins",'
+            ' "authors": [{"name": ["Ola"]}, {"name": "Kim"}], "language": 5, "date_published": 20261101},'
+            '{"id": "8", "url": "http://x.org/2", "title": {"x": "Globex"}, "content_html": "<p>Globex</p>"}]}')
+    sources = f"  - name: jf\n    feed: {site.add('/f.json', feed, content_type='application/feed+json')}\n"
+    keywords = "  - name: acme\n    terms: [Acme]\n  - name: globex\n    terms: [Globex]\n"
+    result, records = scan(write_config(tmp_path, sources, keywords), "--no-state")
+    assert result.exit_code == 0, result.stderr
+    found = sorted((r["keyword"], r["title"], r["author"], r["lang"], r["published"], r["snippet"])
+                   for r in records)
+    assert found == [("acme", "", "Kim", None, None, "Acme wins"), ("globex", "", None, None, None, "Globex")]

@@ -201,23 +201,32 @@ def _parse_json_feed(body: bytes, url: str, source: str) -> list[Document]:
     for item in items:
         if not isinstance(item, dict):
             continue
-        html = item.get("content_html")
-        text = html_to_text(html) if isinstance(html, str) else str(item.get("content_text") or "")
-        link = item.get("url") if isinstance(item.get("url"), str) else None
+
+        def text_of(key: str, item: dict[str, Any] = item) -> str:
+            # A field of another type (`"title": ["Acme"]`) is no text: its Python repr
+            # would be shown, and matched.
+            value = item.get(key)
+            return value if isinstance(value, str) else ""
+
+        html = text_of("content_html")
+        text = html_to_text(html) if html else text_of("content_text")
+        link = text_of("url") or None
         authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
-        author = next((a.get("name") for a in authors if isinstance(a, dict) and a.get("name")), None)
-        published = item.get("date_published") or item.get("date_modified")
+        author = next((a["name"] for a in authors if isinstance(a, dict) and isinstance(a.get("name"), str)
+                       and a["name"].strip()), None)
+        published = text_of("date_published") or text_of("date_modified")
+        guid = item.get("id")
         documents.append(
             Document(
                 source=source,
                 source_type="feed",
-                text=text or html_to_text(str(item.get("summary") or "")),
-                title=html_to_text(str(item.get("title") or "")),
+                text=text or html_to_text(text_of("summary")),
+                title=html_to_text(text_of("title")),
                 url=absolute(url, link) if link else None,
-                author=str(author) if author else None,
-                published=parse_date(published) if isinstance(published, str) else None,
-                guid=str(item["id"]) if item.get("id") is not None else None,
-                lang=item.get("language") if isinstance(item.get("language"), str) else None,
+                author=author,
+                published=parse_date(published) if published else None,
+                guid=str(guid) if isinstance(guid, str | int) and not isinstance(guid, bool) else None,
+                lang=text_of("language") or None,
             )
         )
     return documents
