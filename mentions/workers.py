@@ -63,9 +63,13 @@ class MentionFinder:
         """Every mention in `documents` that the source's settings let through."""
         allowed = set(source.keywords) if source.keywords is not None else None
         excluded = [re.compile(pattern) for pattern in source.exclude_urls]
+        # A document without a date counts as published when it was found, as in `history`:
+        # inside `--since 7d`, outside a `--since` that lies in the future.
+        is_undated_wanted = since is None or self.found_at >= since
         wanted = [
             document for document in documents
-            if (since is None or document.published is None or document.published >= since)
+            if (since is None or (document.published >= since if document.published is not None
+                                  else is_undated_wanted))
             and not (document.url and any(pattern.search(document.url) for pattern in excluded))
         ]
         if self.matcher.needs_language:

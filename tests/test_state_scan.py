@@ -109,6 +109,15 @@ def test_since_skips_older_documents(site: LocalSite, tmp_path: Path) -> None:
     assert site.not_modified["/f"] == 0
 
 
+def test_since_counts_an_undated_document_as_found_now(site: LocalSite, tmp_path: Path) -> None:
+    """As `history` does: inside `--since 7d`, outside a `--since` in the future."""
+    undated = Item("Undated", "Acme with no date", "http://x.org/undated", date="")
+    feed = site.add("/f", rss([undated]), content_type=RSS)
+    config = write_config(tmp_path, {"blog": feed})
+    assert scan(config, "--since", "9999-12-31", "--dry-run").titles == []
+    assert scan(config, "--since", "7d").titles == ["Undated"]
+
+
 def test_an_unchanged_rerun_costs_one_304_per_source(site: LocalSite, tmp_path: Path) -> None:
     names = {f"s{n}": site.add(f"/f{n}", rss([Item(f"T{n}", f"Acme {n}", f"http://x.org/{n}")]),
                                content_type=RSS) for n in range(5)}
