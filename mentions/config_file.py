@@ -169,9 +169,22 @@ def load_config(path: Path, environ: dict[str, str] | None = None) -> Config:
     try:
         located = read_yaml(path, environ)
     except YamlProblem as problem:
-        where = f"{path}:{problem.line}" if problem.line else str(path)
-        raise ConfigError([f"{where}: {problem.message}"]) from None
+        raise _unreadable(path, problem) from None
     return validate(located, path)
+
+
+def load_config_text(text: str, path: Path, environ: dict[str, str] | None = None) -> Config:
+    """Validate `text` as `load_config` would the file `path`, before that file is written."""
+    try:
+        located = LocatedYaml(text, environ)
+    except YamlProblem as problem:
+        raise _unreadable(path, problem) from None
+    return validate(located, path)
+
+
+def _unreadable(path: Path, problem: YamlProblem) -> ConfigError:
+    where = f"{path}:{problem.line}" if problem.line else str(path)
+    return ConfigError([f"{where}: {problem.message}"])
 
 
 def candidate_paths(explicit: Path | None, environ: dict[str, str] | None = None) -> Iterator[Path]:

@@ -102,8 +102,9 @@ async def robots_sitemaps(origin: str, fetcher: Fetcher) -> list[str]:
         return []
     text = response.body.decode("utf-8", "replace")
     lines = text.splitlines()
-    links = [line.split(":", 1)[1].strip() for line in lines if line.lower().startswith("sitemap:")]
-    return [urljoin(origin + "/", link) for link in links if link][:10]
+    named = [line.split(":", 1)[1].strip() for line in lines if line.lower().startswith("sitemap:")]
+    links = [_absolute(origin + "/", link) for link in named if link]
+    return [link for link in links if link is not None][:10]
 
 
 def alternate_links(page: Response) -> list[str]:
@@ -123,10 +124,21 @@ def alternate_links(page: Response) -> list[str]:
         kind = (node.attributes.get("type") or "").lower().split(";")[0].strip()
         href = (node.attributes.get("href") or "").strip()
         if "alternate" in rel and kind in FEED_TYPES and href:
-            link = urljoin(page.url, href)
-            if link.startswith(("http://", "https://")):
+            link = _absolute(page.url, href)
+            if link is not None and link.startswith(("http://", "https://")):
                 links.append(link)
     return list(dict.fromkeys(links))[:20]
+
+
+def _absolute(base: str, link: str) -> str | None:
+    """`link` resolved against `base`, or None when it cannot be a URL.
+
+    Links come from pages and robots.txt we do not control, and `urljoin` raises on some
+    (`http://[bad`, `http://[127.0.0.1]/`): one bad link must not hide the good ones."""
+    try:
+        return urljoin(base, link)
+    except ValueError:
+        return None
 
 
 def inspect(response: Response, how: str) -> Found | None:

@@ -3,7 +3,9 @@
 A full disk or a closed stdout used to surface as an OSError deep inside a writer, a table or
 a `print`, and came out as an internal error. `GuardedOutput` wraps stdout (and `-o FILE`) so
 that every write failure becomes OutputError naming the output, wherever the write happened.
-A closed pipe stays BrokenPipeError: SPEC ends that quietly with exit 0.
+A closed pipe stays BrokenPipeError: SPEC ends that quietly with exit 0. Typer and Rich catch
+it first and exit 1 themselves (a `--help` or a table into `| head`), so the guard also
+remembers it (`is_reader_gone`): the last error boundary still ends such a run with exit 0.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from mentions.errors import OutputError
 
 class GuardedOutput:
     """A text stream that turns a failed write or flush into OutputError; the rest passes through."""
+
+    # Shared by every guarded output: whoever catches the BrokenPipeError, the exit reads it.
+    has_closed_pipe = False
 
     def __init__(self, stream: IO[str] | None, where: str) -> None:
         self._stream = stream
@@ -48,6 +53,7 @@ class GuardedOutput:
         try:
             yield
         except BrokenPipeError:
+            GuardedOutput.has_closed_pipe = True
             raise
         except OSError as error:
             raise OutputError(f"cannot write to {self._where}: {error.strerror or error}") from None
@@ -56,6 +62,11 @@ class GuardedOutput:
 def guarded(stream: IO[str], where: str) -> IO[str]:
     """`stream` with its write failures named (typed as the stream it stands for)."""
     return cast(IO[str], GuardedOutput(stream, where))
+
+
+def is_reader_gone() -> bool:
+    """Whether a guarded output met a closed pipe: its reader went away (`| head -1`)."""
+    return GuardedOutput.has_closed_pipe
 
 
 def prepare_standard_streams() -> None:

@@ -66,6 +66,24 @@ def test_discover_prints_working_snippets(site: LocalSite) -> None:
     assert site.requests["/wp-json/"] == 0
 
 
+@pytest.mark.parametrize("bad", ["http://[bad", "http://[127.0.0.1]/feed"])
+def test_a_link_that_is_no_url_is_skipped_and_the_others_are_printed(site: LocalSite, bad: str) -> None:
+    """`urljoin` raises on these: one such link, on the page or in robots.txt, was an internal
+    error that hid every feed found."""
+    site.add("/", f"""<!doctype html><html><head>
+<link rel="alternate" type="application/rss+xml" href="{bad}">
+<link rel="alternate" type="application/rss+xml" href="/feed/"></head></html>""")
+    site.add("/feed/", RSS.format(title="Laufblog"), content_type="application/rss+xml")
+    site.add("/robots.txt", f"Sitemap: {bad}\nSitemap: {site.base}/posts.xml\n", content_type="text/plain")
+    site.add("/posts.xml", f'<?xml version="1.0"?><urlset><url><loc>{site.base}/p</loc></url></urlset>',
+             content_type="application/xml")
+    result = CliRunner().invoke(app, ["discover", site.url("/")])
+    assert result.exit_code == 0, result.stderr
+    sources = yaml.safe_load(result.stdout)["sources"]
+    assert [s.get("feed") or s.get("sitemap") for s in sources] == [site.url("/feed/"), site.url("/posts.xml")]
+    assert result.stderr == ""
+
+
 def test_discover_snippet_is_a_valid_config(site: LocalSite, tmp_path: Path) -> None:
     _blog(site)
     snippet = CliRunner().invoke(app, ["discover", site.url("/")]).stdout

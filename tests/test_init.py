@@ -45,6 +45,57 @@ def test_odd_brand_names_still_give_valid_yaml(tmp_path: Path, brand: str) -> No
     assert load_config(out).keywords[0].terms[0] == brand
 
 
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["--brand", "Acme\nversion: 2"],
+         "--brand 'Acme\\nversion: 2': a config cannot hold U+000A (no control characters or line breaks)"),
+        (["--brand", "\x1b[31mAcme"],
+         "--brand '\\x1b[31mAcme': a config cannot hold U+001B (no control characters or line breaks)"),
+        (["--brand", "Acme", "--site", "acme.de\u2028version: 2"],
+         "--site 'acme.de\\u2028version: 2': a config cannot hold U+2028 (no control characters or line breaks)"),
+        (["--brand", "Acme\udcff"],  # a byte of the argument that was not UTF-8
+         "--brand 'Acme\\udcff': a config cannot hold U+DCFF (no control characters or line breaks)"),
+        (["--brand", "Acme ${HOME}"],
+         "--brand 'Acme ${HOME}': a config reads `${NAME}` from the environment, so leave it out"),
+        (["--brand", "Acme", "--competitor", "Acme"],
+         "--competitor 'Acme' repeats --brand 'Acme'; give each name once"),
+        (["--brand", "Acme", "--competitor", "Globex", "--competitor", "globex"],
+         "--competitor 'globex' repeats --competitor 'Globex'; give each name once"),
+    ],
+    ids=["newline", "escape", "line-separator", "surrogate", "env", "brand-twice", "competitor-twice"],
+)
+def test_a_config_check_would_reject_is_refused_and_not_written(
+    tmp_path: Path, args: list[str], problem: str
+) -> None:
+    """These were written with exit 0 and then rejected by `mentions check`: injected YAML,
+    control characters, `${…}` read from the environment, two keywords of the same name."""
+    out = tmp_path / "m.yaml"
+    result = runner.invoke(app, ["init", *args, "-o", str(out)])
+    assert (result.exit_code, result.stderr) == (2, f"mentions: {problem}\n")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("brand", "competitors", "names"),
+    [
+        ("#", ['"'], ["brand", "brand-2"]),  # neither has a letter: both were named `brand`
+        ("Acme GmbH", ["acme-gmbh", "ACME GmbH!"], ["acme-gmbh", "acme-gmbh-2", "acme-gmbh-3"]),
+    ],
+)
+def test_different_names_that_give_the_same_keyword_name_are_numbered(
+    tmp_path: Path, brand: str, competitors: list[str], names: list[str]
+) -> None:
+    out = tmp_path / "m.yaml"
+    competitor_args = [arg for name in competitors for arg in ("--competitor", name)]
+    result = runner.invoke(app, ["init", "--brand", brand, *competitor_args, "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    keywords = load_config(out).keywords
+    assert [k.name for k in keywords] == names
+    assert [k.terms[0] for k in keywords] == [brand, *competitors]
+    assert runner.invoke(app, ["check", "-c", str(out)]).exit_code == 0
+
+
 def test_init_needs_a_brand_and_lists_presets() -> None:
     assert runner.invoke(app, ["init"]).exit_code == 2
     listed = runner.invoke(app, ["init", "--list-presets"])

@@ -164,3 +164,67 @@ def test_a_closed_stdout_is_an_error_and_the_state_file_stays_intact(tmp_path: P
     assert check.returncode == 0 and check.stdout == b""
     after = run_cli("scan", "-c", str(DEMO), "--state", str(state), "--format", "jsonl")
     assert len(after.stdout.splitlines()) == 20
+
+
+@pytest.fixture(scope="module")
+def scanned_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A state holding the demo's mentions, for the commands that read one."""
+    state = tmp_path_factory.mktemp("scanned") / "s.db"
+    assert run_cli("scan", "-c", str(DEMO), "--state", str(state), "--format", "jsonl").returncode == 0
+    return state
+
+
+def into_closed_pipe(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+    """`mentions ARGS | true` with the reader gone before the first write: every write fails."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "mentions", *args], stdout=writer, stderr=subprocess.PIPE,
+            env=env or dict(os.environ, PYTHONPATH=str(REPO), NO_COLOR="1"), timeout=60, check=False,
+        )
+    finally:
+        os.close(writer)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["scan", "--help"],
+        ["schema"],
+        ["sources", "-c", str(DEMO), "--state", "{state}"],
+        ["report", "-c", str(DEMO), "--state", "{state}"],
+        ["history", "-c", str(DEMO), "--state", "{state}", "--format", "table"],
+        ["init", "--list-presets"],
+        ["test-source", "-c", str(DEMO), "laufblog"],
+        ["match", "-e", "acme", "--format", "table", str(REPO / "examples" / "demo" / "support-notes.txt")],
+    ],
+    ids=lambda args: " ".join(arg for arg in args if not arg.startswith(("/", "{"))),
+)
+def test_a_closed_pipe_ends_every_command_quietly_with_exit_0(args: list[str], scanned_state: Path) -> None:
+    """SPEC: `mentions … | head -1` ends with exit 0 and nothing on stderr. Typer (help) and
+    Rich (tables) catch the closed pipe before `mentions` does and used to exit 1."""
+    closed = into_closed_pipe(*(arg.replace("{state}", str(scanned_state)) for arg in args))
+    assert (closed.returncode, closed.stderr) == (0, b"")
+
+
+@pytest.mark.parametrize("is_buffered", [True, False], ids=["buffered", "PYTHONUNBUFFERED"])
+def test_version_into_a_closed_pipe_ends_quietly(is_buffered: bool) -> None:
+    """`mentions --version | true` answers before the app loads; it printed a traceback (or,
+    with buffered output, an "Exception ignored" and exit 120)."""
+    environment = dict(os.environ, PYTHONPATH=str(REPO), NO_COLOR="1")
+    environment.pop("PYTHONUNBUFFERED", None)
+    if not is_buffered:
+        environment["PYTHONUNBUFFERED"] = "1"
+    closed = into_closed_pipe("--version", env=environment)
+    assert (closed.returncode, closed.stderr) == (0, b"")
+
+
+@pytest.mark.skipif(not FULL_DISK.exists(), reason="needs /dev/full")
+def test_version_into_a_full_disk_is_one_sentence() -> None:
+    command = f"exec {sys.executable} -m mentions --version >/dev/full"
+    environment = dict(os.environ, PYTHONPATH=str(REPO), NO_COLOR="1")
+    failed = subprocess.run(["sh", "-c", command], capture_output=True, env=environment, timeout=60, check=False)
+    assert failed.returncode == 2
+    assert failed.stderr.decode() == "mentions: cannot write to standard output: No space left on device\n"

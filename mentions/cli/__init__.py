@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 from mentions import __version__
 from mentions.errors import OutputError
-from mentions.streams import discard_unwritten_output, prepare_standard_streams
+from mentions.streams import discard_unwritten_output, is_reader_gone, prepare_standard_streams
 
 
 def __getattr__(name: str) -> Any:
@@ -30,24 +30,37 @@ def __getattr__(name: str) -> Any:
 
 def main() -> None:
     """Entry point of the `mentions` script: the last error boundary."""
-    if sys.argv[1:] == ["--version"]:
-        print(f"mentions {__version__}")
-        return
     # `timeout`, systemd and container runtimes stop a job with SIGTERM: end like Ctrl-C
     # does, through every `finally` (the state commits what was written), not mid-step.
     signal.signal(signal.SIGTERM, _terminated)
     prepare_standard_streams()
     try:
+        if sys.argv[1:] == ["--version"]:
+            print(f"mentions {__version__}")
+            sys.stdout.flush()
+            return
         from mentions.cli.wiring import app
 
-        app()
+        try:
+            app()
+        except SystemExit as stop:
+            if stop.code not in (EXIT_INTERRUPTED, EXIT_TERMINATED):
+                # What stdout still buffers is written here, inside this boundary: left to the
+                # interpreter's exit, a closed pipe or a full disk would print a traceback.
+                sys.stdout.flush()
+            raise
     except KeyboardInterrupt:
         signal.signal(signal.SIGINT, _exit_now)  # a second Ctrl-C while exiting: out, quietly
         _leave(EXIT_INTERRUPTED)
     except SystemExit as stop:
         if stop.code in (EXIT_INTERRUPTED, EXIT_TERMINATED):  # Typer turns Ctrl-C into Exit(130)
             _leave(stop.code)
+        if is_reader_gone():
+            # Typer (`--help`) and Rich (tables) meet a closed pipe before we do and exit 1.
+            _end_quietly()
         raise
+    except BrokenPipeError:
+        _end_quietly()
     except OutputError as error:
         # Mentions not written were not recorded: the next run reports them.
         sys.stderr.write(f"mentions: {error}\n")
@@ -115,6 +128,14 @@ def _leave(code: int) -> NoReturn:
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing can reach it
             stream.flush()
     os._exit(code)
+
+
+def _end_quietly() -> NoReturn:
+    """The reader of stdout went away (`mentions scan | head -1`): SPEC makes that exit 0.
+
+    What stdout still buffers could reach no one; left there, the exit would try it again."""
+    discard_unwritten_output()
+    sys.exit(0)
 
 
 def _exit_now(signum: int, frame: object) -> None:

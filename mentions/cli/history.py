@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import IO
@@ -12,6 +11,7 @@ import typer
 from mentions.cli.common import CONFIG_OPTION, STATE_HELP, fail, load, state_path
 from mentions.errors import StateError
 from mentions.output import Writer
+from mentions.streams import discard_unwritten_output
 
 
 def history(
@@ -57,8 +57,7 @@ def history(
     except StateError as error:
         fail(str(error))
     except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        discard_unwritten_output()
 
 
 def _writer(chosen: str, stream: IO[str]) -> Writer:

@@ -34,8 +34,17 @@ def init(
         fail(f"--lang {lang!r}: give a language code such as de, en or fr")
     if output.exists() and not force:
         fail(f"{output} exists already; pass --force to overwrite it, or -o to write elsewhere")
-    text = starter_config(brand.strip(), [c.strip() for c in competitor if c.strip()],
-                          [s.strip() for s in site if s.strip()], lang.lower())
+    brand = brand.strip()
+    competitors = [c.strip() for c in competitor if c.strip()]
+    sites = [s.strip() for s in site if s.strip()]
+    problems = _unwritable(brand, competitors, sites)
+    if problems:
+        fail(problems)
+    text = starter_config(brand, competitors, sites, lang.lower())
+    # The last guard: what `mentions check` would reject is not written at all.
+    problems = _rejected(text, output)
+    if problems:
+        fail([f"{problem}; nothing was written" for problem in problems])
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as error:
@@ -60,13 +69,58 @@ def _list_presets() -> None:
         typer.echo(f"{preset.name:22} {preset.description}" + (f"  [params: {params}]" if params else ""))
 
 
+# What a config cannot hold as written: controls and line breaks (a newline in a comment
+# starts YAML of its own), lone surrogates (bytes of an argument that were not UTF-8) and
+# non-characters. Refused rather than escaped: a brand name is text a person reads.
+_UNWRITABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
+_ENV_REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")  # what the config loader expands
+
+
+def _unwritable(brand: str, competitors: list[str], sites: list[str]) -> list[str]:
+    """One sentence per value the config could not hold as given, or that repeats another."""
+    problems = []
+    given = [("--brand", brand), *(("--competitor", c) for c in competitors), *(("--site", s) for s in sites)]
+    for flag, value in given:
+        unwritable = _UNWRITABLE.search(value)
+        if unwritable:
+            code = f"U+{ord(unwritable.group()):04X}"
+            problems.append(f"{flag} {value!r}: a config cannot hold {code} (no control characters or line "
+                            "breaks)")
+        elif _ENV_REFERENCE.search(value):
+            problems.append(f"{flag} {value!r}: a config reads `${{NAME}}` from the environment, so leave "
+                            "it out")
+    # Matching ignores case: a second keyword for the same name would only report everything twice.
+    first = {brand.casefold(): f"--brand {brand!r}"}
+    for name in competitors:
+        if name.casefold() in first:
+            problems.append(f"--competitor {name!r} repeats {first[name.casefold()]}; give each name once")
+        else:
+            first[name.casefold()] = f"--competitor {name!r}"
+    return problems
+
+
+def _rejected(text: str, output: Path) -> list[str]:
+    """What `mentions check` would say about `text` as the file `output`; empty when it passes.
+
+    The starter config takes nothing from the environment, so it is read without one."""
+    from mentions.config_file import load_config_text
+    from mentions.errors import ConfigError
+
+    try:
+        load_config_text(text, output, environ={})
+    except ConfigError as error:
+        return error.problems
+    return []
+
+
 def slug(name: str) -> str:
     """A keyword name from a brand: `Acme GmbH` -> `acme-gmbh`."""
     return re.sub(r"[^\w]+", "-", name.lower(), flags=re.UNICODE).strip("-_") or "brand"
 
 
 def _quoted(value: str) -> str:
-    # JSON strings are valid YAML double-quoted scalars: safe for any brand name
+    # JSON strings are valid YAML double-quoted scalars, read back exactly once `_unwritable`
+    # kept out the line breaks JSON leaves as they are (U+2028, U+2029)
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -78,9 +132,22 @@ def _terms(name: str, sites: list[str]) -> list[str]:
     return list(dict.fromkeys(terms))
 
 
+def _distinct(names: list[str]) -> list[str]:
+    """`names`, a repeat numbered (`brand`, `brand-2`): `#` and `"` both give `brand`."""
+    taken: set[str] = set()
+    distinct = []
+    for name in names:
+        unique, number = name, 2
+        while unique in taken:
+            unique, number = f"{name}-{number}", number + 1
+        taken.add(unique)
+        distinct.append(unique)
+    return distinct
+
+
 def starter_config(brand: str, competitors: list[str], sites: list[str], lang: str) -> str:
     """The YAML text: brand and competitor keywords, a news search, commented examples."""
-    brand_name = slug(brand)
+    brand_name, *competitor_names = _distinct([slug(brand), *(slug(name) for name in competitors)])
     region = {"en": "US", "de": "DE", "fr": "FR", "es": "ES", "it": "IT", "nl": "NL"}.get(lang, lang.upper())
     lines = [
         f"# mentions config for {brand} — written by `mentions init`. Docs: mentions --help",
@@ -100,9 +167,9 @@ def starter_config(brand: str, competitors: list[str], sites: list[str], lang: s
         lines.append(f"    # To leave out your own site, use a query instead of terms: "
                      f"query: '{brand.replace(chr(39), '')} {own}'")
     lines.append("    # exclude: [\"Acme Street\"]      # documents with these are not mentions")
-    for name in competitors:
+    for name, keyword_name in zip(competitors, competitor_names, strict=True):
         lines += [
-            f"  - name: {_quoted(slug(name))}",
+            f"  - name: {_quoted(keyword_name)}",
             f"    terms: [{_quoted(name)}]",
             "    tags: [competitor]",
         ]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import codecs
 import io
-import os
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
@@ -21,6 +20,7 @@ from typing import IO, TYPE_CHECKING, Any
 import typer
 
 from mentions.cli.common import CONFIG_OPTION, EXIT_USAGE, fail
+from mentions.streams import discard_unwritten_output
 
 if TYPE_CHECKING:
     from mentions.models import Document, Mention
@@ -96,8 +96,7 @@ def match(
         writer.close()
     except BrokenPipeError:
         # The reader went away (`| head -1`): end quietly, as the Python docs advise.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        discard_unwritten_output()
         raise typer.Exit(0) from None
     if reader.problems:
         fail(reader.problems, EXIT_USAGE)

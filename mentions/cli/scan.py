@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import sys
 from datetime import UTC, datetime
@@ -26,7 +25,7 @@ from mentions.cli.common import (
 from mentions.console import clean_text, stderr_console
 from mentions.dates import rfc3339
 from mentions.errors import StateError
-from mentions.streams import guarded
+from mentions.streams import discard_unwritten_output, guarded
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -145,8 +144,7 @@ def scan(
     except BrokenPipeError:
         # The reader went away (`mentions scan | head -1`): end quietly; what was not
         # written was not recorded, so the next run reports it.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        discard_unwritten_output()
         raise typer.Exit(EXIT_OK) from None
     finally:
         if opened is not None:
