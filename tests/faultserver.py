@@ -451,6 +451,11 @@ async def _chain(s: S, req: Request, r: asyncio.StreamReader, w: asyncio.StreamW
     return await _redirect(w, f"/chain/{left - 1}", 301 if left % 2 else 307)
 
 
+@route("/to-bad-url")
+async def _to_bad_url(s: S, req: Request, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> bool:
+    return await _redirect(w, "http://[bad")
+
+
 @route("/to-ftp")
 async def _to_ftp(s: S, req: Request, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> bool:
     return await _redirect(w, "ftp://127.0.0.1/feed.xml")

@@ -58,6 +58,7 @@ FAILING = {
     "redirect-loop": ("/loop/a", "none", "redirect"),
     "redirect-11": ("/chain/11", "none", "redirect"),
     "redirect-ftp": ("/to-ftp", "none", "redirect"),
+    "redirect-no-url": ("/to-bad-url", "none", "redirect"),
     "gzip-bomb": ("/gzip-bomb", "none", "too large"),
     "double-gzip": ("/double-gzip", "none", "too large"),
     "bad-gzip": ("/bad-gzip", "none", "invalid compression"),

@@ -195,7 +195,10 @@ def check_scheme(url: str) -> None:
 
 def redirect_target(current: str, location: str) -> str:
     """The absolute URL a Location points to; only http(s) is followed."""
-    target = urljoin(current, location.strip())
+    try:
+        target = urljoin(current, location.strip())
+    except ValueError:  # `http://[bad`: an unclosed IPv6 bracket
+        raise FetchError("redirect", redact_url(current), "to a Location that is no URL") from None
     try:
         check_scheme(target)
     except FetchError as error:
