@@ -31,10 +31,15 @@ _POLL_SECONDS = 0.1
 # outlives a parent killed with -9 by up to half a second (workers.py), and an inherited
 # descriptor would hold the lock (flock) or the database session (PostgreSQL) that long.
 _HELD_IN_PARENT: set[int] = set()
+_is_hooked = False
 
 
 def close_in_children(fd: int) -> None:
     """Close `fd` in every process forked from now on (until `keep_in_children`)."""
+    global _is_hooked
+    if not _is_hooked:  # on first use, not on import
+        os.register_at_fork(after_in_child=_close_held)
+        _is_hooked = True
     _HELD_IN_PARENT.add(fd)
 
 
@@ -48,9 +53,6 @@ def _close_held() -> None:
         with contextlib.suppress(OSError):
             os.close(fd)  # the child's copy only: the parent's lock stays
     _HELD_IN_PARENT.clear()
-
-
-os.register_at_fork(after_in_child=_close_held)
 
 
 def lock_path(state_path: Path) -> Path:

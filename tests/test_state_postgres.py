@@ -135,14 +135,16 @@ def test_a_database_written_by_a_newer_mentions_is_refused(
 def test_an_unreachable_database_is_one_sentence_without_the_password(
     site: LocalSite, tmp_path: Path, command: tuple[str, ...]
 ) -> None:
-    url = f"postgresql://scanner:Sup3rSecretPw@/mentions?host={tmp_path}/no-server&connect_timeout=2"
+    url = (f"postgresql://scanner:Sup3rSecretPw@/mentions?host={tmp_path}/no-server&connect_timeout=2"
+           "&password=Qu3rySecretPw")
     config = config_with_state(tmp_path, site, url)
     done = run_cli(*command, "-c", str(config))
     assert done.returncode == 2
     message = done.stderr.decode()
     assert message.startswith("mentions: cannot connect to the state database postgresql://scanner:***@")
     assert message.count("\n") == 1
-    assert "Sup3rSecretPw" not in message and "Traceback" not in message
+    assert "Sup3rSecretPw" not in message and "Qu3rySecretPw" not in message
+    assert "Traceback" not in message
 
 
 def test_the_database_url_may_come_from_the_environment(

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from mentions.errors import StateError
 
@@ -104,16 +104,19 @@ def has_postgres_driver() -> bool:
 
 
 def without_password(url: str) -> str:
-    """`url` with its password left out, as messages and `sources` show it."""
+    """`url` with its password left out (`user:***@host`, `?password=***`), as messages show it."""
     try:
         parts = urlsplit(url)
-        if parts.password is None:
-            return url
-        host = parts.netloc.rpartition("@")[2]
-        user = parts.username or ""
-        return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+        netloc = parts.netloc
+        if parts.password is not None:
+            netloc = f"{parts.username or ''}:***@{netloc.rpartition('@')[2]}"
+        query = "&".join(
+            f"{key}=***" if "password" in key.lower() else f"{key}={value}" if value else key
+            for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        )
+        return urlunsplit(parts._replace(netloc=netloc, query=query))
     except ValueError:
-        return url.split("@", 1)[-1] if "@" in url else url
+        return url.split("@", 1)[-1].split("?", 1)[0] if "@" in url else url.split("?", 1)[0]
 
 
 class SqliteDatabase:

@@ -79,7 +79,6 @@ class State:
     """
 
     def __init__(self, location: Location, *, lock_wait: float | None = None) -> None:
-        self.path = location
         self._lock: StateLock | DatabaseLock | None = None
         self._group_seconds: float | None = None  # set while grouping commits
         self._group_started = 0.0
@@ -162,8 +161,10 @@ class State:
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        """One change, all or nothing: its own transaction, or a savepoint in the group's."""
-        if self._group_seconds is None:
+        """One change, all or nothing: its own transaction, or a savepoint in the group's (or
+        in the transaction that holds everything until `release_commits`)."""
+        seconds = self._group_seconds
+        if seconds is None and not self._is_held:
             self.db.begin()
             try:
                 yield
@@ -183,7 +184,7 @@ class State:
             self.db.execute("RELEASE SAVEPOINT change")
             raise
         self.db.execute("RELEASE SAVEPOINT change")
-        if time.monotonic() - self._group_started >= self._group_seconds and not self._is_held:
+        if seconds is not None and not self._is_held and time.monotonic() - self._group_started >= seconds:
             self.db.commit()
 
     def _release_lock(self) -> None:
