@@ -64,6 +64,7 @@ class SourceContext:
         self.validators: list[tuple[str, str | None, str | None]] = []
         self.is_unchanged = False
         self.http_status: int | None = None
+        self.new_notes: list[tuple[str, str]] = []  # saved with the validators
         # What each parse returned, with the mentions its worker already found in it.
         self._found_while_parsing: list[tuple[list[Document], list[Found]]] = []
 
@@ -94,6 +95,15 @@ class SourceContext:
             if (wanted is None or keyword.name in wanted)
             and (not self.options.keywords or keyword.name in self.options.keywords)
         ]
+
+    def notes(self) -> dict[str, str]:
+        # `--all` looks at everything again: as if nothing had been noted.
+        if self.state is None or self.options.show_all:
+            return {}
+        return self.state.notes(self.source.name)
+
+    def note(self, key: str, value: str) -> None:
+        self.new_notes.append((key, value))
 
     def last_success(self) -> datetime | None:
         health = self.state.health(self.source.name) if self.state is not None else None

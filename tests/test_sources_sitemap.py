@@ -106,3 +106,65 @@ def test_a_broken_location_costs_only_that_entry() -> None:
     body = (b"<urlset><url><loc>http://[oops</loc></url>"
             b"<url><loc>https://a.example/fine</loc></url></urlset>")
     assert [e.url for e in parse_sitemap(body, "https://a.example/sitemap.xml")] == ["https://a.example/fine"]
+
+
+def test_changed_pages_beyond_max_pages_are_read_on_the_next_run(site: LocalSite, tmp_path: Path) -> None:
+    """Four changed pages and `max_pages: 2`: two now, the other two next time, none lost."""
+    site.add("/p/0", article("Start", "Acme zum Start."))
+    entries = [(site.url("/p/0"), "2026-01-01T10:00:00Z")]
+    site.add("/sitemap.xml", urlset(entries), content_type="application/xml")
+    config = write_config(tmp_path, f"  - name: blog\n    sitemap: {site.url('/sitemap.xml')}\n    max_pages: 2\n")
+    state = str(tmp_path / "state.db")
+    assert [r["url"] for r in scan(config, "--state", state)[1]] == [site.url("/p/0")]
+
+    for number in range(1, 5):
+        site.add(f"/p/{number}", article(f"Neu {number}", f"Acme, Teil {number}."))
+    entries += [(site.url(f"/p/{n}"), f"2026-02-0{n}T10:00:00Z") for n in range(1, 5)]
+    site.add("/sitemap.xml", urlset(entries), content_type="application/xml")
+    second = sorted(r["url"] for r in scan(config, "--state", state)[1])
+    third = sorted(r["url"] for r in scan(config, "--state", state)[1])
+    assert second == [site.url("/p/3"), site.url("/p/4")]  # newest first
+    assert third == [site.url("/p/1"), site.url("/p/2")]
+    assert scan(config, "--state", state)[1] == []
+    assert all(site.requests[f"/p/{n}"] == 1 for n in range(5))
+
+
+def test_a_new_page_with_an_old_lastmod_or_none_is_still_new(site: LocalSite, tmp_path: Path) -> None:
+    """Sitemaps are regenerated late, and `<lastmod>` is often the article's date."""
+    site.add("/a/1", article("Eins", "Acme eins."))
+    site.add("/sitemap.xml", urlset([(site.url("/a/1"), "2026-01-01")]), content_type="application/xml")
+    site.add("/plain.xml", urlset([(site.url("/a/1"), None)]), content_type="application/xml")
+    config = write_config(tmp_path, f"  - name: dated\n    sitemap: {site.url('/sitemap.xml')}\n"
+                                    f"  - name: undated\n    sitemap: {site.url('/plain.xml')}\n")
+    state = str(tmp_path / "state.db")
+    scan(config, "--state", state)
+    site.add("/a/2", article("Zwei", "Globex und Acme."))
+    site.add("/a/3", article("Drei", "Acme drei."))
+    site.add("/sitemap.xml", urlset([(site.url("/a/1"), "2026-01-01"), (site.url("/a/2"), "2025-06-01")]),
+             content_type="application/xml")
+    site.add("/plain.xml", urlset([(site.url("/a/1"), None), (site.url("/a/3"), None)]),
+             content_type="application/xml")
+    result, records = scan(config, "--state", state)
+    assert result.exit_code == 0, result.stderr
+    assert sorted((r["source"], r["url"]) for r in records) == [
+        ("dated", site.url("/a/2")), ("undated", site.url("/a/3"))]
+
+
+def test_pages_robots_forbids_or_exclude_urls_leave_out_are_skipped_not_failed(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    site.add("/robots.txt", "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+    site.add("/open/1", article("Offen", "Acme offen."))
+    site.add("/private/1", article("Privat", "Acme privat."))
+    site.add("/drafts/1", article("Entwurf", "Acme Entwurf."))
+    pages = [(site.url(p), "2026-01-01") for p in ("/open/1", "/private/1", "/drafts/1")]
+    site.add("/sitemap.xml", urlset(pages), content_type="application/xml")
+    config = write_config(tmp_path, f"  - name: blog\n    sitemap: {site.url('/sitemap.xml')}\n"
+                                    "    exclude_urls: ['/drafts/']\n")
+    config.write_text(config.read_text().replace("robots: false", "robots: true"))
+    state = str(tmp_path / "state.db")
+    result, records = scan(config, "--state", state)
+    assert result.exit_code == 0, result.stderr
+    assert [r["url"] for r in records] == [site.url("/open/1")]
+    assert site.requests["/private/1"] == 0 and site.requests["/drafts/1"] == 0
+    assert scan(config, "--state", state)[0].exit_code == 0

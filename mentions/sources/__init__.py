@@ -47,6 +47,15 @@ class Context(Protocol):
         """When this source last ran without error (None: never, or no state); sitemaps start there."""
         ...
 
+    def notes(self) -> dict[str, str]:
+        """What this source noted in earlier runs, by key (empty: none, no state, or `--all`)."""
+        ...
+
+    def note(self, key: str, value: str) -> None:
+        """Keep `value` under `key` for the next run, saved with the validators: only once this
+        run's mentions are recorded, and not after a run that failed or looked at only part."""
+        ...
+
 
 Collector = Callable[["Source", Context], Awaitable[list["Document"]]]
 

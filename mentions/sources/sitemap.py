@@ -1,14 +1,19 @@
 """`sitemap:` sources: the pages of a sitemap that are new or changed since the last run.
 
-The first run (no successful run in the state) takes the `max_pages` newest entries by
-`<lastmod>`; later runs take the entries whose `<lastmod>` is newer than the last
-successful run (less an hour of overlap for clocks that disagree: a page seen twice gives
-the same mention ids, so nothing is reported twice). Entries without `<lastmod>` cannot say
-whether they changed: they are taken on the first run only — for such sites a feed is the
-better source. Sitemap index files are followed, newest first, at most `MAX_SITEMAPS`
-files. Every page is fetched as a remote choice and extracted like a `page:` without
-`items`. A page that is gone (404/410) is skipped; any other failure fails the source, so
-the next run tries the same pages again.
+Each run notes every page the sitemap lists with its `<lastmod>` (`Context.note`, kept in
+the state with the source's validators). A page is read when the sitemap lists it for the
+first time, or with another `<lastmod>` than noted: a new article whose `<lastmod>` is its
+(older) publication date, or a sitemap without `<lastmod>`, still counts as new. At most
+`max_pages` pages are read per run, newest first; the rest are not noted, so the next run
+reads them. The first run (nothing noted yet) reads the `max_pages` newest entries and
+notes the others as they are, so an existing site is not read from its beginning. A state
+from before these notes chooses once more as that version did (the entries whose
+`<lastmod>` is newer than the last successful run, less an hour for clocks that disagree).
+
+Sitemap index files are followed, newest first, at most `MAX_SITEMAPS` files. Every page is
+fetched as a remote choice and extracted like a `page:` without `items`. A page that is gone
+(404/410), that robots.txt forbids, or that `exclude_urls` leaves out is noted and skipped;
+any other failure fails the source, and the next run tries the same pages again.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from mentions.config import Source
-from mentions.dates import parse_date
+from mentions.dates import parse_date, rfc3339
 from mentions.errors import FetchError
 from mentions.models import Document
 from mentions.sources import Context
@@ -58,17 +63,43 @@ class Entry:
 async def collect(source: Source, context: Context) -> list[Document]:
     """Read the sitemap (and its children), then fetch and extract the chosen pages."""
     limit = source.max_pages or DEFAULT_MAX_PAGES
-    pages = await _page_entries(source, context)
-    since = context.last_success()
-    chosen = choose(pages, since - OVERLAP if since else None, limit)
+    listed = {entry.url: entry for entry in await _page_entries(source, context)}
+    noted = context.notes()
+    if noted:
+        candidates = [entry for entry in listed.values() if noted.get(entry.url) != _mark(entry)]
+        # Owed from an earlier run, and not listed now: the sitemap was unchanged (304).
+        candidates += [_owed(url, value) for url, value in noted.items()
+                       if value.startswith(_OWED) and url not in listed]
+    else:
+        # The first run reads the newest pages; a state from before these notes, what changed
+        # since its last run. Either way the rest is noted as it is now.
+        since = context.last_success()
+        entries = list(listed.values())
+        if since is None:
+            candidates = choose(entries, None, limit)
+        else:
+            candidates = choose(entries, since - OVERLAP, len(entries))
+        considered = {entry.url for entry in candidates}
+        for entry in listed.values():
+            if entry.url not in considered:
+                context.note(entry.url, _mark(entry))
+    chosen = choose(candidates, None, limit)
+    picked = {entry.url for entry in chosen}
+    for entry in candidates:
+        if entry.url not in picked:
+            context.note(entry.url, _OWED + _mark(entry))  # beyond `max_pages`: the next run
     from mentions.sources.page import parse_page
 
+    excluded = [re.compile(pattern) for pattern in source.exclude_urls]
     documents: list[Document] = []
     for entry in chosen:
+        context.note(entry.url, _mark(entry))  # kept only if the whole run succeeds
+        if any(pattern.search(entry.url) for pattern in excluded):
+            continue  # left out anyway: not fetched at all
         try:
             response = await context.fetch(entry.url, is_remote_choice=True)
         except FetchError as error:
-            if error.status in (404, 410):
+            if error.status in (404, 410) or error.reason == "robots.txt":
                 continue
             raise
         if response is None:
@@ -77,6 +108,20 @@ async def collect(source: Source, context: Context) -> list[Document]:
         for document in parsed.documents:
             documents.append(_as_sitemap(document, entry))
     return documents
+
+
+_OWED = "?"  # the note of a page listed as new or changed that a run left for the next
+
+
+def _owed(url: str, value: str) -> Entry:
+    """The entry of a page an earlier run left unread, from its note."""
+    mark = value.removeprefix(_OWED)
+    return Entry(url, parse_date(mark) if mark else None, is_sitemap=False)
+
+
+def _mark(entry: Entry) -> str:
+    """What is noted of a page: its `<lastmod>` as written in RFC 3339 ("" for none)."""
+    return rfc3339(entry.lastmod) or ""
 
 
 async def _page_entries(source: Source, context: Context) -> list[Entry]:

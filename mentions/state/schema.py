@@ -85,6 +85,16 @@ MIGRATIONS: tuple[str, ...] = (
         new_mentions INTEGER NOT NULL
     );
     """,
+    # 3: what a source notes for its next run (a sitemap: each page it has seen, with its
+    # <lastmod>), saved with its validators once its mentions are recorded.
+    """
+    CREATE TABLE notes (
+        source TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (source, key)
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

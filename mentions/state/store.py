@@ -265,12 +265,24 @@ class State:
     def deliver(
         self, name: str, mentions: Sequence[Mention], fingerprints: Mapping[str, str],
         validators: Validators, *, error: str | None, status: str, http_status: int | None, items: int,
+        notes: Sequence[tuple[str, str]] = (),
     ) -> None:
-        """Record one source's written mentions, its validators and its health in one commit."""
+        """Record one source's written mentions, its validators, its notes and its health in
+        one commit."""
         with self._transaction():
             self._insert(mentions, fingerprints)
             self._save_validators(validators)
+            if notes:
+                self.db.executemany(
+                    "INSERT INTO notes (source, key, value) VALUES (?,?,?) ON CONFLICT (source, key) "
+                    "DO UPDATE SET value = excluded.value", [(name, key, value) for key, value in notes],
+                )
             self._update_health(name, error=error, status=status, http_status=http_status, items=items)
+
+    @_guarded
+    def notes(self, name: str) -> dict[str, str]:
+        """What source `name` noted in its earlier runs (`deliver`), by key."""
+        return dict(self.db.execute("SELECT key, value FROM notes WHERE source = ?", (name,)).fetchall())
 
     def mentions(
         self, *, keywords: Sequence[str] = (), sources: Sequence[str] = (), since: datetime | None = None,
