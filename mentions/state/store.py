@@ -67,6 +67,17 @@ def _guarded(method: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def _file_lock(path: Path, wait: float) -> StateLock:
+    """The scan lock of a state file, taken (StateLockedError if it stays taken)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = StateLock(path)
+        lock.acquire(wait)
+    except OSError as error:
+        raise StateError(f"cannot create the state file {path}: {error.strerror}") from None
+    return lock
+
+
 def _now() -> str:
     return rfc3339(datetime.now(UTC)) or ""
 
@@ -83,18 +94,20 @@ class State:
         self._group_seconds: float | None = None  # set while grouping commits
         self._group_started = 0.0
         self._is_held = False  # nothing is committed until `release_commits`
-        self.db: Database = connect(location)
+        if lock_wait is not None and isinstance(location, Path):
+            # A file's lock comes before the file is opened: a second scan that opened it
+            # while the first creates or migrates it could meet "database is locked".
+            self._lock = _file_lock(location, lock_wait)
         try:
-            if lock_wait is not None:
-                if isinstance(self.db, PostgresDatabase):
-                    self._lock = DatabaseLock(self.db.connection, self.db.label, PG_LOCK_KEY)
-                else:
-                    self._lock = StateLock(Path(location))
+            self.db: Database = connect(location)
+        except BaseException:
+            self._release_lock()
+            raise
+        try:
+            if lock_wait is not None and isinstance(self.db, PostgresDatabase):
+                self._lock = DatabaseLock(self.db.connection, self.db.label, PG_LOCK_KEY)
                 self._lock.acquire(lock_wait)
             migrate(self.db)
-        except OSError as error:
-            self.close()
-            raise StateError(f"cannot create the lock of {self.db.label}: {error.strerror}") from None
         except self.db.errors as error:
             self.close()
             raise StateError(f"cannot use {self.db.label}: {first_line(error)}") from None
