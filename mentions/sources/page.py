@@ -1,8 +1,9 @@
 """`page:` sources: a page's main text, or one document per `items` match with `fields`.
 
 Field selectors are CSS, relative to the item; `selector@attr` takes an attribute instead
-of the text. `next` is followed up to `max_pages`; links it yields are chosen by remote
-content, so the fetch layer keeps them away from private addresses.
+of the text. `next` is followed up to `max_pages` (its `href` unless another `@attr` is
+named); links it yields are chosen by remote content, so the fetch layer keeps them away
+from private addresses.
 """
 
 from __future__ import annotations
@@ -115,8 +116,15 @@ def _parse_items(tree: LexborHTMLParser, url: str, source: Source) -> ParsedPage
                 is_permalink=link is not None,
             )
         )
-    next_url = _select(tree.root, source.next, url) if source.next and tree.root else None
+    next_url = _next_link(tree.root, source.next, url) if source.next and tree.root else None
     return ParsedPage(documents, next_url)
+
+
+def _next_link(root: LexborNode, selector: str, base_url: str) -> str | None:
+    """Where `next` leads. Written without `@attribute` (`a[rel=next]`) it still means the
+    link's target: its text ("Next ›") would end the pages after the first."""
+    css, attribute = split_selector(selector)
+    return _select(root, f"{css}@{attribute or 'href'}", base_url)
 
 
 _URL_ATTRIBUTES = ("href", "src", "action", "data-href", "data-url", "cite")

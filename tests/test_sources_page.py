@@ -1,0 +1,32 @@
+"""`page:` sources across pages: how `next` is read, where links lead, what a failing page keeps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.localsite import LocalSite
+from tests.scanning import scan, write_config
+
+POST = '<article class="post"><a class="pl" href="{link}">#</a><p class="c">{text}</p></article>'
+
+
+def thread(*posts: tuple[str, str], next_link: str | None = None, head: str = "") -> str:
+    """A forum page of (link, text) posts, with a `rel=next` link when given."""
+    body = "".join(POST.format(link=link, text=text) for link, text in posts)
+    more = f'<a rel="next" href="{next_link}">next</a>' if next_link else ""
+    return f"<!DOCTYPE html><html><head>{head}</head><body>{body}{more}</body></html>"
+
+
+def page_source(url: str, next_selector: str = "a[rel=next]@href") -> str:
+    return (f"  - name: forum\n    page: {url}\n    items: article.post\n"
+            "    fields: {text: .c, link: 'a.pl@href'}\n"
+            f"    next: '{next_selector}'\n    max_pages: 3\n")
+
+
+def test_next_without_an_attribute_follows_the_links_href(site: LocalSite, tmp_path: Path) -> None:
+    """`next: a[rel=next]` means the link's target, not its text ("next")."""
+    url = site.add("/t/1", thread(("/t/1#p1", "Acme one"), next_link="/t/2"))
+    site.add("/t/2", thread(("/t/2#p2", "Acme two")))
+    result, records = scan(write_config(tmp_path, page_source(url, "a[rel=next]")), "--no-state")
+    assert result.exit_code == 0, result.output
+    assert sorted(r["url"] for r in records) == [f"{site.base}/t/1#p1", f"{site.base}/t/2#p2"]
