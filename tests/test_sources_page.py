@@ -30,3 +30,13 @@ def test_next_without_an_attribute_follows_the_links_href(site: LocalSite, tmp_p
     result, records = scan(write_config(tmp_path, page_source(url, "a[rel=next]")), "--no-state")
     assert result.exit_code == 0, result.output
     assert sorted(r["url"] for r in records) == [f"{site.base}/t/1#p1", f"{site.base}/t/2#p2"]
+
+
+def test_links_are_resolved_against_the_pages_base_href(site: LocalSite, tmp_path: Path) -> None:
+    """As a browser does: `<base href="/real/">` with `href="post-1"` is `/real/post-1`."""
+    head = '<base href="/real/">'
+    url = site.add("/t/1", thread(("post-1", "Acme one"), next_link="page-2", head=head))
+    site.add("/real/page-2", thread(("post-2", "Acme two")))
+    result, records = scan(write_config(tmp_path, page_source(url)), "--no-state")
+    assert result.exit_code == 0, result.output
+    assert sorted(r["url"] for r in records) == [f"{site.base}/real/post-1", f"{site.base}/real/post-2"]

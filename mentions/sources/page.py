@@ -94,9 +94,10 @@ def parse_page(body: bytes, content_type: str, url: str, source: Source) -> Pars
 
 def _parse_items(tree: LexborHTMLParser, url: str, source: Source) -> ParsedPage:
     lang = tree.root.attributes.get("lang") if tree.root is not None else None
+    base = _base_url(tree, url)
     documents = []
     for item in tree.css(source.items or ""):
-        fields = {name: _select(item, selector, url) for name, selector in source.fields.items()}
+        fields = {name: _select(item, selector, base) for name, selector in source.fields.items()}
         text = fields.get("text")
         if "text" not in source.fields:
             text = visible_text(item.html or "")
@@ -116,8 +117,21 @@ def _parse_items(tree: LexborHTMLParser, url: str, source: Source) -> ParsedPage
                 is_permalink=link is not None,
             )
         )
-    next_url = _next_link(tree.root, source.next, url) if source.next and tree.root else None
+    next_url = _next_link(tree.root, source.next, base) if source.next and tree.root else None
     return ParsedPage(documents, next_url)
+
+
+def _base_url(tree: LexborHTMLParser, url: str) -> str:
+    """What the page's relative links are relative to: its `<base href>`, as a browser reads
+    them, else its own URL. A base of another scheme (`file:`, `javascript:`) is ignored, as
+    an unusable one; where a link then leads is still guarded when it is fetched."""
+    node = tree.css_first("base[href]")
+    href = node.attributes.get("href") if node is not None else None
+    base = absolute(url, href.strip()) if isinstance(href, str) and href.strip() else None
+    if base is None:
+        return url
+    scheme = base.split(":", 1)[0].lower()
+    return base if scheme in ("http", "https", url.split(":", 1)[0].lower()) else url
 
 
 def _next_link(root: LexborNode, selector: str, base_url: str) -> str | None:
