@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from mentions.config import Keyword, Source
+    from mentions.errors import FetchError
     from mentions.fetch import Response
     from mentions.models import Document
 
@@ -45,6 +46,12 @@ class Context(Protocol):
 
     def last_success(self) -> datetime | None:
         """When this source last ran without error (None: never, or no state); sitemaps start there."""
+        ...
+
+    def fail_after_documents(self, error: FetchError) -> None:
+        """The source failed with `error`, but the documents `collect` returns are complete
+        (the pages read before a `next` page failed): they are delivered, and the source is
+        still reported as failed, so it is seen and read again in full on the next run."""
         ...
 
 

@@ -42,25 +42,33 @@ async def collect(source: Source, context: Context) -> list[Document]:
     url: str | None = source.location
     seen: set[str] = set()
     for number in range(source.max_pages or 1):
-        if url is None or url in seen:
+        if url is None or _without_fragment(url) in seen:
             break
-        seen.add(url)
+        seen.add(_without_fragment(url))
         try:
             response = await context.fetch(url, is_remote_choice=number > 0)
-        except FetchError as error:
-            # A `next` link the page chose may not lead to a local file or an inside address:
-            # that ends the pages, as no link would, and keeps the ones read.
-            if number > 0 and error.reason in _REFUSED_LINKS:
+            if response is None:
                 break
-            raise
-        if response is None:
+            parsed = await context.run(
+                parse_page, response.body, response.content_type, response.url, source
+            )
+        except FetchError as error:
+            if number == 0:
+                raise
+            # The pages read are complete documents: they are delivered either way. A link a
+            # page may not follow (a local file, an inside address) ends the pages as no link
+            # would; any other failure (404, robots.txt, timeout) still fails the source.
+            if error.reason not in _REFUSED_LINKS:
+                context.fail_after_documents(error)
             break
-        parsed = await context.run(
-            parse_page, response.body, response.content_type, response.url, source
-        )
         documents.extend(parsed.documents)
         url = parsed.next_url
     return documents
+
+
+def _without_fragment(url: str) -> str:
+    """The page `url` names: `/t/1#comments` is `/t/1`, read once."""
+    return url.split("#", 1)[0]
 
 
 def parse_page(body: bytes, content_type: str, url: str, source: Source) -> ParsedPage:
