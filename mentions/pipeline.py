@@ -285,7 +285,11 @@ class Scan:
         for item in found:
             if item.fingerprint is not None:
                 fingerprints.setdefault(item.mention.id, item.fingerprint)
-        return _Collected(context, [item.mention for item in found], fingerprints, len(documents))
+        # A source may fail after some complete documents (a `next` page that failed): both
+        # are delivered, the mentions and the failure.
+        return _Collected(
+            context, [item.mention for item in found], fingerprints, len(documents), context.error
+        )
 
     def _deliver(self, collected: _Collected) -> SourceOutcome:
         """Write the new mentions of one source, then record them (never the other way round)."""

@@ -65,6 +65,7 @@ class SourceContext:
         self.is_unchanged = False
         self.http_status: int | None = None
         self.new_notes: list[tuple[str, str]] = []  # saved with the validators
+        self.error: FetchError | None = None  # failed after the documents collected
         # What each parse returned, with the mentions its worker already found in it.
         self._found_while_parsing: list[tuple[list[Document], list[Found]]] = []
 
@@ -108,6 +109,9 @@ class SourceContext:
     def last_success(self) -> datetime | None:
         health = self.state.health(self.source.name) if self.state is not None else None
         return parse_date(health.last_success) if health is not None else None
+
+    def fail_after_documents(self, error: FetchError) -> None:
+        self.error = error
 
     async def fetch(self, url: str, *, is_remote_choice: bool = False) -> Response | None:
         scheme = url.split("://", 1)[0].lower() if "://" in url else ""
@@ -180,8 +184,11 @@ async def _preview(config: Config, source: Source, options: ScanOptions) -> list
     async with Fetcher(config.http) as fetcher:
         context = SourceContext(source, config, fetcher, None, options)
         try:
-            return await collect(source, context)
+            documents = await collect(source, context)
         except FetchError:
             raise
         except Exception as error:  # the same boundary as in a scan
             raise FetchError("parse error", source.location, type(error).__name__) from None
+        if context.error is not None:  # failed, as a scan would report it
+            raise context.error
+        return documents

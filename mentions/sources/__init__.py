@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from mentions.config import Keyword, Source
+    from mentions.errors import FetchError
     from mentions.fetch import Response
     from mentions.models import Document
 
@@ -54,6 +55,12 @@ class Context(Protocol):
     def note(self, key: str, value: str) -> None:
         """Keep `value` under `key` for the next run, saved with the validators: only once this
         run's mentions are recorded, and not after a run that failed or looked at only part."""
+        ...
+
+    def fail_after_documents(self, error: FetchError) -> None:
+        """The source failed with `error`, but the documents `collect` returns are complete
+        (the pages read before a `next` page failed): they are delivered, and the source is
+        still reported as failed, so it is seen and read again in full on the next run."""
         ...
 
 

@@ -1,8 +1,9 @@
 """`page:` sources: a page's main text, or one document per `items` match with `fields`.
 
 Field selectors are CSS, relative to the item; `selector@attr` takes an attribute instead
-of the text. `next` is followed up to `max_pages`; links it yields are chosen by remote
-content, so the fetch layer keeps them away from private addresses.
+of the text. `next` is followed up to `max_pages` (its `href` unless another `@attr` is
+named); links it yields are chosen by remote content, so the fetch layer keeps them away
+from private addresses.
 """
 
 from __future__ import annotations
@@ -41,25 +42,33 @@ async def collect(source: Source, context: Context) -> list[Document]:
     url: str | None = source.location
     seen: set[str] = set()
     for number in range(source.max_pages or 1):
-        if url is None or url in seen:
+        if url is None or _without_fragment(url) in seen:
             break
-        seen.add(url)
+        seen.add(_without_fragment(url))
         try:
             response = await context.fetch(url, is_remote_choice=number > 0)
-        except FetchError as error:
-            # A `next` link the page chose may not lead to a local file or an inside address:
-            # that ends the pages, as no link would, and keeps the ones read.
-            if number > 0 and error.reason in _REFUSED_LINKS:
+            if response is None:
                 break
-            raise
-        if response is None:
+            parsed = await context.run(
+                parse_page, response.body, response.content_type, response.url, source
+            )
+        except FetchError as error:
+            if number == 0:
+                raise
+            # The pages read are complete documents: they are delivered either way. A link a
+            # page may not follow (a local file, an inside address) ends the pages as no link
+            # would; any other failure (404, robots.txt, timeout) still fails the source.
+            if error.reason not in _REFUSED_LINKS:
+                context.fail_after_documents(error)
             break
-        parsed = await context.run(
-            parse_page, response.body, response.content_type, response.url, source
-        )
         documents.extend(parsed.documents)
         url = parsed.next_url
     return documents
+
+
+def _without_fragment(url: str) -> str:
+    """The page `url` names: `/t/1#comments` is `/t/1`, read once."""
+    return url.split("#", 1)[0]
 
 
 def parse_page(body: bytes, content_type: str, url: str, source: Source) -> ParsedPage:
@@ -93,9 +102,10 @@ def parse_page(body: bytes, content_type: str, url: str, source: Source) -> Pars
 
 def _parse_items(tree: LexborHTMLParser, url: str, source: Source) -> ParsedPage:
     lang = tree.root.attributes.get("lang") if tree.root is not None else None
+    base = _base_url(tree, url)
     documents = []
     for item in tree.css(source.items or ""):
-        fields = {name: _select(item, selector, url) for name, selector in source.fields.items()}
+        fields = {name: _select(item, selector, base) for name, selector in source.fields.items()}
         text = fields.get("text")
         if "text" not in source.fields:
             text = visible_text(item.html or "")
@@ -115,8 +125,28 @@ def _parse_items(tree: LexborHTMLParser, url: str, source: Source) -> ParsedPage
                 is_permalink=link is not None,
             )
         )
-    next_url = _select(tree.root, source.next, url) if source.next and tree.root else None
+    next_url = _next_link(tree.root, source.next, base) if source.next and tree.root else None
     return ParsedPage(documents, next_url)
+
+
+def _base_url(tree: LexborHTMLParser, url: str) -> str:
+    """What the page's relative links are relative to: its `<base href>`, as a browser reads
+    them, else its own URL. A base of another scheme (`file:`, `javascript:`) is ignored, as
+    an unusable one; where a link then leads is still guarded when it is fetched."""
+    node = tree.css_first("base[href]")
+    href = node.attributes.get("href") if node is not None else None
+    base = absolute(url, href.strip()) if isinstance(href, str) and href.strip() else None
+    if base is None:
+        return url
+    scheme = base.split(":", 1)[0].lower()
+    return base if scheme in ("http", "https", url.split(":", 1)[0].lower()) else url
+
+
+def _next_link(root: LexborNode, selector: str, base_url: str) -> str | None:
+    """Where `next` leads. Written without `@attribute` (`a[rel=next]`) it still means the
+    link's target: its text ("Next ›") would end the pages after the first."""
+    css, attribute = split_selector(selector)
+    return _select(root, f"{css}@{attribute or 'href'}", base_url)
 
 
 _URL_ATTRIBUTES = ("href", "src", "action", "data-href", "data-url", "cite")
