@@ -168,3 +168,20 @@ def test_pages_robots_forbids_or_exclude_urls_leave_out_are_skipped_not_failed(
     assert [r["url"] for r in records] == [site.url("/open/1")]
     assert site.requests["/private/1"] == 0 and site.requests["/drafts/1"] == 0
     assert scan(config, "--state", state)[0].exit_code == 0
+
+
+def test_a_page_that_fails_keeps_the_mentions_of_the_pages_read_before(site: LocalSite, tmp_path: Path) -> None:
+    site.add("/n/1", article("Neu", "Acme neu."))
+    site.add("/n/2", "down for maintenance", status=503)
+    pages = [(site.url("/n/1"), "2026-01-02T10:00:00Z"), (site.url("/n/2"), "2026-01-01T10:00:00Z")]
+    site.add("/sitemap.xml", urlset(pages), content_type="application/xml")
+    config = write_config(tmp_path, f"  - name: blog\n    sitemap: {site.url('/sitemap.xml')}\n")
+    state = str(tmp_path / "state.db")
+    result, records = scan(config, "--state", state)
+    assert result.exit_code == 1
+    assert [r["url"] for r in records] == [site.url("/n/1")]
+    assert "source 'blog' failed: http status" in result.stderr
+    site.add("/n/2", article("Zwei", "Acme zwei."))
+    result, records = scan(config, "--state", state)  # the same pages again, nothing twice
+    assert result.exit_code == 0, result.stderr
+    assert [r["url"] for r in records] == [site.url("/n/2")]

@@ -13,7 +13,8 @@ from before these notes chooses once more as that version did (the entries whose
 Sitemap index files are followed, newest first, at most `MAX_SITEMAPS` files. Every page is
 fetched as a remote choice and extracted like a `page:` without `items`. A page that is gone
 (404/410), that robots.txt forbids, or that `exclude_urls` leaves out is noted and skipped;
-any other failure fails the source, and the next run tries the same pages again.
+any other failure fails the source after the pages already read (their mentions are
+delivered), and the next run tries the same pages again.
 """
 
 from __future__ import annotations
@@ -101,7 +102,10 @@ async def collect(source: Source, context: Context) -> list[Document]:
         except FetchError as error:
             if error.status in (404, 410) or error.reason == "robots.txt":
                 continue
-            raise
+            # The pages read are complete: their mentions count; the source still fails, and
+            # no note is kept, so the next run reads the same pages again.
+            context.fail_after_documents(error)
+            break
         if response is None:
             continue
         parsed = await context.run(parse_page, response.body, response.content_type, response.url, source)
