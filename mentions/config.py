@@ -222,6 +222,12 @@ class Source:
             raise ValueError("`next` is for `page:` sources")
         if kinds[0] == "search" and "{query}" not in location and "{tag}" not in location:
             raise ValueError("a `search:` URL needs a {query} placeholder")
+        if kinds[0] == "search":
+            from mentions.sources.search import params_problem
+
+            problem = params_problem(location, self.params)
+            if problem:
+                raise ValueError(problem)
         if kinds[0] == "preset":
             from mentions.presets import preset_problem
 

@@ -85,6 +85,10 @@ MISTAKES = [
     (ONE_SOURCE + "    page: http://x/\n    items: div\n    fields: {title: h2, link: 'a[[@href'}\n", 9,
      ["field 'link'", "'a[[' is not a valid CSS selector"]),
     (ONE_SOURCE + "    page: http://x/\n    items: ''\n", 8, ["items", "empty"]),
+    # search params the URL never uses, or placeholders no param fills: named, not dropped or failing
+    (ONE_SOURCE + "    search: 'http://x/?q={query}'\n    params: {hl: de}\n", 6,
+     ["`params` 'hl' is not used", "no {hl}", "it has {query}"]),
+    (ONE_SOURCE + "    search: 'http://x/?q={query}&hl={hl}'\n", 6, ["{hl} has no value", "add `hl` to `params`"]),
     # numbers that would hang a scan, or make every request fail at once
     ("version: 1\nhttp: {delay: .inf}\n" + ONE_SOURCE[11:] + "    feed: http://x/\n", 2,
      ["http.delay", "finite"]),

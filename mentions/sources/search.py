@@ -20,7 +20,7 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from mentions.config import Source
+from mentions.config import Source, did_you_mean
 from mentions.errors import FetchError
 from mentions.identity import document_key
 from mentions.models import Document
@@ -87,6 +87,24 @@ def search_urls(template: str, values: dict[str, str], keywords: list[Keyword], 
         elif terms:
             urls.append(_fill(template, values, {"query": any_of(terms)}))
     return list(dict.fromkeys(urls))
+
+
+def params_problem(template: str, params: dict[str, str]) -> str | None:
+    """A `search:` param its URL never uses, or a placeholder no param fills; None if neither.
+
+    Both would otherwise show only on a scan: an unused `hl: de` is dropped without a word
+    (the user believes the search is in German), a placeholder without a value fails the
+    source on every run.
+    """
+    placeholders = set(_PLACEHOLDER.findall(template))
+    for name in params:
+        if name not in placeholders:
+            has = ", ".join(f"{{{p}}}" for p in sorted(placeholders))
+            hint = did_you_mean(name, placeholders)
+            return f"`params` {name!r} is not used: the search URL has no {{{name}}} (it has {has}){hint}"
+    for name in sorted(placeholders - {"query", "tag"} - set(params)):
+        return f"the search URL's {{{name}}} has no value; add `{name}` to `params`"
+    return None
 
 
 def _fill(template: str, values: dict[str, str], searched: dict[str, str]) -> str:
