@@ -234,6 +234,12 @@ class Source:
             problem = preset_problem(location, self.params)
             if problem:
                 raise ValueError(problem)
+        if kinds[0] in ("search", "preset"):
+            from mentions.sources.search import address_problem
+
+            problem = address_problem(self)
+            if problem:
+                raise ValueError(f"source {self.name!r}: {problem}")
         if self.params and kinds[0] not in ("search", "preset"):
             raise ValueError("`params` is for `search:` and `preset:` sources")
         if self.comments and kinds[0] != "feed":

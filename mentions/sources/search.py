@@ -20,7 +20,7 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from mentions.config import Source, did_you_mean
+from mentions.config import Source, did_you_mean, web_address_problem
 from mentions.errors import FetchError
 from mentions.identity import document_key
 from mentions.models import Document
@@ -58,6 +58,24 @@ async def collect(source: Source, context: Context) -> list[Document]:
         for document in found:
             documents.setdefault(document_key(document), document)
     return list(documents.values())
+
+
+def address_problem(source: Source) -> str | None:
+    """Why the URLs a `search:` or `preset:` source makes cannot be fetched, or None.
+
+    The URL is filled in as a scan fills it (with `x` for the query) and checked like a
+    `feed:` URL, so `site: host/blog` without a scheme or an `ftp://` search is named by
+    `mentions check` instead of failing the source on every scan.
+    """
+    preset = _preset(source)
+    template = preset.url if preset else source.location
+    values = preset.values(source.params) if preset else dict(source.params)
+    try:
+        url = _fill(template, values, {"query": "x", "tag": "x"})
+    except FetchError as error:
+        return f"{error.url!r} is not a valid URL: {error.detail}"
+    problem = web_address_problem(url)
+    return f"{url!r} is not a valid URL: {problem}" if problem else None
 
 
 def _preset(source: Source) -> Preset | None:
