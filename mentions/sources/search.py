@@ -144,8 +144,18 @@ def _fill(template: str, values: dict[str, str], searched: dict[str, str]) -> st
 
 def any_of(terms: list[str]) -> str:
     """Terms in the syntax most search engines share: phrases quoted, OR between terms."""
-    quoted = [f'"{term}"' if " " in term else term for term in terms]
-    return " OR ".join(quoted)
+    quoted = [_phrase(term) for term in terms]
+    return " OR ".join(term for term in quoted if term)
+
+
+def _phrase(term: str) -> str:
+    """A term as one search-engine word or "phrase".
+
+    Engines end a phrase at the next quote, so a quote inside one would split it
+    (`"say "hi""`); quotes become spaces instead: `say "hi"` is searched as `"say hi"`.
+    """
+    words = term.replace('"', " ").split()
+    return f'"{" ".join(words)}"' if len(words) > 1 else "".join(words)
 
 
 def hashtags(terms: list[str]) -> list[str]:
