@@ -70,6 +70,9 @@ def test_tags_and_fixed_urls() -> None:
     assert search_urls("{site}/comments/feed/", {"site": "https://b.example"}, keywords, "none") == [
         "https://b.example/comments/feed/"
     ]
+    assert search_urls("https://{forum}/search.json?q={query}", {"forum": "f.example/"}, keywords, "any") == [
+        "https://f.example/search.json?q=Acme%20OR%20%23AcmeShoes%20OR%20%22Acme%20GmbH%22"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -133,7 +133,9 @@ def _fill(template: str, values: dict[str, str], searched: dict[str, str]) -> st
         if name in searched:
             return quote(searched[name], safe="")
         if name in values:
-            return values[name]
+            # `site: https://b.example/` before `/comments/feed/`: one slash, not two
+            is_joined = template.startswith("/", found.end())
+            return values[name].rstrip("/") if is_joined else values[name]
         raise FetchError("unsupported url", template, f"no value for {{{name}}}; add it to `params`")
 
     url = _PLACEHOLDER.sub(replace, template)
