@@ -144,6 +144,18 @@ def test_own_site_is_left_out() -> None:
     assert len(Matcher(rule).match(other)) == 1
 
 
+
+@pytest.mark.parametrize(
+    "url", ["https://acme.de./x", "https://ACME.DE./x", "https://Shop.Acme.De:443/x", "https://www.acme.de./x"]
+)
+def test_site_ignores_the_root_dot_and_case_of_a_host(url: str) -> None:
+    """`acme.de.` is the fully qualified spelling of `acme.de`, and hosts have no case."""
+    document = doc("acme", url=url)
+    assert Matcher([KeywordRule("acme", query="acme -site:acme.de")]).match(document) == []
+    assert len(Matcher([KeywordRule("acme", query="acme site:acme.de")]).match(document)) == 1
+    assert len(Matcher([KeywordRule("acme", query="acme site:ACME.de.")]).match(document)) == 1
+
+
 def test_a_phrase_does_not_cross_from_title_to_text() -> None:
     assert not matches('"Acme GmbH"', "GmbH news", title="About Acme")
     assert matches("title:acme", "text", title="About Acme")

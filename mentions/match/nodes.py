@@ -231,7 +231,7 @@ class FieldLeaf(Compiled):
 
     def _site(self, document: Document) -> bool:
         host = cached_host(document.url or "")
-        site = self.value.removeprefix("www.")
+        site = self.value.rstrip(".").removeprefix("www.")
         return host == site or host.endswith("." + site)
 
     def _lang(self, document: Document) -> bool:
@@ -240,14 +240,17 @@ class FieldLeaf(Compiled):
 
 
 def cached_host(url: str) -> str:
-    """The host of a URL, lower case, without `www.`; "" when there is none."""
+    """The host of a URL, lower case, without `www.` and the root's dot; "" when there is none.
+
+    `acme.de.` is the fully qualified spelling of `acme.de`: the same site for `site:`.
+    """
     from urllib.parse import urlsplit
 
     try:
         host = urlsplit(url.strip()).hostname or ""
     except ValueError:
         return ""
-    return host.removeprefix("www.")
+    return host.rstrip(".").removeprefix("www.")
 
 
 class NotNode(Compiled):
