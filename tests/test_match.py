@@ -73,6 +73,9 @@ def matches(query: str, text: str, **fields: str) -> bool:
         ("acme -site:acme.de", "acme text", True),
         ("lang:de", "some text", True),
         ("lang:en", "some text", False),
+        ("lang:de-AT", "some text", True),  # by language: documents carry no region
+        ("lang:de_ch", "some text", True),
+        ("lang:en-US", "some text", False),
         # Unicode: NFKC, case folding, accents and umlauts
         ("Straße", "STRASSE gesperrt", True),
         ("strasse", "Die Straße ist gesperrt", True),

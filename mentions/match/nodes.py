@@ -217,6 +217,10 @@ class FieldLeaf(Compiled):
     def __init__(self, name: str, value: str, fold: Folder) -> None:
         self.name, self.fold = name, fold
         self.value = fold.literal(value) if name == "author" else value.lower().strip()
+        if name == "lang":
+            # Documents carry the language only (`de`, from `de-AT` or a guess): a region
+            # could never match, so `lang:de-AT` means German.
+            self.value = self.value.replace("_", "-").split("-", 1)[0]
         self.is_match = getattr(self, f"_{name}")
 
     def evaluate(self, context: Context) -> Hits | None:
