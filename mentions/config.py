@@ -222,12 +222,24 @@ class Source:
             raise ValueError("`next` is for `page:` sources")
         if kinds[0] == "search" and "{query}" not in location and "{tag}" not in location:
             raise ValueError("a `search:` URL needs a {query} placeholder")
+        if kinds[0] == "search":
+            from mentions.sources.search import params_problem
+
+            problem = params_problem(location, self.params)
+            if problem:
+                raise ValueError(problem)
         if kinds[0] == "preset":
             from mentions.presets import preset_problem
 
             problem = preset_problem(location, self.params)
             if problem:
                 raise ValueError(problem)
+        if kinds[0] in ("search", "preset"):
+            from mentions.sources.search import address_problem
+
+            problem = address_problem(self)
+            if problem:
+                raise ValueError(f"source {self.name!r}: {problem}")
         if self.params and kinds[0] not in ("search", "preset"):
             raise ValueError("`params` is for `search:` and `preset:` sources")
         if self.comments and kinds[0] != "feed":

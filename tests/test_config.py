@@ -85,6 +85,16 @@ MISTAKES = [
     (ONE_SOURCE + "    page: http://x/\n    items: div\n    fields: {title: h2, link: 'a[[@href'}\n", 9,
      ["field 'link'", "'a[[' is not a valid CSS selector"]),
     (ONE_SOURCE + "    page: http://x/\n    items: ''\n", 8, ["items", "empty"]),
+    # search params the URL never uses, or placeholders no param fills: named, not dropped or failing
+    (ONE_SOURCE + "    search: 'http://x/?q={query}'\n    params: {hl: de}\n", 6,
+     ["`params` 'hl' is not used", "no {hl}", "it has {query}"]),
+    (ONE_SOURCE + "    search: 'http://x/?q={query}&hl={hl}'\n", 6, ["{hl} has no value", "add `hl` to `params`"]),
+    # search and preset URLs a scan could never fetch: named by `check`, not failing every scan
+    (ONE_SOURCE + "    search: 'ftp://x/{query}'\n", 6, ["'ftp://x/x' is not a valid URL", "http:// or https://"]),
+    (ONE_SOURCE + "    preset: wordpress-comments\n    params: {site: '127.0.0.1:8731/blog'}\n", 6,
+     ["'127.0.0.1:8731/blog/comments/feed/' is not a valid URL", "http:// or https://"]),
+    (ONE_SOURCE + "    preset: lemmy\n    params: {instance: 'lemmy.example:99999'}\n", 6,
+     ["not a valid URL", "port"]),
     # numbers that would hang a scan, or make every request fail at once
     ("version: 1\nhttp: {delay: .inf}\n" + ONE_SOURCE[11:] + "    feed: http://x/\n", 2,
      ["http.delay", "finite"]),

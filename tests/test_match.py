@@ -73,6 +73,9 @@ def matches(query: str, text: str, **fields: str) -> bool:
         ("acme -site:acme.de", "acme text", True),
         ("lang:de", "some text", True),
         ("lang:en", "some text", False),
+        ("lang:de-AT", "some text", True),  # by language: documents carry no region
+        ("lang:de_ch", "some text", True),
+        ("lang:en-US", "some text", False),
         # Unicode: NFKC, case folding, accents and umlauts
         ("Straße", "STRASSE gesperrt", True),
         ("strasse", "Die Straße ist gesperrt", True),
@@ -142,6 +145,18 @@ def test_own_site_is_left_out() -> None:
     other = doc("acme", url="https://news.example/acme")
     assert Matcher(rule).match(own) == []
     assert len(Matcher(rule).match(other)) == 1
+
+
+
+@pytest.mark.parametrize(
+    "url", ["https://acme.de./x", "https://ACME.DE./x", "https://Shop.Acme.De:443/x", "https://www.acme.de./x"]
+)
+def test_site_ignores_the_root_dot_and_case_of_a_host(url: str) -> None:
+    """`acme.de.` is the fully qualified spelling of `acme.de`, and hosts have no case."""
+    document = doc("acme", url=url)
+    assert Matcher([KeywordRule("acme", query="acme -site:acme.de")]).match(document) == []
+    assert len(Matcher([KeywordRule("acme", query="acme site:acme.de")]).match(document)) == 1
+    assert len(Matcher([KeywordRule("acme", query="acme site:ACME.de.")]).match(document)) == 1
 
 
 def test_a_phrase_does_not_cross_from_title_to_text() -> None:

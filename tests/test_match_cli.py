@@ -250,6 +250,10 @@ def test_lang_queries_and_records_know_the_language(tmp_path: Path) -> None:
     code, out, _ = run("-e", "lang:de AND Acme", "--format", "jsonl", str(page))
     assert code == 0
     assert [(r["title"], r["lang"]) for r in records(out)] == [("Neu", "de")]
+    # the record says `de`, so `lang:de-AT` (or de-DE) compares by the language, not the region
+    code, out, _ = run("-e", "lang:de-DE AND Acme", "--format", "jsonl", str(page))
+    assert (code, [r["title"] for r in records(out)]) == (0, ["Neu"])
+    assert run("-e", "lang:en-AT AND Acme", str(page))[0] == 1
     german = "Die Acme GmbH verkauft jetzt auch Schuhe und Jacken für den Winter."
     code, out, _ = run("-e", "Acme", "--format", "jsonl", stdin=german)
     assert [r["lang"] for r in records(out)] == ["de"]

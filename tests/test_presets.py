@@ -158,6 +158,8 @@ def test_reddit_search_asks_for_the_keyword_and_reports_matching_posts_only(
     [
         ("google-alerts", "google-alerts.xml", "/alerts/feeds/0123/4567", "url: '{base}/alerts/feeds/0123/4567'"),
         ("wordpress-comments", "wordpress-comments.xml", "/comments/feed/", "site: '{base}'"),
+        # a trailing slash on the address is joined with one slash, not two
+        ("wordpress-comments", "wordpress-comments.xml", "/blog/comments/feed/", "site: '{base}/blog/'"),
     ],
 )
 def test_feed_presets_read_the_feed_the_user_names(

@@ -143,3 +143,19 @@ def test_json_feed_fields_of_the_wrong_type_are_left_out_not_shown_as_python(
     found = sorted((r["keyword"], r["title"], r["author"], r["lang"], r["published"], r["snippet"])
                    for r in records)
     assert found == [("acme", "", "Kim", None, None, "Acme wins"), ("globex", "", None, None, None, "Globex")]
+
+
+def test_exclude_urls_also_see_the_canonical_url(site: LocalSite, tmp_path: Path) -> None:
+    """`acme\\.de` excludes `https://ACME.DE:443/x`: hosts have no case, 443 is https's port."""
+    links = ["https://ACME.DE:443/x/6", "https://shop.acme.de/x/1", "https://EXAMPLE.com/DE/x", "https://news.example/a"]
+    items = "".join(f"<item><title>Acme {n}</title><link>{link}</link><description>Acme</description></item>"
+                    for n, link in enumerate(links))
+    site.add("/feed", f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>',
+             content_type="application/rss+xml")
+    config = write_config(
+        tmp_path,
+        f"  - name: s\n    feed: {site.base}/feed\n    exclude_urls: ['acme\\.de', '^https://example\\.com/DE/']\n",
+    )
+    result, records = scan(config, "--no-state")
+    assert result.exit_code == 0, result.stderr
+    assert [r["url"] for r in records] == ["https://news.example/a"]

@@ -47,6 +47,17 @@ def test_urls_per_keyword_in_search_syntax() -> None:
     ]
 
 
+def test_quotes_inside_a_term_do_not_break_its_phrase(site: LocalSite, tmp_path: Path) -> None:
+    site.add("/api", json.dumps({"hits": []}), content_type="application/json")
+    keywords = "  - name: quote\n    terms: ['say \"hi\"', '\"Acme\"', 'C++']\n"
+    config = write_config(tmp_path, f"  - name: s\n    search: {site.base}/api?q={{query}}\n    items: hits\n",
+                          keywords)
+    result, _ = scan(config, "--no-state")
+    assert result.exit_code == 0, result.stderr
+    # one phrase the engine can read, not `"say "hi""`
+    assert list(site.requests) == ["/api?q=%22say%20hi%22%20OR%20Acme%20OR%20C%2B%2B"]
+
+
 def test_tags_and_fixed_urls() -> None:
     keywords = [Keyword(name="acme", terms=["Acme", "#AcmeShoes", "Acme GmbH"])]
     assert hashtags(list(keywords[0].terms)) == ["acmeshoes"]
@@ -58,6 +69,9 @@ def test_tags_and_fixed_urls() -> None:
     ]
     assert search_urls("{site}/comments/feed/", {"site": "https://b.example"}, keywords, "none") == [
         "https://b.example/comments/feed/"
+    ]
+    assert search_urls("https://{forum}/search.json?q={query}", {"forum": "f.example/"}, keywords, "any") == [
+        "https://f.example/search.json?q=Acme%20OR%20%23AcmeShoes%20OR%20%22Acme%20GmbH%22"
     ]
 
 

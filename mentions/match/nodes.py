@@ -217,6 +217,10 @@ class FieldLeaf(Compiled):
     def __init__(self, name: str, value: str, fold: Folder) -> None:
         self.name, self.fold = name, fold
         self.value = fold.literal(value) if name == "author" else value.lower().strip()
+        if name == "lang":
+            # Documents carry the language only (`de`, from `de-AT` or a guess): a region
+            # could never match, so `lang:de-AT` means German.
+            self.value = self.value.replace("_", "-").split("-", 1)[0]
         self.is_match = getattr(self, f"_{name}")
 
     def evaluate(self, context: Context) -> Hits | None:
@@ -231,7 +235,7 @@ class FieldLeaf(Compiled):
 
     def _site(self, document: Document) -> bool:
         host = cached_host(document.url or "")
-        site = self.value.removeprefix("www.")
+        site = self.value.rstrip(".").removeprefix("www.")
         return host == site or host.endswith("." + site)
 
     def _lang(self, document: Document) -> bool:
@@ -240,14 +244,17 @@ class FieldLeaf(Compiled):
 
 
 def cached_host(url: str) -> str:
-    """The host of a URL, lower case, without `www.`; "" when there is none."""
+    """The host of a URL, lower case, without `www.` and the root's dot; "" when there is none.
+
+    `acme.de.` is the fully qualified spelling of `acme.de`: the same site for `site:`.
+    """
     from urllib.parse import urlsplit
 
     try:
         host = urlsplit(url.strip()).hostname or ""
     except ValueError:
         return ""
-    return host.removeprefix("www.")
+    return host.rstrip(".").removeprefix("www.")
 
 
 class NotNode(Compiled):

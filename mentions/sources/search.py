@@ -20,7 +20,7 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from mentions.config import Source
+from mentions.config import Source, did_you_mean, web_address_problem
 from mentions.errors import FetchError
 from mentions.identity import document_key
 from mentions.models import Document
@@ -60,6 +60,24 @@ async def collect(source: Source, context: Context) -> list[Document]:
     return list(documents.values())
 
 
+def address_problem(source: Source) -> str | None:
+    """Why the URLs a `search:` or `preset:` source makes cannot be fetched, or None.
+
+    The URL is filled in as a scan fills it (with `x` for the query) and checked like a
+    `feed:` URL, so `site: host/blog` without a scheme or an `ftp://` search is named by
+    `mentions check` instead of failing the source on every scan.
+    """
+    preset = _preset(source)
+    template = preset.url if preset else source.location
+    values = preset.values(source.params) if preset else dict(source.params)
+    try:
+        url = _fill(template, values, {"query": "x", "tag": "x"})
+    except FetchError as error:
+        return f"{error.url!r} is not a valid URL: {error.detail}"
+    problem = web_address_problem(url)
+    return f"{url!r} is not a valid URL: {problem}" if problem else None
+
+
 def _preset(source: Source) -> Preset | None:
     if source.kind != "preset":
         return None
@@ -89,6 +107,24 @@ def search_urls(template: str, values: dict[str, str], keywords: list[Keyword], 
     return list(dict.fromkeys(urls))
 
 
+def params_problem(template: str, params: dict[str, str]) -> str | None:
+    """A `search:` param its URL never uses, or a placeholder no param fills; None if neither.
+
+    Both would otherwise show only on a scan: an unused `hl: de` is dropped without a word
+    (the user believes the search is in German), a placeholder without a value fails the
+    source on every run.
+    """
+    placeholders = set(_PLACEHOLDER.findall(template))
+    for name in params:
+        if name not in placeholders:
+            has = ", ".join(f"{{{p}}}" for p in sorted(placeholders))
+            hint = did_you_mean(name, placeholders)
+            return f"`params` {name!r} is not used: the search URL has no {{{name}}} (it has {has}){hint}"
+    for name in sorted(placeholders - {"query", "tag"} - set(params)):
+        return f"the search URL's {{{name}}} has no value; add `{name}` to `params`"
+    return None
+
+
 def _fill(template: str, values: dict[str, str], searched: dict[str, str]) -> str:
     """The template with params verbatim (they come from the config) and searches URL-encoded."""
 
@@ -97,7 +133,9 @@ def _fill(template: str, values: dict[str, str], searched: dict[str, str]) -> st
         if name in searched:
             return quote(searched[name], safe="")
         if name in values:
-            return values[name]
+            # `site: https://b.example/` before `/comments/feed/`: one slash, not two
+            is_joined = template.startswith("/", found.end())
+            return values[name].rstrip("/") if is_joined else values[name]
         raise FetchError("unsupported url", template, f"no value for {{{name}}}; add it to `params`")
 
     url = _PLACEHOLDER.sub(replace, template)
@@ -108,8 +146,18 @@ def _fill(template: str, values: dict[str, str], searched: dict[str, str]) -> st
 
 def any_of(terms: list[str]) -> str:
     """Terms in the syntax most search engines share: phrases quoted, OR between terms."""
-    quoted = [f'"{term}"' if " " in term else term for term in terms]
-    return " OR ".join(quoted)
+    quoted = [_phrase(term) for term in terms]
+    return " OR ".join(term for term in quoted if term)
+
+
+def _phrase(term: str) -> str:
+    """A term as one search-engine word or "phrase".
+
+    Engines end a phrase at the next quote, so a quote inside one would split it
+    (`"say "hi""`); quotes become spaces instead: `say "hi"` is searched as `"say hi"`.
+    """
+    words = term.replace('"', " ").split()
+    return f'"{" ".join(words)}"' if len(words) > 1 else "".join(words)
 
 
 def hashtags(terms: list[str]) -> list[str]:
