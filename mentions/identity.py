@@ -50,6 +50,18 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, netloc, parts.path or "/", query, fragment))
 
 
+def is_excluded(url: str, patterns: list[re.Pattern[str]]) -> bool:
+    """Whether an `exclude_urls` pattern matches the URL as written or its canonical form.
+
+    The canonical form (host lower-cased, default port dropped) lets `acme\\.de` exclude
+    `https://ACME.DE:443/x` as well, whatever spelling a feed or page chose.
+    """
+    if not patterns:
+        return False
+    canonical = canonical_url(url)
+    return any(pattern.search(url) or pattern.search(canonical) for pattern in patterns)
+
+
 def document_key(document: Document) -> str:
     """What identifies a document across runs: its canonical URL, else its guid, else its text.
 

@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from mentions.config import Source
-from mentions.identity import canonical_url, document_key, mention_id, text_fingerprint
+from mentions.identity import document_key, is_excluded, mention_id, text_fingerprint
 from mentions.lang import with_languages
 from mentions.match import KeywordRule, Matcher
 from mentions.models import Document, Match, Mention, pickled_by_fields
@@ -42,18 +42,6 @@ class Found:
 
     mention: Mention
     fingerprint: str | None
-
-
-def _is_excluded(url: str, patterns: list[re.Pattern[str]]) -> bool:
-    """Whether an `exclude_urls` pattern matches the URL as written or its canonical form.
-
-    The canonical form (host lower-cased, default port dropped) lets `acme\\.de` exclude
-    `https://ACME.DE:443/x` as well, whatever spelling a feed or page chose.
-    """
-    if not patterns:
-        return False
-    canonical = canonical_url(url)
-    return any(pattern.search(url) or pattern.search(canonical) for pattern in patterns)
 
 
 class MentionFinder:
@@ -82,7 +70,7 @@ class MentionFinder:
             document for document in documents
             if (since is None or (document.published >= since if document.published is not None
                                   else is_undated_wanted))
-            and not (document.url and _is_excluded(document.url, excluded))
+            and not (document.url and is_excluded(document.url, excluded))
         ]
         if self.matcher.needs_language:
             wanted = with_languages(wanted)

@@ -12,6 +12,7 @@ from bisect import bisect_left
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
 
+from mentions.lang import declared_language
 from mentions.match.normalize import Folder, Normalized, folder
 from mentions.match.query import compile_regex
 from mentions.models import Document
@@ -220,7 +221,7 @@ class FieldLeaf(Compiled):
         if name == "lang":
             # Documents carry the language only (`de`, from `de-AT` or a guess): a region
             # could never match, so `lang:de-AT` means German.
-            self.value = self.value.replace("_", "-").split("-", 1)[0]
+            self.value = declared_language(self.value) or self.value
         self.is_match = getattr(self, f"_{name}")
 
     def evaluate(self, context: Context) -> Hits | None:

@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from mentions.config import Source
 from mentions.dates import parse_date, rfc3339
 from mentions.errors import FetchError
+from mentions.identity import is_excluded
 from mentions.models import Document
 from mentions.sources import Context
 from mentions.sources.links import absolute
@@ -95,7 +96,7 @@ async def collect(source: Source, context: Context) -> list[Document]:
     documents: list[Document] = []
     for entry in chosen:
         context.note(entry.url, _mark(entry))  # kept only if the whole run succeeds
-        if any(pattern.search(entry.url) for pattern in excluded):
+        if is_excluded(entry.url, excluded):
             continue  # left out anyway: not fetched at all
         try:
             response = await context.fetch(entry.url, is_remote_choice=True)
