@@ -120,6 +120,9 @@ def _validated(located: LocatedYaml, path: Path) -> Config:
         raise ConfigError([*problems, f"{path}: the file is empty; see config.example.yaml"])
     if not isinstance(data, dict):
         raise ConfigError([*problems, f"{path}:1: the top level must be a mapping of keys"])
+    # Read from the data as written, so that it is listed beside the other problems too
+    # (validation stops at the first pass).
+    unknown = _unknown_source_keywords(data, located, path)
     try:
         config = _validated_as_written(data, located)
     except ValidationError as errors:
@@ -127,19 +130,33 @@ def _validated(located: LocatedYaml, path: Path) -> Config:
             loc, message = _describe(error, data)
             line = located.line_of(loc)
             problems.append(f"{path}:{line}: {message}" if line else f"{path}: {message}")
-        raise ConfigError(list(dict.fromkeys(problems))) from None
-    names = {keyword.name for keyword in config.keywords}
-    for index, source in enumerate(config.sources):
-        for wanted in source.keywords or []:
-            if wanted not in names:
-                line = located.line_of(("sources", index, "keywords"))
-                hint = did_you_mean(wanted, names)
-                problems.append(
-                    f"{path}:{line}: sources[{index}] ({source.name}): unknown keyword {wanted!r}{hint}"
-                )
+        raise ConfigError(list(dict.fromkeys(problems + unknown))) from None
+    problems += unknown
     if problems:
         raise ConfigError(problems)
     return config
+
+
+def _unknown_source_keywords(data: dict[str, Any], located: LocatedYaml, path: Path) -> list[str]:
+    """A source's `keywords: [...]` naming no keyword of the config (when the keywords can be read)."""
+    keywords, sources = data.get("keywords"), data.get("sources")
+    if not isinstance(keywords, list) or not isinstance(sources, list):
+        return []
+    names = {keyword.get("name") for keyword in keywords if isinstance(keyword, dict)}
+    if not names or not all(isinstance(name, str) for name in names):
+        return []  # a keyword without a readable name: that is the problem to report
+    problems = []
+    for index, source in enumerate(sources):
+        wanted = source.get("keywords") if isinstance(source, dict) else None
+        if not isinstance(wanted, list):
+            continue
+        label = f" ({source['name']})" if isinstance(source.get("name"), str) else ""
+        for name in wanted:
+            if isinstance(name, str) and name not in names:
+                line = located.line_of(("sources", index, "keywords"))
+                problems.append(f"{path}:{line}: sources[{index}]{label}: unknown keyword {name!r}"
+                                f"{did_you_mean(name, names)}")
+    return problems
 
 
 def _validated_as_written(data: dict[str, Any], located: LocatedYaml) -> Config:

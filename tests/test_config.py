@@ -310,3 +310,15 @@ def test_a_loaded_config_keeps_none_of_its_yaml_nodes(tmp_path: Path) -> None:
     gc.collect()
     assert len(config.sources) == 300
     assert not [thing for thing in gc.get_objects() if isinstance(thing, yaml.Node)]
+
+
+def test_check_lists_a_sources_unknown_keyword_beside_other_problems(tmp_path: Path, runner: CliRunner) -> None:
+    """SPEC: check lists every problem. An unknown keyword of a source used to wait until the
+    other problems were fixed."""
+    config = tmp_path / "mentions.yaml"
+    config.write_text("version: 1\nhttp: {timeout: 30 parsecs}\nkeywords:\n  - name: acme\n    terms: [Acme]\n"
+                      "sources:\n  - name: blog\n    feed: https://example.org/feed\n    keywords: [acmee]\n")
+    result = runner.invoke(app, ["check", "-c", str(config)])
+    assert result.exit_code == 2
+    assert f"{config}:2: http.timeout" in result.output
+    assert f"{config}:9: sources[0] (blog): unknown keyword 'acmee' (did you mean 'acme'?)" in result.output
