@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 from typing import IO, Any, Protocol
 
 from mentions.console import clean_text
@@ -72,23 +73,56 @@ class JsonLinesWriter:
 
 
 class JsonArrayWriter:
-    """One JSON array; streamed element by element so memory stays flat."""
+    """One JSON array; streamed element by element so memory stays flat.
+
+    `continues` appends to an array already in the file, which `reopen_json_array` left
+    open: False when it is empty (`[]`), True when it holds items."""
 
     is_buffered = False
 
-    def __init__(self, stream: IO[str]) -> None:
+    def __init__(self, stream: IO[str], *, continues: bool | None = None) -> None:
         self._stream = stream
         self._count = 0
+        # What goes before the first item, and what closes the array if none came.
+        self._opening, self._empty_end = {None: ("[\n", "[]\n"), False: ("\n", "]\n"),
+                                          True: (",\n", "\n]\n")}[continues]
 
     def write(self, mention: Mention) -> None:
-        prefix = "[\n" if self._count == 0 else ",\n"
+        prefix = ",\n" if self._count else self._opening
         self._stream.write(prefix + to_json(mention_record(mention)))
         self._stream.flush()
         self._count += 1
 
     def close(self) -> None:
-        self._stream.write("[]\n" if self._count == 0 else "\n]\n")
+        self._stream.write("\n]\n" if self._count else self._empty_end)
         self._stream.flush()
+
+
+def reopen_json_array(path: Path) -> bool | None:
+    """Open the JSON array at the end of `path` for appending (`-o FILE --format json`).
+
+    Another array after the first would leave a file no JSON reader accepts: the closing
+    `]` is cut off instead, and the writer closes the array again. None: no file or an
+    empty one; False: an empty array; True: an array with items. ValueError when the
+    file does not end in an array."""
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    with path.open("r+b") as handle:
+        if not handle.read(4096).lstrip().startswith(b"["):
+            raise ValueError("it holds no JSON array")
+        size = handle.seek(0, 2)
+        start = max(0, size - 4096)
+        handle.seek(start)
+        stripped = handle.read().rstrip()
+        if start and len(stripped) < 2:  # nothing but white space near the end: read it all
+            start = 0
+            handle.seek(0)
+            stripped = handle.read().rstrip()
+        before = stripped[:-1].rstrip()
+        if not stripped.endswith(b"]") or (start == 0 and not before):
+            raise ValueError("it does not end with a JSON array")
+        handle.truncate(start + len(before))
+    return not before.endswith(b"[")
 
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -145,12 +179,13 @@ class CsvWriter:
 
 
 def make_writer(output_format: str, stream: IO[str], *, has_header: bool = False,
-                is_excel: bool = False) -> Writer:
-    """The writer of `output_format` (table, jsonl, csv, json) on `stream`."""
+                is_excel: bool = False, continues: bool | None = None) -> Writer:
+    """The writer of `output_format` (table, jsonl, csv, json) on `stream`; `continues`: a
+    JSON array in the file goes on (`reopen_json_array`)."""
     if output_format == "jsonl":
         return JsonLinesWriter(stream)
     if output_format == "json":
-        return JsonArrayWriter(stream)
+        return JsonArrayWriter(stream, continues=continues)
     if output_format == "csv":
         return CsvWriter(stream, has_header=has_header, is_excel=is_excel)
     import sys

@@ -91,6 +91,41 @@ def test_cli_excel_file_opens_with_umlauts(tmp_path: Path) -> None:
     assert run_cli("scan", "-c", str(DEMO), "--no-state", "--excel").returncode == 2  # jsonl + --excel
 
 
+def test_cli_json_output_appended_twice_is_still_one_array(tmp_path: Path) -> None:
+    """`-o FILE` appends: a second array after the first broke the file for every JSON
+    reader, and a cron job's second run did that."""
+    out = tmp_path / "mentions.json"
+    first = run_cli("scan", "-c", str(DEMO), "--no-state", "--format", "json", "-o", str(out))
+    assert first.returncode == 0, first.stderr
+    count = len(json.loads(out.read_text()))
+    assert count > 0
+    assert run_cli("scan", "-c", str(DEMO), "--no-state", "--format", "json", "-o", str(out)).returncode == 0
+    records = json.loads(out.read_text())
+    assert len(records) == 2 * count
+    assert sorted(r["id"] for r in records[:count]) == sorted(r["id"] for r in records[count:])
+    empty = tmp_path / "empty.json"
+    empty.write_text("[]\n")
+    assert run_cli("scan", "-c", str(DEMO), "--no-state", "--format", "json", "-o", str(empty)).returncode == 0
+    assert len(json.loads(empty.read_text())) == count
+    other = tmp_path / "other.json"
+    other.write_text('{"not": "an array"}\n')
+    refused = run_cli("scan", "-c", str(DEMO), "--no-state", "--format", "json", "-o", str(other))
+    assert refused.returncode == 2
+    assert b"cannot append a JSON array to" in refused.stderr
+    assert other.read_text() == '{"not": "an array"}\n'
+
+
+def test_a_json_array_with_nothing_new_stays_valid(tmp_path: Path) -> None:
+    from mentions.output import reopen_json_array
+
+    out = tmp_path / "m.json"
+    out.write_text('[\n{"id": 1}\n]\n' + " " * 5000 + "\n")
+    continues = reopen_json_array(out)
+    with out.open("a", encoding="utf-8") as stream:
+        JsonArrayWriter(stream, continues=continues).close()
+    assert json.loads(out.read_text()) == [{"id": 1}]
+
+
 def test_cli_table_in_a_pipe_is_plain_and_summary_goes_to_stderr() -> None:
     result = run_cli("scan", "-c", str(DEMO), "--no-state", "--format", "table", "--progress",
                      env={"COLUMNS": "80"})

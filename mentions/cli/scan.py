@@ -106,14 +106,22 @@ def scan(
     lock_wait = None if dry_run else parse_wait(wait)
     opened = None if no_state else open_state(loaded, state, lock_wait)
     stream: IO[str] = sys.stdout
-    if output is not None:
-        try:
-            stream = guarded(output.open("a", encoding="utf-8"), str(output))
-        except OSError as error:
-            fail(f"cannot open {output}: {error.strerror}")
+    continues = None
     if excel and chosen != "csv":
         fail("--excel goes with --format csv")
-    writer = _writer(chosen, stream, output, is_excel=excel)
+    if output is not None:
+        from mentions.output import reopen_json_array
+
+        try:
+            # Appended, a second array would break the file for every JSON reader: the one
+            # in the file goes on instead.
+            continues = reopen_json_array(output) if chosen == "json" else None
+            stream = guarded(output.open("a", encoding="utf-8"), str(output))
+        except ValueError as error:
+            fail(f"cannot append a JSON array to {output}: {error}; use another file, or --format jsonl")
+        except OSError as error:
+            fail(f"cannot open {output}: {error.strerror}")
+    writer = _writer(chosen, stream, output, is_excel=excel, continues=continues)
     collector = None
     if loaded.notify and not (seed or dry_run):
         from mentions.notify import NewMentions
@@ -188,11 +196,12 @@ def _notify(config: Config, mentions: list[Mention], console: Console) -> list[s
     return notes
 
 
-def _writer(chosen: str, stream: IO[str], output: Path | None, *, is_excel: bool = False) -> Writer:
+def _writer(chosen: str, stream: IO[str], output: Path | None, *, is_excel: bool = False,
+            continues: bool | None = None) -> Writer:
     from mentions.output import make_writer
 
     has_header = output is not None and output.exists() and output.stat().st_size > 0
-    return make_writer(chosen, stream, has_header=has_header, is_excel=is_excel)
+    return make_writer(chosen, stream, has_header=has_header, is_excel=is_excel, continues=continues)
 
 
 def _run(config: Config, options: object, state: object, writer: Writer, is_verbose: bool,
