@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import sqlite3
 import ssl
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
@@ -20,6 +24,7 @@ from mentions.config import NotifyConfig
 from mentions.models import Mention
 from mentions.notify import notify_all
 from tests.conftest import REPO
+from tests.localsite import LocalSite
 from tests.receivers import HookReceiver, dead_url
 
 DEMO_FILES = REPO / "examples" / "demo"
@@ -269,3 +274,31 @@ def test_email_with_starttls_and_login(
     assert logins[0] == (b"mentions", b"s3cret")
     assert bad[0].error is not None and bad[0].error.startswith("email: SMTP login ")
     assert "wrong" not in bad[0].error
+
+
+def test_mentions_written_before_the_reader_went_away_are_still_alerted(
+    tmp_path: Path, hook: HookReceiver, site: LocalSite
+) -> None:
+    """`mentions scan | head -1`: what was written is recorded, so it will never be new
+    again; its alert was skipped with the closed pipe, and so lost for good."""
+    from tests.state_helpers import Item, rss
+    from tests.state_helpers import write_config as write_feeds
+
+    fast = site.add("/fast", rss([Item("Fast", "Acme first", "http://x.org/1")]),
+                    content_type="application/rss+xml")
+    slow = site.add("/slow", rss([Item("Slow", "Acme later", "http://x.org/2")]),
+                    content_type="application/rss+xml", delay=1.5)
+    config = write_feeds(tmp_path, {"fast": fast, "slow": slow}, extra=f"notify:\n  - webhook: {hook.url()}\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mentions", "scan", "-c", str(config), "--format", "jsonl"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    process.stdout.close()  # like `head -1`: the reader leaves after one line
+    assert process.wait(timeout=60) == 0
+    assert json.loads(first)["title"] == "Fast"
+    with sqlite3.connect(tmp_path / "state.db") as db:
+        recorded = [row[0] for row in db.execute("SELECT title FROM mentions")]
+    assert recorded == ["Fast"]
+    assert [[m["title"] for m in post.body["mentions"]] for post in hook.posts] == [["Fast"]]

@@ -137,6 +137,7 @@ def scan(
     started = datetime.now(UTC)
     if opened is not None and writer.is_buffered:
         opened.hold_commits()  # the table's mentions are recorded once it is printed
+    is_reader_gone = False
     try:
         report = _run(loaded, options, opened, writer, verbose or opened is None, console, is_chatty)
         writer.close()
@@ -153,15 +154,20 @@ def scan(
         # The reader went away (`mentions scan | head -1`): end quietly; what was not
         # written was not recorded, so the next run reports it.
         discard_unwritten_output()
-        raise typer.Exit(EXIT_OK) from None
+        is_reader_gone = True
     finally:
         if opened is not None:
             opened.close()
         if stream is not sys.stdout:
             with contextlib.suppress(OSError):  # a failed write was reported; the rest was flushed
                 stream.close()
-    notes = _notify(loaded, collector.mentions, console) if collector is not None else []
-    if is_chatty and report is not None:
+    # What was written before the reader went away is recorded and will never be new again:
+    # its alerts go now or never. (A table that never got out recorded nothing: no alerts.)
+    is_alerting = not (is_reader_gone and writer.is_buffered)
+    notes = _notify(loaded, collector.mentions, console) if collector is not None and is_alerting else []
+    if is_reader_gone or report is None:
+        raise typer.Exit(EXIT_OK)
+    if is_chatty:
         from mentions.progress import summary_line
 
         console.print(summary_line(report, is_seed=seed, notes=notes), markup=False)
