@@ -58,3 +58,25 @@ def test_a_bad_shard_is_a_usage_error(site: LocalSite, tmp_path: Path, value: st
     assert "--shard: give I/N with 1 <= I <= N" in result.stderr
     assert result.records == []
     assert sum(site.requests.values()) == 0
+
+
+def test_a_source_outside_the_shard_is_a_usage_error_not_a_silent_nothing(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    names = _feeds(site, 12)
+    config = write_config(tmp_path, names)
+    other = sorted(_sources_of(config, "2/2"))[0]
+    requests = sum(site.requests.values())
+    result = scan(config, "--no-state", "--shard", "1/2", "--source", other)
+    assert result.code == 2
+    assert f"--source names no source of share 1/2: {other!r}" in result.stderr
+    assert sum(site.requests.values()) == requests
+
+
+@pytest.mark.parametrize("flag", ["--all", "--dry-run"])
+def test_seed_with_all_or_dry_run_is_a_usage_error(site: LocalSite, tmp_path: Path, flag: str) -> None:
+    config = write_config(tmp_path, _feeds(site, 2))
+    result = scan(config, "--seed", flag)
+    assert result.code == 2
+    assert f"--seed and {flag} contradict each other" in result.stderr
+    assert sum(site.requests.values()) == 0

@@ -97,11 +97,23 @@ def scan(
         since_time = parse_since(since) if since else None
     except ValueError as error:
         fail(f"--since: {error}")
+    # --seed records without printing: with --all (print) or --dry-run (record nothing) the
+    # run would do nothing the user asked for.
+    for flag, given in (("--all", show_all), ("--dry-run", dry_run)):
+        if seed and given:
+            fail(f"--seed and {flag} contradict each other: --seed records everything and prints nothing")
     options = ScanOptions(
         keywords=tuple(keyword), sources=tuple(source), since=since_time, is_seed=seed,
         show_all=show_all, is_dry_run=dry_run, concurrency=concurrency, timeout=timeout,
         is_forced=force, shard=_parse_shard(shard) if shard is not None else None,
     )
+    if source and options.shard is not None:
+        from mentions.pipeline import selected_sources
+
+        if not selected_sources(loaded, options.sources, options.shard):
+            verb = "belongs" if len(source) == 1 else "belong"
+            fail(f"--source names no source of share {shard}: "
+                 f"{', '.join(repr(name) for name in source)} {verb} to other shares")
     # A dry run writes nothing, so it may read beside a running scan; any other scan waits.
     lock_wait = None if dry_run else parse_wait(wait)
     opened = None if no_state else open_state(loaded, state, lock_wait)
