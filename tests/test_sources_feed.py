@@ -159,3 +159,18 @@ def test_exclude_urls_also_see_the_canonical_url(site: LocalSite, tmp_path: Path
     result, records = scan(config, "--no-state")
     assert result.exit_code == 0, result.stderr
     assert [r["url"] for r in records] == ["https://news.example/a"]
+
+
+def test_a_feed_that_makes_feedparser_itself_fail_gets_a_second_reading(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    """A stray byte in the encoding declaration made feedparser raise UnicodeDecodeError (a
+    fuzzer found this and four more of its own exceptions): read once more as clean UTF-8."""
+    feed = (b'<?xml version="1.0" encoding="iso-8859-1\xe9"?><!DOCTYPE rss><rss version="2.0"><channel>'
+            b"<title>t</title><item><title>Acme caf\xe9</title><link>http://x.org/1</link>"
+            b"<description>Acme im Caf\xe9</description></item><item><title>Leer</title>"
+            b"<description/><link>http://x.org/2</link></item></channel></rss>")
+    sources = f"  - name: odd\n    feed: {site.add('/odd.xml', feed, content_type='application/rss+xml')}\n"
+    result, records = scan(write_config(tmp_path, sources), "--no-state")
+    assert result.exit_code == 0, result.stderr
+    assert [record["title"] for record in records] == ["Acme café"]

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from mentions.config import Source
 from mentions.dates import from_struct, parse_date
-from mentions.decode import load_json, without_bad_references
+from mentions.decode import load_json, prepare_feed, without_bad_references
 from mentions.errors import FetchError
 from mentions.extract import visible_text
 from mentions.models import Document
@@ -61,10 +61,8 @@ def comment_feed_links(body: bytes, url: str) -> list[str]:
         newest = sorted(fast, key=lambda e: e.published.timestamp() if e.published else 0, reverse=True)
         found = [e.comments_feed for e in newest if e.comments_feed]
         return [link for link in dict.fromkeys(found) if link.startswith(("http://", "https://"))]
-    import feedparser
 
-    parsed = feedparser.parse(without_bad_references(body), response_headers={"content-location": url})
-    entries = parsed.get("entries") or []
+    entries = read_loosely(body, url).get("entries") or []
     dated = sorted(
         entries, key=lambda e: tuple(e.get("published_parsed") or e.get("updated_parsed") or ()), reverse=True
     )
@@ -84,10 +82,9 @@ def parse_feed(body: bytes, url: str, source: str) -> list[Document]:
     if root is not None:
         # feedparser would read the entries before the cut, the last of them cut short.
         raise FetchError("truncated", url, f"the feed ends before its closing </{root}>")
-    import feedparser
 
     # feedparser would fetch URLs and open paths given as strings: it only ever gets bytes.
-    parsed = feedparser.parse(without_bad_references(body), response_headers={"content-location": url})
+    parsed = read_loosely(body, url)
     entries = parsed.get("entries") or []
     if not parsed.get("version") and not entries:
         raise FetchError("not a feed", url, "the answer is not RSS, Atom or JSON Feed")
@@ -148,6 +145,26 @@ def unwrap_redirect(url: str | None) -> str | None:
     return target if target.startswith(("http://", "https://")) else url
 
 
+def read_loosely(body: bytes, url: str) -> Any:
+    """feedparser's reading of a feed the fast path refused; FetchError when it fails itself.
+
+    On some broken bytes feedparser raises instead of flagging the feed (an encoding name
+    that is no UTF-8, a NUL in the declaration, a media element it half-knows): it gets
+    one more try with the body as clean UTF-8 (`decode.prepare_feed`), then the source
+    fails with a reason."""
+    import feedparser
+
+    headers = {"content-location": url}
+    try:
+        return feedparser.parse(without_bad_references(body), response_headers=headers)
+    except Exception:
+        pass
+    try:
+        return feedparser.parse(without_bad_references(prepare_feed(body)), response_headers=headers)
+    except Exception as error:
+        raise FetchError("parse error", url, f"the feed cannot be read ({type(error).__name__})") from None
+
+
 def html_to_text(value: str) -> str:
     """Text from a value that may be HTML (feed content, API fields); plain text stays as it is."""
     if "<" not in value and "&" not in value:
@@ -156,22 +173,26 @@ def html_to_text(value: str) -> str:
 
 
 def _entry_document(entry: Any, feed_url: str, source: str, feed_lang: str | None = None) -> Document:
+    def text_of(key: str) -> str | None:
+        # feedparser keeps what the feed wrote: an empty element may be None, not "".
+        value = entry.get(key)
+        return value if isinstance(value, str) and value else None
+
     contents = entry.get("content") or []
-    body = max((c.get("value", "") for c in contents), key=len, default="")
+    body = max((value for c in contents if isinstance(value := c.get("value"), str)), key=len, default="")
     # The full content when the feed has it: summaries are often cut after a sentence.
-    text = html_to_text(body or entry.get("summary", ""))
-    link = entry.get("link")
-    published = _entry_date(entry)
+    text = html_to_text(body or text_of("summary") or "")
+    link = text_of("link")
     return Document(
         source=source,
         source_type="feed",
         text=text,
-        title=html_to_text(entry.get("title", "")),
+        title=html_to_text(text_of("title") or ""),
         url=unwrap_redirect(absolute(feed_url, link)) if link else None,
-        author=entry.get("author") or None,
-        published=published,
-        guid=entry.get("id") or None,
-        lang=entry.get("language") or feed_lang or None,
+        author=text_of("author"),
+        published=_entry_date(entry),
+        guid=text_of("id"),
+        lang=text_of("language") or feed_lang or None,
     )
 
 
