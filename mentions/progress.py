@@ -4,14 +4,16 @@ On a terminal a live bar shows sources done/total, new mentions and failures, an
 when the scan ends (the table then starts on a clean screen). With `--progress` and a
 stderr that is no terminal (a log file), each finished source gets one plain line instead,
 because a redrawn bar would fill the log with control codes; so does a terminal with
-NO_COLOR, which asks for no control codes at all. Under cron: nothing.
+NO_COLOR, which asks for no control codes at all. Under cron: nothing. The live bar asks the
+stream itself whether it is a terminal: Rich's `is_terminal` says yes under FORCE_COLOR,
+which only turns colours on and must not put the redrawn bar into a log file.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import (
@@ -40,8 +42,9 @@ class ScanProgress:
         self.new_mentions = 0
         self.failed = 0
         self._is_enabled = is_enabled and total > 0
-        # A live bar redraws itself with cursor controls: NO_COLOR gets the plain lines.
-        self._is_live = self._is_enabled and console.is_terminal and not is_color_disabled()
+        # A live bar redraws itself with cursor controls: a log file (even under FORCE_COLOR,
+        # which Rich takes for a terminal) and NO_COLOR get the plain lines.
+        self._is_live = self._is_enabled and _is_tty(console.file) and not is_color_disabled()
         self._progress: Progress | None = None
         self._task: TaskID | None = None
 
@@ -79,6 +82,14 @@ class ScanProgress:
             state = "backing off" if outcome.is_skipped else ("ok" if outcome.is_ok else "failed")
             line = f"mentions: [{self.done}/{self.total}] {outcome.name}: {state}, {outcome.new_mentions} new"
             self.console.print(clean_text(line, single_line=True), markup=False, highlight=False)
+
+
+def _is_tty(stream: IO[str]) -> bool:
+    """True when `stream` really is a terminal, whatever FORCE_COLOR or TTY_COMPATIBLE say."""
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
 
 
 def summary_line(report: RunReport, *, is_seed: bool = False, notes: Sequence[str] = ()) -> str:

@@ -110,6 +110,22 @@ def test_jsonl_documents(tmp_path: Path) -> None:
     )
 
 
+def test_snippet_comes_from_the_body_unless_only_the_title_has_a_hit(tmp_path: Path) -> None:
+    """docs/matching.md: the title is in every record beside the snippet, so the snippet shows
+    the body around its first hit there; a hit in the title alone gives the title."""
+    path = tmp_path / "docs.jsonl"
+    lines = [
+        {"title": "Acme in title and body", "text": "Some words first. Then Acme shows up in the body."},
+        {"title": "Acme only in the title", "text": "nothing to see here"},
+    ]
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+    code, out, _ = run("-e", "Acme", "--format", "jsonl", str(path))
+    assert code == 0
+    both, title_only = records(out)
+    assert (both["snippet"], both["count"]) == ("Some words first. Then Acme shows up in the body.", 2)
+    assert title_only["snippet"] == "Acme only in the title"
+
+
 def test_bad_jsonl_line_is_named_and_exits_2(tmp_path: Path) -> None:
     path = tmp_path / "docs.jsonl"
     path.write_text('{"text": "acme"}\nnot json\n{"title": "x"}\n', encoding="utf-8")

@@ -544,6 +544,29 @@ def _reads(path: Path) -> bytes:
         return b""
 
 
+def test_force_color_with_progress_into_a_log_file_gives_plain_lines(site: LocalSite, tmp_path: Path) -> None:
+    """docs/ux.md: with --progress and a stderr that is no terminal every finished source gets
+    one plain line; FORCE_COLOR (which Rich takes for a terminal) only turns colours on."""
+    first = site.add("/a.xml", blog_feed(site.base), content_type="application/rss+xml")
+    second = site.add("/b.xml", blog_feed(site.base), content_type="application/rss+xml")
+    config = write_config(tmp_path, f"  - name: fa\n    feed: {first}\n  - name: fb\n    feed: {second}\n")
+    environment = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    environment.update(PYTHONPATH=str(REPO), FORCE_COLOR="1", TERM="xterm-256color")
+    log = tmp_path / "progress.log"
+    with log.open("wb") as stderr:
+        scan = subprocess.run([sys.executable, "-m", "mentions", "scan", "-c", str(config), "--no-state",
+                               "--format", "jsonl", "--progress"],
+                              stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL, env=environment,
+                              timeout=60, check=False)
+    assert scan.returncode == 0
+    written = log.read_bytes()
+    assert b"\x1b[?25l" not in written and b"\r" not in written and b"\x1b[2K" not in written
+    lines = written.decode().splitlines()
+    assert sorted(line.split("] ")[1].split(":")[0] for line in lines if line.startswith("mentions: [")) == ["fa", "fb"]
+    assert any(line.startswith("mentions: [2/2] ") for line in lines)
+    assert lines[-1].startswith("2 sources ok, 0 failed")
+
+
 @pytest.mark.parametrize("no_color", ["", "1"])
 def test_no_color_on_a_terminal_means_no_control_codes(site: LocalSite, tmp_path: Path, no_color: str) -> None:
     """SPEC: NO_COLOR gets no colour or control codes: no bold, no links, no redrawn bar."""
