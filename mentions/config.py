@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 
-from mentions.config_fields import Backoff, Count, Delay, Size, Timeout
+from mentions.config_fields import Backoff, Count, Delay, PageCount, Size, Timeout
 from mentions.css import written_selector_problem
 from mentions.errors import QueryError
 from mentions.match import KeywordRule, parse_query
@@ -135,7 +135,7 @@ class Source:
     items: str | None = None
     fields: dict[str, str] = Field(default_factory=dict)
     next: str | None = None
-    max_pages: Count | None = Field(default=None, ge=1, le=1000)  # None: the kind's own default
+    max_pages: PageCount | None = None  # None: the kind's own default
     params: dict[str, str] = Field(default_factory=dict)
     headers: dict[str, str] = Field(default_factory=dict)
     cookies: dict[str, str] = Field(default_factory=dict)

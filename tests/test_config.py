@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+import jsonschema
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from mentions.cli import app
@@ -290,6 +293,72 @@ def test_schema_is_json_schema_of_the_same_models(runner: CliRunner) -> None:
     assert schema["$schema"].startswith("https://json-schema.org/")
     assert {"keywords", "sources", "http"} <= set(schema["properties"])
     assert schema["additionalProperties"] is False
+
+
+# SPEC's config file: the contract the schema must accept too
+SPEC_HTTP = """\
+version: 1
+state: ./mentions.db
+http:
+  user_agent: "mentions/1.0 (+https://example.org/contact)"
+  timeout: 20
+  concurrency: 32
+  per_host: 2
+  delay: 0.5
+  retries: 2
+  max_bytes: 10MB
+  robots: true
+  headers: {Accept-Language: de}
+keywords:
+  - name: acme
+    terms: [Acme]
+sources:
+  - name: shoe-forum
+    page: https://forum.example.de/t/acme-erfahrungen/123
+    items: article.post
+    next: "a[rel=next]@href"
+    max_pages: 5
+  - name: news
+    preset: google-news
+    params: {hl: de, gl: DE}
+"""
+REPO = Path(__file__).resolve().parents[1]
+README_CONFIGS = [block for block in re.findall(r"```yaml\n(.*?)```", (REPO / "README.md").read_text(), re.S)
+                  if block.startswith("version: 1")]
+# what `check` accepts, as a file written by hand would say it
+SCHEMA_GOOD = [(REPO / "config.example.yaml").read_text(), (REPO / "examples" / "demo.yaml").read_text(),
+               SPEC_HTTP, *README_CONFIGS,
+               SPEC_HTTP.replace("timeout: 20", "timeout: 30s").replace("delay: 0.5", "delay: 2m")
+               .replace("max_bytes: 10MB", "max_bytes: 512 kib")
+               + "    timeout: 1h\nnotify:\n  - webhook: https://hooks.example/x\n    timeout: '10s'\n"
+               "backoff: {delay: 30m, max: 7d}\n"]
+SCHEMA_BAD = [("timeout: 20", "timeout: 99999"), ("timeout: 20", "timeout: 0"), ("max_bytes: 10MB", "max_bytes: -5"),
+              ("max_bytes: 10MB", "max_bytes: 0"), ("max_bytes: 10MB", "max_bytes: 10XB"),
+              ("delay: 0.5", "delay: -1"), ("delay: 0.5", "delay: 5 minutes"), ("max_pages: 5", "max_pages: -1"),
+              ("max_pages: 5", "max_pages: 1001")]
+
+
+@pytest.mark.parametrize("text", SCHEMA_GOOD)
+def test_the_schema_accepts_what_check_accepts(runner: CliRunner, tmp_path: Path, text: str) -> None:
+    """`max_bytes: 10MB` and `timeout: 30s` are what the README and SPEC write; the schema
+    used to want a bare number there, so an editor marked every example config wrong."""
+    config = tmp_path / "mentions.yaml"
+    config.write_text(text)
+    assert runner.invoke(app, ["check", "-c", str(config)]).exit_code == 0
+    schema = json.loads(runner.invoke(app, ["schema"]).output)
+    jsonschema.validate(yaml.safe_load(text), schema)
+
+
+@pytest.mark.parametrize(("good", "bad"), SCHEMA_BAD)
+def test_the_schema_refuses_what_check_refuses(runner: CliRunner, tmp_path: Path, good: str, bad: str) -> None:
+    """The bounds used to be written as `ge`/`le`, which JSON Schema does not know."""
+    config = tmp_path / "mentions.yaml"
+    config.write_text(SPEC_HTTP.replace(good, bad))
+    assert runner.invoke(app, ["check", "-c", str(config)]).exit_code == 2
+    schema = json.loads(runner.invoke(app, ["schema"]).output)
+    with pytest.raises(jsonschema.ValidationError) as caught:
+        jsonschema.validate(yaml.safe_load(config.read_text()), schema)
+    assert bad.split(":")[0] in caught.value.absolute_path  # refused for the bad value, not another
 
 
 def test_example_config_validates() -> None:
