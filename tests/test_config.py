@@ -391,3 +391,17 @@ def test_check_lists_a_sources_unknown_keyword_beside_other_problems(tmp_path: P
     assert result.exit_code == 2
     assert f"{config}:2: http.timeout" in result.output
     assert f"{config}:9: sources[0] (blog): unknown keyword 'acmee' (did you mean 'acme'?)" in result.output
+
+
+def test_check_lists_the_other_problems_beside_a_duplicate_key(tmp_path: Path, runner: CliRunner) -> None:
+    """SPEC: check lists every problem. A duplicate key used to be reported alone; the later
+    value wins, as in YAML loaders, and lines inside it are its own."""
+    config = tmp_path / "mentions.yaml"
+    config.write_text("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\n    tags: [brand, shoes]\n"
+                      "    tags:\n      - x\n      - {a: b}\n  - name: b\n    query: 'a AND'\n"
+                      "sources:\n  - name: fa\n    feed: http://x/\n")
+    result = runner.invoke(app, ["check", "-c", str(config)])
+    assert result.exit_code == 2
+    assert f"{config}:6: duplicate key 'tags'" in result.output
+    assert f"{config}:8: keywords[0] (acme).tags[1]: Input should be a valid string" in result.output
+    assert f"{config}:10: keywords[1] (b).query: nothing after \"AND\"" in result.output
