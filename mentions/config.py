@@ -330,7 +330,11 @@ class BackoffConfig(_Model):
 
 
 class Config(_Model):
-    """A whole config file."""
+    """A whole config file.
+
+    Unique names and the keywords a source or notifier names are checked by config_file.py
+    on the data as written, so that `check` lists them beside the other problems.
+    """
 
     version: Literal[1] = 1
     state: str | None = None
@@ -360,28 +364,6 @@ class Config(_Model):
             raise ValueError(problem)
         return state
 
-    @field_validator("keywords")
-    @classmethod
-    def _keyword_names_unique(cls, keywords: list[Keyword]) -> list[Keyword]:
-        _require_unique("keyword", [keyword.name for keyword in keywords])
-        return keywords
-
-    @field_validator("sources")
-    @classmethod
-    def _source_names_unique(cls, sources: list[Source]) -> list[Source]:
-        _require_unique("source", [source.name for source in sources])
-        return sources
-
-    @model_validator(mode="after")
-    def _notify_keywords_known(self) -> Config:
-        names = {keyword.name for keyword in self.keywords}
-        for notifier in self.notify:
-            for wanted in notifier.keywords or []:
-                if wanted not in names:
-                    hint = did_you_mean(wanted, names)
-                    raise ValueError(f"notifier {notifier.label!r} names unknown keyword {wanted!r}{hint}")
-        return self
-
     @property
     def path(self) -> Path | None:
         """The file this config was read from."""
@@ -403,14 +385,6 @@ class Config(_Model):
         if not path.is_absolute() and self._path is not None:
             path = self._path.parent / path
         return path
-
-
-def _require_unique(what: str, names: list[str]) -> None:
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise ValueError(f"two {what}s are named {name!r}; names must be unique")
-        seen.add(name)
 
 
 def did_you_mean(word: str, choices: Any) -> str:

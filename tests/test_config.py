@@ -46,7 +46,12 @@ MISTAKES = [
     ("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\nsources:\n  - name: b\n"
      "    feed: ${MENTIONS_TEST_UNSET_VARIABLE}\n", 7, ["${MENTIONS_TEST_UNSET_VARIABLE} is not set"]),
     ("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\n  - name: acme\n    terms: [B]\n"
-     "sources:\n  - name: b\n    feed: http://x/\n", 2, ["two keywords are named 'acme'"]),
+     "sources:\n  - name: b\n    feed: http://x/\n", 5, ["keywords[1] (acme): two keywords are named 'acme'",
+                                                   "the other on line 3"]),
+    (ONE_SOURCE + "    feed: http://x/\n  - name: ' b'\n    feed: http://y/\n", 8,
+     ["sources[1]", "two sources are named 'b'", "the other on line 6"]),
+    (ONE_SOURCE + "    feed: http://x/\nnotify:\n  - webhook: http://h/\n    keywords: [acme, acmee]\n", 10,
+     ["notify[0]: unknown keyword 'acmee'", "did you mean 'acme'"]),
     ("version: 1\nkeywords:\n  - name: acme\n    query: 'Acme AND (Schuh OR sneaker))'\n"
      "sources:\n  - name: b\n    feed: http://x/\n", 4, ['unbalanced ")"', "column"]),
     ("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\nsources:\n  - name: b\n"
@@ -405,3 +410,18 @@ def test_check_lists_the_other_problems_beside_a_duplicate_key(tmp_path: Path, r
     assert f"{config}:6: duplicate key 'tags'" in result.output
     assert f"{config}:8: keywords[0] (acme).tags[1]: Input should be a valid string" in result.output
     assert f"{config}:10: keywords[1] (b).query: nothing after \"AND\"" in result.output
+
+
+def test_check_lists_names_and_keywords_beside_other_problems(tmp_path: Path, runner: CliRunner) -> None:
+    """SPEC: check lists every problem. Two sources of one name, or a notifier's unknown
+    keyword, used to wait until the other problems were fixed (and the notifier's was put on
+    line 1, `top level`)."""
+    config = tmp_path / "mentions.yaml"
+    config.write_text("version: 1\nhttp: {timout: 5}\nkeywords:\n  - name: acme\n    terms: [Acme]\n"
+                      "  - {name: acme, terms: [B]}\nsources:\n  - name: fa\n    feed: http://x/\n"
+                      "  - name: fa\n    feed: http://y/\nnotify:\n  - webhook: http://h/\n    keywords: [nein]\n")
+    result = runner.invoke(app, ["check", "-c", str(config)])
+    assert result.exit_code == 2
+    for expected in ("2: http: unknown key 'timout'", "6: keywords[1] (acme): two keywords are named 'acme'",
+                     "10: sources[1] (fa): two sources are named 'fa'", "14: notify[0]: unknown keyword 'nein'"):
+        assert f"{config}:{expected}" in result.output
