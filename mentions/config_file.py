@@ -114,27 +114,33 @@ def validate(located: LocatedYaml, path: Path) -> Config:
 
 
 def _validated(located: LocatedYaml, path: Path) -> Config:
-    problems = [f"{path}:{p.line}: {p.message}" for p in located.problems]
+    problems: list[tuple[int | None, str]] = [(p.line, p.message) for p in located.problems]
     data = located.data
     if data is None:
-        raise ConfigError([*problems, f"{path}: the file is empty; see config.example.yaml"])
+        problems.append((None, "the file is empty; see config.example.yaml"))
+        raise ConfigError(_in_line_order(problems, path))
     if not isinstance(data, dict):
-        raise ConfigError([*problems, f"{path}:1: the top level must be a mapping of keys"])
+        problems.append((1, "the top level must be a mapping of keys"))
+        raise ConfigError(_in_line_order(problems, path))
     # Read from the data as written, so that they are listed beside the other problems too:
     # pydantic runs a list's or a model's own validators only once its items are valid.
-    names = [f"{path}:{line}: {message}" for line, message in _names_and_references(data, located)]
+    problems += _names_and_references(data, located)
     try:
         config = _validated_as_written(data, located)
     except ValidationError as errors:
         for error in errors.errors():
             loc, message = _describe(error, data)
-            line = located.line_of(loc)
-            problems.append(f"{path}:{line}: {message}" if line else f"{path}: {message}")
-        raise ConfigError(list(dict.fromkeys(problems + names))) from None
-    problems += names
+            problems.append((located.line_of(loc), message))
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(_in_line_order(problems, path))
     return config
+
+
+def _in_line_order(problems: list[tuple[int | None, str]], path: Path) -> list[str]:
+    """`file:line: message` for each problem once, top to bottom as one reads the file."""
+    ordered = sorted(problems, key=lambda problem: problem[0] or 0)
+    return list(dict.fromkeys(f"{path}:{line}: {message}" if line else f"{path}: {message}"
+                              for line, message in ordered))
 
 
 def _names_and_references(data: dict[str, Any], located: LocatedYaml) -> list[tuple[int | None, str]]:

@@ -425,3 +425,16 @@ def test_check_lists_names_and_keywords_beside_other_problems(tmp_path: Path, ru
     for expected in ("2: http: unknown key 'timout'", "6: keywords[1] (acme): two keywords are named 'acme'",
                      "10: sources[1] (fa): two sources are named 'fa'", "14: notify[0]: unknown keyword 'nein'"):
         assert f"{config}:{expected}" in result.output
+
+
+def test_check_lists_the_problems_in_line_order(tmp_path: Path, runner: CliRunner) -> None:
+    """One reads the file top to bottom: the problems come in that order, whichever pass found them
+    (the YAML reader, pydantic, or the names read as written)."""
+    config = tmp_path / "mentions.yaml"
+    config.write_text("version: 1\nhttp:\n  timout: 20\n  delay: 5 minutes\nkeywords:\n  - name: acme\n"
+                      "    terms: [Acme]\n    terms: [B]\n  - {name: b, query: 'a AND'}\nsources:\n"
+                      "  - name: fa\n    feed: http://x/\n    keywords: [nope]\n  - name: fa\n    fed: http://y/\n")
+    result = runner.invoke(app, ["check", "-c", str(config)])
+    assert result.exit_code == 2
+    lines = [int(line.split(f"{config}:")[1].split(":")[0]) for line in result.output.splitlines()]
+    assert lines == [3, 4, 8, 9, 13, 14, 15]
