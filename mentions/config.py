@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 
-from mentions.config_fields import Backoff, Count, Delay, Size, Timeout
+from mentions.config_fields import Backoff, Count, Delay, PageCount, Size, Timeout
 from mentions.css import written_selector_problem
 from mentions.errors import QueryError
 from mentions.match import KeywordRule, parse_query
@@ -135,7 +135,7 @@ class Source:
     items: str | None = None
     fields: dict[str, str] = Field(default_factory=dict)
     next: str | None = None
-    max_pages: Count | None = Field(default=None, ge=1, le=1000)  # None: the kind's own default
+    max_pages: PageCount | None = None  # None: the kind's own default
     params: dict[str, str] = Field(default_factory=dict)
     headers: dict[str, str] = Field(default_factory=dict)
     cookies: dict[str, str] = Field(default_factory=dict)
@@ -330,7 +330,11 @@ class BackoffConfig(_Model):
 
 
 class Config(_Model):
-    """A whole config file."""
+    """A whole config file.
+
+    Unique names and the keywords a source or notifier names are checked by config_file.py
+    on the data as written, so that `check` lists them beside the other problems.
+    """
 
     version: Literal[1] = 1
     state: str | None = None
@@ -360,28 +364,6 @@ class Config(_Model):
             raise ValueError(problem)
         return state
 
-    @field_validator("keywords")
-    @classmethod
-    def _keyword_names_unique(cls, keywords: list[Keyword]) -> list[Keyword]:
-        _require_unique("keyword", [keyword.name for keyword in keywords])
-        return keywords
-
-    @field_validator("sources")
-    @classmethod
-    def _source_names_unique(cls, sources: list[Source]) -> list[Source]:
-        _require_unique("source", [source.name for source in sources])
-        return sources
-
-    @model_validator(mode="after")
-    def _notify_keywords_known(self) -> Config:
-        names = {keyword.name for keyword in self.keywords}
-        for notifier in self.notify:
-            for wanted in notifier.keywords or []:
-                if wanted not in names:
-                    hint = did_you_mean(wanted, names)
-                    raise ValueError(f"notifier {notifier.label!r} names unknown keyword {wanted!r}{hint}")
-        return self
-
     @property
     def path(self) -> Path | None:
         """The file this config was read from."""
@@ -403,14 +385,6 @@ class Config(_Model):
         if not path.is_absolute() and self._path is not None:
             path = self._path.parent / path
         return path
-
-
-def _require_unique(what: str, names: list[str]) -> None:
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise ValueError(f"two {what}s are named {name!r}; names must be unique")
-        seen.add(name)
 
 
 def did_you_mean(word: str, choices: Any) -> str:

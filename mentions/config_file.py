@@ -114,49 +114,81 @@ def validate(located: LocatedYaml, path: Path) -> Config:
 
 
 def _validated(located: LocatedYaml, path: Path) -> Config:
-    problems = [f"{path}:{p.line}: {p.message}" for p in located.problems]
+    problems: list[tuple[int | None, str]] = [(p.line, p.message) for p in located.problems]
     data = located.data
     if data is None:
-        raise ConfigError([*problems, f"{path}: the file is empty; see config.example.yaml"])
+        problems.append((None, "the file is empty; see config.example.yaml"))
+        raise ConfigError(_in_line_order(problems, path))
     if not isinstance(data, dict):
-        raise ConfigError([*problems, f"{path}:1: the top level must be a mapping of keys"])
-    # Read from the data as written, so that it is listed beside the other problems too
-    # (validation stops at the first pass).
-    unknown = _unknown_source_keywords(data, located, path)
+        problems.append((1, "the top level must be a mapping of keys"))
+        raise ConfigError(_in_line_order(problems, path))
+    # Read from the data as written, so that they are listed beside the other problems too:
+    # pydantic runs a list's or a model's own validators only once its items are valid.
+    problems += _names_and_references(data, located)
     try:
         config = _validated_as_written(data, located)
     except ValidationError as errors:
         for error in errors.errors():
             loc, message = _describe(error, data)
-            line = located.line_of(loc)
-            problems.append(f"{path}:{line}: {message}" if line else f"{path}: {message}")
-        raise ConfigError(list(dict.fromkeys(problems + unknown))) from None
-    problems += unknown
+            problems.append((located.line_of(loc), message))
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(_in_line_order(problems, path))
     return config
 
 
-def _unknown_source_keywords(data: dict[str, Any], located: LocatedYaml, path: Path) -> list[str]:
-    """A source's `keywords: [...]` naming no keyword of the config (when the keywords can be read)."""
-    keywords, sources = data.get("keywords"), data.get("sources")
-    if not isinstance(keywords, list) or not isinstance(sources, list):
-        return []
-    names = {keyword.get("name") for keyword in keywords if isinstance(keyword, dict)}
-    if not names or not all(isinstance(name, str) for name in names):
-        return []  # a keyword without a readable name: that is the problem to report
-    problems = []
-    for index, source in enumerate(sources):
-        wanted = source.get("keywords") if isinstance(source, dict) else None
-        if not isinstance(wanted, list):
-            continue
-        label = f" ({source['name']})" if isinstance(source.get("name"), str) else ""
-        for name in wanted:
-            if isinstance(name, str) and name not in names:
-                line = located.line_of(("sources", index, "keywords"))
-                problems.append(f"{path}:{line}: sources[{index}]{label}: unknown keyword {name!r}"
-                                f"{did_you_mean(name, names)}")
+def _in_line_order(problems: list[tuple[int | None, str]], path: Path) -> list[str]:
+    """`file:line: message` for each problem once, top to bottom as one reads the file."""
+    ordered = sorted(problems, key=lambda problem: problem[0] or 0)
+    return list(dict.fromkeys(f"{path}:{line}: {message}" if line else f"{path}: {message}"
+                              for line, message in ordered))
+
+
+def _names_and_references(data: dict[str, Any], located: LocatedYaml) -> list[tuple[int | None, str]]:
+    """Keywords or sources sharing a name, and `keywords: [...]` of a source or notifier naming
+    no keyword (when every keyword's name can be read): each with its line."""
+    problems: list[tuple[int | None, str]] = []
+    keywords = _unique_names(data, "keywords", "keyword", located, problems)
+    _unique_names(data, "sources", "source", located, problems)
+    if not keywords:
+        return problems  # a keyword without a readable name: that is the problem to report
+    for section in ("sources", "notify"):
+        entries = data.get(section)
+        for index, entry in enumerate(entries if isinstance(entries, list) else []):
+            wanted = entry.get("keywords") if isinstance(entry, dict) else None
+            for position, value in enumerate(wanted if isinstance(wanted, list) else []):
+                loc = (section, index, "keywords", position)
+                name = _as_text(value, loc, located)
+                if name is not None and name not in keywords:
+                    problems.append((located.line_of(loc), f"{_where(loc[:2], data)}: unknown keyword "
+                                                           f"{name!r}{did_you_mean(name, keywords)}"))
     return problems
+
+
+def _unique_names(data: dict[str, Any], section: str, what: str, located: LocatedYaml,
+                  problems: list[tuple[int | None, str]]) -> set[str]:
+    """The names in `data[section]`, adding a problem at each repeated one; empty when one is
+    missing or no text."""
+    entries = data.get(section)
+    lines: dict[str, int | None] = {}
+    is_readable = isinstance(entries, list)
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        loc = (section, index, "name")
+        name = _as_text(entry.get("name") if isinstance(entry, dict) else None, loc, located)
+        if name is None:
+            is_readable = False
+            continue
+        name = name.strip()  # as the models read it
+        line = located.line_of(loc)
+        if name in lines:
+            problems.append((line, f"{_where(loc[:2], data)}: two {what}s are named {name!r} (the other "
+                                   f"on line {lines[name]}); names must be unique"))
+        lines.setdefault(name, line)
+    return set(lines) if is_readable else set()
+
+
+def _as_text(value: Any, loc: Loc, located: LocatedYaml) -> str | None:
+    """`value` as the models read it where a string is wanted (`On`, `1984` as written)."""
+    return value if isinstance(value, str) else located.written.get(loc)
 
 
 def _validated_as_written(data: dict[str, Any], located: LocatedYaml) -> Config:

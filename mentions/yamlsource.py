@@ -2,7 +2,8 @@
 
 PyYAML's safe composer gives us nodes with marks; we build the values ourselves so that
 validation errors can name `file:line`, `${VAR}` is expanded in strings only, duplicate keys
-are errors, and alias bombs ("billion laughs") are cut off instead of eating memory.
+are problems (listed with the others; the later value wins), and alias bombs ("billion
+laughs") are cut off instead of eating memory.
 
 YAML 1.1 reads `On`, `yes`, `off` and `no` as booleans and `1984` as a number; a brand is
 easily called On (and Norway's language code is `no`). So the text of every plain scalar
@@ -169,10 +170,20 @@ class LocatedYaml:
             raise YamlProblem("a key must be plain text", line)
         # `On:` is the key "On", not "True"
         text = event.value if isinstance(event, yaml.ScalarEvent) and not isinstance(key, str) else str(key)
+        loc = (*mapping.loc, text)
         if text in mapping.value:
-            raise YamlProblem(f"duplicate key {text!r}", line)
-        self.lines[(*mapping.loc, text)] = line or 0
+            # Noted, and the later value wins as in YAML loaders, so that `check` goes on to
+            # list the other problems of the file too.
+            self.problems.append(YamlProblem(f"duplicate key {text!r}", line))
+            self._forget(loc)
+        self.lines[loc] = line or 0
         return text
+
+    def _forget(self, loc: Loc) -> None:
+        """Drop the lines and texts of the value at `loc`, which a duplicate key replaces."""
+        for known in (self.lines, self.written):
+            for path in [path for path in known if path[: len(loc)] == loc]:
+                del known[path]
 
     def _tag(self, event: yaml.ScalarEvent) -> str:
         if event.tag is None or event.tag == "!":

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+import jsonschema
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from mentions.cli import app
@@ -43,7 +46,12 @@ MISTAKES = [
     ("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\nsources:\n  - name: b\n"
      "    feed: ${MENTIONS_TEST_UNSET_VARIABLE}\n", 7, ["${MENTIONS_TEST_UNSET_VARIABLE} is not set"]),
     ("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\n  - name: acme\n    terms: [B]\n"
-     "sources:\n  - name: b\n    feed: http://x/\n", 2, ["two keywords are named 'acme'"]),
+     "sources:\n  - name: b\n    feed: http://x/\n", 5, ["keywords[1] (acme): two keywords are named 'acme'",
+                                                   "the other on line 3"]),
+    (ONE_SOURCE + "    feed: http://x/\n  - name: ' b'\n    feed: http://y/\n", 8,
+     ["sources[1]", "two sources are named 'b'", "the other on line 6"]),
+    (ONE_SOURCE + "    feed: http://x/\nnotify:\n  - webhook: http://h/\n    keywords: [acme, acmee]\n", 10,
+     ["notify[0]: unknown keyword 'acmee'", "did you mean 'acme'"]),
     ("version: 1\nkeywords:\n  - name: acme\n    query: 'Acme AND (Schuh OR sneaker))'\n"
      "sources:\n  - name: b\n    feed: http://x/\n", 4, ['unbalanced ")"', "column"]),
     ("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\nsources:\n  - name: b\n"
@@ -292,6 +300,72 @@ def test_schema_is_json_schema_of_the_same_models(runner: CliRunner) -> None:
     assert schema["additionalProperties"] is False
 
 
+# SPEC's config file: the contract the schema must accept too
+SPEC_HTTP = """\
+version: 1
+state: ./mentions.db
+http:
+  user_agent: "mentions/1.0 (+https://example.org/contact)"
+  timeout: 20
+  concurrency: 32
+  per_host: 2
+  delay: 0.5
+  retries: 2
+  max_bytes: 10MB
+  robots: true
+  headers: {Accept-Language: de}
+keywords:
+  - name: acme
+    terms: [Acme]
+sources:
+  - name: shoe-forum
+    page: https://forum.example.de/t/acme-erfahrungen/123
+    items: article.post
+    next: "a[rel=next]@href"
+    max_pages: 5
+  - name: news
+    preset: google-news
+    params: {hl: de, gl: DE}
+"""
+REPO = Path(__file__).resolve().parents[1]
+README_CONFIGS = [block for block in re.findall(r"```yaml\n(.*?)```", (REPO / "README.md").read_text(), re.S)
+                  if block.startswith("version: 1")]
+# what `check` accepts, as a file written by hand would say it
+SCHEMA_GOOD = [(REPO / "config.example.yaml").read_text(), (REPO / "examples" / "demo.yaml").read_text(),
+               SPEC_HTTP, *README_CONFIGS,
+               SPEC_HTTP.replace("timeout: 20", "timeout: 30s").replace("delay: 0.5", "delay: 2m")
+               .replace("max_bytes: 10MB", "max_bytes: 512 kib")
+               + "    timeout: 1h\nnotify:\n  - webhook: https://hooks.example/x\n    timeout: '10s'\n"
+               "backoff: {delay: 30m, max: 7d}\n"]
+SCHEMA_BAD = [("timeout: 20", "timeout: 99999"), ("timeout: 20", "timeout: 0"), ("max_bytes: 10MB", "max_bytes: -5"),
+              ("max_bytes: 10MB", "max_bytes: 0"), ("max_bytes: 10MB", "max_bytes: 10XB"),
+              ("delay: 0.5", "delay: -1"), ("delay: 0.5", "delay: 5 minutes"), ("max_pages: 5", "max_pages: -1"),
+              ("max_pages: 5", "max_pages: 1001")]
+
+
+@pytest.mark.parametrize("text", SCHEMA_GOOD)
+def test_the_schema_accepts_what_check_accepts(runner: CliRunner, tmp_path: Path, text: str) -> None:
+    """`max_bytes: 10MB` and `timeout: 30s` are what the README and SPEC write; the schema
+    used to want a bare number there, so an editor marked every example config wrong."""
+    config = tmp_path / "mentions.yaml"
+    config.write_text(text)
+    assert runner.invoke(app, ["check", "-c", str(config)]).exit_code == 0
+    schema = json.loads(runner.invoke(app, ["schema"]).output)
+    jsonschema.validate(yaml.safe_load(text), schema)
+
+
+@pytest.mark.parametrize(("good", "bad"), SCHEMA_BAD)
+def test_the_schema_refuses_what_check_refuses(runner: CliRunner, tmp_path: Path, good: str, bad: str) -> None:
+    """The bounds used to be written as `ge`/`le`, which JSON Schema does not know."""
+    config = tmp_path / "mentions.yaml"
+    config.write_text(SPEC_HTTP.replace(good, bad))
+    assert runner.invoke(app, ["check", "-c", str(config)]).exit_code == 2
+    schema = json.loads(runner.invoke(app, ["schema"]).output)
+    with pytest.raises(jsonschema.ValidationError) as caught:
+        jsonschema.validate(yaml.safe_load(config.read_text()), schema)
+    assert bad.split(":")[0] in caught.value.absolute_path  # refused for the bad value, not another
+
+
 def test_example_config_validates() -> None:
     config = load_config(Path(__file__).resolve().parents[1] / "config.example.yaml")
     assert config.keywords and config.sources
@@ -322,3 +396,45 @@ def test_check_lists_a_sources_unknown_keyword_beside_other_problems(tmp_path: P
     assert result.exit_code == 2
     assert f"{config}:2: http.timeout" in result.output
     assert f"{config}:9: sources[0] (blog): unknown keyword 'acmee' (did you mean 'acme'?)" in result.output
+
+
+def test_check_lists_the_other_problems_beside_a_duplicate_key(tmp_path: Path, runner: CliRunner) -> None:
+    """SPEC: check lists every problem. A duplicate key used to be reported alone; the later
+    value wins, as in YAML loaders, and lines inside it are its own."""
+    config = tmp_path / "mentions.yaml"
+    config.write_text("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\n    tags: [brand, shoes]\n"
+                      "    tags:\n      - x\n      - {a: b}\n  - name: b\n    query: 'a AND'\n"
+                      "sources:\n  - name: fa\n    feed: http://x/\n")
+    result = runner.invoke(app, ["check", "-c", str(config)])
+    assert result.exit_code == 2
+    assert f"{config}:6: duplicate key 'tags'" in result.output
+    assert f"{config}:8: keywords[0] (acme).tags[1]: Input should be a valid string" in result.output
+    assert f"{config}:10: keywords[1] (b).query: nothing after \"AND\"" in result.output
+
+
+def test_check_lists_names_and_keywords_beside_other_problems(tmp_path: Path, runner: CliRunner) -> None:
+    """SPEC: check lists every problem. Two sources of one name, or a notifier's unknown
+    keyword, used to wait until the other problems were fixed (and the notifier's was put on
+    line 1, `top level`)."""
+    config = tmp_path / "mentions.yaml"
+    config.write_text("version: 1\nhttp: {timout: 5}\nkeywords:\n  - name: acme\n    terms: [Acme]\n"
+                      "  - {name: acme, terms: [B]}\nsources:\n  - name: fa\n    feed: http://x/\n"
+                      "  - name: fa\n    feed: http://y/\nnotify:\n  - webhook: http://h/\n    keywords: [nein]\n")
+    result = runner.invoke(app, ["check", "-c", str(config)])
+    assert result.exit_code == 2
+    for expected in ("2: http: unknown key 'timout'", "6: keywords[1] (acme): two keywords are named 'acme'",
+                     "10: sources[1] (fa): two sources are named 'fa'", "14: notify[0]: unknown keyword 'nein'"):
+        assert f"{config}:{expected}" in result.output
+
+
+def test_check_lists_the_problems_in_line_order(tmp_path: Path, runner: CliRunner) -> None:
+    """One reads the file top to bottom: the problems come in that order, whichever pass found them
+    (the YAML reader, pydantic, or the names read as written)."""
+    config = tmp_path / "mentions.yaml"
+    config.write_text("version: 1\nhttp:\n  timout: 20\n  delay: 5 minutes\nkeywords:\n  - name: acme\n"
+                      "    terms: [Acme]\n    terms: [B]\n  - {name: b, query: 'a AND'}\nsources:\n"
+                      "  - name: fa\n    feed: http://x/\n    keywords: [nope]\n  - name: fa\n    fed: http://y/\n")
+    result = runner.invoke(app, ["check", "-c", str(config)])
+    assert result.exit_code == 2
+    lines = [int(line.split(f"{config}:")[1].split(":")[0]) for line in result.output.splitlines()]
+    assert lines == [3, 4, 8, 9, 13, 14, 15]
