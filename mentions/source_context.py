@@ -164,20 +164,24 @@ class SourceContext:
 
 async def preview_source(
     config: Config, source: Source, options: ScanOptions | None = None
-) -> list[Document]:
-    """The documents one source yields right now, with no state (`mentions test-source`).
+) -> tuple[list[Document], FetchError | None]:
+    """The documents one source yields right now, with no state (`mentions test-source`),
+    and the error that ended it after them (a `next` page that failed), if any.
 
-    Raises FetchError, as a scan would record it; both carry no value from `${ENV}`.
+    Raises FetchError when there are no documents to show, as a scan would record it; none
+    of these carries a value from `${ENV}`.
     """
     try:
-        documents = await _preview(config, source, options or ScanOptions())
-    except FetchError as error:
-        raise config.redactor.error(error) from None
+        documents, error = await _preview(config, source, options or ScanOptions())
+    except FetchError as failure:
+        raise config.redactor.error(failure) from None
     shown = [config.redactor.document(document) for document in documents]
-    return await asyncio.to_thread(with_languages, shown)
+    return await asyncio.to_thread(with_languages, shown), config.redactor.error(error) if error else None
 
 
-async def _preview(config: Config, source: Source, options: ScanOptions) -> list[Document]:
+async def _preview(
+    config: Config, source: Source, options: ScanOptions
+) -> tuple[list[Document], FetchError | None]:
     collect = collector_for(source.kind)
     if collect is None:
         raise FetchError("unsupported url", source.location, f"no `{source.kind}` sources yet")
@@ -189,6 +193,4 @@ async def _preview(config: Config, source: Source, options: ScanOptions) -> list
             raise
         except Exception as error:  # the same boundary as in a scan
             raise FetchError("parse error", source.location, type(error).__name__) from None
-        if context.error is not None:  # failed, as a scan would report it
-            raise context.error
-        return documents
+        return documents, context.error

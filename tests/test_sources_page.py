@@ -76,3 +76,19 @@ def test_a_next_link_to_the_same_page_with_a_fragment_is_not_fetched_again(
     assert result.exit_code == 0, result.output
     assert len(records) == 1
     assert site.requests["/t/1"] == 1
+
+
+def test_test_source_shows_the_pages_read_before_a_failing_one(site: LocalSite, tmp_path: Path) -> None:
+    """For debugging selectors: the documents of page 1, then why page 2 failed (exit 1)."""
+    from typer.testing import CliRunner
+
+    from mentions.cli import app
+
+    url = site.add("/t/1", thread(("/t/1#p1", "Acme one"), next_link="/t/2"))
+    site.add("/t/2", "gone", status=404)
+    config = write_config(tmp_path, page_source(url))
+    result = CliRunner().invoke(app, ["test-source", "forum", "-c", str(config)])
+    assert result.exit_code == 1
+    assert "Acme one" in result.stdout
+    assert "forum: 1 documents" in result.stderr
+    assert "forum: http status: HTTP 404" in result.stderr and "(after the documents above)" in result.stderr

@@ -51,7 +51,7 @@ def test_source(
         fail(f"no source named {name!r} in {loaded.path}{hint}; sources are {', '.join(names)}")
     source = next(source for source in loaded.sources if source.name == name)
     try:
-        documents = asyncio.run(preview_source(loaded, source, ScanOptions(timeout=timeout)))
+        documents, failure = asyncio.run(preview_source(loaded, source, ScanOptions(timeout=timeout)))
     except FetchError as error:
         fail(f"{name}: {error_text(error)}", EXIT_SOURCE_FAILED)  # redacted by preview_source
     allowed = set(source.keywords) if source.keywords is not None else None
@@ -72,6 +72,8 @@ def test_source(
         f"{name}: {len(documents)} documents{more}, {matched} shown match a keyword",
         markup=False, highlight=False,
     )
+    if failure is not None:  # the documents above came before it, as a scan delivers them
+        fail(f"{name}: {error_text(failure)} (after the documents above)", EXIT_SOURCE_FAILED)
     raise typer.Exit(EXIT_OK)
 
 
