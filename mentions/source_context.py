@@ -104,7 +104,8 @@ class SourceContext:
         return self.state.notes(self.source.name)
 
     def note(self, key: str, value: str) -> None:
-        self.new_notes.append((key, value))
+        if not self.options.show_all:  # `--all` read as if nothing was noted: it notes nothing
+            self.new_notes.append((key, value))
 
     def last_success(self) -> datetime | None:
         health = self.state.health(self.source.name) if self.state is not None else None
@@ -113,7 +114,9 @@ class SourceContext:
     def fail_after_documents(self, error: FetchError) -> None:
         self.error = error
 
-    async def fetch(self, url: str, *, is_remote_choice: bool = False) -> Response | None:
+    async def fetch(
+        self, url: str, *, is_remote_choice: bool = False, is_conditional: bool = True
+    ) -> Response | None:
         scheme = url.split("://", 1)[0].lower() if "://" in url else ""
         if scheme in ("", "file"):
             if is_remote_choice:
@@ -121,7 +124,7 @@ class SourceContext:
             return await asyncio.to_thread(self._read_local, url)
         etag = last_modified = None
         stored_as = self.config.redactor(url)  # the state keeps no secret, not even in a key
-        if self.state is not None and not self.options.show_all:
+        if self.state is not None and not self.options.show_all and is_conditional:
             etag, last_modified = self.state.validators(stored_as)
         response = await self.fetcher.get(
             url,

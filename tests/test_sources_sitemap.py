@@ -185,3 +185,71 @@ def test_a_page_that_fails_keeps_the_mentions_of_the_pages_read_before(site: Loc
     result, records = scan(config, "--state", state)  # the same pages again, nothing twice
     assert result.exit_code == 0, result.stderr
     assert [r["url"] for r in records] == [site.url("/n/2")]
+
+
+def index_of(*children: str) -> str:
+    rows = "".join(f"<sitemap><loc>{child}</loc></sitemap>" for child in children)
+    return f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{rows}</sitemapindex>'
+
+
+def test_an_unchanged_index_still_leads_to_its_changed_children(site: LocalSite, tmp_path: Path) -> None:
+    """The index answers 304 run after run; a new page in one of its children must be read."""
+    site.add("/a/1", article("Eins", "Acme eins."))
+    site.add("/index.xml", index_of(site.url("/child-a.xml"), site.url("/child-b.xml")),
+             content_type="application/xml")
+    site.add("/child-a.xml", urlset([(site.url("/a/1"), "2026-01-01")]), content_type="application/xml")
+    site.add("/child-b.xml", urlset([]), content_type="application/xml")
+    config = write_config(tmp_path, f"  - name: idx\n    sitemap: {site.url('/index.xml')}\n")
+    state = str(tmp_path / "state.db")
+    assert [r["url"] for r in scan(config, "--state", state)[1]] == [site.url("/a/1")]
+    site.add("/b/2", article("Zwei", "Acme zwei."))
+    site.add("/child-b.xml", urlset([(site.url("/b/2"), "2025-01-01")]), content_type="application/xml")
+    result, records = scan(config, "--state", state)
+    assert result.exit_code == 0, result.stderr
+    assert site.not_modified["/index.xml"] >= 1
+    assert [r["url"] for r in records] == [site.url("/b/2")]
+
+
+def test_runs_that_note_nothing_lose_no_pages_for_the_next_full_run(site: LocalSite, tmp_path: Path) -> None:
+    """`--all` and a `--keyword` run read as if nothing was noted, and must not mark pages as
+    read that a full run still owes (or has not matched for every keyword)."""
+    for number in range(1, 3):
+        site.add(f"/p/{number}", article(f"Alt {number}", f"Acme und Globex {number}."))
+    pages = [(site.url(f"/p/{n}"), f"2026-01-0{n}T10:00:00Z") for n in range(1, 3)]
+    site.add("/sitemap.xml", urlset(pages), content_type="application/xml")
+    keywords = "  - name: acme\n    terms: [Acme]\n  - name: globex\n    terms: [Globex]\n"
+    config = write_config(tmp_path, f"  - name: blog\n    sitemap: {site.url('/sitemap.xml')}\n    max_pages: 2\n",
+                          keywords)
+    state = str(tmp_path / "state.db")
+    limited = scan(config, "--state", state, "--keyword", "acme")[1]
+    assert sorted(r["keyword"] for r in limited) == ["acme", "acme"]
+    full = scan(config, "--state", state)[1]
+    assert sorted(r["keyword"] for r in full) == ["globex", "globex"]  # the rest of pages 1-2
+
+    for number in range(3, 7):
+        site.add(f"/p/{number}", article(f"Neu {number}", f"Acme neu {number}."))
+    pages += [(site.url(f"/p/{n}"), f"2026-02-0{n}T10:00:00Z") for n in range(3, 7)]
+    site.add("/sitemap.xml", urlset(pages), content_type="application/xml")
+    first = scan(config, "--state", state)[1]  # 5 and 6; 3 and 4 are owed
+    assert sorted(r["url"] for r in first) == [site.url("/p/5"), site.url("/p/6")]
+    scan(config, "--state", state, "--all")
+    rest = scan(config, "--state", state)[1]
+    assert sorted(r["url"] for r in rest) == [site.url("/p/3"), site.url("/p/4")]
+
+
+def test_a_renamed_source_sees_the_whole_sitemap_again(site: LocalSite, tmp_path: Path) -> None:
+    """Validators are kept by URL: the renamed source's first run got a 304 and noted nothing,
+    so a page added later was taken for part of the site as it already was."""
+    site.add("/a/1", article("Eins", "Acme eins."))
+    site.add("/sitemap.xml", urlset([(site.url("/a/1"), "2026-01-05")]), content_type="application/xml")
+    old = write_config(tmp_path, f"  - name: old\n    sitemap: {site.url('/sitemap.xml')}\n")
+    state = str(tmp_path / "state.db")
+    scan(old, "--state", state)
+    new = write_config(tmp_path, f"  - name: new\n    sitemap: {site.url('/sitemap.xml')}\n")
+    scan(new, "--state", state)
+    site.add("/a/2", article("Zwei", "Acme zwei."))
+    site.add("/sitemap.xml", urlset([(site.url("/a/1"), "2026-01-05"), (site.url("/a/2"), "2026-01-01")]),
+             content_type="application/xml")
+    result, records = scan(new, "--state", state)
+    assert result.exit_code == 0, result.stderr
+    assert [r["url"] for r in records] == [site.url("/a/2")]

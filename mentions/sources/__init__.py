@@ -25,10 +25,13 @@ T = TypeVar("T")
 class Context(Protocol):
     """What a source kind may ask of the scan."""
 
-    async def fetch(self, url: str, *, is_remote_choice: bool = False) -> Response | None:
+    async def fetch(
+        self, url: str, *, is_remote_choice: bool = False, is_conditional: bool = True
+    ) -> Response | None:
         """The body at `url` (http(s), file:// or a config-relative path); None if unchanged (304).
 
-        Raises FetchError.
+        `is_conditional=False` asks for the whole body even if it did not change since the
+        stored validators (a source that needs it once more). Raises FetchError.
         """
         ...
 
@@ -49,7 +52,8 @@ class Context(Protocol):
         ...
 
     def notes(self) -> dict[str, str]:
-        """What this source noted in earlier runs, by key (empty: none, no state, or `--all`)."""
+        """What this source noted in earlier runs, by key (empty: none, no state, or `--all`,
+        which also notes nothing)."""
         ...
 
     def note(self, key: str, value: str) -> None:

@@ -5,10 +5,10 @@ the state with the source's validators). A page is read when the sitemap lists i
 first time, or with another `<lastmod>` than noted: a new article whose `<lastmod>` is its
 (older) publication date, or a sitemap without `<lastmod>`, still counts as new. At most
 `max_pages` pages are read per run, newest first; the rest are not noted, so the next run
-reads them. The first run (nothing noted yet) reads the `max_pages` newest entries and
-notes the others as they are, so an existing site is not read from its beginning. A state
-from before these notes chooses once more as that version did (the entries whose
-`<lastmod>` is newer than the last successful run, less an hour for clocks that disagree).
+reads them. The first run (nothing noted yet: a new source, a new name, a state from
+before these notes, or after runs that note nothing, `--keyword`, `--since` and `--all`)
+reads the `max_pages` newest entries and notes the others as they are, so an existing site
+is not read from its beginning.
 
 Sitemap index files are followed, newest first, at most `MAX_SITEMAPS` files. Every page is
 fetched as a remote choice and extracted like a `page:` without `items`. A page that is gone
@@ -38,7 +38,6 @@ MAX_SITEMAPS = 20
 DEFAULT_MAX_PAGES = 20
 MAX_ENTRIES = 100_000
 MAX_UNZIPPED = 50_000_000
-OVERLAP = timedelta(hours=1)
 _ENTRY = re.compile(r"<(?:\w+:)?(url|sitemap)\b[^>]*>(.*?)</(?:\w+:)?\1\s*>", re.DOTALL | re.IGNORECASE)
 _LOC = re.compile(r"<(?:\w+:)?loc\b[^>]*>(.*?)</(?:\w+:)?loc\s*>", re.DOTALL | re.IGNORECASE)
 _LASTMOD = re.compile(r"<(?:\w+:)?lastmod\b[^>]*>(.*?)</(?:\w+:)?lastmod\s*>", re.DOTALL | re.IGNORECASE)
@@ -65,22 +64,17 @@ class Entry:
 async def collect(source: Source, context: Context) -> list[Document]:
     """Read the sitemap (and its children), then fetch and extract the chosen pages."""
     limit = source.max_pages or DEFAULT_MAX_PAGES
-    listed = {entry.url: entry for entry in await _page_entries(source, context)}
     noted = context.notes()
+    listed = {entry.url: entry for entry in await _page_entries(source, context, noted)}
     if noted:
         candidates = [entry for entry in listed.values() if noted.get(entry.url) != _mark(entry)]
         # Owed from an earlier run, and not listed now: the sitemap was unchanged (304).
         candidates += [_owed(url, value) for url, value in noted.items()
                        if value.startswith(_OWED) and url not in listed]
     else:
-        # The first run reads the newest pages; a state from before these notes, what changed
-        # since its last run. Either way the rest is noted as it is now.
-        since = context.last_success()
-        entries = list(listed.values())
-        if since is None:
-            candidates = choose(entries, None, limit)
-        else:
-            candidates = choose(entries, since - OVERLAP, len(entries))
+        # The first run (or one after runs that noted nothing: `--keyword`, `--all`, a new
+        # name) reads the newest pages and notes the rest as they are.
+        candidates = choose(list(listed.values()), None, limit)
         considered = {entry.url for entry in candidates}
         for entry in listed.values():
             if entry.url not in considered:
@@ -116,6 +110,7 @@ async def collect(source: Source, context: Context) -> list[Document]:
 
 
 _OWED = "?"  # the note of a page listed as new or changed that a run left for the next
+_CHILD = "sitemap "  # the key of a child sitemap's note (its value: the index that lists it)
 
 
 def _owed(url: str, value: str) -> Entry:
@@ -129,8 +124,12 @@ def _mark(entry: Entry) -> str:
     return rfc3339(entry.lastmod) or ""
 
 
-async def _page_entries(source: Source, context: Context) -> list[Entry]:
-    """The page entries of the sitemap, with index files followed (bounded)."""
+async def _page_entries(source: Source, context: Context, noted: dict[str, str]) -> list[Entry]:
+    """The page entries of the sitemap, with index files followed (bounded).
+
+    The first run (nothing noted) asks for whole files: validators stored for the same URL
+    (by another source, or this one under another name) would hide the list it needs. An
+    index file that did not change (304) still leads to its children, as noted."""
     pending = [source.location]
     seen: set[str] = set()
     pages: list[Entry] = []
@@ -139,11 +138,16 @@ async def _page_entries(source: Source, context: Context) -> list[Entry]:
         if url in seen:
             continue
         seen.add(url)
-        response = await context.fetch(url, is_remote_choice=url != source.location)
+        is_remote = url != source.location
+        response = await context.fetch(url, is_remote_choice=is_remote, is_conditional=bool(noted))
         if response is None:
+            pending.extend(key.removeprefix(_CHILD) for key, parent in noted.items()
+                           if key.startswith(_CHILD) and parent == url)
             continue
         entries = await context.run(parse_sitemap, response.body, response.url)
         children = sorted((e for e in entries if e.is_sitemap), key=_newest_first)
+        for child in children:
+            context.note(_CHILD + child.url, url)
         pending.extend(child.url for child in children)
         pages.extend(e for e in entries if not e.is_sitemap)
     return pages
