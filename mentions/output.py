@@ -102,9 +102,9 @@ def reopen_json_array(path: Path) -> bool | None:
     """Open the JSON array at the end of `path` for appending (`-o FILE --format json`).
 
     Another array after the first would leave a file no JSON reader accepts: the closing
-    `]` is cut off instead, and the writer closes the array again. None: no file or an
-    empty one; False: an empty array; True: an array with items. ValueError when the
-    file does not end in an array."""
+    `]` is cut off instead, and the writer closes the array again. An array a killed scan
+    left open goes on as it is. None: no file or an empty one; False: an empty array; True:
+    an array with items. ValueError when the file does not end in an array."""
     if not path.exists() or path.stat().st_size == 0:
         return None
     with path.open("r+b") as handle:
@@ -118,6 +118,9 @@ def reopen_json_array(path: Path) -> bool | None:
             start = 0
             handle.seek(0)
             stripped = handle.read().rstrip()
+        if stripped.endswith((b"}", b"[")):
+            # Left open by a scan that was killed (`kill -9`, a power cut): it goes on as is.
+            return not stripped.endswith(b"[")
         before = stripped[:-1].rstrip()
         if not stripped.endswith(b"]") or (start == 0 and not before):
             raise ValueError("it does not end with a JSON array")

@@ -424,6 +424,45 @@ def test_interrupt_exits_130(site: LocalSite, tmp_path: Path) -> None:
     assert b"Traceback" not in error
 
 
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_a_stopped_scan_leaves_its_json_array_closed_and_appendable(
+    site: LocalSite, tmp_path: Path, stop: int
+) -> None:
+    """`-o FILE --format json` stopped mid-scan: what was written is complete, the array
+    closed, and the next run appends to it (a file left open was refused for good)."""
+    fast = site.add("/fast.xml", blog_feed(site.base, count=4), content_type="application/rss+xml")
+    slow = site.add("/slow.xml", ATOM, content_type="application/atom+xml", delay=10)
+    config = write_config(tmp_path, f"  - name: fast\n    feed: {fast}\n  - name: slow\n    feed: {slow}\n")
+    out = tmp_path / "out.json"
+    environment = dict(os.environ, PYTHONPATH=str(REPO), NO_COLOR="1")
+    scan = subprocess.Popen([sys.executable, "-m", "mentions", "scan", "-c", str(config), "--no-state",
+                             "--format", "json", "-o", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment)
+    deadline = time.monotonic() + 30
+    while not (out.exists() and b"{" in out.read_bytes()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    scan.send_signal(stop)
+    _, error = scan.communicate(timeout=30)
+    assert scan.returncode == (130 if stop == signal.SIGINT else 143), error
+    written = json.loads(out.read_text())
+    assert written and all(record["source"] == "fast" for record in written)
+    site.add("/slow.xml", ATOM, content_type="application/atom+xml")
+    again = run_cli("scan", "-c", str(config), "--no-state", "--format", "json", "-o", str(out))
+    assert again.returncode == 0, again.stderr
+    assert len(json.loads(out.read_text())) > len(written)
+
+
+def test_an_array_a_killed_scan_left_open_goes_on(tmp_path: Path) -> None:
+    from mentions.output import JsonArrayWriter, reopen_json_array
+
+    out = tmp_path / "out.json"
+    out.write_text('[\n{"id": 1},\n{"id": 2}')  # `kill -9` after the second record
+    continues = reopen_json_array(out)
+    with out.open("a", encoding="utf-8") as stream:
+        JsonArrayWriter(stream, continues=continues).close()
+    assert json.loads(out.read_text()) == [{"id": 1}, {"id": 2}]
+
+
 def test_sigterm_ends_cleanly_and_what_was_written_is_recorded(site: LocalSite, tmp_path: Path) -> None:
     """`timeout 60 mentions scan` from cron: the lines out before the stop stay recorded."""
     fast = site.add("/fast.xml", blog_feed(site.base, count=4), content_type="application/rss+xml")

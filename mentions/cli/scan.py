@@ -149,9 +149,10 @@ def scan(
     started = datetime.now(UTC)
     if opened is not None and writer.is_buffered:
         opened.hold_commits()  # the table's mentions are recorded once it is printed
-    is_reader_gone = False
+    is_reader_gone = is_closed = False
     try:
         report = _run(loaded, options, opened, writer, verbose or opened is None, console, is_chatty)
+        is_closed = True
         writer.close()
         if opened is not None:
             opened.release_commits()
@@ -168,6 +169,12 @@ def scan(
         discard_unwritten_output()
         is_reader_gone = True
     finally:
+        if not is_closed and not writer.is_buffered:
+            # Interrupted (Ctrl-C, SIGTERM): what was written stays complete, a JSON array
+            # closed included. (A table that never got out stays unprinted: nothing of it
+            # was recorded.)
+            with contextlib.suppress(OSError, ValueError):
+                writer.close()
         if opened is not None:
             opened.close()
         if stream is not sys.stdout:
