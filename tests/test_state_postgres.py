@@ -165,6 +165,20 @@ def test_a_password_libpq_cannot_parse_is_not_shown(tmp_path: Path, password: st
     assert "Traceback" not in message
 
 
+@pytest.mark.parametrize("command", [("scan",), ("history",), ("sources",), ("report",),
+                                     ("prune", "--older-than", "1d")])
+def test_a_database_url_from_the_environment_is_hidden_in_every_command(
+    site: LocalSite, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    url = f"postgresql://scanner@/mentions?host={tmp_path}/no-server&connect_timeout=2"
+    config = config_with_state(tmp_path, site, "${MENTIONS_TEST_DB}")
+    done = run_cli(*command, "-c", str(config), env={"MENTIONS_TEST_DB": url})
+    assert done.returncode == 2
+    message = done.stderr.decode()
+    assert message.startswith("mentions: cannot connect to the state database ***: ")
+    assert url not in message
+
+
 def test_the_database_url_may_come_from_the_environment(
     site: LocalSite, tmp_path: Path, postgres_url: str
 ) -> None:
