@@ -225,6 +225,17 @@ def test_a_json_export_that_wraps_its_records_is_read(tmp_path: Path, runner: Cl
     assert "ids" in result.stderr and "no record has `text`, `body` or `content`" in result.stderr
 
 
+@pytest.mark.parametrize("export", [[], {"count": 0, "tickets": []}, {"tickets": [], "tags": ["a", "b"]}])
+def test_an_empty_json_export_is_no_documents_and_no_failure(
+    tmp_path: Path, runner: CliRunner, export: object
+) -> None:
+    (tmp_path / "tickets.json").write_text(json.dumps(export))
+    config = write_config(tmp_path, "  - name: tickets\n    file: tickets.json\n")
+    result = runner.invoke(app, ["scan", "-c", str(config), "--no-state", "--format", "jsonl"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "" and "tickets" not in result.stderr
+
+
 def test_stdin_file_source(tmp_path: Path) -> None:
     config = write_config(tmp_path, "  - name: pasted\n    file: '-'\n")
     result = run_cli("scan", "-c", str(config), "--no-state", stdin=b"Globex called again.\n")

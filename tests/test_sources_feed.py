@@ -129,6 +129,24 @@ def test_a_cut_off_feed_fails_its_source_and_gives_no_mentions(site: LocalSite, 
     assert "source 'cutfile' failed: truncated" in result.stderr
 
 
+def test_a_feed_cut_after_an_end_tag_quoted_in_an_item_is_cut_off(site: LocalSite, tmp_path: Path) -> None:
+    """`</rss>` quoted in an item's CDATA is not the feed's end; junk after the real end (a
+    PHP warning) does not make a whole feed cut off."""
+    head = '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+    first = ('<item><title>How to end a feed</title><link>http://x.org/1</link>'
+             '<description><![CDATA[Acme tip: always close with </rss> at the end.]]></description></item>')
+    cut = head + first + '<item><title>Acme two</title><link>http://x.org/2</link><description>Acme two, the'
+    junk = (head + first.replace("Acme", "Globex") + "</channel></rss>\n"
+            "<br />\n<b>Warning</b>: Undefined variable $feed in <b>/srv/rss.php</b> on line <b>12</b><br />\n")
+    sources = (f"  - name: cut\n    feed: {site.add('/cut', cut, content_type='application/rss+xml')}\n"
+               f"  - name: junk\n    feed: {site.add('/junk', junk, content_type='application/rss+xml')}\n")
+    keywords = "  - name: acme\n    terms: [Acme]\n  - name: globex\n    terms: [Globex]\n"
+    result, records = scan(write_config(tmp_path, sources, keywords), "--no-state")
+    assert result.exit_code == 1
+    assert [(record["source"], record["url"]) for record in records] == [("junk", "http://x.org/1")]
+    assert "source 'cut' failed: truncated: the feed ends before its closing </rss>" in result.stderr
+
+
 def test_json_feed_fields_of_the_wrong_type_are_left_out_not_shown_as_python(
     site: LocalSite, tmp_path: Path
 ) -> None:

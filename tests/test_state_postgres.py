@@ -147,6 +147,38 @@ def test_an_unreachable_database_is_one_sentence_without_the_password(
     assert "Traceback" not in message
 
 
+@pytest.mark.parametrize(("password", "rest"), [
+    ("Pw1#cdSECRET", "/mentions?host={tmp}/no-server&connect_timeout=2"),  # unencoded `#`
+    ("Pw1/cdSECRET", "/mentions?host={tmp}/no-server&connect_timeout=2"),  # libpq: port "Pw1"
+    ("Pw1?cdSECRET", "/mentions?host={tmp}/no-server&connect_timeout=2"),
+    ("Pw1@cdSECRET", "/mentions?host={tmp}/no-server&connect_timeout=2"),
+    ("50%offSECRET", "/mentions?host={tmp}/no-server"),  # libpq quotes the bad %-token
+    ("Pw1cdSECRET", "[::1/mentions"),  # libpq quotes the whole URL
+])
+def test_a_password_libpq_cannot_parse_is_not_shown(tmp_path: Path, password: str, rest: str) -> None:
+    url = f"postgresql://scanner:{password}@{rest.format(tmp=tmp_path)}"
+    done = run_cli("history", "--state", url)
+    assert done.returncode == 2
+    message = done.stderr.decode()
+    assert message.startswith("mentions: cannot connect to the state database postgresql://scanner:***@")
+    assert "SECRET" not in message and "Pw1" not in message and "50%" not in message
+    assert "Traceback" not in message
+
+
+@pytest.mark.parametrize("command", [("scan",), ("history",), ("sources",), ("report",),
+                                     ("prune", "--older-than", "1d")])
+def test_a_database_url_from_the_environment_is_hidden_in_every_command(
+    site: LocalSite, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    url = f"postgresql://scanner@/mentions?host={tmp_path}/no-server&connect_timeout=2"
+    config = config_with_state(tmp_path, site, "${MENTIONS_TEST_DB}")
+    done = run_cli(*command, "-c", str(config), env={"MENTIONS_TEST_DB": url})
+    assert done.returncode == 2
+    message = done.stderr.decode()
+    assert message.startswith("mentions: cannot connect to the state database ***: ")
+    assert url not in message
+
+
 def test_the_database_url_may_come_from_the_environment(
     site: LocalSite, tmp_path: Path, postgres_url: str
 ) -> None:

@@ -12,6 +12,7 @@ from mentions.errors import ConfigError
 
 if TYPE_CHECKING:
     from mentions.config import Config
+    from mentions.errors import StateError
     from mentions.state import State
 
 EXIT_OK = 0
@@ -81,17 +82,25 @@ def state_exists(location: Path | str) -> bool:
 
 def open_state(config: Config | None, explicit: str | Path | None, lock_wait: float | None = None) -> State:
     """Open the state; with `lock_wait`, first take the scan lock (exit 3 if it stays taken)."""
-    from mentions.errors import StateError, StateLockedError
-    from mentions.redact import Redactor
+    from mentions.errors import StateError
     from mentions.state import State
 
-    redact = config.redactor if config is not None else Redactor()
     try:
         return State(state_path(config, explicit), lock_wait=lock_wait)
-    except StateLockedError as error:
-        fail(redact(str(error)), EXIT_LOCKED)
     except StateError as error:
-        fail(redact(str(error)))
+        fail_state(error, config)
+
+
+def fail_state(error: StateError, config: Config | None) -> NoReturn:
+    """Exit with a state's failure: 3 if a scan holds it, else 2.
+
+    The `${ENV}` values of the config are hidden: the state URL may hold one (a password, a
+    host, or the whole URL), and a message names the state by its URL."""
+    from mentions.errors import StateLockedError
+    from mentions.redact import Redactor
+
+    redact = config.redactor if config is not None else Redactor()
+    fail(redact(str(error)), EXIT_LOCKED if isinstance(error, StateLockedError) else EXIT_USAGE)
 
 
 STATE_HELP = "The state: a SQLite file, or a postgresql:// URL"

@@ -8,7 +8,7 @@ from typing import IO
 
 import typer
 
-from mentions.cli.common import CONFIG_OPTION, STATE_HELP, fail, load, state_path
+from mentions.cli.common import CONFIG_OPTION, STATE_HELP, fail, fail_state, load, state_path
 from mentions.errors import StateError
 from mentions.output import Writer
 from mentions.streams import discard_unwritten_output
@@ -55,7 +55,7 @@ def history(
                     writer.write(redactor.mention(mention))
         writer.close()
     except StateError as error:
-        fail(str(error))
+        fail_state(error, loaded)
     except BrokenPipeError:
         discard_unwritten_output()
 

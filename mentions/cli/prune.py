@@ -11,6 +11,7 @@ from mentions.cli.common import (
     CONFIG_OPTION,
     STATE_HELP,
     fail,
+    fail_state,
     load,
     open_state,
     parse_wait,
@@ -55,7 +56,7 @@ def prune(
         with opened:
             count = opened.prune(cutoff, is_dry_run=dry_run)
     except StateError as error:
-        fail(str(error))
+        fail_state(error, loaded)
     day = cutoff.date().isoformat()
     verb = "would forget" if dry_run else "forgot"
     typer.echo(f"{verb} {count} mention{'s' if count != 1 else ''} found before {day} in {state_name(path)}")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from mentions.cli.common import CONFIG_OPTION, STATE_HELP, fail, load, state_path
+from mentions.cli.common import CONFIG_OPTION, STATE_HELP, fail, fail_state, load, state_path
 from mentions.console import stderr_console, stdout_console
 
 
@@ -28,7 +28,8 @@ def report(
     from mentions.state import State
     from mentions.units import parse_since
 
-    path = state_path(None if state is not None else load(config), state)
+    loaded = None if state is not None else load(config)
+    path = state_path(loaded, state)
     if isinstance(path, Path) and not path.is_file():
         fail(f"no state file at {path} yet: run `mentions scan` first (or pass --state)")
     try:
@@ -40,7 +41,7 @@ def report(
             records = load_records(opened, start_time, keyword)
             first = first_moment(opened, keyword)
     except StateError as error:
-        fail(str(error))
+        fail_state(error, loaded)
     start, end = local_today(start_time), local_today()
     if start > end:
         fail(f"--since {since} lies in the future")

@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from mentions.cli.common import CONFIG_OPTION, STATE_HELP, fail, load, state_path
+from mentions.cli.common import CONFIG_OPTION, STATE_HELP, fail, fail_state, load, state_path
 from mentions.errors import StateError
 
 # A source failing this long is not a hiccup any more: shown in bold red.
@@ -42,7 +42,7 @@ def sources(
             with opened:
                 known = opened.all_health()
     except StateError as error:
-        fail(str(error))
+        fail_state(error, loaded)
     backoff = BackoffPolicy(loaded.backoff.after, loaded.backoff.delay, loaded.backoff.longest)
     rows = []
     for source in loaded.sources:

@@ -101,13 +101,17 @@ def unclosed_root(body: bytes) -> str | None:
 
     Only a cut-off feed lacks it: other flaws that send a feed to feedparser (an undefined
     entity, a stray `&`) leave the end tag in place. Sloppy case (`</RSS>`) counts as closed.
+    The end tag must come after the last item's start: an item's text may quote `</rss>`
+    (in CDATA) and the feed be cut after it, while junk after the end (a PHP warning) is
+    no cut.
     """
     found = _ROOT.search(_COMMENT.sub(b"", body[:65536]))  # `<?xml`, `<!DOCTYPE` do not match
     if found is None:
         return None  # not XML that we can read as bytes (UTF-16, say): feedparser decides
     name = found.group(1)
-    end = b"</" + name
-    if body.rfind(end) >= 0 or body.lower().rfind(end.lower()) >= 0:
+    lowered = body.lower()
+    last_item = max(lowered.rfind(b"<item"), lowered.rfind(b"<entry"))
+    if lowered.rfind(b"</" + name.lower()) > last_item:
         return None
     return name.decode("ascii", "replace")
 

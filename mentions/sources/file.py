@@ -115,9 +115,12 @@ def _records_in(data: Any) -> list[Any]:
         return data
     if isinstance(data, dict) and not any(key in data for key in ("text", "body", "content", "title")):
         lists = [value for value in data.values()
-                 if isinstance(value, list) and value and all(isinstance(item, dict) for item in value)]
-        if len(lists) == 1:
-            return lists[0]
+                 if isinstance(value, list) and all(isinstance(item, dict) for item in value)]
+        filled = [value for value in lists if value]
+        if len(filled) == 1:
+            return filled[0]
+        if not filled and len(lists) == 1:
+            return []  # an empty export (`{"count": 0, "tickets": []}`), as `[]` is
     return [data]
 
 

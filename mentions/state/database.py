@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import unquote
 
 from mentions.errors import StateError
 
@@ -55,6 +55,10 @@ class Database(Protocol):
     errors: tuple[type[Exception], ...]
 
     def execute(self, sql: str, parameters: Sequence[object] = ()) -> Cursor: ...
+
+    def describe(self, error: BaseException) -> str:
+        """One line of the driver's message about `error`, without any password."""
+        ...
 
     def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None: ...
 
@@ -104,19 +108,60 @@ def has_postgres_driver() -> bool:
 
 
 def without_password(url: str) -> str:
-    """`url` with its password left out (`user:***@host`, `?password=***`), as messages show it."""
-    try:
-        parts = urlsplit(url)
-        netloc = parts.netloc
-        if parts.password is not None:
-            netloc = f"{parts.username or ''}:***@{netloc.rpartition('@')[2]}"
-        query = "&".join(
-            f"{key}=***" if "password" in key.lower() else f"{key}={value}" if value else key
-            for key, value in parse_qsl(parts.query, keep_blank_values=True)
-        )
-        return urlunsplit(parts._replace(netloc=netloc, query=query))
-    except ValueError:
-        return url.split("@", 1)[-1].split("?", 1)[0] if "@" in url else url.split("?", 1)[0]
+    """`url` with its password left out (`user:***@host`, `?password=***`), as messages show it.
+
+    Everything between `scheme://` and the last `@` is taken as the user and password, even
+    where the password holds an unencoded `#`, `/`, `?` or `@` (which libpq accepts): a URL
+    parser would split there and show the rest of the password."""
+    prefix, userinfo, rest = _url_parts(url)
+    if userinfo is not None:
+        user, has_password, _ = userinfo.partition(":")
+        if any(mark in user for mark in "/?#&="):
+            user, has_password = "", ":"  # not a user name: the last `@` lies further on
+        prefix += f"{user}:***@" if has_password else f"{user}@"
+    address, has_query, query = rest.partition("?")
+    if not has_query:
+        return prefix + address
+    hidden = "&".join(
+        f"{key}=***" if "password" in unquote(key).lower() else part
+        for part in query.split("&")
+        for key in [part.partition("=")[0]]
+    )
+    return f"{prefix}{address}?{hidden}"
+
+
+def _url_parts(url: str) -> tuple[str, str | None, str]:
+    """`scheme://`, the user and password before the last `@` (None if no `@`), the rest."""
+    found = re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*:/*", url)
+    prefix = found.group(0) if found else ""
+    userinfo, has_at, rest = url[len(prefix):].rpartition("@")
+    return prefix, (userinfo if has_at else None), rest
+
+
+def _secrets(url: str) -> list[str]:
+    """The password of `url` (and its pieces) and `password=` values of its query, as written
+    and decoded."""
+    _, userinfo, _ = _url_parts(url)
+    password = userinfo.partition(":")[2] if userinfo is not None else ""
+    # libpq splits a password with an unencoded `/`, `?` or `#` there, and may quote a piece
+    found = [password, *re.split(r"[/?#@]", password)]
+    # after any `?`, not only the last `@`: `postgresql://host/db?password=a@b` has one too
+    for query in url.split("?")[1:]:
+        for part in query.split("&"):
+            key, _, value = part.partition("=")
+            if "password" in unquote(key).lower():
+                found += [value, value.partition("#")[0]]
+    found += [unquote(secret) for secret in found]
+    return sorted({secret for secret in found if secret}, key=len, reverse=True)
+
+
+def _without_secret(text: str, url: str) -> str:
+    """A driver's message about `url` without the URL's password: libpq quotes parts of the
+    URL it cannot parse (`invalid percent-encoded token: "50%offSale"`), or all of it."""
+    text = text.replace(url, without_password(url))
+    for secret in _secrets(url):
+        text = text.replace(secret, "***")
+    return text
 
 
 class SqliteDatabase:
@@ -147,6 +192,9 @@ class SqliteDatabase:
 
     def execute(self, sql: str, parameters: Sequence[object] = ()) -> Cursor:
         return self._db.execute(sql, tuple(parameters))
+
+    def describe(self, error: BaseException) -> str:
+        return first_line(error)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
         self._db.executemany(sql, rows)
@@ -191,6 +239,7 @@ class PostgresDatabase:
     def __init__(self, url: str) -> None:
         import psycopg
 
+        self._url = url
         self.label = f"the state database {without_password(url)}"
         self.errors: tuple[type[Exception], ...] = (psycopg.Error,)
         self._transaction_idle = psycopg.pq.TransactionStatus.IDLE
@@ -203,10 +252,13 @@ class PostgresDatabase:
             # autocommit: transactions are begun explicitly, as with SQLite.
             self._db = psycopg.connect(url, autocommit=True, **options)
         except psycopg.Error as error:
-            raise StateError(f"cannot connect to {self.label}: {first_line(error)}") from None
+            raise StateError(f"cannot connect to {self.label}: {self.describe(error)}") from None
 
     def execute(self, sql: str, parameters: Sequence[object] = ()) -> Cursor:
         return self._db.execute(_pg_sql(sql), tuple(parameters))  # type: ignore[arg-type,return-value]
+
+    def describe(self, error: BaseException) -> str:
+        return first_line(error, self._url)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
         with self._db.cursor() as cursor:
@@ -267,9 +319,10 @@ def _pg_sql(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
-def first_line(error: BaseException) -> str:
-    """A driver's message without the hints and context lines it appends."""
-    text = str(error).strip()
+def first_line(error: BaseException, url: str = "") -> str:
+    """A driver's message without the hints and context lines it appends, nor the password
+    of the database `url` it may quote."""
+    text = (_without_secret(str(error), url) if url else str(error)).strip()
     return text.splitlines()[0] if text else type(error).__name__
 
 

@@ -35,7 +35,7 @@ from mentions.errors import StateError
 from mentions.lock import DatabaseLock, StateLock
 from mentions.models import Mention
 from mentions.output import to_json
-from mentions.state.database import PG_LOCK_KEY, Database, PostgresDatabase, connect, first_line
+from mentions.state.database import PG_LOCK_KEY, Database, PostgresDatabase, connect
 from mentions.state.health import SourceHealth, parse_time
 from mentions.state.schema import migrate
 
@@ -62,7 +62,7 @@ def _guarded(method: Callable[P, R]) -> Callable[P, R]:
         try:
             return method(*args, **kwargs)
         except state.db.errors as error:
-            raise StateError(f"{state.db.label} cannot be used: {first_line(error)}") from None
+            raise StateError(f"{state.db.label} cannot be used: {state.db.describe(error)}") from None
 
     return wrapper
 
@@ -110,7 +110,7 @@ class State:
             migrate(self.db)
         except self.db.errors as error:
             self.close()
-            raise StateError(f"cannot use {self.db.label}: {first_line(error)}") from None
+            raise StateError(f"cannot use {self.db.label}: {self.db.describe(error)}") from None
         except BaseException:
             self.close()
             raise
@@ -316,7 +316,7 @@ class State:
             for row in self.db.execute(query, params):
                 yield _mention_from_row(row)
         except self.db.errors as error:
-            raise StateError(f"{self.db.label} cannot be used: {first_line(error)}") from None
+            raise StateError(f"{self.db.label} cannot be used: {self.db.describe(error)}") from None
 
     @_guarded
     def prune(self, before: datetime, *, is_dry_run: bool = False) -> int:
@@ -460,4 +460,4 @@ def read_rows(state: State, sql: str, parameters: Sequence[object] = ()) -> list
     try:
         return list(state.db.execute(sql, tuple(parameters)).fetchall())
     except state.db.errors as error:
-        raise StateError(f"{state.db.label} cannot be used: {first_line(error)}") from None
+        raise StateError(f"{state.db.label} cannot be used: {state.db.describe(error)}") from None
