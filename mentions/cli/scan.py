@@ -18,6 +18,7 @@ from mentions.cli.common import (
     EXIT_SOURCE_FAILED,
     STATE_HELP,
     fail,
+    fail_state,
     load,
     open_state,
     parse_wait,
@@ -162,7 +163,7 @@ def scan(
                 skipped=report.skipped, new=report.new_mentions,
             )
     except StateError as error:
-        fail(str(error))
+        fail_state(error, loaded)
     except BrokenPipeError:
         # The reader went away (`mentions scan | head -1`): end quietly; what was not
         # written was not recorded, so the next run reports it.
