@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import sys
 import time
 from collections.abc import AsyncGenerator, Callable, Sequence
@@ -112,6 +113,20 @@ def shard_of(name: str, count: int) -> int:
 def error_text(error: FetchError) -> str:
     """One line: the reason, its detail and the URL without its query string (tokens)."""
     return f"{error}: {redact_url(error.url)}" if error.url else str(error)
+
+
+_RETRY_AFTER = re.compile(r"retry after \d+ s")
+
+
+def is_same_failure(current: str | None, previous: str | None) -> bool:
+    """Whether two failure texts (`error_text`) name the same failure.
+
+    The seconds of a Retry-After count down from one run to the next ("HTTP 503, retry
+    after 3599 s", then "3598 s"): the same failure, which a cron job's mail should not
+    repeat on every run."""
+    if current is None or previous is None:
+        return current == previous
+    return _RETRY_AFTER.sub("retry after", current) == _RETRY_AFTER.sub("retry after", previous)
 
 
 def redact_url(url: str) -> str:

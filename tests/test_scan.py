@@ -389,6 +389,23 @@ def test_failure_is_named_once_until_it_changes(site: LocalSite, tmp_path: Path)
     assert b"works again" in recovered.stderr
 
 
+def test_a_retry_after_counting_down_is_the_same_failure(site: LocalSite, tmp_path: Path) -> None:
+    """"HTTP 503, retry after 3599 s" and then "3598 s" is one failure: named once, not on
+    every cron run."""
+    from email.utils import formatdate
+
+    until = formatdate(time.time() + 3600, usegmt=True)  # a date: the seconds left count down
+    broken = site.add("/down.xml", "maintenance", status=503, content_type="text/plain",
+                      headers={"Retry-After": until})
+    config = write_config(tmp_path, f"  - name: down\n    feed: {broken}\n")
+    first = run_cli("scan", "-c", str(config))
+    time.sleep(1.1)  # the next run computes fewer seconds left (not a timing assertion)
+    second = run_cli("scan", "-c", str(config))
+    assert first.returncode == second.returncode == 1
+    assert b"'down' failed" in first.stderr and b"retry after" in first.stderr
+    assert b"'down' failed" not in second.stderr
+
+
 def test_stdout_carries_only_data_when_piped(site: LocalSite, tmp_path: Path) -> None:
     url = site.add("/atom.xml", ATOM, content_type="application/atom+xml")
     config = write_config(tmp_path, f"  - name: news\n    feed: {url}\n")

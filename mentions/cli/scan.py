@@ -245,7 +245,7 @@ def _run(config: Config, options: object, state: object, writer: Writer, is_verb
         shown.advance(outcome)
 
     def report_failure(outcome: SourceOutcome) -> None:
-        from mentions.pipeline import error_text
+        from mentions.pipeline import error_text, is_same_failure
 
         current = error_text(outcome.error) if outcome.error else None
         if outcome.is_skipped:  # backing off: its failure was named when it began
@@ -254,7 +254,7 @@ def _run(config: Config, options: object, state: object, writer: Writer, is_verb
                     f"mentions: source {outcome.name!r} skipped: it keeps failing "
                     f"({outcome.previous_error}); next try after {rfc3339(outcome.retry_at)} "
                     "or with --force"), markup=False)
-        elif current is not None and (is_verbose or current != outcome.previous_error):
+        elif current is not None and (is_verbose or not is_same_failure(current, outcome.previous_error)):
             console.print(clean_text(f"mentions: source {outcome.name!r} failed: {current}"), markup=False)
         elif current is None and outcome.previous_error is not None:
             console.print(clean_text(f"mentions: source {outcome.name!r} works again"), markup=False)
