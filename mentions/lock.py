@@ -121,10 +121,9 @@ class DatabaseLock:
         def read_note() -> dict[str, object]:
             try:  # the table is made by the first holder: it may not exist yet
                 row = self._db.execute("SELECT note FROM mentions_lock").fetchone()
-                data = json.loads(row[0]) if row else {}
             except Exception:
                 return {}
-            return data if isinstance(data, dict) else {}
+            return _note_of(row[0] if row else "")
 
         _poll(try_lock, lambda: _refusal(self._label, read_note(), wait), wait)
         self.is_held = True
@@ -183,8 +182,16 @@ def describe_holder(note: dict[str, object]) -> str:
 
 def _read_note(fd: int) -> dict[str, object]:
     try:
-        data = json.loads(os.pread(fd, 4096, 0) or b"{}")
-    except (OSError, ValueError):
+        return _note_of(os.pread(fd, 4096, 0))
+    except OSError:
+        return {}
+
+
+def _note_of(raw: str | bytes) -> dict[str, object]:
+    """The holder's note as written (JSON), or {} when there is none or it is unreadable."""
+    try:
+        data = json.loads(raw or b"{}")
+    except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
 

@@ -84,22 +84,20 @@ def test_parse_sitemap_is_lenient_and_bounded() -> None:
             b"<url><loc>javascript:alert(1)</loc></url><url><lastmod>2026</lastmod></url>")
     entries = parse_sitemap(body, "https://a.example/sitemap.xml")
     assert [e.url for e in entries] == ["https://a.example/x?a=1&b=2", "https://a.example/relative"]
-    assert entries[0].is_date_only and entries[1].lastmod is None
+    assert entries[0].lastmod is not None and entries[1].lastmod is None
     with pytest.raises(FetchError, match="compression"):
         parse_sitemap(b"\x1f\x8b broken", "https://a.example/s.xml.gz")
 
 
-def test_choose_counts_a_bare_date_as_the_whole_day() -> None:
-    since = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+def test_choose_takes_the_newest_pages_and_the_undated_last() -> None:
     entries = [
-        Entry("https://a.example/same-day", datetime(2026, 11, 20, tzinfo=UTC), False, is_date_only=True),
+        Entry("https://a.example/same-day", datetime(2026, 11, 20, tzinfo=UTC), False),
         Entry("https://a.example/old", datetime(2026, 11, 19, 23, 0, tzinfo=UTC), False),
         Entry("https://a.example/new", datetime(2026, 11, 21, tzinfo=UTC), False),
         Entry("https://a.example/undated", None, False),
     ]
-    assert [e.url for e in choose(entries, since, 10)] == ["https://a.example/new", "https://a.example/same-day"]
-    assert [e.url for e in choose(entries, None, 2)] == ["https://a.example/new", "https://a.example/same-day"]
-    assert choose(entries, None, 10)[-1].url == "https://a.example/undated"
+    assert [e.url for e in choose(entries, 2)] == ["https://a.example/new", "https://a.example/same-day"]
+    assert choose(entries, 10)[-1].url == "https://a.example/undated"
 
 
 def test_a_broken_location_costs_only_that_entry() -> None:

@@ -115,13 +115,13 @@ def scan(
             verb = "belongs" if len(source) == 1 else "belong"
             fail(f"--source names no source of share {shard}: "
                  f"{', '.join(repr(name) for name in source)} {verb} to other shares")
+    if excel and chosen != "csv":
+        fail("--excel goes with --format csv")
     # A dry run writes nothing, so it may read beside a running scan; any other scan waits.
     lock_wait = None if dry_run else parse_wait(wait)
     opened = None if no_state else open_state(loaded, state, lock_wait)
     stream: IO[str] = sys.stdout
     continues = None
-    if excel and chosen != "csv":
-        fail("--excel goes with --format csv")
     if output is not None:
         from mentions.output import reopen_json_array
 

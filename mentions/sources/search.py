@@ -120,8 +120,9 @@ def params_problem(template: str, params: dict[str, str]) -> str | None:
             has = ", ".join(f"{{{p}}}" for p in sorted(placeholders))
             hint = did_you_mean(name, placeholders)
             return f"`params` {name!r} is not used: the search URL has no {{{name}}} (it has {has}){hint}"
-    for name in sorted(placeholders - {"query", "tag"} - set(params)):
-        return f"the search URL's {{{name}}} has no value; add `{name}` to `params`"
+    missing = sorted(placeholders - {"query", "tag"} - set(params))
+    if missing:
+        return f"the search URL's {{{missing[0]}}} has no value; add `{missing[0]}` to `params`"
     return None
 
 

@@ -24,7 +24,7 @@ import html
 import io
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from mentions.config import Source
 from mentions.dates import parse_date, rfc3339
@@ -51,14 +51,6 @@ class Entry:
     url: str
     lastmod: datetime | None
     is_sitemap: bool
-    is_date_only: bool = False
-
-    def is_newer_than(self, moment: datetime) -> bool:
-        """Changed after `moment`; a bare date counts as the whole day."""
-        if self.lastmod is None:
-            return False
-        end = self.lastmod + timedelta(days=1) if self.is_date_only else self.lastmod
-        return end > moment
 
 
 async def collect(source: Source, context: Context) -> list[Document]:
@@ -74,12 +66,12 @@ async def collect(source: Source, context: Context) -> list[Document]:
     else:
         # The first run (or one after runs that noted nothing: `--keyword`, `--all`, a new
         # name) reads the newest pages and notes the rest as they are.
-        candidates = choose(list(listed.values()), None, limit)
+        candidates = choose(list(listed.values()), limit)
         considered = {entry.url for entry in candidates}
         for entry in listed.values():
             if entry.url not in considered:
                 context.note(entry.url, _mark(entry))
-    chosen = choose(candidates, None, limit)
+    chosen = choose(candidates, limit)
     picked = {entry.url for entry in chosen}
     for entry in candidates:
         if entry.url not in picked:
@@ -153,11 +145,10 @@ async def _page_entries(source: Source, context: Context, noted: dict[str, str])
     return pages
 
 
-def choose(entries: list[Entry], since: datetime | None, limit: int) -> list[Entry]:
-    """The pages to fetch: new or changed since `since`, newest first, at most `limit`."""
+def choose(entries: list[Entry], limit: int) -> list[Entry]:
+    """The pages to fetch of `entries`: newest first (undated last), at most `limit`."""
     unique = list({entry.url: entry for entry in entries}.values())
-    candidates = unique if since is None else [entry for entry in unique if entry.is_newer_than(since)]
-    return sorted(candidates, key=_newest_first)[:limit]
+    return sorted(unique, key=_newest_first)[:limit]
 
 
 def _newest_first(entry: Entry) -> tuple[bool, float]:
@@ -189,8 +180,7 @@ def parse_sitemap(body: bytes, url: str) -> list[Entry]:
         lastmod_match = _LASTMOD.search(found.group(2))
         lastmod_text = lastmod_match.group(1).strip() if lastmod_match else ""
         lastmod = parse_date(lastmod_text) if lastmod_text else None
-        is_date_only = bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", lastmod_text))
-        entries.append(Entry(location, lastmod, found.group(1).lower() == "sitemap", is_date_only))
+        entries.append(Entry(location, lastmod, found.group(1).lower() == "sitemap"))
     return entries
 
 

@@ -285,7 +285,7 @@ class PostgresDatabase:
         return int(row[0]) if row and row[0] is not None else 0
 
     def set_schema_version(self, version: int) -> None:
-        """Within the migration's transaction, under `lock_schema`."""
+        """Within the migration's transaction, under `schema_lock`."""
         self._db.execute("CREATE TABLE IF NOT EXISTS mentions_schema (version INTEGER NOT NULL)")
         self._db.execute("DELETE FROM mentions_schema")
         self._db.execute("INSERT INTO mentions_schema (version) VALUES (%s)", (int(version),))

@@ -62,9 +62,14 @@ def _guarded(method: Callable[P, R]) -> Callable[P, R]:
         try:
             return method(*args, **kwargs)
         except state.db.errors as error:
-            raise StateError(f"{state.db.label} cannot be used: {state.db.describe(error)}") from None
+            raise _unusable(state.db, error) from None
 
     return wrapper
+
+
+def _unusable(db: Database, error: BaseException) -> StateError:
+    """One sentence for a database failure (disk full, a damaged file, a lost server)."""
+    return StateError(f"{db.label} cannot be used: {db.describe(error)}")
 
 
 def _file_lock(path: Path, wait: float) -> StateLock:
@@ -312,11 +317,11 @@ class State:
             params.append(rfc3339(since))
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         query = f"SELECT {_MENTION_COLUMNS} FROM mentions{clause} ORDER BY found_at, {self.db.order}"
-        try:
+        try:  # a generator: `_guarded` would not see what fails while it is read
             for row in self.db.execute(query, params):
                 yield _mention_from_row(row)
         except self.db.errors as error:
-            raise StateError(f"{self.db.label} cannot be used: {self.db.describe(error)}") from None
+            raise _unusable(self.db, error) from None
 
     @_guarded
     def prune(self, before: datetime, *, is_dry_run: bool = False) -> int:
@@ -455,9 +460,7 @@ def default_state_path() -> Path:
     return Path(platformdirs.user_state_dir("mentions")) / "mentions.db"
 
 
+@_guarded
 def read_rows(state: State, sql: str, parameters: Sequence[object] = ()) -> list[tuple[object, ...]]:
     """Rows of a read-only SELECT, for `report.py`, which builds its own queries over `mentions`."""
-    try:
-        return list(state.db.execute(sql, tuple(parameters)).fetchall())
-    except state.db.errors as error:
-        raise StateError(f"{state.db.label} cannot be used: {state.db.describe(error)}") from None
+    return list(state.db.execute(sql, tuple(parameters)).fetchall())
