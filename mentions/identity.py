@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections import Counter
+from collections.abc import Sequence
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from mentions.models import Document
@@ -22,9 +24,10 @@ _TRACKING = frozenset(
 )
 
 
-# Fragments that name one comment or post on a page (`#comment-1201`, `#p4711`) identify a
-# document of their own; any other fragment (`#more`, `#utm_source=x`) is dropped.
-_ITEM_FRAGMENT = re.compile(r"[A-Za-z_-]{0,20}\d[\w-]{0,40}")
+# Fragments that name one comment or post on a page (`#comment-1201`, `#p4711`, Scripting
+# News's `#When:12:59:01PM`) identify a document of their own; any other fragment (`#more`,
+# `#utm_source=x`, a browser's `#:~:text=…` highlight) is dropped.
+_ITEM_FRAGMENT = re.compile(r"(?!:~:)(?=\D{0,20}\d)[\w.:-]{1,60}")
 
 
 def canonical_url(url: str) -> str:
@@ -62,19 +65,46 @@ def is_excluded(url: str, patterns: list[re.Pattern[str]]) -> bool:
     return any(pattern.search(url) or pattern.search(canonical) for pattern in patterns)
 
 
-def document_key(document: Document) -> str:
+def document_key(document: Document, is_link_shared: bool = False) -> str:
     """What identifies a document across runs: its canonical URL, else its guid, else its text.
 
     A local file's location (`file://…/notes.txt`, `…/export.jsonl#L3`, stdin) is no identity:
     files are rewritten and exports rotated under the same names, and a new text at an old
-    place is a new document.
+    place is a new document. `is_link_shared`: other entries of the same answer carry the
+    same link (see `shared_links`); the guid, else the text, tells them apart.
     """
     if document.url and document.is_permalink and not _is_local(document.url):
-        return "url:" + canonical_url(document.url)
+        key = "url:" + canonical_url(document.url)
+        if is_link_shared:
+            key += f"\nguid:{document.guid}" if document.guid else "\n" + _text_key(document)
+        return key
     if document.guid:
         return f"guid:{document.source}:{document.guid}"
-    digest = hashlib.sha256(f"{document.title}\n{document.text}".encode()).hexdigest()
-    return f"text:{digest}"
+    return _text_key(document)
+
+
+def _text_key(document: Document) -> str:
+    return "text:" + hashlib.sha256(f"{document.title}\n{document.text}".encode()).hexdigest()
+
+
+def shared_links(documents: Sequence[Document]) -> set[str]:
+    """Links that several different entries of one answer carry.
+
+    Link blogs (Daring Fireball) link two posts to one sponsor or article; a feed may point
+    every entry at its home page. Known by the link alone, such entries would be one
+    document, and all but the first would never be reported. An entry listed twice (the
+    same guid and text) is still one document. Compared as written, not canonical: a
+    repeated link is rare, and canonicalising every link of every answer is not free.
+    """
+    counts = Counter(document.url for document in documents if document.url)
+    repeated = {url for url, count in counts.items() if count > 1}
+    if not repeated:
+        return set()
+    identities: dict[str, set[str]] = {}
+    for document in documents:
+        if document.url in repeated:
+            identities.setdefault(document.url, set()).add(document.guid or _text_key(document))
+    return {url for url, seen in identities.items() if len(seen) > 1}
 
 
 def _is_local(url: str) -> bool:

@@ -52,6 +52,38 @@ def test_a_guid_repeated_for_different_entries_loses_none(site: LocalSite, tmp_p
     assert scan(config).titles == ["Entry 3"]
 
 
+def test_entries_sharing_one_link_are_each_reported_once(site: LocalSite, tmp_path: Path) -> None:
+    # A link blog points two posts at one sponsor; a feed points every entry at its home page.
+    items = [Item("Sponsor: Acme", "Acme sponsors this week.", "https://acme.example/", guid="tag:df,1"),
+             Item("Acme, again", "More on Acme shoes.", "https://acme.example/", guid="tag:df,2"),
+             Item("Home", "Acme news of the day", "https://news.example/"),
+             Item("Home", "Acme news of the next day", "https://news.example/")]
+    feed = site.add("/feed", rss(items), content_type=RSS)
+    config = write_config(tmp_path, {"links": feed})
+    assert sorted(scan(config).titles) == ["Acme, again", "Home", "Home", "Sponsor: Acme"]
+    assert scan(config).records == []
+    # One more post with that link: only it is new.
+    site.add("/feed", rss([*items, Item("Acme 3", "A third Acme post.", "https://acme.example/", guid="tag:df,3")]),
+             content_type=RSS)
+    assert scan(config).titles == ["Acme 3"]
+
+
+def test_an_entry_listed_twice_is_one_document(site: LocalSite, tmp_path: Path) -> None:
+    twice = Item("Acme", "Acme makes shoes.", "https://x.example/1", guid="urn:1")
+    feed = site.add("/feed", rss([twice, twice]), content_type=RSS)
+    assert scan(write_config(tmp_path, {"dup": feed})).titles == ["Acme"]
+
+
+def test_posts_told_apart_by_a_fragment_are_two_documents(site: LocalSite, tmp_path: Path) -> None:
+    # Scripting News names its posts of one day by the time: /2002/09/29#When:12:59:01PM.
+    items = [Item("", "Acme at noon", "http://scripting.example/2002/09/29#When:12:59:01PM"),
+             Item("", "Acme in the evening", "http://scripting.example/2002/09/29#When:6:52:02PM")]
+    feed = site.add("/feed", rss(items), content_type=RSS)
+    config = write_config(tmp_path, {"scripting": feed})
+    assert len(scan(config).records) == 2
+    assert scan(config).records == []
+
+
 def test_the_same_url_in_two_sources_is_reported_once(site: LocalSite, tmp_path: Path) -> None:
     first = site.add("/a", rss([Item("Story", "Acme story", "https://News.example.org/s/1?utm_medium=a")]),
                      content_type=RSS)
