@@ -370,3 +370,11 @@ def test_corpus_sample_extracts_and_scores() -> None:
     assert run["errors"] == 0, run["first_error"]
     assert run["overall"]["recall"] >= MIN_RECALL
     assert run["overall"]["rejection"] >= MIN_REJECTION
+
+
+
+def test_a_page_where_nothing_looks_like_an_article_still_gives_its_text() -> None:
+    # A landing page of teaser boxes: chrome by every rule, but all the page has to say.
+    body = "".join(f'<div class="teaser"><p>Acme opens its third store in Vienna, part {n} of the '
+                   f"plan to reach every city by next year.</p></div>" for n in range(3))
+    assert "Acme opens its third store" in main_text(page(body)).text
