@@ -236,6 +236,21 @@ def test_an_empty_json_export_is_no_documents_and_no_failure(
     assert result.stdout == "" and "tickets" not in result.stderr
 
 
+def test_a_glob_into_a_missing_folder_fails_and_an_empty_match_does_not(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    # A cron job pointed at a wrong export path must say so; a quiet day in the right
+    # folder (nothing exported yet) is no failure.
+    (tmp_path / "exports").mkdir()
+    sources = ("  - name: quiet\n    file: 'exports/*.jsonl'\n"
+               "  - name: typo\n    file: 'exprots/*.jsonl'\n")
+    config = write_config(tmp_path, sources)
+    result = runner.invoke(app, ["scan", "-c", str(config), "--no-state", "--format", "jsonl"])
+    assert result.exit_code == 1
+    assert "typo" in result.stderr and "no such folder" in result.stderr
+    assert "quiet" not in result.stderr
+
+
 def test_stdin_file_source(tmp_path: Path) -> None:
     config = write_config(tmp_path, "  - name: pasted\n    file: '-'\n")
     result = run_cli("scan", "-c", str(config), "--no-state", stdin=b"Globex called again.\n")

@@ -39,12 +39,27 @@ async def collect(source: Source, context: Context) -> list[Document]:
 def _paths(source: Source, context: Context) -> list[Path]:
     path = context.resolve_path(source.location)
     if any(char in source.location for char in "*?["):
+        # A pattern that matches nothing is a quiet day in an export folder; one whose folder
+        # does not exist is a wrong path, and a cron job would never say so.
+        folder = _folder_of_pattern(path)
+        if not folder.is_dir():
+            raise FetchError("file error", str(folder), "no such folder")
         return sorted(Path(p) for p in glob.glob(str(path), recursive=True) if Path(p).is_file())
     if path.is_dir():
         return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
     if not path.exists():
         raise FetchError("file error", str(path), "no such file")
     return [path]
+
+
+def _folder_of_pattern(pattern: Path) -> Path:
+    """The folder a glob pattern starts from: its parts before the first wildcard."""
+    fixed: list[str] = []
+    for part in pattern.parts:
+        if any(char in part for char in "*?["):
+            break
+        fixed.append(part)
+    return Path(*fixed) if fixed else Path(".")
 
 
 def parse_file(body: bytes, name: str, source: str) -> list[Document]:
