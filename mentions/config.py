@@ -387,6 +387,13 @@ class Config(_Model):
         return path
 
 
+class KeywordsConfig(Config):
+    """A config read by a command that only matches text (`mentions match`): `sources` may
+    be left out, so one `brands.yaml` of keywords serves a filter that never fetches."""
+
+    sources: list[Source] = Field(default_factory=list)
+
+
 def did_you_mean(word: str, choices: Any) -> str:
     """` (did you mean 'feed'?)` when one of `choices` is close to `word`, else ""."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.dataclasses import is_pydantic_dataclass
 from pydantic.fields import FieldInfo
 
-from mentions.config import Config, did_you_mean
+from mentions.config import Config, KeywordsConfig, did_you_mean
 from mentions.errors import ConfigError
 from mentions.redact import Redactor
 from mentions.yamlsource import Loc, LocatedYaml, YamlProblem, read_yaml
@@ -98,14 +98,16 @@ def _describe(error: Any, data: Any) -> tuple[Loc, str]:
     return loc, f"{_where(loc, data) or 'top level'}: {message}"
 
 
-def validate(located: LocatedYaml, path: Path) -> Config:
+def validate(located: LocatedYaml, path: Path, *, needs_sources: bool = True) -> Config:
     """Validate composed YAML; raise ConfigError listing every problem with its line.
 
     The messages quote values (`'30 parsecs' is not a duration`); one expanded from `${ENV}`
-    is shown as `***`."""
+    is shown as `***`. Without `needs_sources` (a command that only matches) a config of
+    keywords alone is whole."""
     redactor = Redactor(located.secrets)
+    model = Config if needs_sources else KeywordsConfig
     try:
-        config = _validated(located, path)
+        config = _validated(located, path, model)
     except ConfigError as error:
         raise ConfigError([redactor(problem) for problem in error.problems]) from None
     config._path = path.resolve()
@@ -113,7 +115,7 @@ def validate(located: LocatedYaml, path: Path) -> Config:
     return config
 
 
-def _validated(located: LocatedYaml, path: Path) -> Config:
+def _validated(located: LocatedYaml, path: Path, model: type[Config]) -> Config:
     problems: list[tuple[int | None, str]] = [(p.line, p.message) for p in located.problems]
     data = located.data
     if data is None:
@@ -126,7 +128,7 @@ def _validated(located: LocatedYaml, path: Path) -> Config:
     # pydantic runs a list's or a model's own validators only once its items are valid.
     problems += _names_and_references(data, located)
     try:
-        config = _validated_as_written(data, located)
+        config = _validated_as_written(data, located, model)
     except ValidationError as errors:
         for error in errors.errors():
             loc, message = _describe(error, data)
@@ -191,12 +193,12 @@ def _as_text(value: Any, loc: Loc, located: LocatedYaml) -> str | None:
     return value if isinstance(value, str) else located.written.get(loc)
 
 
-def _validated_as_written(data: dict[str, Any], located: LocatedYaml) -> Config:
+def _validated_as_written(data: dict[str, Any], located: LocatedYaml, model: type[Config]) -> Config:
     """The config, where a string is wanted reading `On`, `no` or `1984` as the text written.
 
     Validating twice costs only configs that need it; the first errors say where."""
     try:
-        return Config.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as errors:
         patched = False
         for error in errors.errors():
@@ -210,16 +212,16 @@ def _validated_as_written(data: dict[str, Any], located: LocatedYaml) -> Config:
                 patched = True
         if not patched:
             raise
-    return Config.model_validate(data)
+    return model.model_validate(data)
 
 
-def load_config(path: Path, environ: dict[str, str] | None = None) -> Config:
-    """Read, expand and validate one config file."""
+def load_config(path: Path, environ: dict[str, str] | None = None, *, needs_sources: bool = True) -> Config:
+    """Read, expand and validate one config file (`needs_sources`: see `validate`)."""
     try:
         located = read_yaml(path, environ)
     except YamlProblem as problem:
         raise _unreadable(path, problem) from None
-    return validate(located, path)
+    return validate(located, path, needs_sources=needs_sources)
 
 
 def load_config_text(text: str, path: Path, environ: dict[str, str] | None = None) -> Config:

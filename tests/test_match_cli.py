@@ -189,6 +189,46 @@ def test_config_keywords_and_tags(tmp_path: Path) -> None:
     assert [(r["keyword"], r["tags"]) for r in records(out)] == [("acme", ["brand"]), ("shoes", [])]
 
 
+BRANDS = "version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\n    tags: [brand]\n"
+TICKETS = [
+    {"text": "Acme lost my parcel", "title": "Ticket 1", "url": "https://help.example/t/1"},
+    {"text": "Where is my refund?", "title": "Ticket 2", "url": "https://help.example/t/2"},
+    {"text": "The Acme app crashes", "title": "Ticket 3", "url": "https://help.example/t/3"},
+]
+
+
+def test_the_readme_pipeline_reads_tickets_from_stdin_with_a_keywords_only_config(tmp_path: Path) -> None:
+    # README: cat tickets.jsonl | mentions match -c brands.yaml --format jsonl | jq .keyword
+    (tmp_path / "brands.yaml").write_text(BRANDS, encoding="utf-8")
+    tickets = "".join(json.dumps(ticket) + "\n" for ticket in TICKETS).encode()
+    result = run_cli("match", "-c", "brands.yaml", "--format", "jsonl", cwd=tmp_path, stdin=tickets)
+    assert (result.returncode, result.stderr) == (0, b"")
+    found = records(result.stdout.decode())
+    assert [(r["keyword"], r["title"], r["url"], r["source"]) for r in found] == [
+        ("acme", "Ticket 1", "https://help.example/t/1", "stdin"),
+        ("acme", "Ticket 3", "https://help.example/t/3", "stdin"),
+    ]
+    quiet = json.dumps(TICKETS[1]).encode() + b"\n"
+    nothing = run_cli("match", "-c", "brands.yaml", "--format", "jsonl", cwd=tmp_path, stdin=quiet)
+    assert (nothing.returncode, nothing.stdout) == (1, b"")
+
+
+def test_stdin_that_is_not_all_json_lines_stays_one_plain_text() -> None:
+    text = 'Acme said:\n{"text": "a quoted object"}\n'
+    code, out, _ = run("-e", "Acme", "--format", "jsonl", stdin=text)
+    assert code == 0
+    [record] = records(out)
+    assert record["url"] is None
+    assert "a quoted object" in str(record["snippet"])
+
+
+def test_commands_that_fetch_still_need_sources(tmp_path: Path) -> None:
+    (tmp_path / "brands.yaml").write_text(BRANDS, encoding="utf-8")
+    result = runner.invoke(app, ["check", "-c", str(tmp_path / "brands.yaml")])
+    assert result.exit_code == 2
+    assert "`sources` is required" in result.stderr
+
+
 def test_nothing_found_exits_1() -> None:
     assert run("-e", "acme", "--format", "jsonl", stdin="globex")[:2] == (1, "")
 

@@ -36,12 +36,15 @@ def fail(message: str | list[str], code: int = EXIT_USAGE) -> NoReturn:
     raise typer.Exit(code)
 
 
-def load(config_path: Path | None) -> Config:
-    """Find and load the config, or exit 2 with every problem listed."""
+def load(config_path: Path | None, *, needs_sources: bool = True) -> Config:
+    """Find and load the config, or exit 2 with every problem listed.
+
+    A command that never fetches (`match`) says so with `needs_sources=False`: then a config
+    of keywords alone is enough."""
     from mentions.config_file import find_config, load_config
 
     try:
-        return load_config(find_config(config_path))
+        return load_config(find_config(config_path), needs_sources=needs_sources)
     except ConfigError as error:
         fail(error.problems)
 

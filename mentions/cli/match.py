@@ -36,7 +36,9 @@ FORMAT_OPTION = typer.Option(
 )
 LINES_OPTION = typer.Option(False, "--lines", help="Plain text: one document per line.")
 HTML_OPTION = typer.Option(False, "--html", help="Read input as HTML (visible text only).")
-JSONL_OPTION = typer.Option(False, "--jsonl", help="Read input as JSON Lines documents.")
+JSONL_OPTION = typer.Option(
+    False, "--jsonl", help="Read input as JSON Lines documents (stdin of such lines is read so anyway)."
+)
 
 
 def match(
@@ -66,7 +68,7 @@ def match(
     else:
         from mentions.cli.common import load
 
-        loaded = load(config)
+        loaded = load(config, needs_sources=False)
         rules = [keyword.rule() for keyword in loaded.keywords]
         tags = {keyword.name: tuple(keyword.tags) for keyword in loaded.keywords}
     try:
@@ -149,6 +151,10 @@ class _Reader:
                     text = _decode(_read(path))
                     if is_html:
                         yield _html_document(source, text)
+                    elif source == "stdin" and _is_jsonl(text):
+                        # stdin has no `.jsonl` name to go by: `cat tickets.jsonl | mentions
+                        # match` means one document per ticket, not one of raw JSON.
+                        yield from self._jsonl(source, text.splitlines())
                     else:
                         yield _document(source, text)
             except FileNotFoundError:
@@ -179,6 +185,28 @@ class _Reader:
             }
             published = _parse_time(item.get("published"))
             yield _document(source, item["text"], published=published, **fields)
+
+
+def _is_jsonl(text: str) -> bool:
+    """Whether every non-blank line (and there is one) is a JSON object with a `text` string.
+
+    Plain text of which every line is such an object is, in practice, JSON Lines."""
+    from mentions.decode import load_json
+
+    has_line = False
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if not line.lstrip().startswith("{"):
+            return False
+        try:
+            item = load_json(line)
+        except (ValueError, RecursionError):
+            return False
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+            return False
+        has_line = True
+    return has_line
 
 
 def _document(source: str, text: str, **fields: Any) -> Document:
