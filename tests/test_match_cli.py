@@ -229,6 +229,14 @@ def test_commands_that_fetch_still_need_sources(tmp_path: Path) -> None:
     assert "`sources` is required" in result.stderr
 
 
+def test_a_site_written_as_a_url_leaves_out_the_own_site() -> None:
+    page = '{"text":"Acme rocks","url":"https://www.acme.de/x"}\n'
+    assert run("--jsonl", "-e", "Acme -site:https://www.acme.de/", "--format", "jsonl", stdin=page)[:2] == (1, "")
+    code, out, err = run("--jsonl", "-e", "Acme site:https://", stdin=page)
+    assert (code, out) == (2, "")
+    assert err == 'mentions: query: site: "https://" names no host (write it as acme.de) at column 11\n'
+
+
 def test_nothing_found_exits_1() -> None:
     assert run("-e", "acme", "--format", "jsonl", stdin="globex")[:2] == (1, "")
 

@@ -48,6 +48,10 @@ NEAR_JOINS = "NEAR joins words, phrases and prefixes (or an OR of them)"
         ("url:blog", Term("blog", "url")),
         ("site:example.com", Term("example.com", "site")),
         ("-site:acme.de", Not(Term("acme.de", "site"))),
+        # A pasted URL means its host: scheme, user info, port and path go, case too.
+        ("-site:https://www.acme.de/", Not(Term("www.acme.de", "site"))),
+        ("site:HTTP://max:pw@Shop.Acme.DE:8443/a?b#c", Term("shop.acme.de", "site")),
+        ("site:acme.de/blog", Term("acme.de", "site")),
         ("lang:de", Term("de", "lang")),
         ("acme.de", Term("acme.de")),
         ("#acme @acme", And((Term("#acme"), Term("@acme")))),
@@ -107,6 +111,9 @@ def test_parses(query: str, tree: object) -> None:
         ("A NEAR/3 site:x.de", f"{NEAR_JOINS} at column 3"),
         ("A NEAR/3 /x/", f"{NEAR_JOINS} at column 3"),
         ("\u00ad", '"\u00ad" has nothing to look for at column 1'),
+        ("acme -site:https://", 'site: "https://" names no host (write it as acme.de) at column 12'),
+        ('acme site:"acme de"', 'site: "acme de" names no host (write it as acme.de) at column 11'),
+        ("site:http://[::1", 'site: "http://[::1" names no host (write it as acme.de) at column 6'),
     ],
 )
 def test_errors_name_the_column(query: str, message: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
@@ -15,7 +16,7 @@ from mentions.console import stderr_console
 def init(
     brand: str | None = typer.Option(None, "--brand", help="Your brand, product or name: \"Acme\"."),
     competitor: list[str] = typer.Option([], "--competitor", help="A competitor to watch (repeatable)."),
-    site: list[str] = typer.Option([], "--site", help="Your own site, e.g. acme.de (repeatable)."),
+    site: list[str] = typer.Option([], "--site", help="Your own site: acme.de or its URL (repeatable)."),
     lang: str = typer.Option("en", "--lang", help="Language of the news search: de, en, fr…"),
     output: Path = typer.Option(Path("mentions.yaml"), "-o", "--output", help="Where to write the config."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
@@ -36,10 +37,11 @@ def init(
         fail(f"{output} exists already; pass --force to overwrite it, or -o to write elsewhere")
     brand = brand.strip()
     competitors = [c.strip() for c in competitor if c.strip()]
-    sites = [s.strip() for s in site if s.strip()]
-    problems = _unwritable(brand, competitors, sites)
+    given_sites = [s.strip() for s in site if s.strip()]
+    problems = _unwritable(brand, competitors, given_sites)
     if problems:
         fail(problems)
+    sites = _sites(given_sites)
     text = starter_config(brand, competitors, sites, lang.lower())
     # The last guard: what `mentions check` would reject is not written at all.
     problems = _rejected(text, output)
@@ -99,6 +101,41 @@ def _unwritable(brand: str, competitors: list[str], sites: list[str]) -> list[st
     return problems
 
 
+def _sites(given: list[str]) -> list[OwnSite]:
+    """`--site` values as hosts, each with the scheme of its feed URL; exit 2 on one without a host.
+
+    A pasted URL (`https://www.acme.de/`) means its host: written as is, it became a term no
+    text contains, a `-site:` that left nothing out and a feed URL with two schemes."""
+    from mentions.match.query import site_host
+
+    sites, problems = [], []
+    for value in given:
+        host = site_host(value)
+        if host is None:
+            problems.append(f"--site {value!r}: names no host; give one such as acme.de, or a URL")
+            continue
+        scheme = value.split("://", 1)[0].lower() if "://" in value else "https"
+        if scheme not in ("http", "https"):
+            scheme = "https"
+        sites.append(OwnSite(host=host.rstrip("."), scheme=scheme))
+    if problems:
+        fail(problems)
+    return list(dict.fromkeys(sites))
+
+
+@dataclass(frozen=True, slots=True)
+class OwnSite:
+    """One `--site`: its host (`www.acme.de`) and the scheme its pages are served with."""
+
+    host: str
+    scheme: str = "https"
+
+    @property
+    def domain(self) -> str:
+        """The host as people write it in text: `acme.de` for `www.acme.de`."""
+        return self.host.removeprefix("www.")
+
+
 def _rejected(text: str, output: Path) -> list[str]:
     """What `mentions check` would say about `text` as the file `output`; empty when it passes.
 
@@ -124,9 +161,9 @@ def _quoted(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _terms(name: str, sites: list[str]) -> list[str]:
+def _terms(name: str, sites: list[OwnSite]) -> list[str]:
     handle = re.sub(r"[^\w]", "", name.lower(), flags=re.UNICODE)
-    terms = [name, *sites]
+    terms = [name, *(site.domain for site in sites)]
     if handle:
         terms += [f"#{handle}", f"@{handle}"]
     return list(dict.fromkeys(terms))
@@ -145,7 +182,7 @@ def _distinct(names: list[str]) -> list[str]:
     return distinct
 
 
-def starter_config(brand: str, competitors: list[str], sites: list[str], lang: str) -> str:
+def starter_config(brand: str, competitors: list[str], sites: list[OwnSite], lang: str) -> str:
     """The YAML text: brand and competitor keywords, a news search, commented examples."""
     brand_name, *competitor_names = _distinct([slug(brand), *(slug(name) for name in competitors)])
     region = {"en": "US", "de": "DE", "fr": "FR", "es": "ES", "it": "IT", "nl": "NL"}.get(lang, lang.upper())
@@ -163,7 +200,7 @@ def starter_config(brand: str, competitors: list[str], sites: list[str], lang: s
         "    tags: [brand]",
     ]
     if sites:
-        own = " ".join(f"-site:{s}" for s in sites)
+        own = " ".join(dict.fromkeys(f"-site:{s.domain}" for s in sites))
         lines.append(f"    # To leave out your own site, use a query instead of terms: "
                      f"query: '{brand.replace(chr(39), '')} {own}'")
     lines.append("    # exclude: [\"Acme Street\"]      # documents with these are not mentions")
@@ -188,8 +225,8 @@ def starter_config(brand: str, competitors: list[str], sites: list[str], lang: s
     ]
     for own_site in sites:
         lines += ["  # Comments on your own blog (WordPress), and a forum thread, item by item:",
-                  f"  # - name: {slug(own_site)}-comments",
-                  f"  #   feed: https://{own_site}/comments/feed/"]
+                  f"  # - name: {slug(own_site.domain)}-comments",
+                  f"  #   feed: {own_site.scheme}://{own_site.host}/comments/feed/"]
     lines += [
         "  # - name: shoe-forum",
         "  #   page: https://forum.example.org/t/some-thread/123",

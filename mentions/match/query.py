@@ -279,7 +279,29 @@ def _leaf(token: _Token, field: str | None) -> Node:
             raise QueryError("a prefix needs letters before *", token.column)
     if field in WORD_FIELDS and not has_content(text):
         raise QueryError(f'"{token.text}" has nothing to look for', token.column)
+    if field == "site":
+        host = site_host(text)
+        if host is None:
+            raise QueryError(f'site: "{token.text}" names no host (write it as acme.de)', token.column)
+        text = host
     return Term(" ".join(text.split()), field, is_prefix)
+
+
+def site_host(value: str) -> str | None:
+    """The host a `site:` value means, lower case; None when it names none.
+
+    People paste URLs (`https://www.acme.de/`) where a host belongs: the host is what they
+    mean, and compared with a document's host the whole URL would never match."""
+    from urllib.parse import urlsplit
+
+    value = value.strip()
+    try:
+        host = urlsplit(value if "://" in value else f"//{value}").hostname or ""
+    except ValueError:  # an unclosed IPv6 bracket
+        return None
+    if not host.strip(".") or any(char.isspace() or not char.isprintable() for char in host):
+        return None
+    return host
 
 
 def _is_positional(node: Node) -> bool:
