@@ -336,11 +336,18 @@ SCHEMA_GOOD = [(REPO / "config.example.yaml").read_text(), (REPO / "examples" / 
                SPEC_HTTP.replace("timeout: 20", "timeout: 30s").replace("delay: 0.5", "delay: 2m")
                .replace("max_bytes: 10MB", "max_bytes: 512 kib")
                + "    timeout: 1h\nnotify:\n  - webhook: https://hooks.example/x\n    timeout: '10s'\n"
-               "backoff: {delay: 30m, max: 7d}\n"]
+               "backoff: {delay: 30m, max: 7d}\n",
+               # README: YAML 1.1 numbers and yes/no are the text written where text is wanted
+               SPEC_HTTP.replace("terms: [Acme]", "terms: [On, 1984]\n    tags: [yes]")
+               .replace("params: {hl: de, gl: DE}", "params: {hl: no, gl: DE}")
+               .replace("headers: {Accept-Language: de}", "headers: {Accept-Language: de, DNT: 1}")]
 SCHEMA_BAD = [("timeout: 20", "timeout: 99999"), ("timeout: 20", "timeout: 0"), ("max_bytes: 10MB", "max_bytes: -5"),
               ("max_bytes: 10MB", "max_bytes: 0"), ("max_bytes: 10MB", "max_bytes: 10XB"),
               ("delay: 0.5", "delay: -1"), ("delay: 0.5", "delay: 5 minutes"), ("max_pages: 5", "max_pages: -1"),
-              ("max_pages: 5", "max_pages: 1001")]
+              ("max_pages: 5", "max_pages: 1001"),
+              # yes/no and numbers stay wrong where no text is wanted, and a list is never text
+              ("retries: 2", "retries: yes"), ("max_pages: 5", "max_pages: on"), ("robots: true", "robots: 1984"),
+              ("hl: de", "hl: [de]")]
 
 
 @pytest.mark.parametrize("text", SCHEMA_GOOD)
