@@ -34,6 +34,12 @@ def _seconds(value: Any, low: float, high: float, what: str) -> float:
     return seconds
 
 
+def timeout_seconds(value: str | float) -> float:
+    """A timeout (`20`, `30s`, `2m`) in seconds within its bounds: the config key's and
+    `--timeout`'s rule; ValueError says what is allowed."""
+    return _seconds(value, MIN_TIMEOUT, MAX_TIMEOUT, "a timeout")
+
+
 def _span(seconds: float) -> str:
     for unit, size in (("days", 86400), ("hour" if seconds == 3600 else "hours", 3600)):
         if seconds >= size and seconds % size == 0:
@@ -64,7 +70,7 @@ def _no_bool(value: Any) -> Any:
     return value
 
 
-Timeout = Annotated[float, BeforeValidator(lambda v: _seconds(v, MIN_TIMEOUT, MAX_TIMEOUT, "a timeout")),
+Timeout = Annotated[float, BeforeValidator(timeout_seconds),
                     Field(ge=MIN_TIMEOUT, le=MAX_TIMEOUT), _duration_schema(MIN_TIMEOUT, MAX_TIMEOUT)]
 Delay = Annotated[float, BeforeValidator(lambda v: _seconds(v, 0, MAX_DELAY, "a delay")),
                   Field(ge=0, le=MAX_DELAY), _duration_schema(0, MAX_DELAY)]

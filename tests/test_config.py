@@ -172,6 +172,39 @@ def test_timeout_on_the_command_line_has_the_configs_bounds(tmp_path: Path, runn
     assert result.exit_code == 2 and "--timeout" in result.output
 
 
+NOTES_CONFIG = "version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\nsources:\n  - name: notes\n    file: notes.txt\n"
+
+
+@pytest.mark.parametrize("timeout", ["30s", "2m", "20", "0.5", "1h", "100ms"])
+def test_timeout_on_the_command_line_takes_what_the_config_key_takes(tmp_path: Path, runner: CliRunner,
+                                                                      timeout: str) -> None:
+    """`--timeout 30s` was refused ("Input should be a valid number") though `timeout: 30s` and
+    `--wait 30s` were fine."""
+    (tmp_path / "notes.txt").write_text("Acme news\n")
+    config = tmp_path / "mentions.yaml"
+    config.write_text(NOTES_CONFIG)
+    scanned = runner.invoke(app, ["scan", "-c", str(config), "--no-state", "--format", "jsonl", "--timeout", timeout])
+    assert (scanned.exit_code, scanned.stderr) == (0, "")
+    assert json.loads(scanned.stdout)["keyword"] == "acme"
+    tested = runner.invoke(app, ["test-source", "notes", "-c", str(config), "--timeout", timeout])
+    assert tested.exit_code == 0, tested.output
+
+
+@pytest.mark.parametrize(("command", "timeout", "problem"), [
+    (["scan", "--no-state"], "2h", "a timeout must lie between 0.1 s and 1 hour, not 2h"),
+    (["scan", "--no-state"], "soon", "'soon' is not a duration such as 30s, 15m or 7d"),
+    (["test-source", "notes"], "0", "a timeout must lie between 0.1 s and 1 hour, not 0"),
+    (["discover", "https://example.org/"], "90m", "a timeout must lie between 0.1 s and 1 hour, not 90m"),
+])
+def test_a_bad_timeout_is_one_sentence_and_exit_2(tmp_path: Path, runner: CliRunner, command: list[str],
+                                                   timeout: str, problem: str) -> None:
+    config = tmp_path / "mentions.yaml"
+    config.write_text(NOTES_CONFIG)
+    args = [*command, "--timeout", timeout] + (["-c", str(config)] if command[0] != "discover" else [])
+    result = runner.invoke(app, args)
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"mentions: --timeout: {problem}\n")
+
+
 def test_scan_refuses_a_bad_config_and_fetches_nothing(tmp_path: Path, runner: CliRunner) -> None:
     config = tmp_path / "mentions.yaml"
     config.write_text(MISTAKES[0][0], encoding="utf-8")

@@ -119,3 +119,19 @@ def parse_wait(value: str | None) -> float:
         return parse_duration(value)
     except ValueError as error:
         fail(f"--wait: {error}")
+
+
+TIMEOUT_HELP = "Seconds per request (20, 30s, 2m; 0.1 s to 1 hour, as `timeout:` in the config)."
+
+
+def parse_timeout(value: str | None) -> float | None:
+    """Seconds from `--timeout` (`20`, `30s`, `2m`), with the bounds of the config key; None
+    when not given."""
+    from mentions.config_fields import timeout_seconds
+
+    if value is None:
+        return None
+    try:
+        return timeout_seconds(value)
+    except ValueError as error:
+        fail(f"--timeout: {error}")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from mentions.cli.common import EXIT_OK, EXIT_SOURCE_FAILED, fail
+from mentions.cli.common import EXIT_OK, EXIT_SOURCE_FAILED, TIMEOUT_HELP, fail, parse_timeout
 from mentions.console import clean_text, stderr_console
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 def discover(
     url: str = typer.Argument(..., help="A site or page, e.g. https://blog.example.org/"),
-    timeout: float = typer.Option(10.0, "--timeout", min=0.1, max=3600, help="Seconds per request."),
+    timeout: str = typer.Option("10", "--timeout", metavar="SECONDS", help=TIMEOUT_HELP),
 ) -> None:
     """Find the feeds a site offers (link rel=alternate, common paths, comment feeds, sitemaps).
 
@@ -30,6 +30,7 @@ def discover(
     from mentions.discover import snippets
     from mentions.fetch import Fetcher
 
+    seconds = parse_timeout(timeout)
     if "://" not in url:
         url = "https://" + url
     scheme = url.split("://", 1)[0].lower()
@@ -39,7 +40,7 @@ def discover(
         fail(f"{clean_text(url, single_line=True)!r} is not a URL with a host name")
 
     async def run() -> tuple[list[Found], list[str]]:
-        async with Fetcher(HttpConfig(timeout=timeout, delay=0, retries=1)) as fetcher:
+        async with Fetcher(HttpConfig(timeout=seconds, delay=0, retries=1)) as fetcher:
             return await find_feeds(url, fetcher)
 
     found, problems = asyncio.run(run())

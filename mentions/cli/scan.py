@@ -17,10 +17,12 @@ from mentions.cli.common import (
     EXIT_OK,
     EXIT_SOURCE_FAILED,
     STATE_HELP,
+    TIMEOUT_HELP,
     fail,
     fail_state,
     load,
     open_state,
+    parse_timeout,
     parse_wait,
 )
 from mentions.console import clean_text, stderr_console
@@ -54,7 +56,7 @@ def scan(
     concurrency: int | None = typer.Option(
         None, "--concurrency", min=1, max=1000, help="Requests in flight."
     ),
-    timeout: float | None = typer.Option(None, "--timeout", min=0.1, max=3600, help="Seconds per request."),
+    timeout: str | None = typer.Option(None, "--timeout", metavar="SECONDS", help=TIMEOUT_HELP),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="No summary; only failures."),
     verbose: bool = typer.Option(False, "-v", "--verbose", help="Name every failure on every run."),
     progress: bool = typer.Option(
@@ -94,6 +96,7 @@ def scan(
     for name in source:
         if name not in {s.name for s in loaded.sources}:
             fail(f"--source {name!r}: no such source in {loaded.path}")
+    timeout_seconds = parse_timeout(timeout)
     try:
         since_time = parse_since(since) if since else None
     except ValueError as error:
@@ -105,7 +108,7 @@ def scan(
             fail(f"--seed and {flag} contradict each other: --seed records everything and prints nothing")
     options = ScanOptions(
         keywords=tuple(keyword), sources=tuple(source), since=since_time, is_seed=seed,
-        show_all=show_all, is_dry_run=dry_run, concurrency=concurrency, timeout=timeout,
+        show_all=show_all, is_dry_run=dry_run, concurrency=concurrency, timeout=timeout_seconds,
         is_forced=force, shard=_parse_shard(shard) if shard is not None else None,
     )
     if source and options.shard is not None:

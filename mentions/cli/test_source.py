@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from mentions.cli.common import CONFIG_OPTION, EXIT_OK, EXIT_SOURCE_FAILED, fail, load
+from mentions.cli.common import (
+    CONFIG_OPTION,
+    EXIT_OK,
+    EXIT_SOURCE_FAILED,
+    TIMEOUT_HELP,
+    fail,
+    load,
+    parse_timeout,
+)
 from mentions.console import clean_text, stderr_console
 
 if TYPE_CHECKING:
@@ -29,7 +37,7 @@ def test_source(
     config: Path | None = CONFIG_OPTION,
     limit: int = typer.Option(20, "--limit", "-n", min=0, help="Show at most this many documents (0: all)."),
     output_format: str = typer.Option("text", "--format", "-f", help="text or jsonl."),
-    timeout: float | None = typer.Option(None, "--timeout", min=0.1, max=3600, help="Seconds per request."),
+    timeout: str | None = typer.Option(None, "--timeout", metavar="SECONDS", help=TIMEOUT_HELP),
 ) -> None:
     """Fetch one source (no state) and show the documents it yields and their matches.
 
@@ -43,6 +51,7 @@ def test_source(
 
     if output_format not in ("text", "jsonl"):
         fail(f"--format must be text or jsonl, not {output_format!r}")
+    timeout_seconds = parse_timeout(timeout)
     loaded = load(config)
     names = [source.name for source in loaded.sources]
     if name not in names:
@@ -51,7 +60,7 @@ def test_source(
         fail(f"no source named {name!r} in {loaded.path}{hint}; sources are {', '.join(names)}")
     source = next(source for source in loaded.sources if source.name == name)
     try:
-        documents, failure = asyncio.run(preview_source(loaded, source, ScanOptions(timeout=timeout)))
+        documents, failure = asyncio.run(preview_source(loaded, source, ScanOptions(timeout=timeout_seconds)))
     except FetchError as error:
         fail(f"{name}: {error_text(error)}", EXIT_SOURCE_FAILED)  # redacted by preview_source
     allowed = set(source.keywords) if source.keywords is not None else None
