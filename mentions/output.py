@@ -18,11 +18,20 @@ from mentions.dates import rfc3339
 from mentions.models import Mention
 
 FORMATS = ("table", "jsonl", "csv", "json")
+# The format a file's name asks for; the table has no extension of its own.
+_FORMAT_OF_SUFFIX = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
 # One encoder for every record: json.dumps with an option builds a new encoder per call,
 # half the cost of encoding a small record (a large scan writes 100,000s of them).
 to_json = json.JSONEncoder(ensure_ascii=False).encode
 CSV_COLUMNS = ("id", "keyword", "tags", "source", "source_type", "url", "title", "author",
                "published", "found_at", "terms", "count", "snippet", "lang")
+
+
+def format_of_file(path: Path) -> str | None:
+    """The format `-o FILE` means by its extension (`a.csv`: csv), or None for another one.
+
+    Without it `-o a.csv` got JSON Lines, silently: a spreadsheet then read garbage."""
+    return _FORMAT_OF_SUFFIX.get(path.suffix.lower())
 
 
 class Writer(Protocol):

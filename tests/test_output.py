@@ -91,6 +91,43 @@ def test_cli_excel_file_opens_with_umlauts(tmp_path: Path) -> None:
     assert run_cli("scan", "-c", str(DEMO), "--no-state", "--excel").returncode == 2  # jsonl + --excel
 
 
+def _read_back(path: Path, output_format: str) -> list[dict[str, object]]:
+    text = path.read_text(encoding="utf-8")
+    if output_format == "csv":
+        return list(csv.DictReader(io.StringIO(text)))
+    if output_format == "json":
+        return list(json.loads(text))
+    return [json.loads(line) for line in text.splitlines()]
+
+
+@pytest.mark.parametrize(("name", "args", "output_format"), [
+    ("mentions.csv", [], "csv"),
+    ("Mentions.CSV", [], "csv"),
+    ("mentions.json", [], "json"),
+    ("mentions.jsonl", [], "jsonl"),
+    ("mentions.ndjson", [], "jsonl"),
+    ("mentions.log", [], "jsonl"),  # an extension of no format: the default, as before
+    ("mentions.csv", ["--format", "jsonl"], "jsonl"),  # an explicit --format wins
+    ("mentions.csv", ["--excel"], "csv"),
+])
+def test_the_output_files_extension_sets_the_format(tmp_path: Path, name: str, args: list[str],
+                                                      output_format: str) -> None:
+    """`-o a.csv` without --format wrote JSON Lines into a.csv, silently."""
+    from typer.testing import CliRunner
+
+    from mentions.cli import app
+
+    (tmp_path / "notes.txt").write_text("Acme news\n", encoding="utf-8")
+    config = tmp_path / "mentions.yaml"
+    config.write_text("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\n"
+                      "sources:\n  - name: notes\n    file: notes.txt\n", encoding="utf-8")
+    out = tmp_path / name
+    result = CliRunner().invoke(app, ["scan", "-c", str(config), "--no-state", "-o", str(out), *args])
+    assert (result.exit_code, result.stdout) == (0, ""), result.output
+    [record] = _read_back(out, output_format)
+    assert (record["keyword"], record["snippet"]) == ("acme", "Acme news")
+
+
 def test_cli_json_output_appended_twice_is_still_one_array(tmp_path: Path) -> None:
     """`-o FILE` appends: a second array after the first broke the file for every JSON
     reader, and a cron job's second run did that."""

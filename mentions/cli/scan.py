@@ -46,7 +46,10 @@ def scan(
     output_format: str | None = typer.Option(
         None, "--format", "-f", help="table, jsonl, csv or json (default: table on a terminal, else jsonl)."
     ),
-    output: Path | None = typer.Option(None, "-o", "--output", help="Append to this file instead of stdout."),
+    output: Path | None = typer.Option(
+        None, "-o", "--output",
+        help="Append to this file instead of stdout; a .csv, .json, .jsonl or .ndjson name sets the format.",
+    ),
     keyword: list[str] = typer.Option([], "--keyword", "-k", help="Only this keyword (repeatable)."),
     source: list[str] = typer.Option([], "--source", "-s", help="Only this source (repeatable)."),
     show_all: bool = typer.Option(False, "--all", help="Also print mentions reported before."),
@@ -82,12 +85,14 @@ def scan(
     A failing notifier is named on stderr; the mentions are written and recorded anyway, and
     the exit code depends on the sources only.
     """
-    from mentions.output import FORMATS
+    from mentions.output import FORMATS, format_of_file
     from mentions.source_context import ScanOptions
     from mentions.units import parse_since
 
     loaded = load(config)
-    chosen = output_format or ("table" if output is None and sys.stdout.isatty() else "jsonl")
+    # An explicit --format wins, then -o FILE's extension (a.csv), then where the output goes.
+    by_name = format_of_file(output) if output is not None else None
+    chosen = output_format or by_name or ("table" if output is None and sys.stdout.isatty() else "jsonl")
     if chosen not in FORMATS:
         fail(f"--format must be one of {', '.join(FORMATS)}, not {output_format!r}")
     for name in keyword:
@@ -119,7 +124,7 @@ def scan(
             fail(f"--source names no source of share {shard}: "
                  f"{', '.join(repr(name) for name in source)} {verb} to other shares")
     if excel and chosen != "csv":
-        fail("--excel goes with --format csv")
+        fail("--excel goes with --format csv (or -o FILE.csv)")
     # A dry run writes nothing, so it may read beside a running scan; any other scan waits.
     lock_wait = None if dry_run else parse_wait(wait)
     opened = None if no_state else open_state(loaded, state, lock_wait)
