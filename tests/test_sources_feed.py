@@ -3,6 +3,7 @@ the feed's language."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from mentions.sources.feed import comment_feed_links, parse_feed
@@ -192,3 +193,22 @@ def test_a_feed_that_makes_feedparser_itself_fail_gets_a_second_reading(
     result, records = scan(write_config(tmp_path, sources), "--no-state")
     assert result.exit_code == 0, result.stderr
     assert [record["title"] for record in records] == ["Acme café"]
+
+
+def test_json_feed_titles_and_content_text_are_plain_text(site: LocalSite, tmp_path: Path) -> None:
+    """Only `content_html` is HTML: a title that names tags keeps them, and text after a
+    quoted `<script>` is still read. References, which WordPress writes in titles anyway,
+    are decoded once."""
+    feed = {"version": "https://jsonfeed.org/version/1.1", "title": "t", "items": [
+        {"id": "1", "url": "http://x.org/1", "title": "Die Rückkehr von <i> und <b>",
+         "content_text": "Never put user input in a <script> tag. Acme fixed this in version 2."},
+        {"id": "2", "url": "http://x.org/2", "title": "Acme &amp; Globex &#8211; <b>live</b>",
+         "content_html": "<p>Acme &amp; <b>Globex</b></p>"},
+    ]}
+    sources = f"  - name: jf\n    feed: {site.add('/f.json', json.dumps(feed), content_type='application/feed+json')}\n"
+    result, records = scan(write_config(tmp_path, sources), "--no-state")
+    assert result.exit_code == 0, result.stderr
+    assert [(r["title"], r["snippet"]) for r in records] == [
+        ("Die Rückkehr von <i> und <b>", "Never put user input in a <script> tag. Acme fixed this in version 2."),
+        ("Acme & Globex – <b>live</b>", "Acme & Globex"),
+    ]
