@@ -242,6 +242,7 @@ def _parse_json_feed(body: bytes, url: str, source: str) -> list[Document]:
     items = data.get("items")
     if not isinstance(items, list):
         return []
+    feed_authors = _json_feed_authors(data)
     documents = []
     for item in items:
         if not isinstance(item, dict):
@@ -258,9 +259,9 @@ def _parse_json_feed(body: bytes, url: str, source: str) -> list[Document]:
         html = text_of("content_html")
         text = field_text(html, True) if html else escaped_text(text_of("content_text"))
         link = text_of("url") or None
-        authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
-        author = next((a["name"] for a in authors if isinstance(a, dict) and isinstance(a.get("name"), str)
-                       and a["name"].strip()), None)
+        # An item that names no author is by the feed's (JSON Feed 1.1, and 1.0's `author`).
+        authors = _json_feed_authors(item)
+        author = _json_feed_author(authors if authors else feed_authors)
         published = text_of("date_published") or text_of("date_modified")
         guid = item.get("id")
         documents.append(
@@ -277,3 +278,20 @@ def _parse_json_feed(body: bytes, url: str, source: str) -> list[Document]:
             )
         )
     return documents
+
+
+def _json_feed_authors(holder: dict[str, Any]) -> list[Any]:
+    """The authors a feed or item gives: 1.1's `authors` list, else 1.0's `author` object."""
+    authors = holder.get("authors")
+    if isinstance(authors, dict):  # one object where the list belongs: still its author
+        authors = [authors]
+    if isinstance(authors, list) and authors:
+        return authors
+    author = holder.get("author")
+    return [author] if isinstance(author, dict) else []
+
+
+def _json_feed_author(authors: list[Any]) -> str | None:
+    """The first author with a name (an author may have only a `url` or an `avatar`)."""
+    return next((a["name"].strip() for a in authors if isinstance(a, dict) and isinstance(a.get("name"), str)
+                 and a["name"].strip()), None)
