@@ -28,8 +28,8 @@ def test_fast_path_agrees_with_feedparser_on_every_corpus_feed_both_read() -> No
         fast = parse_fast(body, BASE)
         if fast is None:
             continue  # feedparser decides these
-        reference = [_entry_document(entry, BASE, "s") for entry in
-                     feedparser.parse(body, response_headers={"content-location": BASE}).entries]
+        parsed = feedparser.parse(body, response_headers={"content-location": BASE})
+        reference = [_entry_document(entry, BASE, "s", version=parsed.version) for entry in parsed.entries]
         ours = [_fast_document(entry, "s") for entry in fast]
         assert len(ours) == len(reference), path
         for mine, theirs in zip(ours, reference, strict=True):
@@ -98,3 +98,33 @@ def test_an_entry_with_a_broken_link_costs_only_its_link(fast: bool) -> None:
 ])
 def test_links_resolve_as_urljoin_does(link: str, joined: str) -> None:
     assert absolute(BASE, link) == joined
+
+
+ATOM_TEXT = (b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>urn:1</id><link href="https://x.example/1"/>'
+             b'<title type="text">Why &lt;blink&gt; annoys AT&amp;amp;T users</title><content type="text">'
+             b"Never put user input in a &lt;script&gt; tag. Acme fixed this in version 2.</content></entry>"
+             b'<entry><id>urn:2</id><link href="https://x.example/2"/><title>No type: &lt;i&gt; is text</title>'
+             b'<summary type="html">&lt;p&gt;Acme &amp;amp; &lt;b&gt;Globex&lt;/b&gt;&lt;/p&gt;</summary></entry></feed>')
+RSS_TITLES = (b'<rss version="2.0"><channel><item><title>Die R\xc3\xbcckkehr von &lt;i&gt; und &lt;b&gt;</title>'
+              b"<link>https://x.example/1</link><description>Acme</description></item>"
+              b"<item><title>Q&amp;amp;A with &lt;b&gt;Acme&lt;/b&gt;</title><link>https://x.example/2</link>"
+              b"<description>&lt;p&gt;Acme &amp;amp; friends&lt;/p&gt;</description></item></channel></rss>")
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize(("feed", "expected"), [
+    # Atom says what a text is, and `text` is its default: `&lt;script&gt;` is a script tag
+    # written about, not one to run and drop, and `&amp;amp;` is decoded once, by XML.
+    (ATOM_TEXT, [("Why <blink> annoys AT&amp;T users",
+                  "Never put user input in a <script> tag. Acme fixed this in version 2."),
+                 ("No type: <i> is text", "Acme & Globex")]),
+    # RSS does not say; like feedparser, a title is HTML only when it looks like HTML.
+    (RSS_TITLES, [("Die Rückkehr von <i> und <b>", "Acme"), ("Q&A with Acme", "Acme & friends")]),
+], ids=["atom", "rss"])
+def test_plain_text_is_shown_as_written_and_html_as_its_text(
+    feed: bytes, expected: list[tuple[str, str]], fast: bool
+) -> None:
+    if not fast:  # a DOCTYPE sends the feed to feedparser
+        feed = b"<!DOCTYPE x>" + feed
+    assert (parse_fast(feed, BASE) is not None) is fast
+    assert [(d.title, d.text) for d in parse_feed(feed, BASE, "s")] == expected

@@ -3,6 +3,7 @@ the feed's language."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from mentions.sources.feed import comment_feed_links, parse_feed
@@ -192,3 +193,46 @@ def test_a_feed_that_makes_feedparser_itself_fail_gets_a_second_reading(
     result, records = scan(write_config(tmp_path, sources), "--no-state")
     assert result.exit_code == 0, result.stderr
     assert [record["title"] for record in records] == ["Acme café"]
+
+
+def test_json_feed_titles_and_content_text_are_plain_text(site: LocalSite, tmp_path: Path) -> None:
+    """Only `content_html` is HTML: a title that names tags keeps them, and text after a
+    quoted `<script>` is still read. References, which WordPress writes in titles anyway,
+    are decoded once."""
+    feed = {"version": "https://jsonfeed.org/version/1.1", "title": "t", "items": [
+        {"id": "1", "url": "http://x.org/1", "title": "Die Rückkehr von <i> und <b>",
+         "content_text": "Never put user input in a <script> tag. Acme fixed this in version 2."},
+        {"id": "2", "url": "http://x.org/2", "title": "Acme &amp; Globex &#8211; <b>live</b>",
+         "content_html": "<p>Acme &amp; <b>Globex</b></p>"},
+    ]}
+    sources = f"  - name: jf\n    feed: {site.add('/f.json', json.dumps(feed), content_type='application/feed+json')}\n"
+    result, records = scan(write_config(tmp_path, sources), "--no-state")
+    assert result.exit_code == 0, result.stderr
+    assert [(r["title"], r["snippet"]) for r in records] == [
+        ("Die Rückkehr von <i> und <b>", "Never put user input in a <script> tag. Acme fixed this in version 2."),
+        ("Acme & Globex – <b>live</b>", "Acme & Globex"),
+    ]
+
+
+def test_json_feed_items_without_an_author_are_by_the_feeds_author(site: LocalSite, tmp_path: Path) -> None:
+    """JSON Feed names the author once for the whole feed, as blogs of one person do:
+    `author` in 1.0, `authors` in 1.1. An item's own author still wins."""
+    old = {"version": "https://jsonfeed.org/version/1", "title": "curt",
+           "author": {"name": "Curt Clifton", "url": "http://curt.example/about"},
+           "items": [{"id": "1", "url": "http://curt.example/1", "content_html": "<p>Acme notes</p>"}]}
+    new = {"version": "https://jsonfeed.org/version/1.1", "title": "team",
+           "authors": [{"url": "http://team.example/"}, {"name": "Team Acme"}],
+           "items": [{"id": "2", "url": "http://team.example/2", "content_text": "Acme news"},
+                     {"id": "3", "url": "http://team.example/3", "content_text": "Acme guest post",
+                      "authors": [{"name": "Gina Guest"}]}]}
+    sources = "".join(
+        f"  - name: {name}\n    feed: {site.add(f'/{name}.json', json.dumps(feed), content_type='application/feed+json')}\n"
+        for name, feed in (("old", old), ("new", new))
+    )
+    result, records = scan(write_config(tmp_path, sources), "--no-state")
+    assert result.exit_code == 0, result.stderr
+    assert sorted((r["url"], r["author"]) for r in records) == [
+        ("http://curt.example/1", "Curt Clifton"),
+        ("http://team.example/2", "Team Acme"),
+        ("http://team.example/3", "Gina Guest"),
+    ]

@@ -158,3 +158,21 @@ def test_items_paths_can_be_joined() -> None:
     assert [d.text for d in documents] == ["Acme post", "Acme reply"]
     with pytest.raises(FetchError):
         documents_from_data({"posts": 1}, "https://l.example/", "s", "posts + comments", fields, "json")
+
+
+def test_a_plain_text_body_that_names_a_script_tag_keeps_its_text(site: LocalSite, tmp_path: Path) -> None:
+    """GitHub issue bodies are Markdown: `<script>` in one is written about, not markup, and
+    read as HTML everything after it was lost, the mention with it."""
+    issues = {"total_count": 1, "items": [{
+        "html_url": "https://github.com/acme/shop/issues/7", "title": "Checkout: <script> in a name",
+        "body": "Steps: put a <script> tag in the name field. Then Acme's checkout breaks.",
+        "user": {"login": "kim"}, "created_at": "2026-11-24T09:15:00Z",
+    }]}
+    url = site.add("/search/issues", json.dumps(issues), content_type="application/json")
+    config = write_config(tmp_path, f"  - name: gh\n    json: {url}\n    items: items\n")
+    result, records = scan(config, "--no-state")
+    assert result.exit_code == 0, result.stderr
+    assert [(r["title"], r["snippet"]) for r in records] == [(
+        "Checkout: <script> in a name",
+        "Steps: put a <script> tag in the name field. Then Acme's checkout breaks.",
+    )]

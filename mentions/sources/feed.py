@@ -16,7 +16,7 @@ from mentions.config import Source
 from mentions.dates import from_struct, parse_date
 from mentions.decode import load_json, prepare_feed, without_bad_references
 from mentions.errors import FetchError
-from mentions.extract import visible_text
+from mentions.extract.markup import escaped_text, field_text, guessed_text
 from mentions.models import Document
 from mentions.sources import Context
 from mentions.sources.feedfast import Entry, parse_fast
@@ -89,7 +89,8 @@ def parse_feed(body: bytes, url: str, source: str) -> list[Document]:
     if not parsed.get("version") and not entries:
         raise FetchError("not a feed", url, "the answer is not RSS, Atom or JSON Feed")
     feed_lang = (parsed.get("feed") or {}).get("language")
-    return [_entry_document(entry, url, source, feed_lang) for entry in entries]
+    version = parsed.get("version") or ""
+    return [_entry_document(entry, url, source, feed_lang, version) for entry in entries]
 
 
 _ROOT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
@@ -118,12 +119,15 @@ def unclosed_root(body: bytes) -> str | None:
 
 def _fast_document(entry: Entry, source: str) -> Document:
     # The full content when the feed has it: summaries are often cut after a sentence.
-    text = entry.content or entry.summary
+    if entry.content:
+        text = field_text(entry.content, entry.content_is_html)
+    else:
+        text = field_text(entry.summary, entry.summary_is_html)
     return Document(
         source=source,
         source_type="feed",
-        text=html_to_text(text),
-        title=html_to_text(entry.title),
+        text=text,
+        title=field_text(entry.title, entry.title_is_html),
         url=unwrap_redirect(entry.link),
         author=entry.author,
         published=entry.published,
@@ -169,29 +173,45 @@ def read_loosely(body: bytes, url: str) -> Any:
         raise FetchError("parse error", url, f"the feed cannot be read ({type(error).__name__})") from None
 
 
-def html_to_text(value: str) -> str:
-    """Text from a value that may be HTML (feed content, API fields); plain text stays as it is."""
-    if "<" not in value and "&" not in value:
-        return " ".join(value.split())
-    return visible_text(value)
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
-def _entry_document(entry: Any, feed_url: str, source: str, feed_lang: str | None = None) -> Document:
+def _detail_text(value: str, detail: Any, is_atom: bool) -> str:
+    """A feedparser text read as the fast path reads it: by the type feedparser gives it.
+
+    For RSS's nominally plain texts (titles) that type is feedparser's guess; ours calls
+    HTML all that feedparser's does and a few more (an unclosed `<br>`), so a text left
+    plain is guessed once more, and both paths agree."""
+    kind = detail.get("type") if isinstance(detail, dict) else None
+    if not isinstance(kind, str) or kind in _HTML_TYPES:
+        return field_text(value, True)
+    return guessed_text(value) if not is_atom and kind == "text/plain" else field_text(value, False)
+
+
+def _entry_document(
+    entry: Any, feed_url: str, source: str, feed_lang: str | None = None, version: str = ""
+) -> Document:
+    """A document from feedparser's reading of an entry; `version` is feedparser's (`atom10`, `rss20`)."""
+    is_atom = version.startswith("atom")
+
     def text_of(key: str) -> str | None:
         # feedparser keeps what the feed wrote: an empty element may be None, not "".
         value = entry.get(key)
         return value if isinstance(value, str) and value else None
 
-    contents = entry.get("content") or []
-    body = max((value for c in contents if isinstance(value := c.get("value"), str)), key=len, default="")
+    contents = [c for c in entry.get("content") or [] if isinstance(c.get("value"), str)]
+    body = max(contents, key=lambda c: len(c["value"]), default=None)
     # The full content when the feed has it: summaries are often cut after a sentence.
-    text = html_to_text(body or text_of("summary") or "")
+    if body is not None and body["value"]:
+        text = _detail_text(body["value"], body, is_atom)
+    else:
+        text = _detail_text(text_of("summary") or "", entry.get("summary_detail"), is_atom)
     link = text_of("link")
     return Document(
         source=source,
         source_type="feed",
         text=text,
-        title=html_to_text(text_of("title") or ""),
+        title=_detail_text(text_of("title") or "", entry.get("title_detail"), is_atom),
         url=unwrap_redirect(absolute(feed_url, link)) if link else None,
         author=text_of("author"),
         published=_entry_date(entry),
@@ -222,6 +242,7 @@ def _parse_json_feed(body: bytes, url: str, source: str) -> list[Document]:
     items = data.get("items")
     if not isinstance(items, list):
         return []
+    feed_authors = _json_feed_authors(data)
     documents = []
     for item in items:
         if not isinstance(item, dict):
@@ -233,20 +254,22 @@ def _parse_json_feed(body: bytes, url: str, source: str) -> list[Document]:
             value = item.get(key)
             return value if isinstance(value, str) else ""
 
+        # JSON Feed says which texts are HTML: only `content_html`. A title or `content_text`
+        # that quotes `<i>` or `<script>` is shown as written.
         html = text_of("content_html")
-        text = html_to_text(html) if html else text_of("content_text")
+        text = field_text(html, True) if html else escaped_text(text_of("content_text"))
         link = text_of("url") or None
-        authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
-        author = next((a["name"] for a in authors if isinstance(a, dict) and isinstance(a.get("name"), str)
-                       and a["name"].strip()), None)
+        # An item that names no author is by the feed's (JSON Feed 1.1, and 1.0's `author`).
+        authors = _json_feed_authors(item)
+        author = _json_feed_author(authors if authors else feed_authors)
         published = text_of("date_published") or text_of("date_modified")
         guid = item.get("id")
         documents.append(
             Document(
                 source=source,
                 source_type="feed",
-                text=text or html_to_text(text_of("summary")),
-                title=html_to_text(text_of("title")),
+                text=text or escaped_text(text_of("summary")),
+                title=escaped_text(text_of("title")),
                 url=absolute(url, link) if link else None,
                 author=author,
                 published=parse_date(published) if published else None,
@@ -255,3 +278,20 @@ def _parse_json_feed(body: bytes, url: str, source: str) -> list[Document]:
             )
         )
     return documents
+
+
+def _json_feed_authors(holder: dict[str, Any]) -> list[Any]:
+    """The authors a feed or item gives: 1.1's `authors` list, else 1.0's `author` object."""
+    authors = holder.get("authors")
+    if isinstance(authors, dict):  # one object where the list belongs: still its author
+        authors = [authors]
+    if isinstance(authors, list) and authors:
+        return authors
+    author = holder.get("author")
+    return [author] if isinstance(author, dict) else []
+
+
+def _json_feed_author(authors: list[Any]) -> str | None:
+    """The first author with a name (an author may have only a `url` or an `avatar`)."""
+    return next((a["name"].strip() for a in authors if isinstance(a, dict) and isinstance(a.get("name"), str)
+                 and a["name"].strip()), None)

@@ -14,6 +14,7 @@ from datetime import datetime
 from lxml import etree
 
 from mentions.dates import parse_date
+from mentions.extract.markup import looks_like_html
 from mentions.sources.links import absolute
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -35,19 +36,22 @@ _PARSER = etree.XMLParser(
 
 
 class Entry:
-    """The raw fields of one entry; text still HTML where the feed says so."""
+    """The raw fields of one entry, each text with whether it is HTML (else plain text)."""
 
-    __slots__ = ("author", "comments_feed", "content", "guid", "lang", "link", "published", "summary",
-                 "title")
+    __slots__ = ("author", "comments_feed", "content", "content_is_html", "guid", "lang", "link",
+                 "published", "summary", "summary_is_html", "title", "title_is_html")
 
     def __init__(self) -> None:
         self.title = ""
+        self.title_is_html = False
         self.link: str | None = None
         self.author: str | None = None
         self.published: datetime | None = None
         self.guid: str | None = None
         self.content = ""
+        self.content_is_html = False
         self.summary = ""
+        self.summary_is_html = False
         self.lang: str | None = None
         self.comments_feed: str | None = None
 
@@ -110,7 +114,7 @@ def _first(parent: etree._Element, *tags: str) -> etree._Element | None:
 
 def _rss_item(item: etree._Element, base: str) -> Entry:
     entry = Entry()
-    entry.title = _text(item.find("title"))
+    entry.title, entry.title_is_html = _rss_text(item.find("title"), "text")
     link = _text(item.find("link"))
     guid_element = item.find("guid")
     entry.guid = _text(guid_element) or None
@@ -125,8 +129,10 @@ def _rss_item(item: etree._Element, base: str) -> Entry:
 
 
 _AUTHORS = ("author", f"{DC}creator", f"{ITUNES}author")
-_SUMMARIES = ("description", f"{RSS1}description", f"{RSS090}description", f"{DC}description",
-              f"{ITUNES}summary")
+# Each with the type it has unless it says otherwise: descriptions are HTML by custom,
+# `itunes:summary` is nominally text (and guessed, like titles).
+_SUMMARIES = {"description": "html", f"{RSS1}description": "html", f"{RSS090}description": "html",
+              f"{DC}description": "html", f"{ITUNES}summary": "text"}
 
 
 def _fill_common(entry: Entry, item: etree._Element) -> None:
@@ -136,11 +142,13 @@ def _fill_common(entry: Entry, item: etree._Element) -> None:
         if tag in _AUTHORS:
             entry.author = _person(child) or entry.author
         elif tag in _SUMMARIES:
-            entry.summary = _text(child) or entry.summary
+            summary, is_html = _rss_text(child, _SUMMARIES[tag])
+            if summary:
+                entry.summary, entry.summary_is_html = summary, is_html
         elif tag == f"{CONTENT}encoded":
-            entry.content = _text(child)
+            entry.content, entry.content_is_html = _rss_text(child, "html")
     if not entry.summary:
-        entry.summary = _text(item.find(f".//{MEDIA}description"))
+        entry.summary, entry.summary_is_html = _rss_text(item.find(f".//{MEDIA}description"), "html")
 
 
 def _person(element: etree._Element) -> str | None:
@@ -156,7 +164,7 @@ def _person(element: etree._Element) -> str | None:
 
 def _rss1_item(item: etree._Element, base: str) -> Entry:
     entry = Entry()
-    entry.title = _text(_first(item, f"{RSS1}title", f"{RSS090}title"))
+    entry.title, entry.title_is_html = _rss_text(_first(item, f"{RSS1}title", f"{RSS090}title"), "text")
     link = _text(_first(item, f"{RSS1}link", f"{RSS090}link")) or item.get(f"{RDF}about") or ""
     entry.link = absolute(base, link) if link else None
     entry.guid = item.get(f"{RDF}about") or None
@@ -180,21 +188,55 @@ def _ancestors(element: etree._Element) -> Iterator[etree._Element]:
         current = current.getparent()
 
 
-def _atom_text(element: etree._Element | None) -> str:
-    """Atom text constructs: `xhtml` content is markup, not text; keep it as HTML."""
+# The short names of text types, as Atom (and Media RSS: `plain`) write them.
+_TYPES = {"text": "text/plain", "plain": "text/plain", "html": "text/html",
+          "xhtml": "application/xhtml+xml"}
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def _type_of(element: etree._Element, default: str) -> str:
+    written = (element.get("type") or default).strip().lower()
+    return _TYPES.get(written, written)
+
+
+def _rss_text(element: etree._Element | None, default: str) -> tuple[str, bool]:
+    """An RSS text and whether it is HTML: as its `type` says, else as `default`.
+
+    RSS never says whether a title is text or HTML, and feeds write both: a nominally plain
+    text that looks like HTML is HTML, as feedparser guesses."""
     if element is None:
-        return ""
-    if element.get("type") == "xhtml":
+        return "", False
+    text = _text(element)
+    kind = _type_of(element, default)
+    if kind == "text/plain":
+        return text, looks_like_html(text)
+    return text, kind in _HTML_TYPES
+
+
+def _atom_text(element: etree._Element | None, default: str = "text") -> tuple[str, bool]:
+    """An Atom text construct and whether it is HTML; its `type` says, and `text` is the default.
+
+    Unlike RSS, Atom says what a text is: `<title type="text">` with `&lt;script&gt;` in
+    it is about a script tag, and no guess overrides that. `xhtml` content is markup, not
+    text: it is kept as HTML. Other media types (base64 data, XML) are left to feedparser."""
+    if element is None:
+        return "", False
+    kind = _type_of(element, default)
+    if kind == "application/xhtml+xml":
         return "".join(
             etree.tostring(child, encoding="unicode", with_tail=True) for child in element
-        ) + (element.text or "")
-    return _text(element)
+        ) + (element.text or ""), True
+    if kind == "text/html":
+        return _text(element), True
+    if kind.startswith("text/"):
+        return _text(element), False
+    raise _Unsure
 
 
 def _atom_entry(element: etree._Element, url: str) -> Entry:
     entry = Entry()
     base = _base_of(element, url)
-    entry.title = _atom_text(element.find(f"{ATOM}title"))
+    entry.title, entry.title_is_html = _atom_text(element.find(f"{ATOM}title"))
     links = element.findall(f"{ATOM}link")
     alternate = next(
         (link for link in links if link.get("rel", "alternate") == "alternate" and link.get("href")), None
@@ -213,11 +255,11 @@ def _atom_entry(element: etree._Element, url: str) -> Entry:
     content = element.find(f"{ATOM}content")
     if content is not None and content.get("src"):
         raise _Unsure
-    entry.content = _atom_text(content)
+    entry.content, entry.content_is_html = _atom_text(content)
     entry.lang = element.get(XML_LANG)
-    entry.summary = _atom_text(element.find(f"{ATOM}summary")) or _text(
-        element.find(f".//{MEDIA}description")
-    )
+    entry.summary, entry.summary_is_html = _atom_text(element.find(f"{ATOM}summary"))
+    if not entry.summary:  # media:description is HTML unless it says `type="plain"`
+        entry.summary, entry.summary_is_html = _atom_text(element.find(f".//{MEDIA}description"), "html")
     if base != url and entry.link is None:
         raise _Unsure
     return entry

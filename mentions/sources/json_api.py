@@ -23,9 +23,9 @@ from mentions.config import Source
 from mentions.dates import parse_date
 from mentions.decode import load_json
 from mentions.errors import FetchError
+from mentions.extract.markup import guessed_text
 from mentions.models import Document
 from mentions.sources import Context
-from mentions.sources.feed import html_to_text
 from mentions.sources.links import absolute
 
 # Key names APIs commonly use, so that a `json:` source works before its fields are tuned.
@@ -92,11 +92,13 @@ def _document(item: dict[str, Any], fields: dict[str, str], url: str, source: st
     link = values.get("link")
     if link and not link.startswith(("http://", "https://")):
         link = absolute(url, link)
+    # APIs do not say whether a field is HTML (Mastodon, Hacker News, Stack Exchange) or
+    # plain text and Markdown (GitHub, Lemmy), and one `a|b` field may be either.
     return Document(
         source=source,
         source_type=kind,
-        text=html_to_text(values.get("text") or ""),
-        title=html_to_text(values.get("title") or ""),
+        text=guessed_text(values.get("text") or ""),
+        title=guessed_text(values.get("title") or ""),
         url=link or url,
         author=values.get("author"),
         published=parse_date(values.get("date")),

@@ -1,0 +1,43 @@
+"""Text or HTML: which values of unknown kind are read as HTML, and what plain text keeps."""
+
+from __future__ import annotations
+
+import pytest
+
+from mentions.extract.markup import escaped_text, field_text, guessed_text, looks_like_html
+
+
+@pytest.mark.parametrize(("value", "is_html"), [
+    # HTML that APIs send: Mastodon, Hacker News (which writes `<p>` unclosed), Stack Exchange.
+    ('<p>Die neuen Schuhe von <a href="https://acme.example">Acme</a></p>', True),
+    ("I think so.<p>Another paragraph", True),
+    ("Line one<br>Line two", True),
+    ("It&#x27;s Acme&#x27;s fault", True),
+    ('See <img src="x.png"> here', True),
+    ("<details><summary>Logs</summary>Acme 2.1</details>", True),
+    # Text about HTML, as people write it in titles, issues and Markdown.
+    ("Steps: put a <script> tag in the name field. Then Acme's checkout breaks.", False),
+    ("Use <script>alert(1)</script> to test Acme", False),
+    ("Die Rückkehr von <i> und <b>", False),
+    ("Why <blink> annoys AT&amp;T users", False),
+    ("if a < b and AT&T", False),
+    ("Acme &notanentity; here", False),
+    ("plain words", False),
+])
+def test_only_values_that_really_look_like_html_are_html(value: str, is_html: bool) -> None:
+    assert looks_like_html(value) is is_html
+
+
+def test_plain_text_keeps_its_tags_and_references_and_only_loses_extra_white_space() -> None:
+    assert field_text("  a <script> tag\n and &amp;  ", False) == "a <script> tag and &amp;"
+    assert field_text("<p>Acme &amp; <b>Globex</b></p>", True) == "Acme & Globex"
+    assert guessed_text("Steps: a <script> tag. Acme breaks.") == "Steps: a <script> tag. Acme breaks."
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    ("Acme &amp; Globex &#8211; &#x2019;", "Acme & Globex – ’"),
+    ("Die Rückkehr von <i> und <b>", "Die Rückkehr von <i> und <b>"),
+    ("AT&T, R&D; &notit; &amp", "AT&T, R&D; &notit; &amp"),
+])
+def test_escaped_text_decodes_references_once_and_keeps_tags(value: str, text: str) -> None:
+    assert escaped_text(value) == text
