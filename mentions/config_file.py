@@ -98,16 +98,21 @@ def _describe(error: Any, data: Any) -> tuple[Loc, str]:
     return loc, f"{_where(loc, data) or 'top level'}: {message}"
 
 
-def validate(located: LocatedYaml, path: Path, *, needs_sources: bool = True) -> Config:
+def validate(
+    located: LocatedYaml, path: Path, *, needs_sources: bool = True, needs_network: bool = True
+) -> Config:
     """Validate composed YAML; raise ConfigError listing every problem with its line.
 
     The messages quote values (`'30 parsecs' is not a duration`); one expanded from `${ENV}`
     is shown as `***`. Without `needs_sources` (a command that only matches) a config of
-    keywords alone is whole."""
+    keywords alone is whole. Without `needs_network` (a command that neither fetches nor
+    alerts: `history`, `report`, `match`…) the alerts are left out and a `${VAR}` the
+    environment does not set is no problem: the webhook's secret may live only in cron's
+    environment, and `mentions report` at a terminal has no use for it."""
     redactor = Redactor(located.secrets)
     model = Config if needs_sources else KeywordsConfig
     try:
-        config = _validated(located, path, model)
+        config = _validated(located, path, model, needs_network)
     except ConfigError as error:
         raise ConfigError([redactor(problem) for problem in error.problems]) from None
     config._path = path.resolve()
@@ -115,9 +120,13 @@ def validate(located: LocatedYaml, path: Path, *, needs_sources: bool = True) ->
     return config
 
 
-def _validated(located: LocatedYaml, path: Path, model: type[Config]) -> Config:
-    problems: list[tuple[int | None, str]] = [(p.line, p.message) for p in located.problems]
+def _validated(located: LocatedYaml, path: Path, model: type[Config], needs_network: bool) -> Config:
+    problems: list[tuple[int | None, str]] = [
+        (p.line, p.message) for p in located.problems if needs_network or not p.is_unset_variable
+    ]
     data = located.data
+    if not needs_network and isinstance(data, dict):
+        data = {key: value for key, value in data.items() if key != "notify"}
     if data is None:
         problems.append((None, "the file is empty; see config.example.yaml"))
         raise ConfigError(_in_line_order(problems, path))
@@ -134,6 +143,8 @@ def _validated(located: LocatedYaml, path: Path, model: type[Config]) -> Config:
             loc, message = _describe(error, data)
             problems.append((located.line_of(loc), message))
     if problems:
+        # A value left empty by an unset variable may be why the others failed: say so too.
+        problems += [(p.line, p.message) for p in located.problems if p.is_unset_variable]
         raise ConfigError(_in_line_order(problems, path))
     return config
 
@@ -215,13 +226,17 @@ def _validated_as_written(data: dict[str, Any], located: LocatedYaml, model: typ
     return model.model_validate(data)
 
 
-def load_config(path: Path, environ: dict[str, str] | None = None, *, needs_sources: bool = True) -> Config:
-    """Read, expand and validate one config file (`needs_sources`: see `validate`)."""
+def load_config(
+    path: Path, environ: dict[str, str] | None = None, *, needs_sources: bool = True,
+    needs_network: bool = True,
+) -> Config:
+    """Read, expand and validate one config file (`needs_sources`, `needs_network`: see
+    `validate`)."""
     try:
         located = read_yaml(path, environ)
     except YamlProblem as problem:
         raise _unreadable(path, problem) from None
-    return validate(located, path, needs_sources=needs_sources)
+    return validate(located, path, needs_sources=needs_sources, needs_network=needs_network)
 
 
 def load_config_text(text: str, path: Path, environ: dict[str, str] | None = None) -> Config:

@@ -33,9 +33,10 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 class YamlProblem(Exception):
     """A problem found while reading the YAML itself; `line` is 1-based."""
 
-    def __init__(self, message: str, line: int | None) -> None:
+    def __init__(self, message: str, line: int | None, is_unset_variable: bool = False) -> None:
         self.message = message
         self.line = line
+        self.is_unset_variable = is_unset_variable  # a `${VAR}` the environment does not set
         super().__init__(message)
 
 
@@ -210,7 +211,7 @@ class LocatedYaml:
         def replace(found: re.Match[str]) -> str:
             name = found.group(1)
             if name not in self._environ:
-                self.problems.append(YamlProblem(f"${{{name}}} is not set in the environment", line))
+                self.problems.append(YamlProblem(f"${{{name}}} is not set in the environment", line, True))
                 return ""
             secret = self._environ[name]
             if secret:  # how long a value must be to be hidden is the Redactor's rule

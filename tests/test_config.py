@@ -478,3 +478,42 @@ def test_check_lists_the_problems_in_line_order(tmp_path: Path, runner: CliRunne
     assert result.exit_code == 2
     lines = [int(line.split(f"{config}:")[1].split(":")[0]) for line in result.output.splitlines()]
     assert lines == [3, 4, 8, 9, 13, 14, 15]
+
+
+def test_commands_that_neither_fetch_nor_alert_run_without_the_alert_secrets(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The webhook's secret lives in cron's environment; at a terminal, `mentions report`
+    # has no use for it and must not refuse to run.
+    monkeypatch.delenv("MENTIONS_TEST_WEBHOOK", raising=False)
+    (tmp_path / "notes.txt").write_text("Acme called.\n")
+    config = tmp_path / "mentions.yaml"
+    config.write_text(
+        "version: 1\nstate: ./state.db\nkeywords:\n  - name: acme\n    terms: [Acme]\n"
+        "sources:\n  - name: notes\n    file: notes.txt\n"
+        "notify:\n  - slack: ${MENTIONS_TEST_WEBHOOK}\n"
+    )
+    monkeypatch.setenv("MENTIONS_TEST_WEBHOOK", "http://127.0.0.1:9/hook")
+    assert runner.invoke(app, ["scan", "--seed", "-c", str(config)]).exit_code == 0
+    monkeypatch.delenv("MENTIONS_TEST_WEBHOOK")
+    for command in (["history"], ["report"], ["sources"], ["prune", "--older-than", "180d", "--dry-run"]):
+        result = runner.invoke(app, [*command, "-c", str(config)])
+        assert result.exit_code == 0, (command, result.output)
+    matched = runner.invoke(app, ["match", "-c", str(config), "-"], input="Acme again\n")
+    assert matched.exit_code == 0, matched.output
+    # The commands that alert, or check the whole file for them, still say what is missing.
+    for command in (["scan", "--dry-run"], ["check"]):
+        result = runner.invoke(app, [*command, "-c", str(config)])
+        assert result.exit_code == 2 and "${MENTIONS_TEST_WEBHOOK} is not set" in result.stderr, command
+
+
+def test_an_unset_variable_is_named_when_an_offline_command_still_fails(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MENTIONS_TEST_FEED_URL", raising=False)
+    config = tmp_path / "mentions.yaml"
+    config.write_text("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\n"
+                      "sources:\n  - name: blog\n    feed: ${MENTIONS_TEST_FEED_URL}\n")
+    result = runner.invoke(app, ["sources", "-c", str(config)])
+    assert result.exit_code == 2
+    assert "${MENTIONS_TEST_FEED_URL} is not set" in result.stderr

@@ -36,15 +36,16 @@ def fail(message: str | list[str], code: int = EXIT_USAGE) -> NoReturn:
     raise typer.Exit(code)
 
 
-def load(config_path: Path | None, *, needs_sources: bool = True) -> Config:
+def load(config_path: Path | None, *, needs_sources: bool = True, needs_network: bool = True) -> Config:
     """Find and load the config, or exit 2 with every problem listed.
 
     A command that never fetches (`match`) says so with `needs_sources=False`: then a config
-    of keywords alone is enough."""
+    of keywords alone is enough. One that neither fetches nor alerts says `needs_network=False`:
+    then the alerts are not read and unset `${VAR}`s are no problem."""
     from mentions.config_file import find_config, load_config
 
     try:
-        return load_config(find_config(config_path), needs_sources=needs_sources)
+        return load_config(find_config(config_path), needs_sources=needs_sources, needs_network=needs_network)
     except ConfigError as error:
         fail(error.problems)
 

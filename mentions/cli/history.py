@@ -42,7 +42,7 @@ def history(
         since_time = parse_since(since) if since else None
     except ValueError as error:
         fail(f"--since: {error}")
-    loaded = None if state is not None else load(config)
+    loaded = None if state is not None else load(config, needs_network=False)
     # Scans record no secret; a state written before they were redacted may still hold one.
     redactor = loaded.redactor if loaded is not None else Redactor()
     path = state_path(loaded, state)

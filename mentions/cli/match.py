@@ -68,7 +68,7 @@ def match(
     else:
         from mentions.cli.common import load
 
-        loaded = load(config, needs_sources=False)
+        loaded = load(config, needs_sources=False, needs_network=False)
         rules = [keyword.rule() for keyword in loaded.keywords]
         tags = {keyword.name: tuple(keyword.tags) for keyword in loaded.keywords}
     try:

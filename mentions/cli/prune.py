@@ -46,7 +46,7 @@ def prune(
         fail(f"--older-than: {error}")
     # Longer than the calendar reaches back: nothing is that old, and nothing is forgotten.
     cutoff = seconds_before(datetime.now(UTC), age)
-    loaded = None if state is not None else load(config)
+    loaded = None if state is not None else load(config, needs_network=False)
     path = state_path(loaded, state)
     if not state_exists(path):
         typer.echo(f"no state file at {path}: nothing to prune")

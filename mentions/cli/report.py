@@ -28,7 +28,7 @@ def report(
     from mentions.state import State
     from mentions.units import parse_since
 
-    loaded = None if state is not None else load(config)
+    loaded = None if state is not None else load(config, needs_network=False)
     path = state_path(loaded, state)
     if isinstance(path, Path) and not path.is_file():
         fail(f"no state file at {path} yet: run `mentions scan` first (or pass --state)")

@@ -33,7 +33,7 @@ def sources(
     chosen = output_format or ("table" if sys.stdout.isatty() else "jsonl")
     if chosen not in ("table", "jsonl"):
         fail(f"--format must be table or jsonl, not {output_format!r}")
-    loaded = load(config)
+    loaded = load(config, needs_network=False)
     try:
         opened = State.open_existing(state_path(loaded, state))
         if opened is None:
