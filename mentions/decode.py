@@ -2,9 +2,11 @@
 
 Order of evidence: a byte-order mark, then the HTTP header's charset, then the document's
 own declaration (`<?xml encoding>` or `<meta charset>`), then detection with
-charset-normalizer. Declarations on the web lie in two common ways, and both are caught:
-"UTF-8" on Latin-1 bytes (then we detect) and "ISO-8859-1" on UTF-8 bytes (valid UTF-8 with
-non-ASCII characters is practically never meant as Latin-1). Invalid bytes become U+FFFD.
+charset-normalizer. Declarations on the web lie in common ways, and these are caught:
+"UTF-8" on Latin-1 bytes (then we detect); "ISO-8859-1" on UTF-8 bytes (valid UTF-8 with
+non-ASCII characters is practically never meant as Latin-1); any other legacy charset on UTF-8
+bytes it cannot decode (a UTF-8 page left with `<meta charset=gb2312>`). Invalid bytes become
+U+FFFD.
 
 `prepare_feed` hands feedparser UTF-8 bytes it can parse safely: no DTD internal subset
 (entity-expansion bombs live there), an honest encoding declaration, no control characters.
@@ -109,6 +111,15 @@ def _has_valid_multibyte(body: bytes) -> bool:
     )
 
 
+def _decodes(body: bytes, encoding: str) -> bool:
+    """True when `body` is text in `encoding`, not a byte of it invalid."""
+    try:
+        body.decode(encoding)
+    except (UnicodeDecodeError, LookupError):  # LookupError: a codec that is no text encoding
+        return False
+    return True
+
+
 def detect_encoding(body: bytes) -> str:
     """The encoding charset-normalizer finds most plausible (windows-1252 if it finds none)."""
     if body.isascii() or _is_utf8(body[:_DETECT_SAMPLE]):
@@ -148,6 +159,10 @@ def _choose(body: bytes, declared: str | None, is_utf8: bool | None = None) -> s
     if declared in _SINGLE_BYTE_LATIN:
         return "utf-8" if has_high_bytes and is_valid() else declared
     if declared is not None:
+        # A legacy charset that cannot read the body, which is valid UTF-8: a page converted
+        # to UTF-8 whose declaration was left behind. One the body decodes in stays.
+        if has_high_bytes and is_valid() and not _decodes(body, declared):
+            return "utf-8"
         return declared
     if not has_high_bytes:
         return "utf-8"
