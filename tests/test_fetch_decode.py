@@ -171,6 +171,9 @@ def test_feed_for_parser_keeps_a_feed_that_says_what_it_is(body: bytes, content_
         (FEED.format(encoding=' encoding="ISO-8859-1"', title="Müller").encode(), None, "Müller"),
         (codecs.BOM_UTF8 + FEED.format(encoding=' encoding="ISO-8859-1"', title="Müller").encode(), None, "Müller"),
         (FEED.format(encoding="", title=RUSSIAN).encode("koi8-r"), None, RUSSIAN),  # detected
+        # a server that says UTF-8 of everything: detection (which weighs the declaration)
+        (FEED.format(encoding=' encoding="iso-8859-2"', title="Żółć").encode("iso-8859-2"),
+         "text/xml; charset=utf-8", "Żółć"),
     ],
 )
 def test_feed_for_parser_reencodes_what_the_parser_would_misread(
