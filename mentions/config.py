@@ -30,6 +30,7 @@ from pydantic_core import core_schema
 from mentions.config_fields import Backoff, Count, Delay, PageCount, Size, Timeout
 from mentions.css import written_selector_problem
 from mentions.errors import QueryError
+from mentions.login import split_login
 from mentions.match import KeywordRule, parse_query
 from mentions.redact import Redactor
 
@@ -217,7 +218,8 @@ class Source:
                 )
             problem = web_address_problem(location) if scheme in ("http", "https") else None
             if problem:
-                raise ValueError(f"source {self.name!r}: {location!r} is not a valid URL: {problem}")
+                shown = split_login(location)[0]  # a password is not repeated in a message
+                raise ValueError(f"source {self.name!r}: {shown!r} is not a valid URL: {problem}")
         if self.items is None and self.fields and kinds[0] == "page":
             raise ValueError("`fields` needs `items` (the CSS selector of one post or comment)")
         if self.next is not None and kinds[0] != "page":

@@ -2,9 +2,14 @@
 
 Order of evidence: a byte-order mark, then the HTTP header's charset, then the document's
 own declaration (`<?xml encoding>` or `<meta charset>`), then detection with
-charset-normalizer. Declarations on the web lie in two common ways, and both are caught:
-"UTF-8" on Latin-1 bytes (then we detect) and "ISO-8859-1" on UTF-8 bytes (valid UTF-8 with
-non-ASCII characters is practically never meant as Latin-1). Invalid bytes become U+FFFD.
+charset-normalizer. Declarations on the web lie in common ways, and these are caught:
+"UTF-8" on Latin-1 bytes (then we detect); "ISO-8859-1" on UTF-8 bytes (valid UTF-8 with
+non-ASCII characters is practically never meant as Latin-1); any other legacy charset on UTF-8
+bytes it cannot decode (a UTF-8 page left with `<meta charset=gb2312>`). Invalid bytes become
+U+FFFD.
+
+Parsers trust the document's own declaration only: `feed_for_parser` and `json_for_parser`
+give lxml, feedparser and json bytes they read as this order says.
 
 `prepare_feed` hands feedparser UTF-8 bytes it can parse safely: no DTD internal subset
 (entity-expansion bombs live there), an honest encoding declaration, no control characters.
@@ -109,6 +114,15 @@ def _has_valid_multibyte(body: bytes) -> bool:
     )
 
 
+def _decodes(body: bytes, encoding: str) -> bool:
+    """True when `body` is text in `encoding`, not a byte of it invalid."""
+    try:
+        body.decode(encoding)
+    except (UnicodeDecodeError, LookupError):  # LookupError: a codec that is no text encoding
+        return False
+    return True
+
+
 def detect_encoding(body: bytes) -> str:
     """The encoding charset-normalizer finds most plausible (windows-1252 if it finds none)."""
     if body.isascii() or _is_utf8(body[:_DETECT_SAMPLE]):
@@ -148,22 +162,34 @@ def _choose(body: bytes, declared: str | None, is_utf8: bool | None = None) -> s
     if declared in _SINGLE_BYTE_LATIN:
         return "utf-8" if has_high_bytes and is_valid() else declared
     if declared is not None:
+        # A legacy charset that cannot read the body, which is valid UTF-8: a page converted
+        # to UTF-8 whose declaration was left behind. One the body decodes in stays.
+        if has_high_bytes and is_valid() and not _decodes(body, declared):
+            return "utf-8"
         return declared
     if not has_high_bytes:
         return "utf-8"
     return detect_encoding(body)
 
 
-def _decode(body: bytes, content_type: str | None, *, is_html: bool) -> str:
+def _encoding(body: bytes, content_type: str | None, *, is_html: bool) -> tuple[str, int]:
+    """The encoding to read `body` in and the length of its byte-order mark (0 if none)."""
     bom = _bom(body)
     if bom is not None:
-        encoding, skip = bom
-        return body[skip:].decode(encoding, "replace")
+        return bom
     declared = header_charset(content_type) or _document_charset(body, is_html=is_html)
+    return _choose(body, declared), 0
+
+
+def _decode_as(body: bytes, encoding: str, skip: int = 0) -> str:
     try:
-        return body.decode(_choose(body, declared), "replace")
+        return body[skip:].decode(encoding, "replace")
     except LookupError:  # a codec that exists but cannot decode (e.g. a bytes-to-bytes one)
-        return body.decode("utf-8", "replace")
+        return body[skip:].decode("utf-8", "replace")
+
+
+def _decode(body: bytes, content_type: str | None, *, is_html: bool) -> str:
+    return _decode_as(body, *_encoding(body, content_type, is_html=is_html))
 
 
 def decode_html(body: bytes, content_type: str | None = None) -> str:
@@ -188,6 +214,38 @@ def html_for_parser(body: bytes, content_type: str | None = None) -> bytes | str
 def decode_xml(body: bytes, content_type: str | None = None) -> str:
     """The text of an XML body (RFC 7303: BOM, then HTTP charset, then the XML declaration)."""
     return _decode(body, content_type, is_html=False)
+
+
+def feed_for_parser(body: bytes, content_type: str | None = None) -> bytes:
+    """What an XML parser (lxml, feedparser) should read: the body itself when its own BOM or
+    `<?xml encoding>` names the encoding `decode_xml` reads it in (most feeds), else the text
+    `decode_xml` gives, as UTF-8 declared so.
+
+    Parsers go by the document alone: a feed served as `charset=windows-1251` without a
+    declaration would be read as UTF-8, one declared ISO-8859-1 that is UTF-8 as Latin-1."""
+    encoding, skip = _encoding(body, content_type, is_html=False)
+    found = _XML_DECL.match(body[:_PRESCAN])
+    own = _usable(found.group(1)) if found else None
+    if own is None:
+        bom = _bom(body)
+        own = bom[0] if bom is not None else "utf-8"  # XML's default
+    if own == encoding:
+        return body
+    text = _XML_DECL_TEXT.sub(r"\g<1>utf-8\g<2>", _decode_as(body, encoding, skip), count=1)
+    return text.encode("utf-8", "replace")
+
+
+def json_for_parser(body: bytes, content_type: str | None = None) -> bytes | str:
+    """What `load_json` should read: the body itself (JSON is UTF-8, and json reads UTF-16
+    and UTF-32 by their bytes) unless the HTTP header names another charset the body is in;
+    then its text. A legacy label on valid UTF-8 is the usual lie, and read as UTF-8."""
+    declared = header_charset(content_type)
+    if declared is None or declared == "utf-8" or body.isascii() or _bom(body) is not None:
+        return body
+    encoding = _choose(body, declared)
+    if encoding == "utf-8" or encoding.startswith(("utf-16", "utf-32")):
+        return body
+    return _decode_as(body, encoding)
 
 
 def _strip_internal_subset(text: str) -> str:

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
-from mentions.decode import load_json, without_bad_references
+from mentions.decode import feed_for_parser, json_for_parser, load_json, without_bad_references
 from mentions.errors import FetchError
 from mentions.fetch import Fetcher, Response
 
@@ -152,7 +152,8 @@ def inspect(response: Response, how: str) -> Found | None:
         return None
     import feedparser
 
-    parsed = feedparser.parse(without_bad_references(response.body),
+    body = feed_for_parser(response.body, response.content_type)  # the HTTP charset first
+    parsed = feedparser.parse(without_bad_references(body),
                               response_headers={"content-location": response.url})
     if not parsed.get("version"):
         return None
@@ -171,7 +172,7 @@ def inspect(response: Response, how: str) -> Found | None:
 
 def _json_feed(response: Response, how: str) -> Found | None:
     try:
-        data = load_json(response.body)
+        data = load_json(json_for_parser(response.body, response.content_type))
     except (ValueError, RecursionError):
         return None
     if not isinstance(data, dict) or "jsonfeed.org" not in str(data.get("version", "")):

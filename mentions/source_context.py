@@ -22,6 +22,7 @@ from mentions.dates import parse_date
 from mentions.errors import FetchError
 from mentions.fetch import Fetcher, Response
 from mentions.lang import with_languages
+from mentions.login import has_authorization, login_for, split_login
 from mentions.models import Document
 from mentions.sources import collector_for
 from mentions.state import State
@@ -123,12 +124,17 @@ class SourceContext:
                 raise FetchError("unsupported url", url, "a page may not lead to local files")
             return await asyncio.to_thread(self._read_local, url)
         etag = last_modified = None
-        stored_as = self.config.redactor(url)  # the state keeps no secret, not even in a key
+        # the state keeps no secret, not even in a key: no `${ENV}` value, no login
+        stored_as = self.config.redactor(split_login(url)[0])
         if self.state is not None and not self.options.show_all and is_conditional:
             etag, last_modified = self.state.validators(stored_as)
+        headers = self.source.headers
+        login = login_for(url, self.source.location)  # its next pages, on the same site
+        if login is not None and not has_authorization(headers):
+            headers = {**headers, "Authorization": login}
         response = await self.fetcher.get(
             url,
-            headers=self.source.headers,
+            headers=headers,
             timeout=self.options.timeout or self.source.timeout,
             etag=etag,
             last_modified=last_modified,

@@ -7,6 +7,7 @@ check cheap reruns.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import http.server
 import ssl
@@ -36,6 +37,10 @@ class QuietServer(http.server.ThreadingHTTPServer):
             self.errors.append(error)
 
 
+def _basic(login: str) -> str:
+    return "Basic " + base64.b64encode(login.encode()).decode("ascii")
+
+
 @dataclass
 class Page:
     """What one path answers."""
@@ -47,6 +52,7 @@ class Page:
     delay: float = 0.0
     is_conditional: bool = True
     closes_after: bool = False  # hang up after answering, without saying so (Connection: close)
+    login: str | None = None  # "user:password": answer 401 unless asked with this Basic auth
 
 
 class LocalSite:
@@ -88,6 +94,9 @@ class LocalSite:
                 page = site.routes.get(path) or site.routes.get(path.split("?", 1)[0])
                 if page is None:
                     self._answer(404, b"not found", "text/plain", {})
+                    return
+                if page.login is not None and self.headers.get("Authorization") != _basic(page.login):
+                    self._answer(401, b"login required", "text/plain", {"WWW-Authenticate": 'Basic realm="t"'})
                     return
                 if page.delay:
                     time.sleep(page.delay)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mentions.decode import decode_html, decode_xml, html_for_parser, prepare_feed
+from mentions.decode import decode_html, decode_xml, feed_for_parser, html_for_parser, prepare_feed
 from mentions.extract import main_text
 from mentions.fetch import Fetcher, looks_like_html
 from tests.faultserver import CHARSET_CASES, FRENCH, GERMAN, RUSSIAN, FaultServer
@@ -145,6 +145,45 @@ def test_prepare_feed_rewrites_declared_encoding_to_utf8() -> None:
     data = prepare_feed(body.encode("cp1251"), "text/xml")
     assert data.startswith(b'<?xml version="1.0" encoding="utf-8"?>')
     assert feedparser.parse(data).entries[0].title == "Новости Акме"
+
+
+FEED = '<?xml version="1.0"{encoding}?><rss version="2.0"><channel><item><title>{title}</title></item></channel></rss>'
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (FEED.format(encoding=' encoding="utf-8"', title="Müller").encode(), "application/rss+xml"),
+        (FEED.format(encoding="", title="Müller").encode(), "text/xml; charset=utf-8"),
+        (FEED.format(encoding=' encoding="windows-1251"', title="Цитата").encode("cp1251"), "text/xml"),
+        (codecs.BOM_UTF16_LE + FEED.format(encoding="", title="Müller").encode("utf-16-le"), None),
+    ],
+)
+def test_feed_for_parser_keeps_a_feed_that_says_what_it_is(body: bytes, content_type: str | None) -> None:
+    """Most feeds go to the parser as their own bytes: nothing decoded and encoded again."""
+    assert feed_for_parser(body, content_type) is body
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "title"),
+    [
+        (FEED.format(encoding="", title="Цитата").encode("cp1251"), "text/xml; charset=windows-1251", "Цитата"),
+        (FEED.format(encoding=' encoding="ISO-8859-1"', title="Müller").encode(), None, "Müller"),
+        (codecs.BOM_UTF8 + FEED.format(encoding=' encoding="ISO-8859-1"', title="Müller").encode(), None, "Müller"),
+        (FEED.format(encoding="", title=RUSSIAN).encode("koi8-r"), None, RUSSIAN),  # detected
+        # a server that says UTF-8 of everything: detection (which weighs the declaration)
+        (FEED.format(encoding=' encoding="iso-8859-2"', title="Żółć").encode("iso-8859-2"),
+         "text/xml; charset=utf-8", "Żółć"),
+    ],
+)
+def test_feed_for_parser_reencodes_what_the_parser_would_misread(
+    body: bytes, content_type: str | None, title: str
+) -> None:
+    data = feed_for_parser(body, content_type)
+    assert feedparser.parse(data).entries[0].title == title
+    from lxml import etree
+
+    assert etree.fromstring(data).findtext("channel/item/title") == title
 
 
 def test_prepare_feed_utf16_and_control_characters() -> None:

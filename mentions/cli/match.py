@@ -140,18 +140,18 @@ class _Reader:
                     yield from self._jsonl(source, _lines_of(path))
                 elif self.lines and is_html:
                     # The visible text's lines, not the markup's: no tags, scripts or styles.
-                    page = _html_document(source, _decode(_read(path)))
+                    page = _html_document(source, _decode_html(_read(path)))
                     for line in page.text.splitlines():
                         yield replace(page, text=line, title="")
                 elif self.lines:
                     for line in _lines_of(path):
                         if line.strip():
                             yield _document(source, line.rstrip("\r\n"))
+                elif is_html:
+                    yield _html_document(source, _decode_html(_read(path)))
                 else:
                     text = _decode(_read(path))
-                    if is_html:
-                        yield _html_document(source, text)
-                    elif source == "stdin" and _is_jsonl(text):
+                    if source == "stdin" and _is_jsonl(text):
                         # stdin has no `.jsonl` name to go by: `cat tickets.jsonl | mentions
                         # match` means one document per ticket, not one of raw JSON.
                         yield from self._jsonl(source, text.splitlines())
@@ -249,6 +249,13 @@ def _wide_encoding(head: bytes) -> str | None:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     return None
+
+
+def _decode_html(data: bytes) -> str:
+    """A page's text by the rule a `page:` source reads it with (`<meta charset>` included)."""
+    from mentions.decode import decode_html
+
+    return decode_html(data)
 
 
 def _decode(data: bytes) -> str:

@@ -12,7 +12,8 @@ Per call, in this order:
 5. the body is streamed raw and decompressed by us with bounded decoders (`decompress`), cut
    at `max_bytes` of decoded data: too large fails, there is never a partial body;
 6. redirects are followed by us (at most 10, http(s) only, loops detected); headers that look
-   secret are not sent to another origin.
+   secret are not sent to another origin. A login in the URL (`user:pass@`) is one of them:
+   it leaves the URL and becomes an `Authorization` header (`login`).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from mentions.fetch.netguard import AddressPolicy, BlockedAddress, Resolver, che
 from mentions.fetch.pools import Pools
 from mentions.fetch.response import Response
 from mentions.fetch.robots import ROBOTS_MAX_BYTES, RobotsAnswer, RobotsCache, origin_of
+from mentions.login import has_authorization, split_login
 
 log = logging.getLogger("mentions.fetch")
 
@@ -62,6 +64,13 @@ class _Budget:
         when = self.scope.when()
         if when is not None and seconds > 0:
             self.scope.reschedule(when + seconds)
+
+
+def _merged(headers: Mapping[str, str], overrides: Mapping[str, str]) -> dict[str, str]:
+    """`headers` with `overrides` in place of theirs, names compared as HTTP does (any case):
+    a source's `authorization` replaces the config's `Authorization`, never joins it."""
+    replaced = {name.lower() for name in overrides}
+    return {**{k: v for k, v in headers.items() if k.lower() not in replaced}, **overrides}
 
 
 class Fetcher:
@@ -135,9 +144,13 @@ class Fetcher:
         if self._pools is None:
             raise RuntimeError("use Fetcher as an async context manager")
         check_scheme(url)
+        url, login = split_login(url)
         limit = timeout or self._http.timeout
         bound = self.request_bound(limit)
-        request_headers = {**self._http.headers, **(headers or {})}
+        request_headers = _merged(self._http.headers, headers or {})
+        if login is not None and not has_authorization(headers):
+            # the URL's login is more specific than `http: headers`, a source's own less
+            request_headers = _merged(request_headers, {"Authorization": login})
         if cookies:
             request_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
         if etag:
@@ -213,7 +226,8 @@ class Fetcher:
             )
             if response.status not in REDIRECT_STATUSES:
                 return response  # _judge let a redirect through only with a Location
-            target = redirect_target(current, response.headers["location"])
+            # A login in a Location is not ours to send: it is dropped, as secrets are.
+            target = split_login(redirect_target(current, response.headers["location"]))[0]
             if target in seen:
                 raise FetchError("redirect", redact_url(url), "redirect loop")
             seen.add(target)

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from mentions.config import Source
 from mentions.dates import from_struct, parse_date
-from mentions.decode import load_json, prepare_feed, without_bad_references
+from mentions.decode import feed_for_parser, json_for_parser, load_json, prepare_feed, without_bad_references
 from mentions.errors import FetchError
 from mentions.extract.markup import escaped_text, field_text, guessed_text
 from mentions.models import Document
@@ -31,9 +31,9 @@ async def collect(source: Source, context: Context) -> list[Document]:
     response = await context.fetch(source.location)
     if response is None:
         return []
-    documents = await context.run(parse_feed, response.body, response.url, source.name)
+    documents = await context.run(parse_feed, response.body, response.url, source.name, response.content_type)
     if source.comments:
-        links = await context.run(comment_feed_links, response.body, response.url)
+        links = await context.run(comment_feed_links, response.body, response.url, response.content_type)
         for link in links[:MAX_COMMENT_FEEDS]:
             documents.extend(await _comments(link, source, context))
     return documents
@@ -49,13 +49,14 @@ async def _comments(url: str, source: Source, context: Context) -> list[Document
         raise
     if response is None:
         return []
-    return await context.run(parse_feed, response.body, response.url, source.name)
+    return await context.run(parse_feed, response.body, response.url, source.name, response.content_type)
 
 
-def comment_feed_links(body: bytes, url: str) -> list[str]:
+def comment_feed_links(body: bytes, url: str, content_type: str | None = None) -> list[str]:
     """The `wfw:commentRss` links of a feed's entries, newest entries first, without repeats."""
     if body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
         return []
+    body = feed_for_parser(body, content_type)
     fast = parse_fast(body, url)
     if fast is not None:
         newest = sorted(fast, key=lambda e: e.published.timestamp() if e.published else 0, reverse=True)
@@ -70,11 +71,15 @@ def comment_feed_links(body: bytes, url: str) -> list[str]:
     return [link for link in dict.fromkeys(links) if link and link.startswith(("http://", "https://"))]
 
 
-def parse_feed(body: bytes, url: str, source: str) -> list[Document]:
-    """Every entry of a feed; FetchError("not a feed") when the body is no feed at all."""
+def parse_feed(body: bytes, url: str, source: str, content_type: str | None = None) -> list[Document]:
+    """Every entry of a feed; FetchError("not a feed") when the body is no feed at all.
+
+    `content_type`: the HTTP header, whose charset comes before the feed's own declaration
+    (`decode.feed_for_parser`)."""
     stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith(b"{"):
-        return _parse_json_feed(stripped, url, source)
+        return _parse_json_feed(json_for_parser(stripped, content_type), url, source)
+    body = feed_for_parser(body, content_type)
     entries = parse_fast(body, url)
     if entries is not None:
         return [_fast_document(entry, source) for entry in entries]
@@ -232,7 +237,7 @@ def _entry_date(entry: Any) -> datetime | None:
     return from_struct(dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed"))
 
 
-def _parse_json_feed(body: bytes, url: str, source: str) -> list[Document]:
+def _parse_json_feed(body: bytes | str, url: str, source: str) -> list[Document]:
     try:
         data = load_json(body)
     except (ValueError, RecursionError):

@@ -21,7 +21,7 @@ from typing import Any
 
 from mentions.config import Source
 from mentions.dates import parse_date
-from mentions.decode import load_json
+from mentions.decode import json_for_parser, load_json
 from mentions.errors import FetchError
 from mentions.extract.markup import guessed_text
 from mentions.models import Document
@@ -46,19 +46,22 @@ async def collect(source: Source, context: Context) -> list[Document]:
     response = await context.fetch(source.location)
     if response is None:
         return []
-    return await context.run(parse_json, response.body, response.url, source, "json")
+    return await context.run(parse_json, response.body, response.url, source, "json", response.content_type)
 
 
-def parse_json(body: bytes, url: str, source: Source, source_type: str) -> list[Document]:
+def parse_json(
+    body: bytes, url: str, source: Source, source_type: str, content_type: str | None = None
+) -> list[Document]:
     """Documents from a JSON body, following `source.items` and `source.fields`."""
-    data = json_answer(body, url)
+    data = json_answer(body, url, content_type)
     return documents_from_data(data, url, source.name, source.items, source.fields, source_type)
 
 
-def json_answer(body: bytes, url: str) -> Any:
-    """Decoded JSON; FetchError when the body is not JSON."""
+def json_answer(body: bytes, url: str, content_type: str | None = None) -> Any:
+    """Decoded JSON; FetchError when the body is not JSON. A charset in `content_type` (the
+    HTTP header) is honoured (`decode.json_for_parser`)."""
     try:
-        return load_json(body.lstrip(b"\xef\xbb\xbf \t\r\n"))
+        return load_json(json_for_parser(body.lstrip(b"\xef\xbb\xbf \t\r\n"), content_type))
     except (ValueError, RecursionError):
         raise FetchError("parse error", url, "the answer is not valid JSON") from None
 

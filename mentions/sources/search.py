@@ -232,11 +232,12 @@ def parse_answer(
     if kind == "feed":
         from mentions.sources.feed import parse_feed
 
-        return [_as_search(d) for d in parse_feed(body, url, source.name)]
+        return [_as_search(d) for d in parse_feed(body, url, source.name, content_type)]
     if kind == "json":
         from mentions.sources.json_api import documents_from_data, json_answer
 
-        return documents_from_data(json_answer(body, url), url, source.name, items, fields, "search")
+        data = json_answer(body, url, content_type)
+        return documents_from_data(data, url, source.name, items, fields, "search")
     from mentions.sources.page import parse_page
 
     page_source = dataclasses.replace(source, items=items, fields=fields)
