@@ -193,14 +193,17 @@ def _sitemap(response: Response, how: str) -> Found | None:
 
 
 def snippets(url: str, found: list[Found]) -> str:
-    """Ready-to-paste YAML: one source per feed or sitemap found."""
+    """Ready-to-paste YAML list items for `sources:`, one per feed or sitemap found."""
     from mentions.console import clean_text
 
     host = (urlsplit(url).hostname or "site").removeprefix("www.").lower()
     base = re.sub(r"[^a-z0-9]+", "-", host).strip("-") or "site"
     names: set[str] = set()
     where = clean_text(url, single_line=True)
-    lines = [f"# found on {where}: keep what you want under `sources:`", "sources:"]
+    # List items without a `sources:` of their own: appended to a config that ends with its
+    # sources (as `mentions init` writes it), they add to that list; a second key would not.
+    lines = [f"# sources found on {where}: append to a config that ends with its `sources:` list, "
+             "or paste under `sources:`"]
     for item in found:
         suffix = "-comments" if item.is_comments else ("-sitemap" if item.kind == "sitemap" else "")
         name = base + suffix

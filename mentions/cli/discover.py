@@ -21,7 +21,9 @@ def discover(
 ) -> None:
     """Find the feeds a site offers (link rel=alternate, common paths, comment feeds, sitemaps).
 
-    Prints YAML to paste under `sources:`; what was tried goes to stderr.
+    Prints a `sources:` list item per feed or sitemap found, to append to a config whose
+    last section is `sources:` (as `mentions init` writes it) or to paste under `sources:`;
+    what went wrong goes to stderr.
 
     Example: mentions discover https://blog.example.org/ >> mentions.yaml
     """
