@@ -46,15 +46,22 @@ class Found:
         return "comments" in self.url.lower() or self.title.lower().startswith(("comments", "kommentare"))
 
 
-async def discover(url: str, fetcher: Fetcher) -> tuple[list[Found], list[str]]:
-    """Everything that works, and one line per thing that went wrong with the URL itself."""
-    problems: list[str] = []
+# The site itself is out of reach: every other path on it would fail the same way.
+_UNREACHABLE = frozenset({"timeout", "connection failed", "blocked address", "unsupported url"})
+
+
+async def discover(url: str, fetcher: Fetcher) -> tuple[list[Found], FetchError | None]:
+    """Everything that works, and why the URL itself could not be fetched (None if it could)."""
     candidates: list[tuple[str, str, bool]] = []  # (url, how, is_remote_choice)
     try:
         page = await fetcher.get(url)
     except FetchError as error:
-        problems.append(f"{url}: {error}")
+        if error.reason in _UNREACHABLE:
+            return [], error
+        failure: FetchError | None = error
         page = None
+    else:
+        failure = None
     found: list[Found] = []
     if page is not None:
         itself = inspect(page, "the URL itself")
@@ -80,7 +87,7 @@ async def discover(url: str, fetcher: Fetcher) -> tuple[list[Found], list[str]]:
         if result is not None and result.url not in seen:
             seen.add(result.url)
             found.append(result)
-    return found, problems
+    return found, failure
 
 
 async def _try(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -127,6 +128,31 @@ def test_discover_nothing_found(site: LocalSite) -> None:
     assert result.exit_code == 1
     assert result.stdout == ""
     assert "no feed or sitemap found" in result.stderr
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_site_that_cannot_be_reached_is_said_so_in_one_sentence() -> None:
+    """It was named, then followed by advice that a `page:` source "can still read it"."""
+    url = f"http://127.0.0.1:{_closed_port()}/"
+    result = CliRunner().invoke(app, ["discover", url])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == f"mentions: cannot fetch {url}: connection failed: connection refused\n"
+
+
+def test_a_proxy_that_cannot_be_reached_is_named_without_library_detail() -> None:
+    """A scheme-less host through a proxy that refuses showed aiohttp's own words
+    (`Cannot connect to host … ssl:default [None]`)."""
+    proxy = f"127.0.0.1:{_closed_port()}"
+    result = run_cli("discover", "blog.example.org", env={"HTTPS_PROXY": f"http://{proxy}", "NO_PROXY": ""})
+    assert (result.returncode, result.stdout) == (1, b"")
+    assert result.stderr.decode() == (
+        f"mentions: cannot fetch https://blog.example.org: connection failed: proxy: cannot connect to {proxy} "
+        "(connection refused)\n")
 
 
 def test_discover_a_feed_url_and_reddit_like_paths(site: LocalSite) -> None:
