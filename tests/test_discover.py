@@ -202,6 +202,17 @@ def test_test_source_shows_documents_and_matches(site: LocalSite, tmp_path: Path
     assert record["lang"] == "de"
 
 
+def test_test_source_count_belongs_to_the_keyword_not_its_last_term(site: LocalSite, tmp_path: Path) -> None:
+    """`acme (Acme GmbH, Acme ×3)` read as three hits of `Acme`; the count is the keyword's."""
+    site.add("/page", "<html><body><main><p>Acme GmbH builds shoes. Acme sells them, and Acme"
+                      " ships them.</p></main></body></html>")
+    config = write_config(tmp_path, f"  - name: shop\n    page: {site.url('/page')}\n",
+                          keywords='  - name: acme\n    terms: [Acme, "Acme GmbH"]\n')
+    result = CliRunner().invoke(app, ["test-source", "shop", "-c", str(config)])
+    assert result.exit_code == 0, result.stderr
+    assert "matches: acme ×3 (Acme GmbH, Acme)\n" in result.stdout
+
+
 def test_test_source_errors(site: LocalSite, tmp_path: Path) -> None:
     config = write_config(tmp_path, f"  - name: forum\n    page: {site.url('/missing')}\n")
     result = CliRunner().invoke(app, ["test-source", "forun", "-c", str(config)])
