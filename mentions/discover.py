@@ -46,15 +46,22 @@ class Found:
         return "comments" in self.url.lower() or self.title.lower().startswith(("comments", "kommentare"))
 
 
-async def discover(url: str, fetcher: Fetcher) -> tuple[list[Found], list[str]]:
-    """Everything that works, and one line per thing that went wrong with the URL itself."""
-    problems: list[str] = []
+# The site itself is out of reach: every other path on it would fail the same way.
+_UNREACHABLE = frozenset({"timeout", "connection failed", "blocked address", "unsupported url"})
+
+
+async def discover(url: str, fetcher: Fetcher) -> tuple[list[Found], FetchError | None]:
+    """Everything that works, and why the URL itself could not be fetched (None if it could)."""
     candidates: list[tuple[str, str, bool]] = []  # (url, how, is_remote_choice)
     try:
         page = await fetcher.get(url)
     except FetchError as error:
-        problems.append(f"{url}: {error}")
+        if error.reason in _UNREACHABLE:
+            return [], error
+        failure: FetchError | None = error
         page = None
+    else:
+        failure = None
     found: list[Found] = []
     if page is not None:
         itself = inspect(page, "the URL itself")
@@ -80,7 +87,7 @@ async def discover(url: str, fetcher: Fetcher) -> tuple[list[Found], list[str]]:
         if result is not None and result.url not in seen:
             seen.add(result.url)
             found.append(result)
-    return found, problems
+    return found, failure
 
 
 async def _try(
@@ -194,14 +201,17 @@ def _sitemap(response: Response, how: str) -> Found | None:
 
 
 def snippets(url: str, found: list[Found]) -> str:
-    """Ready-to-paste YAML: one source per feed or sitemap found."""
+    """Ready-to-paste YAML list items for `sources:`, one per feed or sitemap found."""
     from mentions.console import clean_text
 
     host = (urlsplit(url).hostname or "site").removeprefix("www.").lower()
     base = re.sub(r"[^a-z0-9]+", "-", host).strip("-") or "site"
     names: set[str] = set()
     where = clean_text(url, single_line=True)
-    lines = [f"# found on {where}: keep what you want under `sources:`", "sources:"]
+    # List items without a `sources:` of their own: appended to a config that ends with its
+    # sources (as `mentions init` writes it), they add to that list; a second key would not.
+    lines = [f"# sources found on {where}: append to a config that ends with its `sources:` list, "
+             "or paste under `sources:`"]
     for item in found:
         suffix = "-comments" if item.is_comments else ("-sitemap" if item.kind == "sitemap" else "")
         name = base + suffix

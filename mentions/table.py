@@ -1,4 +1,5 @@
-"""The table a person reads: newest first, matched words highlighted, web text kept inert.
+"""The table a person reads: newest first (history: oldest first), matched words highlighted,
+web text kept inert.
 
 Layout (designed for an 80-column terminal or pipe, and still fine when wider):
 
@@ -162,12 +163,16 @@ def newest_first(mentions: Sequence[Mention]) -> list[Mention]:
 
 
 def render_table(mentions: Sequence[Mention], *, width: int = 80, is_plain: bool = False,
-                 now: datetime | None = None) -> Group:
-    """Two lines per mention cut to `width`: time, keyword · source · title; then the snippet."""
+                 now: datetime | None = None, is_oldest_first: bool = False) -> Group:
+    """Two lines per mention cut to `width`: time, keyword · source · title; then the snippet.
+
+    Newest first, or oldest first (by the time shown: published, else found)."""
     colours: dict[str, str] = {}
     for mention in mentions:
         colours.setdefault(mention.keyword, KEYWORD_COLOURS[len(colours) % len(KEYWORD_COLOURS)])
     ordered = newest_first(mentions)
+    if is_oldest_first:
+        ordered = sorted(mentions, key=lambda m: (m.published or m.found_at).timestamp())
     times = [when(m.published or m.found_at, now) for m in ordered]
     time_width = max(map(len, times), default=8)
     body_width = max(20, width - time_width - 2)
@@ -197,15 +202,16 @@ def is_plain_console(console: Console) -> bool:
 
 
 class TableWriter:
-    """Collects mentions and prints them, newest first, when the scan ends.
+    """Collects mentions and prints them, newest first (or oldest first), when the scan ends.
 
     The columns fit the widest cells of all rows, so no row is out before the last one is
     known: `is_buffered`, and the scan records the mentions only once `close` returned."""
 
     is_buffered = True
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, *, is_oldest_first: bool = False) -> None:
         self._console = console
+        self._is_oldest_first = is_oldest_first
         self._mentions: list[Mention] = []
 
     def write(self, mention: Mention) -> None:
@@ -215,7 +221,7 @@ class TableWriter:
         if not self._mentions:
             return
         table = render_table(self._mentions, width=self._console.width,
-                             is_plain=is_plain_console(self._console))
+                             is_plain=is_plain_console(self._console), is_oldest_first=self._is_oldest_first)
         self._console.print(table, soft_wrap=False)
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import yaml
 from typer.testing import CliRunner
 
 from mentions.cli import app
+from tests.conftest import run_cli
 from tests.localsite import LocalSite
 from tests.scanning import write_config
 
@@ -52,7 +54,7 @@ def test_discover_prints_working_snippets(site: LocalSite) -> None:
     _blog(site)
     result = CliRunner().invoke(app, ["discover", site.url("/")])
     assert result.exit_code == 0, result.stderr
-    sources = yaml.safe_load(result.stdout)["sources"]
+    sources = yaml.safe_load(result.stdout)
     by_url = {s.get("feed") or s.get("sitemap"): s for s in sources}
     assert set(by_url) == {
         site.url("/feed/"), site.url("/comments/feed/"), site.url("/atom.xml"), site.url("/feed.json"),
@@ -79,7 +81,7 @@ def test_a_link_that_is_no_url_is_skipped_and_the_others_are_printed(site: Local
              content_type="application/xml")
     result = CliRunner().invoke(app, ["discover", site.url("/")])
     assert result.exit_code == 0, result.stderr
-    sources = yaml.safe_load(result.stdout)["sources"]
+    sources = yaml.safe_load(result.stdout)
     assert [s.get("feed") or s.get("sitemap") for s in sources] == [site.url("/feed/"), site.url("/posts.xml")]
     assert result.stderr == ""
 
@@ -88,9 +90,36 @@ def test_discover_snippet_is_a_valid_config(site: LocalSite, tmp_path: Path) -> 
     _blog(site)
     snippet = CliRunner().invoke(app, ["discover", site.url("/")]).stdout
     config = tmp_path / "m.yaml"
-    config.write_text("version: 1\nkeywords:\n  - name: a\n    terms: [Acme]\n" + snippet, encoding="utf-8")
+    config.write_text("version: 1\nkeywords:\n  - name: a\n    terms: [Acme]\nsources:\n" + snippet,
+                      encoding="utf-8")
     result = CliRunner().invoke(app, ["check", "-c", str(config)])
     assert result.exit_code == 0, result.stderr
+
+
+@pytest.mark.parametrize("ending", ["init", "a sources list"])
+def test_the_help_example_appends_sources_to_a_config(site: LocalSite, tmp_path: Path, ending: str) -> None:
+    """`mentions discover URL >> mentions.yaml`, the example of its --help, printed a
+    `sources:` of its own: every config has one already, so the result was always refused
+    (`duplicate key 'sources'`)."""
+    site.add("/", HOME.replace('href="/comments/feed/"', 'href="/nothing/"'))
+    site.add("/feed/", RSS.format(title="Laufblog"), content_type="application/rss+xml")
+    config = tmp_path / "mentions.yaml"
+    if ending == "init":
+        assert run_cli("init", "--brand", "Acme", cwd=tmp_path).returncode == 0
+    else:
+        config.write_text("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\nsources:\n"
+                          "  - name: news\n    feed: https://news.example.org/feed\n", encoding="utf-8")
+    discovered = run_cli("discover", site.url("/"))
+    assert discovered.returncode == 0, discovered.stderr
+    with config.open("ab") as appended:  # >> mentions.yaml
+        appended.write(discovered.stdout)
+    checked = run_cli("check", cwd=tmp_path)
+    assert checked.returncode == 0, config.read_text() + checked.stderr.decode()
+    listed = run_cli("sources", "--format", "jsonl", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    sources = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert [source["name"] for source in sources] == ["news", "127-0-0-1"]
+    assert sources[1]["kind"] == "feed" and sources[1]["status"] == "never fetched"
 
 
 def test_discover_nothing_found(site: LocalSite) -> None:
@@ -99,6 +128,31 @@ def test_discover_nothing_found(site: LocalSite) -> None:
     assert result.exit_code == 1
     assert result.stdout == ""
     assert "no feed or sitemap found" in result.stderr
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_site_that_cannot_be_reached_is_said_so_in_one_sentence() -> None:
+    """It was named, then followed by advice that a `page:` source "can still read it"."""
+    url = f"http://127.0.0.1:{_closed_port()}/"
+    result = CliRunner().invoke(app, ["discover", url])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == f"mentions: cannot fetch {url}: connection failed: connection refused\n"
+
+
+def test_a_proxy_that_cannot_be_reached_is_named_without_library_detail() -> None:
+    """A scheme-less host through a proxy that refuses showed aiohttp's own words
+    (`Cannot connect to host … ssl:default [None]`)."""
+    proxy = f"127.0.0.1:{_closed_port()}"
+    result = run_cli("discover", "blog.example.org", env={"HTTPS_PROXY": f"http://{proxy}", "NO_PROXY": ""})
+    assert (result.returncode, result.stdout) == (1, b"")
+    assert result.stderr.decode() == (
+        f"mentions: cannot fetch https://blog.example.org: connection failed: proxy: cannot connect to {proxy} "
+        "(connection refused)\n")
 
 
 def test_discover_a_feed_url_and_reddit_like_paths(site: LocalSite) -> None:
@@ -146,6 +200,17 @@ def test_test_source_shows_documents_and_matches(site: LocalSite, tmp_path: Path
     [record] = [json.loads(line) for line in result.stdout.splitlines()]
     assert record["author"] == "laufmaus" and record["matches"][0]["keyword"] == "acme"
     assert record["lang"] == "de"
+
+
+def test_test_source_count_belongs_to_the_keyword_not_its_last_term(site: LocalSite, tmp_path: Path) -> None:
+    """`acme (Acme GmbH, Acme ×3)` read as three hits of `Acme`; the count is the keyword's."""
+    site.add("/page", "<html><body><main><p>Acme GmbH builds shoes. Acme sells them, and Acme"
+                      " ships them.</p></main></body></html>")
+    config = write_config(tmp_path, f"  - name: shop\n    page: {site.url('/page')}\n",
+                          keywords='  - name: acme\n    terms: [Acme, "Acme GmbH"]\n')
+    result = CliRunner().invoke(app, ["test-source", "shop", "-c", str(config)])
+    assert result.exit_code == 0, result.stderr
+    assert "matches: acme ×3 (Acme GmbH, Acme)\n" in result.stdout
 
 
 def test_test_source_errors(site: LocalSite, tmp_path: Path) -> None:

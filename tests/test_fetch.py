@@ -7,6 +7,7 @@ import time
 import tracemalloc
 import uuid
 from ipaddress import ip_address
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -455,3 +456,35 @@ def test_httpx_request_lines_with_tokens_are_not_logged(
         fetch(fault_server.url("/always/503?token=s3cret"))
     assert caplog.records, "expected our own redacted log lines"
     assert "s3cret" not in caplog.text
+
+
+@pytest.mark.parametrize("direct", ["none", '""'])
+def test_a_source_with_proxy_none_goes_direct_past_the_global_proxy(
+    fault_server: FaultServer, site: LocalSite, tmp_path: Path, direct: str
+) -> None:
+    """`proxy: ""` passed `check` and was ignored (`proxy or http.proxy`): the source still
+    went through `http: {proxy: …}`. Its robots.txt goes direct too."""
+    from typer.testing import CliRunner
+
+    from mentions.cli import app
+
+    site.add("/feed", rss("/feed"), content_type="application/rss+xml")
+    proxied = f"http://proxied-{uuid.uuid4().hex}.example.invalid/feed"
+    config = tmp_path / "mentions.yaml"
+    config.write_text(f"""version: 1
+http: {{proxy: "{fault_server.url('')}", delay: 0, retries: 0, timeout: 5}}
+keywords:
+  - {{name: acme, terms: [Acme]}}
+sources:
+  - name: direct
+    feed: {site.url('/feed')}
+    proxy: {direct}
+  - name: through-the-proxy
+    feed: {proxied}
+""", encoding="utf-8")
+    assert CliRunner().invoke(app, ["check", "-c", str(config)]).exit_code == 0
+    result = CliRunner().invoke(app, ["scan", "-c", str(config), "--no-state", "-f", "jsonl"])
+    assert result.exit_code == 0, result.stderr
+    assert (site.requests["/robots.txt"], site.requests["/feed"]) == (1, 1)
+    assert not [hit for hit in fault_server.hits if hit.startswith("proxied:") and site.base in hit]
+    assert fault_server.hits["proxied:" + proxied] == 1

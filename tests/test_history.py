@@ -130,3 +130,18 @@ def test_prune_older_than_the_calendar_forgets_nothing(tmp_path: Path) -> None:
         assert state.seen([Mention(id="m", keyword="acme", tags=(), source="blog", source_type="feed",
                                    url=None, title="t", author=None, published=now, found_at=now,
                                    terms=("Acme",), count=1, snippet="s", lang=None)]) == {"m"}
+
+
+def test_history_table_is_oldest_first_like_every_other_format(site: LocalSite, tmp_path: Path) -> None:
+    """`history --help` and docs/state.md say oldest first, and JSONL and CSV are: the table was
+    newest first, as a scan's is."""
+    first = Item("First post", "Acme one", "http://x.org/1", date="Mon, 06 Jan 2025 10:00:00 GMT")
+    second = Item("Second post", "Acme two", "http://x.org/2", date="Mon, 03 Feb 2025 10:00:00 GMT")
+    blog = site.add("/blog", rss([first]), content_type=RSS)
+    config = write_config(tmp_path, {"blog": blog}, {"acme": ["Acme"]})
+    assert scan(config).titles == ["First post"]
+    site.add("/blog", rss([second, first]), content_type=RSS)
+    assert scan(config).titles == ["Second post"]
+    assert invoke("history", "-c", str(config)).titles == ["First post", "Second post"]
+    table = invoke("history", "-c", str(config), "--format", "table").stdout
+    assert table.index("First post") < table.index("Second post")

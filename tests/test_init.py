@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -137,3 +138,73 @@ def test_every_command_help_shows_an_example(name: str) -> None:
 def test_completion_is_offered() -> None:
     result = runner.invoke(app, ["--help"])
     assert "--install-completion" in result.stdout and "--show-completion" in result.stdout
+
+
+_EXAMPLE = re.compile(r"^(\s*)# (\s*(?:- )?[A-Za-z_][\w-]*:(?: |$).*)$")  # a commented YAML line
+
+
+def commented_examples(lines: list[str]) -> list[list[int]]:
+    """The line numbers of each commented example: a YAML line in a comment and the commented
+    lines indented under it (`# notify:` with its notifiers, `# - name: x` with its keys)."""
+    blocks: list[list[int]] = []
+    indent = -1
+    for number, line in enumerate(lines):
+        example = _EXAMPLE.match(line)
+        if example is None:
+            indent = -1
+            continue
+        content = example.group(1) + example.group(2)
+        own = len(content) - len(content.lstrip())
+        if blocks and indent >= 0 and own > indent and blocks[-1][-1] == number - 1:
+            blocks[-1].append(number)
+        else:
+            blocks.append([number])
+            indent = own
+    return blocks
+
+
+def uncommented(lines: list[str], block: list[int]) -> list[str]:
+    """`lines` with the example `block` uncommented, as a person would do it in an editor."""
+    edited = list(lines)
+    for number in block:
+        example = _EXAMPLE.match(edited[number])
+        assert example is not None
+        edited[number] = example.group(1) + example.group(2)
+    if edited[block[0]].lstrip().startswith("query:"):  # offered "instead of the terms above"
+        terms = max(n for n in range(block[0]) if edited[n].lstrip().startswith("terms:"))
+        del edited[terms]
+    return edited
+
+
+@pytest.mark.parametrize("sites", [[], ["acme.de"], ["acme.de", "shop.acme.com"]])
+def test_every_commented_example_init_writes_passes_check_once_uncommented(
+    tmp_path: Path, sites: list[str]
+) -> None:
+    """The email alert was a flow mapping with an unquoted `${SMTP_PASSWORD}`: uncommented,
+    `mentions check` stopped at a YAML syntax error."""
+    out = tmp_path / "mentions.yaml"
+    site_args = [arg for site in sites for arg in ("--site", site)]
+    result = runner.invoke(app, ["init", "--brand", "Acme", "--competitor", "Globex", *site_args,
+                                 "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    lines = out.read_text(encoding="utf-8").splitlines()
+    blocks = commented_examples(lines)
+    starts = [lines[block[0]].split("#", 1)[1].strip() for block in blocks]
+    assert "notify:" in starts and "- name: shoe-forum" in starts and "exclude: [\"Acme Street\"]" in " ".join(starts)
+    assert len(blocks) == 5 + len(sites) + bool(sites)  # with sites, the query that leaves them out
+    env = {"SLACK_WEBHOOK_URL": "https://hooks.slack.example/T0/B0/abc123",
+           "SMTP_PASSWORD": "correct horse battery"}
+    every = uncommented(lines, [number for block in blocks if not _is_query(lines, block)
+                                for number in block])
+    for edited in [*(uncommented(lines, block) for block in blocks), every]:
+        config = tmp_path / "edited.yaml"
+        config.write_text("\n".join(edited) + "\n", encoding="utf-8")
+        checked = runner.invoke(app, ["check", "-c", str(config)], env=env)
+        assert checked.exit_code == 0, "\n".join(edited) + "\n" + checked.stderr
+    notify = load_config(config, environ=env).notify
+    assert [n.kind for n in notify] == ["slack", "email"]
+    assert notify[1].email is not None and notify[1].email.password == "correct horse battery"
+
+
+def _is_query(lines: list[str], block: list[int]) -> bool:
+    return lines[block[0]].split("#", 1)[1].strip().startswith("query:")

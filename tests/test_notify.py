@@ -173,7 +173,23 @@ def test_a_dead_webhook_loses_nothing(tmp_path: Path, monkeypatch: pytest.Monkey
     assert len(result.stdout.splitlines()) == 20
     assert recorded(tmp_path) == 20
     assert "alert not sent: slack: connection failed" in result.stderr
+    assert result.stderr.endswith(" (the mentions were still written and recorded)\n")
     assert "127.0.0.1" not in result.stderr
+
+
+def test_a_dead_webhook_without_a_state_does_not_claim_the_mentions_were_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under --no-state it said "(the mentions were still written and recorded)"."""
+    monkeypatch.setenv("HOOK_URL", dead_url())
+    config = write_config(tmp_path, "  - slack: ${HOOK_URL}\n    timeout: 2s\n")
+    result = CliRunner().invoke(app, ["scan", "-c", str(config), "--format", "jsonl", "-q", "--no-state"])
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()) == 20
+    assert not (tmp_path / "s.db").exists()
+    [line] = result.stderr.splitlines()
+    assert line.startswith("mentions: alert not sent: slack: connection failed")
+    assert line.endswith(" (the mentions were still written; with --no-state nothing is recorded)")
 
 
 def test_dry_run_and_seed_send_no_alerts(tmp_path: Path, hook: HookReceiver) -> None:

@@ -13,6 +13,7 @@ from mentions.console import clean_text, stderr_console
 
 if TYPE_CHECKING:
     from mentions.discover import Found
+    from mentions.errors import FetchError
 
 
 def discover(
@@ -21,7 +22,9 @@ def discover(
 ) -> None:
     """Find the feeds a site offers (link rel=alternate, common paths, comment feeds, sitemaps).
 
-    Prints YAML to paste under `sources:`; what was tried goes to stderr.
+    Prints a `sources:` list item per feed or sitemap found, to append to a config whose
+    last section is `sources:` (as `mentions init` writes it) or to paste under `sources:`;
+    what went wrong goes to stderr.
 
     Example: mentions discover https://blog.example.org/ >> mentions.yaml
     """
@@ -29,6 +32,7 @@ def discover(
     from mentions.discover import discover as find_feeds
     from mentions.discover import snippets
     from mentions.fetch import Fetcher
+    from mentions.fetch.classify import redact_url
 
     seconds = parse_timeout(timeout)
     if "://" not in url:
@@ -39,18 +43,24 @@ def discover(
     if not _has_host(url):
         fail(f"{clean_text(url, single_line=True)!r} is not a URL with a host name")
 
-    async def run() -> tuple[list[Found], list[str]]:
+    async def run() -> tuple[list[Found], FetchError | None]:
         async with Fetcher(HttpConfig(timeout=seconds, delay=0, retries=1)) as fetcher:
             return await find_feeds(url, fetcher)
 
-    found, problems = asyncio.run(run())
+    found, failure = asyncio.run(run())
+    if failure is not None:
+        # Worded as a failing source is; with nothing found there is nothing to suggest either:
+        # a `page:` source could not read it.
+        problem = f"cannot fetch {redact_url(url)}: {failure}"
+        if not found:
+            fail(problem, EXIT_SOURCE_FAILED)
+        stderr_console().print(f"mentions: {clean_text(problem, single_line=True)}", markup=False,
+                               highlight=False)
+    shown = clean_text(url, single_line=True)
     console = stderr_console()
-    for problem in problems:
-        console.print(f"mentions: {clean_text(problem, single_line=True)}", markup=False, highlight=False)
     if not found:
         console.print(
-            f"mentions: no feed or sitemap found on {clean_text(url, single_line=True)}; "
-            "a `page:` source with `items` can still read it",
+            f"mentions: no feed or sitemap found on {shown}; a `page:` source with `items` can still read it",
             markup=False, highlight=False,
         )
         raise typer.Exit(EXIT_SOURCE_FAILED)

@@ -72,4 +72,5 @@ def _writer(chosen: str, stream: IO[str]) -> Writer:
     from mentions.console import stdout_console
     from mentions.table import TableWriter
 
-    return TableWriter(stdout_console())
+    # oldest first as in every other format: the newest ends up last, next to the prompt
+    return TableWriter(stdout_console(), is_oldest_first=True)

@@ -201,8 +201,8 @@ def starter_config(brand: str, competitors: list[str], sites: list[OwnSite], lan
     ]
     if sites:
         own = " ".join(dict.fromkeys(f"-site:{s.domain}" for s in sites))
-        lines.append(f"    # To leave out your own site, use a query instead of terms: "
-                     f"query: '{brand.replace(chr(39), '')} {own}'")
+        lines += ["    # To leave out your own site, use a query instead of the terms above:",
+                  f"    # query: '{brand.replace(chr(39), '')} {own}'"]
     lines.append("    # exclude: [\"Acme Street\"]      # documents with these are not mentions")
     for name, keyword_name in zip(competitors, competitor_names, strict=True):
         lines += [
@@ -212,6 +212,18 @@ def starter_config(brand: str, competitors: list[str], sites: list[OwnSite], lan
         ]
     lines += [
         "",
+        "# Alerts after each scan that found something new (secrets from the environment):",
+        "# notify:",
+        "#   - slack: ${SLACK_WEBHOOK_URL}",
+        "#   - email:",
+        "#       host: smtp.example.org",
+        "#       from: mentions@example.org",
+        "#       to: [pr@example.org]",
+        "#       username: mentions",
+        "#       password: ${SMTP_PASSWORD}",
+        "",
+        # Last, so that `mentions discover URL >> mentions.yaml` adds its sources to this list.
+        "# Sources last: `mentions discover URL >> mentions.yaml` adds what it finds to this list.",
         "sources:",
         "  # One search per keyword in Google News (a bundled preset):",
         "  - name: news",
@@ -223,21 +235,17 @@ def starter_config(brand: str, competitors: list[str], sites: list[OwnSite], lan
         "  # - name: hacker-news",
         "  #   preset: hacker-news",
     ]
+    if sites:
+        lines.append("  # Comments on your own blog (WordPress):")
     for own_site in sites:
-        lines += ["  # Comments on your own blog (WordPress), and a forum thread, item by item:",
-                  f"  # - name: {slug(own_site.domain)}-comments",
+        lines += [f"  # - name: {slug(own_site.domain)}-comments",
                   f"  #   feed: {own_site.scheme}://{own_site.host}/comments/feed/"]
     lines += [
+        "  # A forum thread, one document per post:",
         "  # - name: shoe-forum",
         "  #   page: https://forum.example.org/t/some-thread/123",
         "  #   items: article.post",
         "  #   fields: {title: h2, text: .content, author: .username, date: \"time@datetime\"}",
-        "",
-        "# Alerts after each scan that found something new (secrets from the environment):",
-        "# notify:",
-        "#   - slack: ${SLACK_WEBHOOK_URL}",
-        "#   - email: {host: smtp.example.org, from: mentions@example.org, to: [pr@example.org],",
-        "#             username: mentions, password: ${SMTP_PASSWORD}}",
         "",
     ]
     return "\n".join(lines)

@@ -82,8 +82,9 @@ def scan(
 
     Example: mentions scan -c mentions.yaml --format jsonl | jq .url
 
-    A failing notifier is named on stderr; the mentions are written and recorded anyway, and
-    the exit code depends on the sources only.
+    A failing notifier is named on stderr; the mentions are written (and recorded, unless
+    --no-state) anyway, and the exit code depends on the sources only. --seed and --dry-run
+    send no alerts.
     """
     from mentions.output import FORMATS, format_of_file
     from mentions.source_context import ScanOptions
@@ -192,7 +193,8 @@ def scan(
     # What was written before the reader went away is recorded and will never be new again:
     # its alerts go now or never. (A table that never got out recorded nothing: no alerts.)
     is_alerting = not (is_reader_gone and writer.is_buffered)
-    notes = _notify(loaded, collector.mentions, console) if collector is not None and is_alerting else []
+    notes = (_notify(loaded, collector.mentions, console, is_recorded=opened is not None)
+             if collector is not None and is_alerting else [])
     if is_reader_gone or report is None:
         raise typer.Exit(EXIT_OK)
     if is_chatty:
@@ -214,8 +216,11 @@ def _always(mention: object) -> bool:
     return True
 
 
-def _notify(config: Config, mentions: list[Mention], console: Console) -> list[str]:
-    """Send the alerts; name each failing notifier on stderr (even with -q). Notes for the summary."""
+def _notify(config: Config, mentions: list[Mention], console: Console, *, is_recorded: bool) -> list[str]:
+    """Send the alerts; name each failing notifier on stderr (even with -q). Notes for the summary.
+
+    `is_recorded`: the mentions are in a state (not so with --no-state; --seed and --dry-run,
+    which record or write nothing, send no alerts at all)."""
     from mentions.notify import notify_all
 
     notes = []
@@ -224,8 +229,9 @@ def _notify(config: Config, mentions: list[Mention], console: Console) -> list[s
             notes.append(f"alert sent to {result.label}")
             continue
         message = config.redactor(result.error)
-        console.print(clean_text(f"mentions: alert not sent: {message} (the mentions were still "
-                                 "written and recorded)", single_line=True), markup=False)
+        kept = "written and recorded" if is_recorded else "written; with --no-state nothing is recorded"
+        console.print(clean_text(f"mentions: alert not sent: {message} (the mentions were still {kept})",
+                                 single_line=True), markup=False)
         notes.append(f"alert to {result.label} failed")
     return notes
 

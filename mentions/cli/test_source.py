@@ -96,8 +96,9 @@ def _head(text: str) -> str:
 
 
 def _block(number: int, document: Document, matches: list[Match], published: str | None) -> str:
+    # `×N` counts the keyword's hits, all its terms together: it follows the keyword
     found = ", ".join(
-        f"{m.keyword} ({', '.join(_line(t) for t in m.terms)}{f' ×{m.count}' if m.count > 1 else ''})"
+        f"{m.keyword}{f' ×{m.count}' if m.count > 1 else ''} ({', '.join(_line(t) for t in m.terms)})"
         for m in matches
     )
     return (

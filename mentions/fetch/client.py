@@ -42,7 +42,7 @@ from mentions.fetch.attempt import (
 )
 from mentions.fetch.classify import is_secret_header, redact_url
 from mentions.fetch.netguard import AddressPolicy, BlockedAddress, Resolver, check_host, resolve
-from mentions.fetch.pools import Pools
+from mentions.fetch.pools import Pools, route
 from mentions.fetch.response import Response
 from mentions.fetch.robots import ROBOTS_MAX_BYTES, RobotsAnswer, RobotsCache, origin_of
 from mentions.login import has_authorization, split_login
@@ -140,6 +140,7 @@ class Fetcher:
         discovered feeds): those may only reach public addresses. Pass `chosen_by` (the URL of
         the page that chose it) and a choice made by a page on a private address (an intranet
         forum named in the config) may stay inside; from a public page it may not.
+        `proxy`: None takes `http.proxy`; `""` or `none` goes direct, past every proxy.
         """
         if self._pools is None:
             raise RuntimeError("use Fetcher as an async context manager")
@@ -169,7 +170,7 @@ class Fetcher:
                     limit=limit,
                     is_guarded=is_remote_choice,
                     use_robots=self._http.robots if robots is None else robots,
-                    proxy=proxy or self._http.proxy,
+                    proxy=route(self._http.proxy if proxy is None else proxy),
                     max_bytes=max_bytes or self._http.max_bytes,
                 )
         except TimeoutError:
@@ -209,7 +210,7 @@ class Fetcher:
             if is_guarded:
                 await self._check_address(current, proxy)
             if use_robots:
-                await self._robots.check(current)
+                await self._robots.check(current, proxy)
             hop_headers = (
                 headers
                 if origin_of(current) == first_origin
@@ -314,7 +315,7 @@ class Fetcher:
         except BlockedAddress as blocked:
             raise FetchError("blocked address", redact_url(url), str(blocked)) from None
         except (OSError, ValueError) as error:
-            if proxy is None:  # without a proxy the fetch would fail the same way
+            if not proxy:  # without a proxy the fetch would fail the same way
                 raise FetchError("connection failed", redact_url(url), describe(error)) from None
 
     async def _is_public(self, url: str) -> bool:
@@ -325,13 +326,12 @@ class Fetcher:
             return True  # unknown: assume public, the safer side
         return any(self._policy.is_public(address) for address in addresses)
 
-    async def _fetch_robots(self, robots_url: str) -> RobotsAnswer:
+    async def _fetch_robots(self, robots_url: str, proxy: str | None) -> RobotsAnswer:
         """One attempt at /robots.txt, following up to 5 redirects; any status is an answer.
 
         The robots.txt of a public site may not redirect us inside either (a blind request to a
         metadata endpoint is still a request): such a redirect counts as no robots.txt.
         """
-        proxy = self._http.proxy
         is_guarded = await self._is_public(robots_url)
         limit = self._http.timeout
         current = robots_url

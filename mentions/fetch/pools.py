@@ -21,6 +21,17 @@ from mentions.fetch.decompress import ACCEPT_ENCODING
 from mentions.fetch.netguard import AddressPolicy, Resolver
 from mentions.fetch.transport import AiohttpTransport, GuardedResolver
 
+DIRECT = ""  # a proxy setting that means none at all, not even one from the environment
+
+
+def route(proxy: str | None) -> str | None:
+    """A proxy setting as the pools take it: a URL, DIRECT (`""` or `none`), or None (the
+    environment's HTTP_PROXY/HTTPS_PROXY/ALL_PROXY, if any)."""
+    if proxy is not None and proxy.strip().lower() in ("", "none"):
+        return DIRECT
+    return proxy
+
+
 DEFAULT_ACCEPT = (
     "application/atom+xml, application/rss+xml, application/feed+json, application/xml;q=0.9, "
     "text/html;q=0.9, application/json;q=0.8, */*;q=0.5"
@@ -50,6 +61,7 @@ class Pools:
         if proxy is None:
             parts = urlsplit(url)
             proxy = self._env_proxy(parts.scheme, parts.hostname or "")
+        proxy = proxy or None  # DIRECT: the same client as no proxy at all
         key = (proxy, guarded)
         client = self._clients.get(key)
         if client is None:

@@ -33,7 +33,7 @@ class _Rules:
     refusal: str | None  # why nothing may be fetched from this origin, or None
 
 
-FetchRobots = Callable[[str], Awaitable[RobotsAnswer]]
+FetchRobots = Callable[[str, str | None], Awaitable[RobotsAnswer]]  # (robots URL, proxy)
 
 
 def origin_of(url: str) -> str:
@@ -43,25 +43,29 @@ def origin_of(url: str) -> str:
 
 
 class RobotsCache:
-    """One robots.txt per origin for the whole run; concurrent asks share one fetch."""
+    """One robots.txt per origin (and proxy) for the whole run; concurrent asks share one fetch.
+
+    Each is fetched the way the page will be, through the same proxy or none: a source that
+    goes direct never contacts the proxy, not even for robots.txt."""
 
     def __init__(self, user_agent: str, fetch: FetchRobots) -> None:
         self._user_agent = user_agent
         self._fetch = fetch
-        self._rules: dict[str, asyncio.Future[_Rules]] = {}
+        self._rules: dict[tuple[str, str | None], asyncio.Future[_Rules]] = {}
 
-    async def check(self, url: str) -> None:
+    async def check(self, url: str, proxy: str | None = None) -> None:
         """Return if robots.txt lets us fetch `url`; raise FetchError("robots.txt") if not."""
         origin = origin_of(url)
-        future = self._rules.get(origin)
+        key = (origin, proxy)
+        future = self._rules.get(key)
         if future is None:
             future = asyncio.get_running_loop().create_future()
-            self._rules[origin] = future
+            self._rules[key] = future
             try:
-                future.set_result(await self._load(origin))
+                future.set_result(await self._load(origin, proxy))
             except BaseException as error:
                 # A connection failure is not remembered: the next source may find it up.
-                del self._rules[origin]
+                del self._rules[key]
                 shared = (
                     error
                     if isinstance(error, Exception)
@@ -76,10 +80,10 @@ class RobotsCache:
         if rules.parser is not None and not rules.parser.can_fetch(url, self._user_agent):
             raise FetchError("robots.txt", url, "disallowed by robots.txt")
 
-    async def _load(self, origin: str) -> _Rules:
+    async def _load(self, origin: str, proxy: str | None) -> _Rules:
         robots_url = origin + "/robots.txt"
         try:
-            answer = await self._fetch(robots_url)
+            answer = await self._fetch(robots_url, proxy)
         except FetchError as error:
             if error.reason == "timeout":
                 return _Rules(None, "robots.txt did not answer in time; not fetching this site")

@@ -92,7 +92,10 @@ def _httpx_errors(request: httpx.Request) -> Iterator[None]:
     except ssl.SSLError as error:
         raise httpx.ConnectError(f"SSL: {_reason(error)}", request=request) from error
     except aiohttp.ClientProxyConnectionError as error:
-        raise httpx.ProxyError(str(error), request=request) from error
+        # its str() is aiohttp's "Cannot connect to host … ssl:default [None]"
+        reason = _reason(error.os_error)
+        where = f"cannot connect to {error.host}:{error.port}"
+        raise httpx.ProxyError(f"{where} ({reason})" if reason else where, request=request) from error
     except aiohttp.ClientHttpProxyError as error:
         raise httpx.ProxyError(f"HTTP {error.status} {error.message}", request=request) from error
     except aiohttp.ConnectionTimeoutError as error:
@@ -100,7 +103,8 @@ def _httpx_errors(request: httpx.Request) -> Iterator[None]:
     except aiohttp.SocketTimeoutError as error:
         raise httpx.ReadTimeout(str(error), request=request) from error
     except aiohttp.ClientConnectorError as error:
-        raise httpx.ConnectError(_reason(error.os_error) or str(error), request=request) from error
+        reason = _reason(error.os_error) or f"cannot connect to {error.host}:{error.port}"
+        raise httpx.ConnectError(reason, request=request) from error
     except aiohttp.ServerDisconnectedError as error:
         raise httpx.RemoteProtocolError("the server closed the connection early", request=request) from error
     except aiohttp.ClientPayloadError as error:
