@@ -15,6 +15,10 @@ from mentions.extract.markup import escaped_text, field_text, guessed_text, look
     ("It&#x27;s Acme&#x27;s fault", True),
     ('See <img src="x.png"> here', True),
     ("<details><summary>Logs</summary>Acme 2.1</details>", True),
+    # WordPress content with an embedded tweet or video: real elements no prose uses.
+    ('<p>Acme on Twitter:</p><blockquote class="twitter-tweet">Acme!</blockquote>'
+     '<script async src="https://platform.twitter.com/widgets.js"></script>', True),
+    ('<p>Our Acme video</p><iframe src="https://www.youtube.com/embed/x" width="560"></iframe>', True),
     # Text about HTML, as people write it in titles, issues and Markdown.
     ("Steps: put a <script> tag in the name field. Then Acme's checkout breaks.", False),
     ("Use <script>alert(1)</script> to test Acme", False),

@@ -56,8 +56,14 @@ def looks_like_html(value: str) -> bool:
         return False
     if not (_CLOSE_TAG.search(value) or _REFERENCE.search(value) or _MARKUP_START.search(value)):
         return False
-    if any(name.lower() not in _HTML_ELEMENTS for name in _TAG_NAME.findall(value)):
-        return False
+    lowered = value.lower()
+    for name in {name.lower() for name in _TAG_NAME.findall(value)} - _HTML_ELEMENTS:
+        # An element no prose is written with: text about HTML (`a <script> tag`,
+        # `<script>alert(1)</script>`), unless the value gives it attributes, as an embed
+        # does (WordPress content with a tweet: `<script async src="…widgets.js">`, an
+        # `<iframe src=…>`).
+        if not re.search(rf"<{re.escape(name)}\s[^<>]*=", lowered):
+            return False
     return all(name in html.entities.entitydefs for name in _NAMED_REFERENCE.findall(value))
 
 
