@@ -265,6 +265,11 @@ def test_json_ld_article_body_used_when_dom_is_empty() -> None:
     result = main_text(html)
     assert "Acme opened its first store today." in result.text
     assert result.title == "Acme opens a store"
+    # The page's chrome, long as it may be, is no reason to ignore the article.
+    chrome = ('<div class="topbar">' + " ".join(f'<a href="/{n}">Section number {n}</a>' for n in range(30))
+              + '</div><div id="app"></div><div class="bottom">Copyright 2026 Shoe Review Media. '
+              "All rights reserved. Privacy policy. Terms of use. Cookie settings.</div>")
+    assert "Acme opened its first store today." in main_text(page(chrome, head)).text
 
 
 def test_metadata() -> None:

@@ -49,12 +49,12 @@ def main_text(html: str | bytes, url: str | None = None) -> ExtractedPage:
         if isinstance(html, bytes):
             html = html.decode("utf-8", "replace")
         return ExtractedPage(title="", text=visible_text(html))
-    text = "\n".join(lines)
+    text = _prefer_json_ld("\n".join(lines), meta)
     if not text and page.line_text:
-        # Nothing looked like an article (a page builder's nested layout boxes, say): all
-        # visible text, chrome and all, rather than a page that can never be a mention.
+        # Nothing looked like an article (a page builder's nested layout boxes, say) and the
+        # publisher gave none in JSON-LD: all visible text, chrome and all, rather than a
+        # page that can never be a mention.
         text = "\n".join(page.line_text)
-    text = _prefer_json_ld(text, meta)
     return ExtractedPage(title=meta.title, text=text, author=meta.author,
                          published=meta.published, lang=meta.lang)
 
