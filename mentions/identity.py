@@ -25,9 +25,10 @@ _TRACKING = frozenset(
 
 
 # Fragments that name one comment or post on a page (`#comment-1201`, `#p4711`, Scripting
-# News's `#When:12:59:01PM`) identify a document of their own; any other fragment (`#more`,
-# `#utm_source=x`, a browser's `#:~:text=…` highlight) is dropped.
-_ITEM_FRAGMENT = re.compile(r"(?!:~:)(?=\D{0,20}\d)[\w.:-]{1,60}")
+# News's `#When:12:59:01PM`, a single-page app's `#!/post/5`) identify a document of their
+# own; any other fragment (`#more`, `#utm_source=x`, a browser's `#:~:text=…` highlight, a
+# share widget's random `#.VdT5Bz2rSUk`) is dropped.
+_ITEM_FRAGMENT = re.compile(r"(?![.:])(?=\D{0,20}\d)[\w.:!/-]{1,60}")
 
 
 def canonical_url(url: str) -> str:
@@ -65,18 +66,18 @@ def is_excluded(url: str, patterns: list[re.Pattern[str]]) -> bool:
     return any(pattern.search(url) or pattern.search(canonical) for pattern in patterns)
 
 
-def document_key(document: Document, is_link_shared: bool = False) -> str:
+def document_key(document: Document, shared: SharedLinks | None = None) -> str:
     """What identifies a document across runs: its canonical URL, else its guid, else its text.
 
     A local file's location (`file://…/notes.txt`, `…/export.jsonl#L3`, stdin) is no identity:
     files are rewritten and exports rotated under the same names, and a new text at an old
-    place is a new document. `is_link_shared`: other entries of the same answer carry the
-    same link (see `shared_links`); the guid, else the text, tells them apart.
+    place is a new document. `shared`: the links several entries of the same answer carry,
+    which the link alone does not tell apart.
     """
     if document.url and document.is_permalink and not _is_local(document.url):
         key = "url:" + canonical_url(document.url)
-        if is_link_shared:
-            key += f"\nguid:{document.guid}" if document.guid else "\n" + _text_key(document)
+        if shared is not None:
+            key += shared.distinction(document)
         return key
     if document.guid:
         return f"guid:{document.source}:{document.guid}"
@@ -87,24 +88,47 @@ def _text_key(document: Document) -> str:
     return "text:" + hashlib.sha256(f"{document.title}\n{document.text}".encode()).hexdigest()
 
 
-def shared_links(documents: Sequence[Document]) -> set[str]:
-    """Links that several different entries of one answer carry.
+def _link_of(url: str) -> str:
+    """A link as `canonical_url` would compare it; most links have nothing to drop."""
+    return canonical_url(url) if "?" in url or "#" in url else url
+
+
+class SharedLinks:
+    """The links that several different entries of one answer carry, and their titles.
 
     Link blogs (Daring Fireball) link two posts to one sponsor or article; a feed may point
-    every entry at its home page. Known by the link alone, such entries would be one
-    document, and all but the first would never be reported. An entry listed twice (the
-    same guid and text) is still one document. Compared as written, not canonical: a
-    repeated link is rare, and canonicalising every link of every answer is not free.
+    every entry at its home page or a product's reviews at the product. Known by the link
+    alone, such entries were one document, and all but the first were never reported. They
+    are told apart by their title, which stays put; by their guid or text only when the
+    titles are alike too, since scrapers invent new guids on every fetch and review texts
+    carry counters ("12 people found this helpful"). An entry listed twice (same guid and
+    text) is still one document.
     """
-    counts = Counter(document.url for document in documents if document.url)
-    repeated = {url for url, count in counts.items() if count > 1}
-    if not repeated:
-        return set()
-    identities: dict[str, set[str]] = {}
-    for document in documents:
-        if document.url in repeated:
-            identities.setdefault(document.url, set()).add(document.guid or _text_key(document))
-    return {url for url, seen in identities.items() if len(seen) > 1}
+
+    def __init__(self, documents: Sequence[Document]) -> None:
+        links = [_link_of(document.url) if document.url else "" for document in documents]
+        counts = Counter(links)
+        self._titles: dict[str, Counter[str]] = {}
+        if all(count == 1 or not link for link, count in counts.items()):
+            return  # the usual answer: every entry its own link
+        entries: dict[str, list[Document]] = {}
+        for link, document in zip(links, documents, strict=True):
+            if link and counts[link] > 1:
+                entries.setdefault(link, []).append(document)
+        for link, group in entries.items():
+            if len({document.guid or _text_key(document) for document in group}) > 1:
+                self._titles[link] = Counter(document.title for document in group)
+
+    def distinction(self, document: Document) -> str:
+        """What tells `document` apart from the other entries with its link ("" if none)."""
+        if not self._titles or not document.url:
+            return ""
+        titles = self._titles.get(_link_of(document.url))
+        if titles is None:
+            return ""
+        if document.title and titles[document.title] == 1:
+            return "\ntitle:" + document.title
+        return f"\nguid:{document.guid}" if document.guid else "\n" + _text_key(document)
 
 
 def _is_local(url: str) -> bool:

@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from mentions.config import Source
-from mentions.identity import document_key, is_excluded, mention_id, shared_links, text_fingerprint
+from mentions.identity import SharedLinks, document_key, is_excluded, mention_id, text_fingerprint
 from mentions.lang import with_languages
 from mentions.match import KeywordRule, Matcher
 from mentions.models import Document, Match, Mention, pickled_by_fields
@@ -85,11 +85,11 @@ class MentionFinder:
         languages = with_languages(document for document, _ in matched)
         found: list[Found] = []
         redact = self.redactor
-        shared = shared_links(documents) if matched else set()
+        shared = SharedLinks(documents) if matched else None
         for document, (_, matches) in zip(languages, matched, strict=True):
             fingerprint = text_fingerprint(document)
             shown = redact.document(document)
-            key = document_key(shown, document.url in shared)  # once per document, not per keyword
+            key = document_key(shown, shared)  # once per document, not once per keyword
             for match in matches:
                 mention = Mention.of(
                     match, shown, id=mention_id(match.keyword, shown, key),

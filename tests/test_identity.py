@@ -72,6 +72,8 @@ def test_short_texts_have_no_fingerprint() -> None:
     ("http://scripting.example/2002/09/29#When:12:59:01PM", "http://scripting.example/2002/09/29#When:12:59:01PM"),
     ("https://blog.example/post#:~:text=Acme%202", "https://blog.example/post"),
     ("https://blog.example/post#t=30", "https://blog.example/post"),
+    ("https://spa.example/#!/post/5", "https://spa.example/#!/post/5"),
+    ("https://n.example/a#.VdT5Bz2rSUk", "https://n.example/a"),  # a share widget's random hash
     ("https://blog.example/post?utm_medium=feed", "https://blog.example/post"),
     ("https://blog.example/s?q=a+b&x=", "https://blog.example/s?q=a+b&x="),
     ("mailto:someone@example.org", "mailto:someone@example.org"),

@@ -68,6 +68,33 @@ def test_entries_sharing_one_link_are_each_reported_once(site: LocalSite, tmp_pa
     assert scan(config).titles == ["Acme 3"]
 
 
+def test_entries_sharing_a_link_with_guids_new_on_every_fetch_are_reported_once(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    # A page-to-RSS scraper: every entry links to the shop, the guids are new on each fetch.
+    def serve(run: int) -> None:
+        site.add("/feed", rss([Item(f"Acme deal {n}", "Acme", "https://shop.example/", guid=f"urn:{run}:{n}")
+                               for n in range(2)]), content_type=RSS)
+
+    config = write_config(tmp_path, {"shop": site.url("/feed")})
+    serve(1)
+    assert sorted(scan(config).titles) == ["Acme deal 0", "Acme deal 1"]
+    serve(2)
+    assert scan(config).records == []
+
+
+def test_entries_whose_links_differ_only_in_tracking_or_app_routes_are_each_reported(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    items = [Item("Acme recall", "Acme recall in Texas", "https://news.example/?utm_campaign=a1", guid="a1"),
+             Item("Acme CEO", "Acme CEO resigns", "https://news.example/?utm_campaign=a2", guid="a2"),
+             Item("Acme post 5", "Acme five", "https://spa.example/#!/post/5"),
+             Item("Acme post 6", "Acme six", "https://spa.example/#!/post/6")]
+    config = write_config(tmp_path, {"links": site.add("/feed", rss(items), content_type=RSS)})
+    assert len(scan(config).records) == 4
+    assert scan(config).records == []
+
+
 def test_an_entry_listed_twice_is_one_document(site: LocalSite, tmp_path: Path) -> None:
     twice = Item("Acme", "Acme makes shoes.", "https://x.example/1", guid="urn:1")
     feed = site.add("/feed", rss([twice, twice]), content_type=RSS)
