@@ -106,9 +106,9 @@ def validate(
     The messages quote values (`'30 parsecs' is not a duration`); one expanded from `${ENV}`
     is shown as `***`. Without `needs_sources` (a command that only matches) a config of
     keywords alone is whole. Without `needs_network` (a command that neither fetches nor
-    alerts: `history`, `report`, `match`…) the alerts are left out and a `${VAR}` the
-    environment does not set is no problem: the webhook's secret may live only in cron's
-    environment, and `mentions report` at a terminal has no use for it."""
+    alerts: `history`, `report`, `match`…) the alerts are left out, and so is an unset
+    `${VAR}` in them: the webhook's secret may live only in cron's environment, and
+    `mentions report` at a terminal has no use for it."""
     redactor = Redactor(located.secrets)
     model = Config if needs_sources else KeywordsConfig
     try:
@@ -122,7 +122,7 @@ def validate(
 
 def _validated(located: LocatedYaml, path: Path, model: type[Config], needs_network: bool) -> Config:
     problems: list[tuple[int | None, str]] = [
-        (p.line, p.message) for p in located.problems if needs_network or not p.is_unset_variable
+        (p.line, p.message) for p in located.problems if needs_network or not _is_alert_secret(p)
     ]
     data = located.data
     if not needs_network and isinstance(data, dict):
@@ -144,9 +144,16 @@ def _validated(located: LocatedYaml, path: Path, model: type[Config], needs_netw
             problems.append((located.line_of(loc), message))
     if problems:
         # A value left empty by an unset variable may be why the others failed: say so too.
-        problems += [(p.line, p.message) for p in located.problems if p.is_unset_variable]
+        problems += [(p.line, p.message) for p in located.problems if _is_alert_secret(p)]
         raise ConfigError(_in_line_order(problems, path))
     return config
+
+
+def _is_alert_secret(problem: YamlProblem) -> bool:
+    """An unset `${VAR}` in `notify:`, which only commands that alert need. Anywhere else
+    (`state: ${STATE}`) an empty value would quietly mean something else: another state file
+    for `history` to show and `prune` to delete from."""
+    return problem.is_unset_variable and problem.loc[:1] == ("notify",)
 
 
 def _in_line_order(problems: list[tuple[int | None, str]], path: Path) -> list[str]:

@@ -37,6 +37,7 @@ class YamlProblem(Exception):
         self.message = message
         self.line = line
         self.is_unset_variable = is_unset_variable  # a `${VAR}` the environment does not set
+        self.loc: Loc = ()  # where the value with that variable is, once known
         super().__init__(message)
 
 
@@ -122,7 +123,10 @@ class LocatedYaml:
                     value, size = self._alias(event, line)
                     self._count(size - 1, line)
                 elif isinstance(event, yaml.ScalarEvent):
+                    known = len(self.problems)
                     value = self._scalar(event, line)
+                    for problem in self.problems[known:]:
+                        problem.loc = loc
                     if value is not None and not isinstance(value, str):
                         self.written[loc] = event.value
                     if event.anchor is not None:

@@ -517,3 +517,17 @@ def test_an_unset_variable_is_named_when_an_offline_command_still_fails(
     result = runner.invoke(app, ["sources", "-c", str(config)])
     assert result.exit_code == 2
     assert "${MENTIONS_TEST_FEED_URL} is not set" in result.stderr
+
+
+def test_an_unset_state_variable_stops_every_command(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Empty, `state:` would mean the default state file: `history` would show another
+    # project's mentions and `prune` delete them.
+    monkeypatch.delenv("MENTIONS_TEST_STATE", raising=False)
+    config = tmp_path / "mentions.yaml"
+    config.write_text("version: 1\nstate: ${MENTIONS_TEST_STATE}\nkeywords:\n  - name: acme\n    terms: [Acme]\n"
+                      "sources:\n  - name: notes\n    file: notes.txt\n")
+    for command in (["history"], ["prune", "--older-than", "1s"], ["report"], ["sources"]):
+        result = runner.invoke(app, [*command, "-c", str(config)])
+        assert result.exit_code == 2 and "${MENTIONS_TEST_STATE} is not set" in result.stderr, command
