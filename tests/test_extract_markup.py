@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mentions.extract.markup import escaped_text, field_text, guessed_text, looks_like_html
+from mentions.extract.markup import api_text, escaped_text, field_text, guessed_text, looks_like_html
 
 
 @pytest.mark.parametrize(("value", "is_html"), [
@@ -45,3 +45,16 @@ def test_plain_text_keeps_its_tags_and_references_and_only_loses_extra_white_spa
 ])
 def test_escaped_text_decodes_references_once_and_keeps_tags(value: str, text: str) -> None:
     assert escaped_text(value) == text
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    # API fields: HTML on evidence of markup; custom and unknown elements do not veto it.
+    ('<p>Watch.</p><lite-youtube videoid="acme1" class="acme-embed"></lite-youtube>', "Watch."),
+    ("<style>.acme{color:red}</style><p>Sale.</p>", "Sale."),
+    ("<!-- template: Acme -->\nThe button is misaligned.", "The button is misaligned."),
+    # Text about HTML stays as written; an unclosed form tag in HTML hides nothing.
+    ("Use <script>alert(1)</script> to test Acme", "Use <script>alert(1)</script> to test Acme"),
+    ('Put a <select> in the modal.<br><img src="x.png"> Acme freezes.', "Put a <select> in the modal.\nAcme freezes."),
+])
+def test_api_fields_are_html_on_evidence_and_lose_no_text_to_an_unclosed_tag(value: str, text: str) -> None:
+    assert api_text(value) == text

@@ -176,3 +176,40 @@ def test_a_plain_text_body_that_names_a_script_tag_keeps_its_text(site: LocalSit
         "Checkout: <script> in a name",
         "Steps: put a <script> tag in the name field. Then Acme's checkout breaks.",
     )]
+
+
+def test_html_with_styles_embeds_and_word_markup_is_read_as_html(site: LocalSite, tmp_path: Path) -> None:
+    """WordPress `content.rendered` carries inline styles, custom elements and Word's `<o:p>`:
+    read as plain text, their class names and CSS were matched (`acme-banner`)."""
+    posts = [
+        {"title": {"rendered": "Summer sale"}, "link": "https://shop.example/1", "content": {"rendered":
+            '<style>.acme-banner{color:red}</style><div class="acme-banner"><p>Our summer sale starts.</p></div>'}},
+        {"title": {"rendered": "Video"}, "link": "https://shop.example/2", "content": {"rendered":
+            '<p>Watch the clip.</p><lite-youtube videoid="acme123" class="acme-embed"></lite-youtube>'}},
+        {"title": {"rendered": "Word"}, "link": "https://shop.example/3", "content": {"rendered":
+            '<p class="MsoNormal"><span style="font-family:Acme Sans">Free shipping, says Acme.</span><o:p></o:p></p>'}},
+    ]
+    url = site.add("/wp-json/wp/v2/posts", json.dumps(posts), content_type="application/json")
+    config = write_config(tmp_path, f"  - name: wp\n    json: {url}\n"
+                                    "    fields: {title: title.rendered, text: content.rendered, link: link}\n")
+    result, records = scan(config, "--no-state")
+    assert result.exit_code == 0, result.stderr
+    assert [(r["title"], r["snippet"]) for r in records] == [("Word", "Free shipping, says Acme.")]
+
+
+def test_a_markdown_body_quoting_a_form_tag_beside_an_image_keeps_every_word(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    """A GitHub issue embeds its screenshot as `<img …>` (so it is HTML) and quotes `<select>`:
+    parsed as is, the unclosed select hid the rest of the issue; a template's comment is
+    no text."""
+    body = ('<!-- Thanks for filing a bug report! -->\nWhen I put a `<select>` in the modal, the '
+            'dashboard freezes.\n\n<img width="600" alt="screenshot" src="https://x.example/1.png">\n\n'
+            "Steps: open the Acme dashboard.")
+    issues = {"items": [{"html_url": "https://github.com/acme/shop/issues/8", "title": "Freeze", "body": body}]}
+    url = site.add("/search/issues", json.dumps(issues), content_type="application/json")
+    config = write_config(tmp_path, f"  - name: gh\n    json: {url}\n    items: items\n")
+    result, records = scan(config, "--no-state")
+    assert result.exit_code == 0, result.stderr
+    assert [r["snippet"] for r in records] == [
+        "When I put a `<select>` in the modal, the dashboard freezes. Steps: open the Acme dashboard."]

@@ -13,7 +13,10 @@ import html
 import html.entities
 import re
 
+from .dom import SKIP_TAGS
 from .plain import visible_text
+
+VOID_TAGS = frozenset({"meta", "link", "source", "track", "input", "embed"})
 
 # feedparser's list of HTML elements (its sanitizer's `acceptable_elements`), which it uses
 # to guess whether an RSS title is HTML, plus a few it lacks (`<details><summary>` in GitHub
@@ -38,10 +41,23 @@ _REFERENCE = re.compile(r"&#?\w+;")
 _TAG_NAME = re.compile(r"</?(\w+)")
 _NAMED_REFERENCE = re.compile(r"&(\w+);")
 # Start tags only markup writes, though unclosed: a paragraph or line break (Hacker News
-# writes `<p>` alone), an image, or any tag with an attribute (`<a href="…">`). A bare
-# `<i>` or `<b>` may be a title quoting tag names, and is no evidence by itself.
+# writes `<p>` alone), an image, or any tag with an attribute (`<a href="…">`,
+# `<lite-youtube videoid="…">`). A bare `<i>` or `<b>` may be a title quoting tag names,
+# and is no evidence by itself.
 _MARKUP_START = re.compile(
-    r"<(?:(?:p|br|hr|img|li|div)\s*/?>|\w+\s+[\w:-]+\s*=\s*[\"'])", re.IGNORECASE
+    r"<(?:(?:p|br|hr|img|li|div)\s*/?>|[a-z][\w:-]*\s+[\w:-]+\s*=\s*[\"'])", re.IGNORECASE
+)
+# What markup has and prose about HTML has not: a closing tag of an element people write
+# with (`</p>`, not `</script>`), a character reference, an HTML comment (GitHub's issue
+# templates), or a start tag as above.
+_PROSE_ELEMENTS = "|".join(sorted(_HTML_ELEMENTS - SKIP_TAGS, key=len, reverse=True))
+_FRAGMENT_EVIDENCE = re.compile(
+    rf"</(?:{_PROSE_ELEMENTS})\s*>|&#?\w+;|<!--|" + _MARKUP_START.pattern, re.IGNORECASE
+)
+# Elements whose content no reader sees (scripts, styles, form controls); written unclosed
+# in a text (`put a <select> in the modal`) they would hide everything after them.
+_HIDING_START = re.compile(
+    rf"<({'|'.join(sorted(SKIP_TAGS - VOID_TAGS, key=len, reverse=True))})(?=[\s/>])", re.IGNORECASE
 )
 
 
@@ -76,7 +92,29 @@ def field_text(value: str, is_html: bool) -> str:
     """
     if not is_html or ("<" not in value and "&" not in value):
         return " ".join(value.split())
-    return visible_text(value)
+    return visible_text(_unclosed_as_text(value) if "<" in value else value)
+
+
+def _unclosed_as_text(value: str) -> str:
+    """`value` with every hiding element that is never closed written as text (`&lt;`)."""
+    lowered = None
+    cut: list[int] = []
+    for found in _HIDING_START.finditer(value):
+        lowered = lowered or value.lower()
+        if f"</{found.group(1).lower()}" not in lowered[found.end():]:
+            cut.append(found.start())
+    for start in reversed(cut):
+        value = value[:start] + "&lt;" + value[start + 1:]
+    return value
+
+
+def api_text(value: str) -> str:
+    """The text of a JSON API's field, which may be HTML (Mastodon, Hacker News, WordPress)
+    or plain text and Markdown that quotes tags (GitHub, Lemmy): HTML only on evidence of
+    markup; an unknown or custom element does not veto it, as it does for RSS titles."""
+    if "<" not in value and "&" not in value:
+        return " ".join(value.split())
+    return field_text(value, _FRAGMENT_EVIDENCE.search(value) is not None)
 
 
 # A well-formed character reference: `&amp;`, `&#8217;`, `&#x2019;`.

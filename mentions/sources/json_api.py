@@ -23,7 +23,7 @@ from mentions.config import Source
 from mentions.dates import parse_date
 from mentions.decode import json_for_parser, load_json
 from mentions.errors import FetchError
-from mentions.extract.markup import guessed_text
+from mentions.extract.markup import api_text
 from mentions.models import Document
 from mentions.sources import Context
 from mentions.sources.links import absolute
@@ -100,8 +100,8 @@ def _document(item: dict[str, Any], fields: dict[str, str], url: str, source: st
     return Document(
         source=source,
         source_type=kind,
-        text=guessed_text(values.get("text") or ""),
-        title=guessed_text(values.get("title") or ""),
+        text=api_text(values.get("text") or ""),
+        title=api_text(values.get("title") or ""),
         url=link or url,
         author=values.get("author"),
         published=parse_date(values.get("date")),
