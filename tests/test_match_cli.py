@@ -382,3 +382,12 @@ def test_lines_of_an_html_file_are_lines_of_its_visible_text(tmp_path: Path) -> 
     assert [(r["snippet"], r["lang"]) for r in records(out)] == [("Zweite Zeile mit Acme", "de")]
     code, out, _ = run("-e", "Acme", "--lines", "--html", "--format", "jsonl", stdin=page.read_text())
     assert [r["snippet"] for r in records(out)] == ["Zweite Zeile mit Acme"]
+
+
+def test_stdin_json_lines_with_a_raw_line_separator_inside_a_text_are_still_json_lines() -> None:
+    # JSON strings may hold U+2028 raw (`jq -c`, json.dumps(ensure_ascii=False) write it).
+    tickets = (json.dumps({"text": "Acme rocks\u2028ok", "url": "https://s.example/1"}, ensure_ascii=False) + "\n"
+               + json.dumps({"text": "nothing", "url": "https://s.example/2"}) + "\n")
+    result = run_cli("match", "-e", "Acme", "--format", "jsonl", stdin=tickets.encode())
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line)["url"] for line in result.stdout.decode().splitlines()] == ["https://s.example/1"]

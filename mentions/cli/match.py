@@ -154,7 +154,7 @@ class _Reader:
                     if source == "stdin" and _is_jsonl(text):
                         # stdin has no `.jsonl` name to go by: `cat tickets.jsonl | mentions
                         # match` means one document per ticket, not one of raw JSON.
-                        yield from self._jsonl(source, text.splitlines())
+                        yield from self._jsonl(source, _json_lines(text))
                     else:
                         yield _document(source, text)
             except FileNotFoundError:
@@ -194,7 +194,7 @@ def _is_jsonl(text: str) -> bool:
     from mentions.decode import load_json
 
     has_line = False
-    for line in text.splitlines():
+    for line in _json_lines(text):
         if not line.strip():
             continue
         if not line.lstrip().startswith("{"):
@@ -207,6 +207,12 @@ def _is_jsonl(text: str) -> bool:
             return False
         has_line = True
     return has_line
+
+
+def _json_lines(text: str) -> list[str]:
+    """The lines of JSON Lines: split at line feeds only. `str.splitlines` also splits at
+    U+2028, NEL and form feeds, which JSON strings may hold raw (`jq -c` writes them)."""
+    return [line.rstrip("\r") for line in text.split("\n")]
 
 
 def _document(source: str, text: str, **fields: Any) -> Document:
