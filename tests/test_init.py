@@ -43,11 +43,13 @@ def test_a_site_given_as_a_url_is_used_as_its_host(tmp_path: Path) -> None:
     assert "https://https" not in text and "-site:https" not in text
 
 
-def test_a_site_without_a_host_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("site", ["https://", "site:acme.de", "acme.de,acme.com"])
+def test_a_site_without_a_host_is_refused(tmp_path: Path, site: str) -> None:
+    # `site:acme.de` once became the term "site", a mention in almost every text.
     out = tmp_path / "a.yaml"
-    result = runner.invoke(app, ["init", "--brand", "Acme", "--site", "https://", "-o", str(out)])
+    result = runner.invoke(app, ["init", "--brand", "Acme", "--site", site, "-o", str(out)])
     assert (result.exit_code, result.stderr) == (
-        2, "mentions: --site 'https://': names no host; give one such as acme.de, or a URL\n")
+        2, f"mentions: --site {site!r}: names no host; give one such as acme.de, or a URL\n")
     assert not out.exists()
 
 

@@ -7,8 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mentions.errors import QueryError
-from mentions.match import parse_query
+from mentions.match import KeywordRule, Matcher, parse_query
 from mentions.match.query import And, Near, Not, Or, Regex, Term
+from mentions.models import Document
 
 A, B, C = Term("A"), Term("B"), Term("C")
 NEAR_JOINS = "NEAR joins words, phrases and prefixes (or an OR of them)"
@@ -163,3 +164,24 @@ def test_parser_raises_only_query_errors(text: str) -> None:
         parse_query(text)
     except QueryError as error:
         assert 1 <= error.column <= len(text) + 1
+
+
+@pytest.mark.parametrize("value", ["site:acme.de", "http:acme.de", "acme.de,acme.com", "acme de", "https://"])
+def test_a_site_value_that_names_no_host_is_an_error(value: str) -> None:
+    # Read as hosts, these became words such as "site" that no document's host is, or
+    # (in `init --site`) a term "site" that matched almost every text.
+    with pytest.raises(QueryError, match="names no host"):
+        parse_query(f'Acme -site:"{value}"')
+
+
+@pytest.mark.parametrize(("query", "url", "is_match"), [
+    ("Acme site:*.acme.de", "https://blog.acme.de/x", True),
+    ("Acme site:münchen.de", "https://xn--mnchen-3ya.de/x", True),
+    ("Acme site:xn--mnchen-3ya.de", "https://münchen.de/x", True),
+    ("Acme -site:münchen.de", "https://www.münchen.de/x", False),
+])
+def test_site_takes_wildcards_and_either_spelling_of_an_international_host(
+    query: str, url: str, is_match: bool
+) -> None:
+    matcher = Matcher([KeywordRule("k", query=query)])
+    assert bool(matcher.match(Document("s", "feed", "Acme news", url=url))) is is_match

@@ -132,8 +132,15 @@ class OwnSite:
 
     @property
     def domain(self) -> str:
-        """The host as people write it in text: `acme.de` for `www.acme.de`."""
-        return self.host.removeprefix("www.")
+        """The host as people write it in text: `acme.de` for `www.acme.de`, `münchen.de`
+        for the `xn--mnchen-3ya.de` that DNS (and `site:`) spells."""
+        host = self.host.removeprefix("www.")
+        if "xn--" in host:
+            try:
+                return host.encode("ascii").decode("idna")
+            except UnicodeError:
+                return host
+        return host
 
 
 def _rejected(text: str, output: Path) -> list[str]:

@@ -251,11 +251,13 @@ def cached_host(url: str) -> str:
     """
     from urllib.parse import urlsplit
 
+    from mentions.match.query import ascii_host
+
     try:
         host = urlsplit(url.strip()).hostname or ""
     except ValueError:
         return ""
-    return host.rstrip(".").removeprefix("www.")
+    return ascii_host(host).rstrip(".").removeprefix("www.")
 
 
 class NotNode(Compiled):

@@ -287,21 +287,47 @@ def _leaf(token: _Token, field: str | None) -> Node:
     return Term(" ".join(text.split()), field, is_prefix)
 
 
+_HOST_NAME = re.compile(r"[\w-]+(?:\.[\w-]+)*\.?")
+
+
 def site_host(value: str) -> str | None:
-    """The host a `site:` value means, lower case; None when it names none.
+    """The host a `site:` value means, lower case, IDNA-encoded; None when it names none.
 
     People paste URLs (`https://www.acme.de/`) where a host belongs: the host is what they
-    mean, and compared with a document's host the whole URL would never match."""
+    mean, and compared with a document's host the whole URL would never match. `*.acme.de`
+    means acme.de (its subdomains match anyway). Anything else that is no host name or IP
+    address (`site:acme.de`, `acme.de,acme.com`, `http:acme.de`) is refused: read as a
+    host, it would be a word such as "site" that no document's host is.
+    """
+    import ipaddress
     from urllib.parse import urlsplit
 
-    value = value.strip()
+    value = value.strip().removeprefix("*.").removeprefix(".")
     try:
-        host = urlsplit(value if "://" in value else f"//{value}").hostname or ""
-    except ValueError:  # an unclosed IPv6 bracket
+        parts = urlsplit(value if "://" in value else f"//{value}")
+        host, _ = parts.hostname or "", parts.port  # a port that is no number raises
+    except ValueError:  # an unclosed IPv6 bracket, a port such as `:acme.de`
         return None
-    if not host.strip(".") or any(char.isspace() or not char.isprintable() for char in host):
+    if ":" in host:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return None
+        return host
+    if not host.strip(".") or not _HOST_NAME.fullmatch(host):
         return None
-    return host
+    return ascii_host(host)
+
+
+def ascii_host(host: str) -> str:
+    """A host name as DNS spells it (`münchen.de` -> `xn--mnchen-3ya.de`), so that either
+    spelling in a query matches either in a URL."""
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
 
 
 def _is_positional(node: Node) -> bool:
