@@ -107,6 +107,19 @@ class JsonArrayWriter:
         self._stream.flush()
 
 
+def check_csv_file(path: Path) -> None:
+    """Refuse to append CSV rows to a file that is not a CSV of mentions (ValueError).
+
+    `-o mentions.csv` wrote JSON Lines until the format followed the file name: a cron job's
+    old file would otherwise go on as JSON Lines with CSV rows after them."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with path.open("rb") as handle:
+        first = handle.readline(4096).removeprefix(b"\xef\xbb\xbf").rstrip(b"\r\n")
+    if first != ",".join(CSV_COLUMNS).encode():
+        raise ValueError("its first line is not the header of a CSV of mentions")
+
+
 def reopen_json_array(path: Path) -> bool | None:
     """Open the JSON array at the end of `path` for appending (`-o FILE --format json`).
 

@@ -128,6 +128,28 @@ def test_the_output_files_extension_sets_the_format(tmp_path: Path, name: str, a
     assert (record["keyword"], record["snippet"]) == ("acme", "Acme news")
 
 
+def test_csv_is_not_appended_to_a_file_of_json_lines(tmp_path: Path) -> None:
+    """A cron job's `-o mentions.csv` wrote JSON Lines before the format followed the name:
+    CSV rows after them would leave a file no reader takes. A CSV file goes on as CSV."""
+    out = tmp_path / "mentions.csv"
+    out.write_text('{"id": "1", "keyword": "acme"}\n', encoding="utf-8")
+    refused = run_cli("scan", "-c", str(DEMO), "--no-state", "-o", str(out))
+    assert refused.returncode == 2
+    assert b"cannot append CSV rows to" in refused.stderr and b"--format jsonl" in refused.stderr
+    assert out.read_text(encoding="utf-8") == '{"id": "1", "keyword": "acme"}\n'
+    fresh = tmp_path / "fresh.csv"
+    for _ in range(2):
+        assert run_cli("scan", "-c", str(DEMO), "--no-state", "-o", str(fresh)).returncode == 0
+    rows = list(csv.DictReader(io.StringIO(fresh.read_text(encoding="utf-8"))))
+    assert len(rows) > 1 and all(row["keyword"] for row in rows)
+
+
+def test_output_dash_is_stdout(tmp_path: Path) -> None:
+    result = run_cli("scan", "-c", str(DEMO), "--no-state", "-o", "-", cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout.count(b"\n") > 1
+    assert not (tmp_path / "-").exists()
+
+
 def test_cli_json_output_appended_twice_is_still_one_array(tmp_path: Path) -> None:
     """`-o FILE` appends: a second array after the first broke the file for every JSON
     reader, and a cron job's second run did that."""

@@ -48,7 +48,7 @@ def scan(
     ),
     output: Path | None = typer.Option(
         None, "-o", "--output",
-        help="Append to this file instead of stdout; a .csv, .json, .jsonl or .ndjson name sets the format.",
+        help="Append to this file instead of stdout (- is stdout); a .csv, .json, .jsonl or .ndjson name sets the format.",
     ),
     keyword: list[str] = typer.Option([], "--keyword", "-k", help="Only this keyword (repeatable)."),
     source: list[str] = typer.Option([], "--source", "-s", help="Only this source (repeatable)."),
@@ -91,6 +91,8 @@ def scan(
     from mentions.units import parse_since
 
     loaded = load(config)
+    if output is not None and str(output) == "-":  # `-o -`: stdout, as tools take it
+        output = None
     # An explicit --format wins, then -o FILE's extension (a.csv), then where the output goes.
     by_name = format_of_file(output) if output is not None else None
     chosen = output_format or by_name or ("table" if output is None and sys.stdout.isatty() else "jsonl")
@@ -132,15 +134,18 @@ def scan(
     stream: IO[str] = sys.stdout
     continues = None
     if output is not None:
-        from mentions.output import reopen_json_array
+        from mentions.output import check_csv_file, reopen_json_array
 
         try:
             # Appended, a second array would break the file for every JSON reader: the one
             # in the file goes on instead.
             continues = reopen_json_array(output) if chosen == "json" else None
+            if chosen == "csv":
+                check_csv_file(output)
             stream = guarded(output.open("a", encoding="utf-8"), str(output))
         except ValueError as error:
-            fail(f"cannot append a JSON array to {output}: {error}; use another file, or --format jsonl")
+            kind = "a JSON array" if chosen == "json" else "CSV rows"
+            fail(f"cannot append {kind} to {output}: {error}; use another file, or --format jsonl")
         except OSError as error:
             fail(f"cannot open {output}: {error.strerror}")
     writer = _writer(chosen, stream, output, is_excel=excel, continues=continues)
