@@ -48,7 +48,8 @@ def scan(
     ),
     output: Path | None = typer.Option(
         None, "-o", "--output",
-        help="Append to this file instead of stdout (- is stdout); a .csv, .json, .jsonl or .ndjson name sets the format.",
+        help="Append to this file instead of stdout (-: stdout); a .csv, .json, .jsonl or .ndjson "
+             "name sets the format.",
     ),
     keyword: list[str] = typer.Option([], "--keyword", "-k", help="Only this keyword (repeatable)."),
     source: list[str] = typer.Option([], "--source", "-s", help="Only this source (repeatable)."),
