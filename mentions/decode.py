@@ -3,10 +3,10 @@
 Order of evidence: a byte-order mark, then the HTTP header's charset, then the document's
 own declaration (`<?xml encoding>` or `<meta charset>`), then detection with
 charset-normalizer. Declarations on the web lie in common ways, and these are caught:
-"UTF-8" on Latin-1 bytes (then we detect); "ISO-8859-1" on UTF-8 bytes (valid UTF-8 with
-non-ASCII characters is practically never meant as Latin-1); any other legacy charset on UTF-8
-bytes it cannot decode (a UTF-8 page left with `<meta charset=gb2312>`). Invalid bytes become
-U+FFFD.
+a header's "UTF-8" on Latin-1 bytes (then the document's own declaration if it reads them,
+else we detect); "ISO-8859-1" on UTF-8 bytes (valid UTF-8 with non-ASCII characters is
+practically never meant as Latin-1); any other legacy charset on UTF-8 bytes it cannot decode
+(a UTF-8 page left with `<meta charset=gb2312>`). Invalid bytes become U+FFFD.
 
 Parsers trust the document's own declaration only: `feed_for_parser` and `json_for_parser`
 give lxml, feedparser and json bytes they read as this order says.
@@ -103,15 +103,17 @@ def _is_utf8(body: bytes) -> bool:
     return True
 
 
+_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+
+
 def _has_valid_multibyte(body: bytes) -> bool:
-    """True when some non-ASCII UTF-8 sequence decodes: damaged UTF-8, not another charset."""
-    return (
-        re.search(
-            rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}",
-            body[:_DETECT_SAMPLE],
-        )
-        is not None
-    )
+    """True when most non-ASCII bytes form valid UTF-8 sequences: damaged UTF-8, not another
+    charset. One pair that happens to be valid (`ß«` in windows-1252 is `DF AB`, valid UTF-8)
+    does not make a legacy text UTF-8."""
+    sample = body[:_DETECT_SAMPLE]
+    in_sequences = sum(len(found) for found in _MULTIBYTE.findall(sample))
+    return in_sequences > 0 and 2 * in_sequences > len(_HIGH_BYTE.findall(sample))
 
 
 def _decodes(body: bytes, encoding: str) -> bool:
@@ -172,13 +174,31 @@ def _choose(body: bytes, declared: str | None, is_utf8: bool | None = None) -> s
     return detect_encoding(body)
 
 
+def _declared(body: bytes, content_type: str | None, *, is_html: bool) -> str | None:
+    """The charset declared for `body`: the HTTP header's, then the document's own. A header's
+    UTF-8 that the body is not (nor damaged UTF-8) gives way to the document's declaration
+    when that one reads the body: a windows-1252 feed served as `charset=UTF-8`."""
+    header = header_charset(content_type)
+    if header != "utf-8":
+        return header or _document_charset(body, is_html=is_html)
+    own = _document_charset(body, is_html=is_html)
+    if (
+        own not in (None, "utf-8")
+        and not body.isascii()
+        and not _is_utf8(body)
+        and not _has_valid_multibyte(body)
+        and _decodes(body, own)
+    ):
+        return own
+    return header
+
+
 def _encoding(body: bytes, content_type: str | None, *, is_html: bool) -> tuple[str, int]:
     """The encoding to read `body` in and the length of its byte-order mark (0 if none)."""
     bom = _bom(body)
     if bom is not None:
         return bom
-    declared = header_charset(content_type) or _document_charset(body, is_html=is_html)
-    return _choose(body, declared), 0
+    return _choose(body, _declared(body, content_type, is_html=is_html)), 0
 
 
 def _decode_as(body: bytes, encoding: str, skip: int = 0) -> str:
@@ -203,7 +223,7 @@ def html_for_parser(body: bytes, content_type: str | None = None) -> bytes | str
     to text only to encode it again is skipped), else the text `decode_html` gives."""
     is_ascii = body.isascii()
     if _bom(body) is None and (is_ascii or _is_utf8(body)):
-        declared = header_charset(content_type) or _document_charset(body, is_html=True)
+        declared = _declared(body, content_type, is_html=True)
         encoding = _choose(body, declared, is_utf8=True)  # (checked just above)
         # ASCII reads the same in the single-byte Latin code pages
         if encoding == "utf-8" or (is_ascii and encoding in _SINGLE_BYTE_LATIN):

@@ -123,3 +123,25 @@ def test_match_html_reads_a_file_as_a_page_source_does(
     [record] = [json.loads(line) for line in stdout.splitlines()]
     assert record["title"] == title
     assert titles(site, tmp_path, "/page.html", "page") == [title]
+
+
+GERMAN = "Herr Müller sagt: »Acme ist groß« – Grüße"
+
+
+@pytest.mark.parametrize("doctype", [False, True], ids=["fast path", "feedparser"])
+def test_feed_served_as_utf8_that_is_the_windows1252_it_declares(
+    site: LocalSite, tmp_path: Path, doctype: bool
+) -> None:
+    """`charset=UTF-8` in the header is a lie the body shows (it is not UTF-8), and its own
+    `<?xml encoding="windows-1252"?>` reads it; `ß«` alone is valid UTF-8 and must not sway."""
+    declaration = '<?xml version="1.0" encoding="windows-1252"?>'
+    site.add("/feed.xml", rss(GERMAN, declaration, doctype).encode("cp1252"),
+             content_type="application/rss+xml; charset=UTF-8")
+    assert titles(site, tmp_path, "/feed.xml") == [GERMAN]
+
+
+def test_page_served_as_utf8_that_is_the_windows1252_it_declares(site: LocalSite, tmp_path: Path) -> None:
+    text = f"{GERMAN}. Ein längerer Absatz über die Firma, damit die Seite einen Text hat."
+    body = PAGE.format(charset="windows-1252", title=GERMAN, text=text).encode("cp1252")
+    site.add("/page.html", body, content_type="text/html; charset=UTF-8")
+    assert titles(site, tmp_path, "/page.html", "page") == [GERMAN]
