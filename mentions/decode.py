@@ -236,6 +236,26 @@ def decode_xml(body: bytes, content_type: str | None = None) -> str:
     return _decode(body, content_type, is_html=False)
 
 
+_C1_BYTES = re.compile(rb"[\x80-\x9f]")
+
+
+def _parser_reads_as(label: bytes, encoding: str, body: bytes) -> bool:
+    """Whether a parser taking `label` at its word reads `body` as `encoding` does. Browsers
+    and feedparser read ISO-8859-1 and US-ASCII labels as windows-1252, lxml as what they
+    say: the same text unless bytes 0x80-0x9F (or, for ASCII, any non-ASCII byte) occur."""
+    if encoding != "cp1252":
+        return True
+    try:
+        literal = codecs.lookup(label.decode("ascii", "ignore")).name
+    except LookupError:
+        return False
+    if literal == "cp1252":
+        return True
+    if literal == "ascii":
+        return body.isascii()
+    return literal in ("iso8859-1", "latin-1") and _C1_BYTES.search(body) is None
+
+
 def feed_for_parser(body: bytes, content_type: str | None = None) -> bytes:
     """What an XML parser (lxml, feedparser) should read: the body itself when its own BOM or
     `<?xml encoding>` names the encoding `decode_xml` reads it in (most feeds), else the text
@@ -249,7 +269,7 @@ def feed_for_parser(body: bytes, content_type: str | None = None) -> bytes:
     if own is None:
         bom = _bom(body)
         own = bom[0] if bom is not None else "utf-8"  # XML's default
-    if own == encoding:
+    if own == encoding and (found is None or _parser_reads_as(found.group(1), encoding, body)):
         return body
     text = _XML_DECL_TEXT.sub(r"\g<1>utf-8\g<2>", _decode_as(body, encoding, skip), count=1)
     return text.encode("utf-8", "replace")

@@ -145,3 +145,18 @@ def test_page_served_as_utf8_that_is_the_windows1252_it_declares(site: LocalSite
     body = PAGE.format(charset="windows-1252", title=GERMAN, text=text).encode("cp1252")
     site.add("/page.html", body, content_type="text/html; charset=UTF-8")
     assert titles(site, tmp_path, "/page.html", "page") == [GERMAN]
+
+
+@pytest.mark.parametrize("doctype", [False, True], ids=["fast path", "feedparser"])
+@pytest.mark.parametrize("where", ["declaration", "header"])
+def test_feed_declared_iso_8859_1_is_read_as_windows1252(
+    site: LocalSite, tmp_path: Path, doctype: bool, where: str
+) -> None:
+    """Browsers and feedparser read an ISO-8859-1 label as windows-1252 (WHATWG): bytes
+    0x80-0x9F are curly quotes and dashes, never C1 control characters."""
+    title = "Acme’s “new” product › details – Grüße"
+    declaration = '<?xml version="1.0" encoding="ISO-8859-1"?>' if where == "declaration" else "<?xml version='1.0'?>"
+    header = "; charset=ISO-8859-1" if where == "header" else ""
+    site.add("/feed.xml", rss(title, declaration, doctype).encode("cp1252"),
+             content_type=f"application/rss+xml{header}")
+    assert titles(site, tmp_path, "/feed.xml") == [title]
