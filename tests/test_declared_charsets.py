@@ -160,3 +160,28 @@ def test_feed_declared_iso_8859_1_is_read_as_windows1252(
     site.add("/feed.xml", rss(title, declaration, doctype).encode("cp1252"),
              content_type=f"application/rss+xml{header}")
     assert titles(site, tmp_path, "/feed.xml") == [title]
+
+
+NO_WEB_ENCODINGS = ["idna", "undefined", "punycode", "unicode_escape", "cp037", "utf-7", "iso-2022-kr"]
+
+
+@pytest.mark.parametrize("label", NO_WEB_ENCODINGS)
+@pytest.mark.parametrize("where", ["header", "declaration"])
+@pytest.mark.parametrize("ascii_only", [False, True], ids=["utf-8", "ascii"])
+def test_a_label_that_is_no_web_encoding_counts_as_none(
+    site: LocalSite, tmp_path: Path, label: str, where: str, ascii_only: bool
+) -> None:
+    """Only WHATWG Encoding Standard labels count: `charset=idna` and the like are ignored
+    instead of failing the source (`parse error: UnicodeError`) or garbling it."""
+    declaration = f'<?xml version="1.0" encoding="{label}"?>' if where == "declaration" else '<?xml version="1.0"?>'
+    header = f"; charset={label}" if where == "header" else ""
+    markup = "Gr&#252;&#223;e aus K&#246;ln" if ascii_only else "Grüße aus Köln"
+    site.add("/feed.xml", rss(markup, declaration).encode("utf-8"), content_type=f"application/rss+xml{header}")
+    body = PAGE.format(charset=label, title=markup, text=f"{markup}, ein l&#228;ngerer Text.")
+    site.add("/page.html", body.encode("utf-8"), content_type=f"text/html{header}")
+    answer = [{"id": "1", "url": "http://example.org/1", "title": "Grüße aus Köln", "text": "Grüße"}]
+    site.add("/a.json", json.dumps(answer, ensure_ascii=ascii_only).encode("utf-8"),
+             content_type=f"application/json{header}")
+    assert titles(site, tmp_path, "/feed.xml") == ["Grüße aus Köln"]
+    assert titles(site, tmp_path, "/page.html", "page") == ["Grüße aus Köln"]
+    assert titles(site, tmp_path, "/a.json", "json") == ["Grüße aus Köln"]

@@ -227,3 +227,15 @@ def test_a_url_discover_cannot_use_is_a_usage_error(url: str) -> None:
     result = CliRunner().invoke(app, ["discover", url])
     assert result.exit_code == 2
     assert result.stderr.startswith("mentions: ") and len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("label", ["idna", "undefined", "cp037"])
+def test_a_charset_that_is_no_web_encoding_is_ignored(site: LocalSite, label: str) -> None:
+    """`charset=idna` crashed discover with "internal error"; it counts as no charset."""
+    site.add("/", HOME, content_type=f"text/html; charset={label}")
+    site.add("/feed/", RSS.format(title="Laufblog f&#252;r L&#228;ufer"),  # ASCII: the label is used
+             content_type=f"application/rss+xml; charset={label}")
+    result = CliRunner().invoke(app, ["discover", site.url("/")])
+    assert result.exit_code == 0, result.stderr
+    assert "internal error" not in result.stderr
+    assert "'Laufblog für Läufer'" in result.stdout
