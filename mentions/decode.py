@@ -328,9 +328,14 @@ def feed_for_parser(body: bytes, content_type: str | None = None) -> bytes:
 def json_for_parser(body: bytes, content_type: str | None = None) -> bytes | str:
     """What `load_json` should read: the body itself (JSON is UTF-8, and json reads UTF-16
     and UTF-32 by their bytes) unless the HTTP header names another charset the body is in;
-    then its text. A legacy label on valid UTF-8 is the usual lie, and read as UTF-8."""
+    then its text. A legacy label on valid UTF-8 is the usual lie, and read as UTF-8. A
+    byte-order mark comes first: pass the body with it."""
+    body = body.lstrip(b" \t\r\n")
+    bom = _bom(body)
+    if bom is not None:  # a byte-order mark beats the header; json reads UTF-16/32 by it
+        return body[bom[1] :] if bom[0] == "utf-8" else body
     declared = header_charset(content_type)
-    if declared is None or declared == "utf-8" or body.isascii() or _bom(body) is not None:
+    if declared is None or declared == "utf-8" or body.isascii():
         return body
     encoding = _choose(body, declared)
     if encoding == "utf-8" or encoding.startswith(("utf-16", "utf-32")):

@@ -185,3 +185,17 @@ def test_a_label_that_is_no_web_encoding_counts_as_none(
     assert titles(site, tmp_path, "/feed.xml") == ["Grüße aus Köln"]
     assert titles(site, tmp_path, "/page.html", "page") == ["Grüße aus Köln"]
     assert titles(site, tmp_path, "/a.json", "json") == ["Grüße aus Köln"]
+
+
+def test_a_utf8_bom_beats_the_header_charset_for_json(site: LocalSite, tmp_path: Path) -> None:
+    """BOM first, then the header: `charset=windows-1251` on UTF-8 with a BOM is no `MГјller`."""
+    answer = [{"id": "1", "url": "http://example.org/1", "title": "Grüße aus Köln", "text": "Grüße"}]
+    feed = {"version": "https://jsonfeed.org/version/1.1", "title": "Blog",
+            "items": [{"id": "1", "url": "http://example.org/1", "title": "Grüße aus Köln"}]}
+    bom = b"\xef\xbb\xbf"
+    site.add("/a.json", bom + json.dumps(answer, ensure_ascii=False).encode(),
+             content_type="application/json; charset=windows-1251")
+    site.add("/feed.json", bom + json.dumps(feed, ensure_ascii=False).encode(),
+             content_type="application/feed+json; charset=windows-1251")
+    assert titles(site, tmp_path, "/a.json", "json") == ["Grüße aus Köln"]
+    assert titles(site, tmp_path, "/feed.json") == ["Grüße aus Köln"]
