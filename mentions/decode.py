@@ -3,10 +3,10 @@
 Order of evidence: a byte-order mark, then the HTTP header's charset, then the document's
 own declaration (`<?xml encoding>` or `<meta charset>`), then detection with
 charset-normalizer. Declarations on the web lie in common ways, and these are caught:
-"UTF-8" on Latin-1 bytes (then we detect); "ISO-8859-1" on UTF-8 bytes (valid UTF-8 with
-non-ASCII characters is practically never meant as Latin-1); any other legacy charset on UTF-8
-bytes it cannot decode (a UTF-8 page left with `<meta charset=gb2312>`). Invalid bytes become
-U+FFFD.
+a header's "UTF-8" on Latin-1 bytes (then the document's own declaration if it reads them,
+else we detect); "ISO-8859-1" on UTF-8 bytes (valid UTF-8 with non-ASCII characters is
+practically never meant as Latin-1); any other legacy charset on UTF-8 bytes it cannot decode
+(a UTF-8 page left with `<meta charset=gb2312>`). Invalid bytes become U+FFFD.
 
 Parsers trust the document's own declaration only: `feed_for_parser` and `json_for_parser`
 give lxml, feedparser and json bytes they read as this order says.
@@ -39,36 +39,82 @@ _XML_CONTROLS = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20
 _PRESCAN = 8192  # browsers look at 1024 bytes; real pages put <meta> after long <head> junk
 _DETECT_SAMPLE = 64 * 1024
 
-# WHATWG Encoding Standard: these labels mean windows-1252 in every browser.
-_AS_CP1252 = {
-    "ascii",
-    "us-ascii",
-    "latin-1",
-    "latin1",
-    "iso-8859-1",
-    "iso8859-1",
-    "l1",
-    "iso_8859-1",
-    "cp819",
-    "ibm819",
-    "windows-1252",
-    "x-cp1252",
+# The labels of the WHATWG Encoding Standard (https://encoding.spec.whatwg.org/#names-and-labels),
+# by the Python codec that reads them. Any other label (`idna`, `undefined`, `punycode`,
+# `unicode_escape`, `cp037`, `utf-7`, the "replacement" labels such as `iso-2022-kr`) is no
+# text encoding for the web and counts as none. Where the standard reads a label as a superset
+# (GBK as GB18030, EUC-KR as windows-949) the label's own codec is kept, so that a UTF-8 body
+# still shows as one the label cannot read.
+_WHATWG_LABELS = {
+    "utf-8": ("unicode-1-1-utf-8", "unicode11utf8", "unicode20utf8", "utf-8", "utf8", "x-unicode20utf8"),
+    "cp866": ("866", "cp866", "csibm866", "ibm866"),
+    "iso8859-2": ("csisolatin2", "iso-8859-2", "iso-ir-101", "iso8859-2", "iso88592", "iso_8859-2",
+                  "iso_8859-2:1987", "l2", "latin2"),
+    "iso8859-3": ("csisolatin3", "iso-8859-3", "iso-ir-109", "iso8859-3", "iso88593", "iso_8859-3",
+                  "iso_8859-3:1988", "l3", "latin3"),
+    "iso8859-4": ("csisolatin4", "iso-8859-4", "iso-ir-110", "iso8859-4", "iso88594", "iso_8859-4",
+                  "iso_8859-4:1988", "l4", "latin4"),
+    "iso8859-5": ("csisolatincyrillic", "cyrillic", "iso-8859-5", "iso-ir-144", "iso8859-5", "iso88595",
+                  "iso_8859-5", "iso_8859-5:1988"),
+    "iso8859-6": ("arabic", "asmo-708", "csiso88596e", "csiso88596i", "csisolatinarabic", "ecma-114",
+                  "iso-8859-6", "iso-8859-6-e", "iso-8859-6-i", "iso-ir-127", "iso8859-6", "iso88596",
+                  "iso_8859-6", "iso_8859-6:1987"),
+    "iso8859-7": ("csisolatingreek", "ecma-118", "elot_928", "greek", "greek8", "iso-8859-7", "iso-ir-126",
+                  "iso8859-7", "iso88597", "iso_8859-7", "iso_8859-7:1987", "sun_eu_greek"),
+    "iso8859-8": ("csiso88598e", "csisolatinhebrew", "hebrew", "iso-8859-8", "iso-8859-8-e", "iso-ir-138",
+                  "iso8859-8", "iso88598", "iso_8859-8", "iso_8859-8:1988", "visual",
+                  "csiso88598i", "iso-8859-8-i", "logical"),
+    "iso8859-10": ("csisolatin6", "iso-8859-10", "iso-ir-157", "iso8859-10", "iso885910", "l6", "latin6"),
+    "iso8859-13": ("iso-8859-13", "iso8859-13", "iso885913"),
+    "iso8859-14": ("iso-8859-14", "iso8859-14", "iso885914"),
+    "iso8859-15": ("csisolatin9", "iso-8859-15", "iso8859-15", "iso885915", "iso_8859-15", "l9"),
+    "iso8859-16": ("iso-8859-16",),
+    "koi8-r": ("cskoi8r", "koi", "koi8", "koi8-r", "koi8_r"),
+    "koi8-u": ("koi8-ru", "koi8-u"),
+    "mac-roman": ("csmacintosh", "mac", "macintosh", "x-mac-roman"),
+    "cp874": ("dos-874", "iso-8859-11", "iso8859-11", "iso885911", "tis-620", "windows-874"),
+    "cp1250": ("cp1250", "windows-1250", "x-cp1250"),
+    "cp1251": ("cp1251", "windows-1251", "x-cp1251"),
+    # ISO-8859-1 and US-ASCII labels mean windows-1252 in every browser
+    "cp1252": ("ansi_x3.4-1968", "ascii", "cp1252", "cp819", "csisolatin1", "ibm819", "iso-8859-1",
+               "iso-ir-100", "iso8859-1", "iso88591", "iso_8859-1", "iso_8859-1:1987", "l1", "latin1",
+               "us-ascii", "windows-1252", "x-cp1252"),
+    "cp1253": ("cp1253", "windows-1253", "x-cp1253"),
+    "cp1254": ("cp1254", "csisolatin5", "iso-8859-9", "iso-ir-148", "iso8859-9", "iso88599", "iso_8859-9",
+               "iso_8859-9:1989", "l5", "latin5", "windows-1254", "x-cp1254"),
+    "cp1255": ("cp1255", "windows-1255", "x-cp1255"),
+    "cp1256": ("cp1256", "windows-1256", "x-cp1256"),
+    "cp1257": ("cp1257", "windows-1257", "x-cp1257"),
+    "cp1258": ("cp1258", "windows-1258", "x-cp1258"),
+    "mac-cyrillic": ("x-mac-cyrillic", "x-mac-ukrainian"),
+    "gb2312": ("chinese", "csgb2312", "csiso58gb231280", "gb2312", "gb_2312", "gb_2312-80", "iso-ir-58"),
+    "gbk": ("gbk", "x-gbk"),
+    "gb18030": ("gb18030",),
+    "big5": ("big5", "cn-big5", "csbig5", "x-x-big5"),
+    "big5hkscs": ("big5-hkscs",),
+    "euc_jp": ("cseucpkdfmtjapanese", "euc-jp", "x-euc-jp"),
+    "iso2022_jp": ("csiso2022jp", "iso-2022-jp"),
+    "shift_jis": ("csshiftjis", "ms_kanji", "shift-jis", "shift_jis", "sjis", "x-sjis"),
+    "cp932": ("ms932", "windows-31j"),
+    "euc_kr": ("cseuckr", "euc-kr"),
+    "cp949": ("csksc56011987", "iso-ir-149", "korean", "ks_c_5601-1987", "ks_c_5601-1989", "ksc5601",
+              "ksc_5601", "windows-949"),
+    "utf-16-be": ("unicodefffe", "utf-16be"),
+    "utf-16-le": ("csunicode", "iso-10646-ucs-2", "ucs-2", "unicode", "unicodefeff", "utf-16le"),
+    "utf-16": ("utf-16",),  # WHATWG: UTF-16LE; Python's reads a BOM first, else little-endian
+}
+_LABELS = {
+    label: codecs.lookup(codec).name for codec, labels in _WHATWG_LABELS.items() for label in labels
 }
 _SINGLE_BYTE_LATIN = {"cp1252", "iso8859-15", "latin-1", "iso8859-1"}
 
 
 def _usable(label: str | bytes | None) -> str | None:
-    """Python's codec name for an encoding label, or None for nonsense."""
+    """Python's codec name for a WHATWG encoding label, or None for any other label."""
     if not label:
         return None
     text = label.decode("ascii", "ignore") if isinstance(label, bytes) else label
-    text = text.strip().lower()
-    if text in _AS_CP1252:
-        return "cp1252"
-    try:
-        return codecs.lookup(text).name
-    except LookupError:
-        return None
+    return _LABELS.get(text.strip().lower())
 
 
 def _bom(body: bytes) -> tuple[str, int] | None:
@@ -103,22 +149,24 @@ def _is_utf8(body: bytes) -> bool:
     return True
 
 
+_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+
+
 def _has_valid_multibyte(body: bytes) -> bool:
-    """True when some non-ASCII UTF-8 sequence decodes: damaged UTF-8, not another charset."""
-    return (
-        re.search(
-            rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}",
-            body[:_DETECT_SAMPLE],
-        )
-        is not None
-    )
+    """True when most non-ASCII bytes form valid UTF-8 sequences: damaged UTF-8, not another
+    charset. One pair that happens to be valid (`ß«` in windows-1252 is `DF AB`, valid UTF-8)
+    does not make a legacy text UTF-8."""
+    sample = body[:_DETECT_SAMPLE]
+    in_sequences = sum(len(found) for found in _MULTIBYTE.findall(sample))
+    return in_sequences > 0 and 2 * in_sequences > len(_HIGH_BYTE.findall(sample))
 
 
 def _decodes(body: bytes, encoding: str) -> bool:
     """True when `body` is text in `encoding`, not a byte of it invalid."""
     try:
         body.decode(encoding)
-    except (UnicodeDecodeError, LookupError):  # LookupError: a codec that is no text encoding
+    except (UnicodeError, LookupError):  # a codec that is no text encoding
         return False
     return True
 
@@ -142,7 +190,10 @@ def detect_encoding(body: bytes) -> str:
     ]
     if "cp1252" in close or best.encoding.startswith("mac_"):
         return "cp1252"
-    return _usable(best.encoding) or "cp1252"
+    try:
+        return codecs.lookup(best.encoding).name
+    except LookupError:
+        return "cp1252"
 
 
 def _choose(body: bytes, declared: str | None, is_utf8: bool | None = None) -> str:
@@ -172,19 +223,37 @@ def _choose(body: bytes, declared: str | None, is_utf8: bool | None = None) -> s
     return detect_encoding(body)
 
 
+def _declared(body: bytes, content_type: str | None, *, is_html: bool) -> str | None:
+    """The charset declared for `body`: the HTTP header's, then the document's own. A header's
+    UTF-8 that the body is not (nor damaged UTF-8) gives way to the document's declaration
+    when that one reads the body: a windows-1252 feed served as `charset=UTF-8`."""
+    header = header_charset(content_type)
+    if header != "utf-8":
+        return header or _document_charset(body, is_html=is_html)
+    own = _document_charset(body, is_html=is_html)
+    if (
+        own not in (None, "utf-8")
+        and not body.isascii()
+        and not _is_utf8(body)
+        and not _has_valid_multibyte(body)
+        and _decodes(body, own)
+    ):
+        return own
+    return header
+
+
 def _encoding(body: bytes, content_type: str | None, *, is_html: bool) -> tuple[str, int]:
     """The encoding to read `body` in and the length of its byte-order mark (0 if none)."""
     bom = _bom(body)
     if bom is not None:
         return bom
-    declared = header_charset(content_type) or _document_charset(body, is_html=is_html)
-    return _choose(body, declared), 0
+    return _choose(body, _declared(body, content_type, is_html=is_html)), 0
 
 
 def _decode_as(body: bytes, encoding: str, skip: int = 0) -> str:
     try:
         return body[skip:].decode(encoding, "replace")
-    except LookupError:  # a codec that exists but cannot decode (e.g. a bytes-to-bytes one)
+    except (LookupError, UnicodeError):  # a codec that cannot decode (bytes-to-bytes, `idna`)
         return body[skip:].decode("utf-8", "replace")
 
 
@@ -203,7 +272,7 @@ def html_for_parser(body: bytes, content_type: str | None = None) -> bytes | str
     to text only to encode it again is skipped), else the text `decode_html` gives."""
     is_ascii = body.isascii()
     if _bom(body) is None and (is_ascii or _is_utf8(body)):
-        declared = header_charset(content_type) or _document_charset(body, is_html=True)
+        declared = _declared(body, content_type, is_html=True)
         encoding = _choose(body, declared, is_utf8=True)  # (checked just above)
         # ASCII reads the same in the single-byte Latin code pages
         if encoding == "utf-8" or (is_ascii and encoding in _SINGLE_BYTE_LATIN):
@@ -214,6 +283,27 @@ def html_for_parser(body: bytes, content_type: str | None = None) -> bytes | str
 def decode_xml(body: bytes, content_type: str | None = None) -> str:
     """The text of an XML body (RFC 7303: BOM, then HTTP charset, then the XML declaration)."""
     return _decode(body, content_type, is_html=False)
+
+
+_C1_BYTES = re.compile(rb"[\x80-\x9f]")
+
+
+def _parser_reads_as(label: bytes, encoding: str, body: bytes) -> bool:
+    """Whether a parser taking `label` at its word reads `body` as `encoding` does. Browsers
+    and feedparser read ISO-8859-1 and US-ASCII labels as windows-1252, lxml as what they
+    say: the same text unless bytes 0x80-0x9F (or, for ASCII, any non-ASCII byte) occur. A
+    label that is no web encoding (`idna`) must not reach the parser at all."""
+    try:
+        literal = codecs.lookup(label.decode("ascii", "ignore")).name
+    except LookupError:
+        return False
+    if literal == encoding:
+        return True
+    if encoding != "cp1252":
+        return False
+    if literal == "ascii":
+        return body.isascii()
+    return literal in ("iso8859-1", "latin-1") and _C1_BYTES.search(body) is None
 
 
 def feed_for_parser(body: bytes, content_type: str | None = None) -> bytes:
@@ -229,7 +319,7 @@ def feed_for_parser(body: bytes, content_type: str | None = None) -> bytes:
     if own is None:
         bom = _bom(body)
         own = bom[0] if bom is not None else "utf-8"  # XML's default
-    if own == encoding:
+    if own == encoding and (found is None or _parser_reads_as(found.group(1), encoding, body)):
         return body
     text = _XML_DECL_TEXT.sub(r"\g<1>utf-8\g<2>", _decode_as(body, encoding, skip), count=1)
     return text.encode("utf-8", "replace")
@@ -238,9 +328,14 @@ def feed_for_parser(body: bytes, content_type: str | None = None) -> bytes:
 def json_for_parser(body: bytes, content_type: str | None = None) -> bytes | str:
     """What `load_json` should read: the body itself (JSON is UTF-8, and json reads UTF-16
     and UTF-32 by their bytes) unless the HTTP header names another charset the body is in;
-    then its text. A legacy label on valid UTF-8 is the usual lie, and read as UTF-8."""
+    then its text. A legacy label on valid UTF-8 is the usual lie, and read as UTF-8. A
+    byte-order mark comes first: pass the body with it."""
+    body = body.lstrip(b" \t\r\n")
+    bom = _bom(body)
+    if bom is not None:  # a byte-order mark beats the header; json reads UTF-16/32 by it
+        return body[bom[1] :] if bom[0] == "utf-8" else body
     declared = header_charset(content_type)
-    if declared is None or declared == "utf-8" or body.isascii() or _bom(body) is not None:
+    if declared is None or declared == "utf-8" or body.isascii():
         return body
     encoding = _choose(body, declared)
     if encoding == "utf-8" or encoding.startswith(("utf-16", "utf-32")):

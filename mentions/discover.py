@@ -14,11 +14,12 @@ import asyncio
 import json
 import re
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from mentions.decode import feed_for_parser, json_for_parser, load_json, without_bad_references
 from mentions.errors import FetchError
 from mentions.fetch import Fetcher, Response
+from mentions.login import login_for, split_login
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json", "application/rdf+xml")
 COMMON_PATHS = (
@@ -68,7 +69,8 @@ async def discover(url: str, fetcher: Fetcher) -> tuple[list[Found], FetchError 
         if itself is not None:
             found.append(itself)
         else:
-            candidates.extend((link, "link rel=alternate", True) for link in alternate_links(page))
+            links = (_with_login(link, url) for link in alternate_links(page))
+            candidates.extend((link, "link rel=alternate", True) for link in links)
     origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
     candidates.extend((origin + path, "common path", False) for path in COMMON_PATHS)
     path = urlsplit(url).path.rstrip("/")
@@ -135,6 +137,19 @@ def alternate_links(page: Response) -> list[str]:
             if link is not None and link.startswith(("http://", "https://")):
                 links.append(link)
     return list(dict.fromkeys(links))[:20]
+
+
+def _with_login(link: str, site: str) -> str:
+    """`link` with the login of the `site` URL given when both are on one origin: the page's
+    URL (as fetched) has none, so links resolved against it would reach a protected site
+    without it. Another origin never gets it."""
+    if login_for(link, site) is None:
+        return link
+    parts = urlsplit(link)
+    if "@" in parts.netloc:
+        return link
+    userinfo = urlsplit(site).netloc.rpartition("@")[0]
+    return urlunsplit(parts._replace(netloc=f"{userinfo}@{parts.netloc}"))
 
 
 def _absolute(base: str, link: str) -> str | None:
@@ -207,7 +222,7 @@ def snippets(url: str, found: list[Found]) -> str:
     host = (urlsplit(url).hostname or "site").removeprefix("www.").lower()
     base = re.sub(r"[^a-z0-9]+", "-", host).strip("-") or "site"
     names: set[str] = set()
-    where = clean_text(url, single_line=True)
+    where = clean_text(split_login(url)[0], single_line=True)  # never the login (stdout, configs)
     # List items without a `sources:` of their own: appended to a config that ends with its
     # sources (as `mentions init` writes it), they add to that list; a second key would not.
     lines = [f"# sources found on {where}: append to a config that ends with its `sources:` list, "

@@ -123,3 +123,79 @@ def test_match_html_reads_a_file_as_a_page_source_does(
     [record] = [json.loads(line) for line in stdout.splitlines()]
     assert record["title"] == title
     assert titles(site, tmp_path, "/page.html", "page") == [title]
+
+
+GERMAN = "Herr Müller sagt: »Acme ist groß« – Grüße"
+
+
+@pytest.mark.parametrize("doctype", [False, True], ids=["fast path", "feedparser"])
+def test_feed_served_as_utf8_that_is_the_windows1252_it_declares(
+    site: LocalSite, tmp_path: Path, doctype: bool
+) -> None:
+    """`charset=UTF-8` in the header is a lie the body shows (it is not UTF-8), and its own
+    `<?xml encoding="windows-1252"?>` reads it; `ß«` alone is valid UTF-8 and must not sway."""
+    declaration = '<?xml version="1.0" encoding="windows-1252"?>'
+    site.add("/feed.xml", rss(GERMAN, declaration, doctype).encode("cp1252"),
+             content_type="application/rss+xml; charset=UTF-8")
+    assert titles(site, tmp_path, "/feed.xml") == [GERMAN]
+
+
+def test_page_served_as_utf8_that_is_the_windows1252_it_declares(site: LocalSite, tmp_path: Path) -> None:
+    text = f"{GERMAN}. Ein längerer Absatz über die Firma, damit die Seite einen Text hat."
+    body = PAGE.format(charset="windows-1252", title=GERMAN, text=text).encode("cp1252")
+    site.add("/page.html", body, content_type="text/html; charset=UTF-8")
+    assert titles(site, tmp_path, "/page.html", "page") == [GERMAN]
+
+
+@pytest.mark.parametrize("doctype", [False, True], ids=["fast path", "feedparser"])
+@pytest.mark.parametrize("where", ["declaration", "header"])
+def test_feed_declared_iso_8859_1_is_read_as_windows1252(
+    site: LocalSite, tmp_path: Path, doctype: bool, where: str
+) -> None:
+    """Browsers and feedparser read an ISO-8859-1 label as windows-1252 (WHATWG): bytes
+    0x80-0x9F are curly quotes and dashes, never C1 control characters."""
+    title = "Acme’s “new” product › details – Grüße"
+    declaration = '<?xml version="1.0" encoding="ISO-8859-1"?>' if where == "declaration" else "<?xml version='1.0'?>"
+    header = "; charset=ISO-8859-1" if where == "header" else ""
+    site.add("/feed.xml", rss(title, declaration, doctype).encode("cp1252"),
+             content_type=f"application/rss+xml{header}")
+    assert titles(site, tmp_path, "/feed.xml") == [title]
+
+
+NO_WEB_ENCODINGS = ["idna", "undefined", "punycode", "unicode_escape", "cp037", "utf-7", "iso-2022-kr"]
+
+
+@pytest.mark.parametrize("label", NO_WEB_ENCODINGS)
+@pytest.mark.parametrize("where", ["header", "declaration"])
+@pytest.mark.parametrize("ascii_only", [False, True], ids=["utf-8", "ascii"])
+def test_a_label_that_is_no_web_encoding_counts_as_none(
+    site: LocalSite, tmp_path: Path, label: str, where: str, ascii_only: bool
+) -> None:
+    """Only WHATWG Encoding Standard labels count: `charset=idna` and the like are ignored
+    instead of failing the source (`parse error: UnicodeError`) or garbling it."""
+    declaration = f'<?xml version="1.0" encoding="{label}"?>' if where == "declaration" else '<?xml version="1.0"?>'
+    header = f"; charset={label}" if where == "header" else ""
+    markup = "Gr&#252;&#223;e aus K&#246;ln" if ascii_only else "Grüße aus Köln"
+    site.add("/feed.xml", rss(markup, declaration).encode("utf-8"), content_type=f"application/rss+xml{header}")
+    body = PAGE.format(charset=label, title=markup, text=f"{markup}, ein l&#228;ngerer Text.")
+    site.add("/page.html", body.encode("utf-8"), content_type=f"text/html{header}")
+    answer = [{"id": "1", "url": "http://example.org/1", "title": "Grüße aus Köln", "text": "Grüße"}]
+    site.add("/a.json", json.dumps(answer, ensure_ascii=ascii_only).encode("utf-8"),
+             content_type=f"application/json{header}")
+    assert titles(site, tmp_path, "/feed.xml") == ["Grüße aus Köln"]
+    assert titles(site, tmp_path, "/page.html", "page") == ["Grüße aus Köln"]
+    assert titles(site, tmp_path, "/a.json", "json") == ["Grüße aus Köln"]
+
+
+def test_a_utf8_bom_beats_the_header_charset_for_json(site: LocalSite, tmp_path: Path) -> None:
+    """BOM first, then the header: `charset=windows-1251` on UTF-8 with a BOM is no `MГјller`."""
+    answer = [{"id": "1", "url": "http://example.org/1", "title": "Grüße aus Köln", "text": "Grüße"}]
+    feed = {"version": "https://jsonfeed.org/version/1.1", "title": "Blog",
+            "items": [{"id": "1", "url": "http://example.org/1", "title": "Grüße aus Köln"}]}
+    bom = b"\xef\xbb\xbf"
+    site.add("/a.json", bom + json.dumps(answer, ensure_ascii=False).encode(),
+             content_type="application/json; charset=windows-1251")
+    site.add("/feed.json", bom + json.dumps(feed, ensure_ascii=False).encode(),
+             content_type="application/feed+json; charset=windows-1251")
+    assert titles(site, tmp_path, "/a.json", "json") == ["Grüße aus Köln"]
+    assert titles(site, tmp_path, "/feed.json") == ["Grüße aus Köln"]

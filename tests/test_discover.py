@@ -227,3 +227,46 @@ def test_a_url_discover_cannot_use_is_a_usage_error(url: str) -> None:
     result = CliRunner().invoke(app, ["discover", url])
     assert result.exit_code == 2
     assert result.stderr.startswith("mentions: ") and len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("label", ["idna", "undefined", "cp037"])
+def test_a_charset_that_is_no_web_encoding_is_ignored(site: LocalSite, label: str) -> None:
+    """`charset=idna` crashed discover with "internal error"; it counts as no charset."""
+    site.add("/", HOME, content_type=f"text/html; charset={label}")
+    site.add("/feed/", RSS.format(title="Laufblog f&#252;r L&#228;ufer"),  # ASCII: the label is used
+             content_type=f"application/rss+xml; charset={label}")
+    result = CliRunner().invoke(app, ["discover", site.url("/")])
+    assert result.exit_code == 0, result.stderr
+    assert "internal error" not in result.stderr
+    assert "'Laufblog für Läufer'" in result.stdout
+
+
+def test_a_login_in_the_url_is_not_printed_and_reaches_the_linked_feeds(site: LocalSite) -> None:
+    """The snippet header shows the URL without `alice:hunter22@`; the feeds the protected
+    page links to are fetched with its login (same origin), so they are found."""
+    home = HOME.replace('href="/feed/"', 'href="/private/feed/"')
+    site.add("/", home, login="alice:hunter22")
+    site.add("/private/feed/", RSS.format(title="Privat"), content_type="application/rss+xml",
+             login="alice:hunter22")
+    url = site.url("/").replace("http://", "http://alice:hunter22@")
+    result = CliRunner().invoke(app, ["discover", url])
+    assert result.exit_code == 0, result.stderr
+    assert "hunter22" not in result.stdout and "alice" not in result.stdout
+    assert f"# sources found on {site.url('/')}:" in result.stdout
+    assert "'Privat'" in result.stdout and "via link rel=alternate" in result.stdout
+
+
+def test_a_login_is_not_given_to_a_linked_feed_on_another_origin() -> None:
+    from mentions.discover import _with_login
+
+    site = "http://alice:hunter22@blog.example/"
+    assert _with_login("http://blog.example/feed/", site) == "http://alice:hunter22@blog.example/feed/"
+    assert _with_login("http://other.example/feed/", site) == "http://other.example/feed/"
+    assert _with_login("https://blog.example/feed/", site) == "https://blog.example/feed/"
+
+
+def test_nothing_found_on_a_url_with_a_login_does_not_show_it(site: LocalSite) -> None:
+    site.add("/", "<html><body>nothing here</body></html>")
+    result = CliRunner().invoke(app, ["discover", site.url("/").replace("http://", "http://alice:hunter22@")])
+    assert result.exit_code != 0
+    assert "hunter22" not in result.stdout + result.stderr and "no feed or sitemap found" in result.stderr

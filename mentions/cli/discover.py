@@ -56,7 +56,7 @@ def discover(
             fail(problem, EXIT_SOURCE_FAILED)
         stderr_console().print(f"mentions: {clean_text(problem, single_line=True)}", markup=False,
                                highlight=False)
-    shown = clean_text(url, single_line=True)
+    shown = clean_text(redact_url(url), single_line=True)  # never the login
     console = stderr_console()
     if not found:
         console.print(

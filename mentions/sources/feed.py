@@ -78,7 +78,7 @@ def parse_feed(body: bytes, url: str, source: str, content_type: str | None = No
     (`decode.feed_for_parser`)."""
     stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith(b"{"):
-        return _parse_json_feed(json_for_parser(stripped, content_type), url, source)
+        return _parse_json_feed(json_for_parser(body, content_type), url, source)
     body = feed_for_parser(body, content_type)
     entries = parse_fast(body, url)
     if entries is not None:

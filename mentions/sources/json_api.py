@@ -61,7 +61,7 @@ def json_answer(body: bytes, url: str, content_type: str | None = None) -> Any:
     """Decoded JSON; FetchError when the body is not JSON. A charset in `content_type` (the
     HTTP header) is honoured (`decode.json_for_parser`)."""
     try:
-        return load_json(json_for_parser(body.lstrip(b"\xef\xbb\xbf \t\r\n"), content_type))
+        return load_json(json_for_parser(body, content_type))
     except (ValueError, RecursionError):
         raise FetchError("parse error", url, "the answer is not valid JSON") from None
 
