@@ -24,8 +24,6 @@ from pydantic import (
     model_validator,
 )
 from pydantic.dataclasses import dataclass as pydantic_dataclass
-from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
-from pydantic_core import core_schema
 
 from mentions.config_fields import Backoff, Count, Delay, PageCount, Size, Timeout
 from mentions.css import written_selector_problem
@@ -402,26 +400,6 @@ def did_you_mean(word: str, choices: Any) -> str:
     """` (did you mean 'feed'?)` when one of `choices` is close to `word`, else ""."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-class _WrittenTextSchema(GenerateJsonSchema):
-    """Where the config wants text, a number or yes/no is accepted too.
-
-    The loader reads a plain scalar that YAML 1.1 made a number or boolean (`1984`, `On`,
-    `no`) as the text written wherever a string is wanted (config_file.py), so an editor
-    must not mark `terms: [On, 1984]` wrong. Literals (`tls`), numbers and yes/no fields
-    are described by other methods and keep their types."""
-
-    def str_schema(self, schema: core_schema.StringSchema) -> JsonSchemaValue:
-        return {**super().str_schema(schema), "type": ["string", "number", "boolean"]}
-
-
-def json_schema() -> dict[str, Any]:
-    """The JSON Schema of the config file, for editors."""
-    schema = Config.model_json_schema(by_alias=True, schema_generator=_WrittenTextSchema)
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "mentions config"
-    return schema
 
 
 def web_address_problem(url: str) -> str | None:

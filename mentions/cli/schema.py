@@ -12,6 +12,6 @@ def schema() -> None:
 
     Example: mentions schema > mentions.schema.json
     """
-    from mentions.config import json_schema
+    from mentions.config_schema import json_schema
 
     typer.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
