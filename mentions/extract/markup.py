@@ -16,8 +16,6 @@ import re
 from .dom import SKIP_TAGS
 from .plain import visible_text
 
-VOID_TAGS = frozenset({"meta", "link", "source", "track", "input", "embed"})
-
 # feedparser's list of HTML elements (its sanitizer's `acceptable_elements`), which it uses
 # to guess whether an RSS title is HTML, plus a few it lacks (`<details><summary>` in GitHub
 # issues). A superset, so that every title feedparser calls HTML is HTML here too and the
@@ -54,13 +52,6 @@ _PROSE_ELEMENTS = "|".join(sorted(_HTML_ELEMENTS - SKIP_TAGS, key=len, reverse=T
 _FRAGMENT_EVIDENCE = re.compile(
     rf"</(?:{_PROSE_ELEMENTS})\s*>|&#?\w+;|<!--|" + _MARKUP_START.pattern, re.IGNORECASE
 )
-# Elements whose content no reader sees (scripts, styles, form controls); written unclosed
-# in a text (`put a <select> in the modal`) they would hide everything after them.
-_HIDING_START = re.compile(
-    rf"<({'|'.join(sorted(SKIP_TAGS - VOID_TAGS, key=len, reverse=True))})(?=[\s/>])", re.IGNORECASE
-)
-
-
 def looks_like_html(value: str) -> bool:
     """Whether a value of unknown kind is an HTML fragment rather than text about HTML.
 
@@ -92,20 +83,7 @@ def field_text(value: str, is_html: bool) -> str:
     """
     if not is_html or ("<" not in value and "&" not in value):
         return " ".join(value.split())
-    return visible_text(_unclosed_as_text(value) if "<" in value else value)
-
-
-def _unclosed_as_text(value: str) -> str:
-    """`value` with every hiding element that is never closed written as text (`&lt;`)."""
-    lowered = None
-    cut: list[int] = []
-    for found in _HIDING_START.finditer(value):
-        lowered = lowered or value.lower()
-        if f"</{found.group(1).lower()}" not in lowered[found.end():]:
-            cut.append(found.start())
-    for start in reversed(cut):
-        value = value[:start] + "&lt;" + value[start + 1:]
-    return value
+    return visible_text(value)  # an unclosed `<select>` in it stays text (see plain.py)
 
 
 def api_text(value: str) -> str:

@@ -39,6 +39,11 @@ _MARKED_EDGE = _MARK.encode() + b"<"
 _UNSHOWN = ",".join(sorted(SKIP_TAGS)) + ",[hidden],[aria-hidden],[style*=none i],[style*=hidden i]"
 # Cheap test whether _UNSHOWN can match at all; most fragments are plain prose markup.
 _HIDING_TAGS = re.compile(rf"<{_trie(sorted(SKIP_TAGS))}\b".encode())  # over lower-cased bytes
+# Hiding elements whose end tag HTML requires (not `<option>`, `<head>`, void ones): one
+# written in a text and never closed (`put a <select> in the modal`) would hide all after it.
+_NEED_END_TAG = sorted(SKIP_TAGS - {"head", "option", "optgroup", "meta", "link", "source", "track",
+                                    "input", "embed"})
+_HIDING_START = re.compile(rf"<({_trie(_NEED_END_TAG)})(?=[\s/>])".encode())  # over lower-cased bytes
 
 
 def visible_text(html: str) -> str:
@@ -47,12 +52,15 @@ def visible_text(html: str) -> str:
         return ""
     try:
         data = _EDGE.sub(_MARKED_EDGE, html[:MAX_HTML].encode("utf-8", "ignore"))
+        lowered = data.lower()
+        has_hiding_tags = _HIDING_TAGS.search(lowered) is not None
+        if has_hiding_tags:
+            data = _unclosed_as_text(data, lowered)
         tree = parse(data)
         root = tree.body
         if root is None:
             return ""
-        lowered = data.lower()
-        if b"hidden" in lowered or b"none" in lowered or _HIDING_TAGS.search(lowered):
+        if has_hiding_tags or b"hidden" in lowered or b"none" in lowered:
             for node in select(root, _UNSHOWN):
                 if (node.tag or "") in SKIP_TAGS or is_hidden(node.attributes):
                     node.decompose()
@@ -62,3 +70,12 @@ def visible_text(html: str) -> str:
     # Each stretch between marks is a line, its white space squeezed; empty ones go.
     lines = [" ".join(part.split()) for part in text.split(_MARK)]
     return "\n".join(line for line in lines if line)
+
+
+def _unclosed_as_text(data: bytes, lowered: bytes) -> bytes:
+    """`data` with every hiding element that is never closed written as text (`&lt;`)."""
+    cut = [found.start() for found in _HIDING_START.finditer(lowered)
+           if b"</" + found.group(1) not in lowered[found.end():]]
+    for start in reversed(cut):
+        data = data[:start] + b"&lt;" + data[start + 1:]
+    return data
