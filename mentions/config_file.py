@@ -86,7 +86,9 @@ def _describe(error: Any, data: Any) -> tuple[Loc, str]:
         hint = did_you_mean(key, _fields_at(loc[:-1]))
         return loc, f"{_where(loc[:-1], data) or 'top level'}: unknown key {key!r}{hint}"
     if kind in ("missing", "missing_argument"):
-        return loc[:-1], f"{_where(loc[:-1], data) or 'top level'}: `{loc[-1]}` is required"
+        # A file of keywords alone is whole for `mentions match`; say so where a scan's isn't.
+        note = " (a file of keywords alone serves `mentions match`)" if loc == ("sources",) else ""
+        return loc[:-1], f"{_where(loc[:-1], data) or 'top level'}: `{loc[-1]}` is required{note}"
     if kind == "literal_error" and loc == ("version",):
         return loc, "version: this mentions understands config version 1"
     if kind == "too_short" and loc in (("keywords",), ("sources",)):

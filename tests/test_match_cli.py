@@ -226,7 +226,7 @@ def test_commands_that_fetch_still_need_sources(tmp_path: Path) -> None:
     (tmp_path / "brands.yaml").write_text(BRANDS, encoding="utf-8")
     result = runner.invoke(app, ["check", "-c", str(tmp_path / "brands.yaml")])
     assert result.exit_code == 2
-    assert "`sources` is required" in result.stderr
+    assert "`sources` is required (a file of keywords alone serves `mentions match`)" in result.stderr
 
 
 def test_a_site_written_as_a_url_leaves_out_the_own_site() -> None:
