@@ -131,6 +131,27 @@ class SharedLinks:
         return f"\nguid:{document.guid}" if document.guid else "\n" + _text_key(document)
 
 
+class LinksSoFar:
+    """The same for a stream (`mentions match` reading tickets): the first document at a link
+    is known by the link, a later, different one by the link plus its title (else its text),
+    so that two tickets filed under one portal URL do not share an id."""
+
+    def __init__(self) -> None:
+        self._first: dict[str, tuple[str, str]] = {}  # key -> (title, text key) of the first
+
+    def key(self, document: Document) -> str:
+        key = document_key(document)
+        if not key.startswith("url:"):
+            return key
+        identity = (document.title, _text_key(document))
+        first = self._first.setdefault(key, identity)
+        if first == identity:
+            return key
+        if document.title and document.title != first[0]:
+            return f"{key}\ntitle:{document.title}"
+        return f"{key}\n{identity[1]}"
+
+
 def _is_local(url: str) -> bool:
     return url.startswith("file:") or url == "stdin"
 

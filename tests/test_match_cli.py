@@ -391,3 +391,15 @@ def test_stdin_json_lines_with_a_raw_line_separator_inside_a_text_are_still_json
     result = run_cli("match", "-e", "Acme", "--format", "jsonl", stdin=tickets.encode())
     assert result.returncode == 0, result.stderr
     assert [json.loads(line)["url"] for line in result.stdout.decode().splitlines()] == ["https://s.example/1"]
+
+
+def test_two_tickets_under_one_url_get_two_ids_and_a_repeated_one_the_same() -> None:
+    # A consumer dropping repeated ids would have lost the second ticket.
+    tickets = "".join(json.dumps(ticket) + "\n" for ticket in [
+        {"text": "Acme broke my order", "url": "https://support.example/tickets"},
+        {"text": "Acme refund please", "url": "https://support.example/tickets"},
+        {"text": "Acme broke my order", "url": "https://support.example/tickets"},
+    ])
+    result = run_cli("match", "-e", "Acme", "--format", "jsonl", stdin=tickets.encode())
+    ids = [json.loads(line)["id"] for line in result.stdout.decode().splitlines()]
+    assert len(ids) == 3 and ids[0] != ids[1] and ids[0] == ids[2]

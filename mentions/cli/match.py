@@ -78,10 +78,12 @@ def match(
     # Like grep: a file that cannot be read is named at the end (exit 2); the others are read.
     paths = files or [Path("-")]
     reader = _Reader(lines=lines, html=html, jsonl=jsonl)
+    from mentions.identity import LinksSoFar
     from mentions.lang import with_language
     from mentions.output import make_writer
 
     writer = make_writer(chosen, sys.stdout)
+    links = LinksSoFar()
     has_matched = False
     try:
         for document in reader.documents(paths):
@@ -92,8 +94,9 @@ def match(
             matches = matcher.match(document)
             if matches and not matcher.needs_language:
                 document = with_language(document)
+            key = links.key(document) if matches else ""
             for found in matches:
-                writer.write(_mention(document, found, tags.get(found.keyword, ())))
+                writer.write(_mention(document, found, tags.get(found.keyword, ()), key))
                 has_matched = True
         writer.close()
     except BrokenPipeError:
@@ -281,12 +284,13 @@ def _parse_time(value: object) -> datetime | None:
     return parse_date(value) if isinstance(value, str) else None
 
 
-def _mention(document: Document, found: Any, tags: tuple[str, ...]) -> Mention:
+def _mention(document: Document, found: Any, tags: tuple[str, ...], key: str) -> Mention:
     from mentions.identity import mention_id
     from mentions.models import Mention
 
-    # The same id as `scan` gives: a URL's, else the text's (a line's place in a file is no
-    # identity: the same ticket on another line is the same ticket).
+    # The id `scan` gives: a URL's, else the text's (a line's place in a file is no identity:
+    # the same ticket on another line is the same ticket); `key` tells apart different
+    # documents at one URL.
     return Mention.of(
-        found, document, id=mention_id(found.keyword, document), tags=tags, found_at=datetime.now(UTC)
+        found, document, id=mention_id(found.keyword, document, key), tags=tags, found_at=datetime.now(UTC)
     )
