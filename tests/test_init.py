@@ -178,7 +178,7 @@ def uncommented(lines: list[str], block: list[int]) -> list[str]:
     return edited
 
 
-@pytest.mark.parametrize("sites", [[], ["acme.de"], ["acme.de", "shop.acme.com"]])
+@pytest.mark.parametrize("sites", [[], ["acme.de"], ["acme.de", "shop.acme.com"], ["www.acme.de", "acme.de"]])
 def test_every_commented_example_init_writes_passes_check_once_uncommented(
     tmp_path: Path, sites: list[str]
 ) -> None:

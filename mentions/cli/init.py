@@ -245,7 +245,7 @@ def starter_config(brand: str, competitors: list[str], sites: list[OwnSite], lan
     if sites:
         lines.append("  # Comments on your own blog (WordPress):")
     for own_site in sites:
-        lines += [f"  # - name: {slug(own_site.domain)}-comments",
+        lines += [f"  # - name: {slug(own_site.host)}-comments",
                   f"  #   feed: {own_site.scheme}://{own_site.host}/comments/feed/"]
     lines += [
         "  # A forum thread, one document per post:",
