@@ -92,8 +92,12 @@ def test_two_scans_at_once_neither_repeat_nor_lose_a_mention(
     config = write_config(tmp_path, sources)
     command = [sys.executable, "-m", "mentions", "scan", "-c", str(config), "--format", "jsonl", *wait]
     environment = dict(os.environ, PYTHONPATH=str(REPO))
-    scans = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment)
-             for _ in range(2)]
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment)
+    if not wait:
+        # The second starts once the first holds the lock: on a loaded machine a scan can
+        # start so slowly that the first has already finished, and nothing is refused.
+        _wait_until_locked(tmp_path / "state.db.lock", first)
+    scans = [first, subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment)]
     outputs = [scan.communicate(timeout=60) for scan in scans]
     codes = sorted(scan.returncode for scan in scans)
     titles = [json.loads(line)["title"] for out, _ in outputs for line in out.splitlines()]
@@ -102,3 +106,17 @@ def test_two_scans_at_once_neither_repeat_nor_lose_a_mention(
     if not wait:
         refusal = next(err for (_, err), scan in zip(outputs, scans, strict=True) if scan.returncode == 3)
         assert b"in use by another scan (pid " in refusal
+
+
+def _wait_until_locked(lock_file: Path, scan: subprocess.Popen[bytes]) -> None:
+    """Return once `scan` holds the lock: its note (written after the flock) names its pid.
+    Read only, so that the probe itself never takes the lock from the scan."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and scan.poll() is None:
+        try:
+            if json.loads(lock_file.read_bytes() or b"{}").get("pid") == scan.pid:
+                return
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.02)
+    raise AssertionError("the first scan never took the lock")
