@@ -55,6 +55,10 @@ def test_escaped_text_decodes_references_once_and_keeps_tags(value: str, text: s
     # Text about HTML stays as written; an unclosed form tag in HTML hides nothing.
     ("Use <script>alert(1)</script> to test Acme", "Use <script>alert(1)</script> to test Acme"),
     ('Put a <select> in the modal.<br><img src="x.png"> Acme freezes.', "Put a <select> in the modal.\nAcme freezes."),
+    ('The <option> tags render blank.<br><img src="x.png"> Acme 2.1', "The <option> tags render blank.\nAcme 2.1"),
+    ("<p>A <select> bug; see the </selection> docs. Acme fixed it.</p>",
+     "A <select> bug; see the docs. Acme fixed it."),  # a stray end tag is dropped, as browsers do
+    ("<p>Pick:</p><select><option>Acme<option>Globex</select><p>Acme wins.</p>", "Pick:\nAcme wins."),
 ])
 def test_api_fields_are_html_on_evidence_and_lose_no_text_to_an_unclosed_tag(value: str, text: str) -> None:
     assert api_text(value) == text

@@ -39,11 +39,12 @@ _MARKED_EDGE = _MARK.encode() + b"<"
 _UNSHOWN = ",".join(sorted(SKIP_TAGS)) + ",[hidden],[aria-hidden],[style*=none i],[style*=hidden i]"
 # Cheap test whether _UNSHOWN can match at all; most fragments are plain prose markup.
 _HIDING_TAGS = re.compile(rf"<{_trie(sorted(SKIP_TAGS))}\b".encode())  # over lower-cased bytes
-# Hiding elements whose end tag HTML requires (not `<option>`, `<head>`, void ones): one
-# written in a text and never closed (`put a <select> in the modal`) would hide all after it.
-_NEED_END_TAG = sorted(SKIP_TAGS - {"head", "option", "optgroup", "meta", "link", "source", "track",
-                                    "input", "embed"})
-_HIDING_START = re.compile(rf"<({_trie(_NEED_END_TAG)})(?=[\s/>])".encode())  # over lower-cased bytes
+# Hiding elements that hold text (not `<head>` or void ones): one written in a text and never
+# closed (`put a <select> in the modal`) would hide all after it. `<option>` may go unclosed
+# inside a `<select>`, and only there.
+_HOLDING_TEXT = sorted(SKIP_TAGS - {"head", "meta", "link", "source", "track", "input", "embed"})
+_HIDING_START = re.compile(rf"<({_trie(_HOLDING_TEXT)})(?=[\s/>])".encode())  # over lower-cased bytes
+_OPTIONAL_END = (b"option", b"optgroup")
 
 
 def visible_text(html: str) -> str:
@@ -74,8 +75,12 @@ def visible_text(html: str) -> str:
 
 def _unclosed_as_text(data: bytes, lowered: bytes) -> bytes:
     """`data` with every hiding element that is never closed written as text (`&lt;`)."""
-    cut = [found.start() for found in _HIDING_START.finditer(lowered)
-           if b"</" + found.group(1) not in lowered[found.end():]]
+    in_select = b"<select" in lowered
+    cut = [
+        found.start() for found in _HIDING_START.finditer(lowered)
+        if not (in_select and found.group(1) in _OPTIONAL_END)
+        and re.search(rb"</" + found.group(1) + rb"\s*>", lowered[found.end():]) is None
+    ]
     for start in reversed(cut):
         data = data[:start] + b"&lt;" + data[start + 1:]
     return data
