@@ -361,6 +361,10 @@ class Config(_Model):
     def _state_is_a_file_or_database(cls, state: str | None) -> str | None:
         from mentions.state.database import url_problem
 
+        if state is not None and not state.strip():
+            # Left out, `state:` means the user state folder; empty (a variable set to ""), it
+            # would quietly mean the same: another project's state for history and prune.
+            raise ValueError("is empty; give a file or a database URL, or leave `state:` out")
         problem = url_problem(state) if state else None
         if problem:
             raise ValueError(problem)

@@ -531,3 +531,16 @@ def test_an_unset_state_variable_stops_every_command(
     for command in (["history"], ["prune", "--older-than", "1s"], ["report"], ["sources"]):
         result = runner.invoke(app, [*command, "-c", str(config)])
         assert result.exit_code == 2 and "${MENTIONS_TEST_STATE} is not set" in result.stderr, command
+
+
+def test_an_empty_state_is_an_error_not_the_default_state(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `state: ${STATE}` with STATE set to "" would have meant the user's default state file.
+    monkeypatch.setenv("MENTIONS_TEST_EMPTY_STATE", "")
+    config = tmp_path / "mentions.yaml"
+    config.write_text("version: 1\nstate: ${MENTIONS_TEST_EMPTY_STATE}\nkeywords:\n  - name: acme\n"
+                      "    terms: [Acme]\nsources:\n  - name: notes\n    file: notes.txt\n")
+    for command in (["check"], ["scan"], ["history"]):
+        result = runner.invoke(app, [*command, "-c", str(config)])
+        assert result.exit_code == 2 and "state: is empty" in result.stderr, (command, result.stderr)
