@@ -166,7 +166,8 @@ def test_parser_raises_only_query_errors(text: str) -> None:
         assert 1 <= error.column <= len(text) + 1
 
 
-@pytest.mark.parametrize("value", ["site:acme.de", "http:acme.de", "acme.de,acme.com", "acme de", "https://"])
+@pytest.mark.parametrize("value", ["site:acme.de", "http:acme.de", "acme.de,acme.com", "acme de", "https://",
+                                   "site:", "-acme.de"])
 def test_a_site_value_that_names_no_host_is_an_error(value: str) -> None:
     # Read as hosts, these became words such as "site" that no document's host is, or
     # (in `init --site`) a term "site" that matched almost every text.

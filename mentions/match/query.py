@@ -287,7 +287,8 @@ def _leaf(token: _Token, field: str | None) -> Node:
     return Term(" ".join(text.split()), field, is_prefix)
 
 
-_HOST_NAME = re.compile(r"[\w-]+(?:\.[\w-]+)*\.?")
+_LABEL = r"(?!-)[\w-]+(?<!-)"  # a host name's label: no hyphen at either end
+_HOST_NAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\.?")
 
 
 def site_host(value: str) -> str | None:
@@ -305,8 +306,10 @@ def site_host(value: str) -> str | None:
     value = value.strip().removeprefix("*.").removeprefix(".")
     try:
         parts = urlsplit(value if "://" in value else f"//{value}")
-        host, _ = parts.hostname or "", parts.port  # a port that is no number raises
+        host, port = parts.hostname or "", parts.port  # a port that is no number raises
     except ValueError:  # an unclosed IPv6 bracket, a port such as `:acme.de`
+        return None
+    if port is None and parts.netloc.endswith(":"):  # `site:` given as the value: no port
         return None
     if ":" in host:
         try:
