@@ -107,17 +107,21 @@ class JsonArrayWriter:
         self._stream.flush()
 
 
-def check_csv_file(path: Path) -> None:
-    """Refuse to append CSV rows to a file that is not a CSV of mentions (ValueError).
+def check_appendable(path: Path, output_format: str) -> None:
+    """Refuse (ValueError) to append CSV rows to a file that is no CSV of mentions, or JSON
+    Lines to one that is: the file would mix both, and no reader takes it.
 
     `-o mentions.csv` wrote JSON Lines until the format followed the file name: a cron job's
     old file would otherwise go on as JSON Lines with CSV rows after them."""
-    if not path.exists() or path.stat().st_size == 0:
+    if output_format not in ("csv", "jsonl") or not path.exists() or path.stat().st_size == 0:
         return
     with path.open("rb") as handle:
         first = handle.readline(4096).removeprefix(b"\xef\xbb\xbf").rstrip(b"\r\n")
-    if first != ",".join(CSV_COLUMNS).encode():
+    is_csv = first == ",".join(CSV_COLUMNS).encode()
+    if output_format == "csv" and not is_csv:
         raise ValueError("its first line is not the header of a CSV of mentions")
+    if output_format == "jsonl" and is_csv:
+        raise ValueError("it is a CSV of mentions (--format csv goes on with it)")
 
 
 def reopen_json_array(path: Path) -> bool | None:

@@ -135,13 +135,22 @@ def test_csv_is_not_appended_to_a_file_of_json_lines(tmp_path: Path) -> None:
     out.write_text('{"id": "1", "keyword": "acme"}\n', encoding="utf-8")
     refused = run_cli("scan", "-c", str(DEMO), "--no-state", "-o", str(out))
     assert refused.returncode == 2
-    assert b"cannot append CSV rows to" in refused.stderr and b"--format jsonl" in refused.stderr
+    assert b"cannot append CSV rows to" in refused.stderr and b"--format" in refused.stderr
     assert out.read_text(encoding="utf-8") == '{"id": "1", "keyword": "acme"}\n'
     fresh = tmp_path / "fresh.csv"
     for _ in range(2):
         assert run_cli("scan", "-c", str(DEMO), "--no-state", "-o", str(fresh)).returncode == 0
     rows = list(csv.DictReader(io.StringIO(fresh.read_text(encoding="utf-8"))))
     assert len(rows) > 1 and all(row["keyword"] for row in rows)
+
+
+def test_json_lines_are_not_appended_to_a_csv_of_mentions(tmp_path: Path) -> None:
+    out = tmp_path / "old.log"
+    assert run_cli("scan", "-c", str(DEMO), "--no-state", "--format", "csv", "-o", str(out)).returncode == 0
+    before = out.read_bytes()
+    refused = run_cli("scan", "-c", str(DEMO), "--no-state", "--format", "jsonl", "-o", str(out))
+    assert refused.returncode == 2 and b"it is a CSV of mentions" in refused.stderr
+    assert out.read_bytes() == before
 
 
 def test_output_dash_is_stdout(tmp_path: Path) -> None:

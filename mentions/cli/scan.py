@@ -135,18 +135,17 @@ def scan(
     stream: IO[str] = sys.stdout
     continues = None
     if output is not None:
-        from mentions.output import check_csv_file, reopen_json_array
+        from mentions.output import check_appendable, reopen_json_array
 
         try:
             # Appended, a second array would break the file for every JSON reader: the one
             # in the file goes on instead.
             continues = reopen_json_array(output) if chosen == "json" else None
-            if chosen == "csv":
-                check_csv_file(output)
+            check_appendable(output, chosen)
             stream = guarded(output.open("a", encoding="utf-8"), str(output))
         except ValueError as error:
-            kind = "a JSON array" if chosen == "json" else "CSV rows"
-            fail(f"cannot append {kind} to {output}: {error}; use another file, or --format jsonl")
+            kind = {"json": "a JSON array", "csv": "CSV rows"}.get(chosen, "JSON Lines")
+            fail(f"cannot append {kind} to {output}: {error}; use another file or --format")
         except OSError as error:
             fail(f"cannot open {output}: {error.strerror}")
     writer = _writer(chosen, stream, output, is_excel=excel, continues=continues)
