@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -22,7 +23,21 @@ FORMATS = ("table", "jsonl", "csv", "json")
 _FORMAT_OF_SUFFIX = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
 # One encoder for every record: json.dumps with an option builds a new encoder per call,
 # half the cost of encoding a small record (a large scan writes 100,000s of them).
-to_json = json.JSONEncoder(ensure_ascii=False).encode
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+# Escaped although JSON allows them raw: C1 controls (U+009B is CSI, the 8-bit form of
+# ESC [, which terminals obey) and the bidirectional overrides that reorder what a terminal
+# shows. The JSON still decodes to the same text.
+_TERMINAL_UNSAFE = re.compile("[\x80-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def to_json(value: object) -> str:
+    """`value` as one line of JSON, UTF-8 as written but for what a terminal would obey."""
+    text = _encode(value)
+    if text.isascii() or not _TERMINAL_UNSAFE.search(text):
+        return text
+    return _TERMINAL_UNSAFE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
 CSV_COLUMNS = ("id", "keyword", "tags", "source", "source_type", "url", "title", "author",
                "published", "found_at", "terms", "count", "snippet", "lang")
 

@@ -26,16 +26,30 @@ MASK = "***"
 _URL_SAFE = "/:@!$&'()*+,;=~"
 
 
+# What JavaScript's encodeURIComponent leaves as it is (logs written by web apps use it).
+_URI_COMPONENT_SAFE = "-_.!~*'()"
+_PERCENT = re.compile(r"%([0-9A-F])([0-9A-F])")
+
+
+def _form_pattern(form: str) -> str:
+    """A regex for one written form of a secret; its `%2F` escapes also match as `%2f`, as
+    .NET and many logs write them."""
+    pattern = re.escape(form)
+    return _PERCENT.sub(lambda found: "%" + "".join(
+        f"[{c}{c.lower()}]" if c.isalpha() else c for c in found.groups()), pattern)
+
+
 class Redactor:
     """Replaces secret values, as written or percent-encoded, with `***`."""
 
     def __init__(self, values: Iterable[str] = ()) -> None:
         self.secrets = frozenset(value for value in values if len(value) >= MIN_SECRET_LENGTH)
         forms = {form for value in self.secrets
-                 for form in (value, quote(value, safe=""), quote(value, safe=_URL_SAFE), quote_plus(value))}
+                 for form in (value, quote(value, safe=""), quote(value, safe=_URL_SAFE), quote_plus(value),
+                              quote(value, safe=_URI_COMPONENT_SAFE))}
         # Longest first: a secret that contains another is hidden whole.
         ordered = sorted(forms, key=lambda form: (-len(form), form))
-        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+        self._pattern = re.compile("|".join(map(_form_pattern, ordered))) if ordered else None
 
     def __bool__(self) -> bool:
         return self._pattern is not None

@@ -72,6 +72,11 @@ class MentionFinder:
                                   else is_undated_wanted))
             and not (document.url and is_excluded(document.url, excluded))
         ]
+        redact = self.redactor
+        if redact:
+            # Before matching: a snippet cut out of the raw text could end inside a long
+            # secret, and the piece left would no longer be the secret the redactor knows.
+            wanted = [redact.document(document) for document in wanted]
         if self.matcher.needs_language:
             wanted = with_languages(wanted)
         matched: list[tuple[Document, list[Match]]] = []
@@ -84,11 +89,9 @@ class MentionFinder:
         # that cold).
         languages = with_languages(document for document, _ in matched)
         found: list[Found] = []
-        redact = self.redactor
         shared = SharedLinks(documents) if matched else None
-        for document, (_, matches) in zip(languages, matched, strict=True):
-            fingerprint = text_fingerprint(document)
-            shown = redact.document(document)
+        for shown, (_, matches) in zip(languages, matched, strict=True):  # (redacted above)
+            fingerprint = text_fingerprint(shown)
             key = document_key(shown, shared)  # once per document, not once per keyword
             for match in matches:
                 mention = Mention.of(

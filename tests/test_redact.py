@@ -33,6 +33,10 @@ CASES = [
     (["a b+c/d=é"], "http://h/p?k=a%20b+c/d=%C3%A9", "http://h/p?k=***"),  # as an HTTP client sends it
     (["a b+c/d=é"], "k=a+b%2Bc%2Fd%3D%C3%A9", "k=***"),  # form-encoded
     (["abcdefgh", "abcdefghijkl"], "x=abcdefghijkl", "x=***"),  # the longer one whole
+    # lower-case hex as .NET and many logs write it; encodeURIComponent keeps !*()'
+    (["wJalrXUtnFEMI/K7+bPxRfiCY"], "sig=wJalrXUtnFEMI%2fK7%2bbPxRfiCY", "sig=***"),
+    (["it's(a)secret!"], "k=it's(a)secret!", "k=***"),
+    (["it's(a)secret!"], "k=it%27s%28a%29secret%21", "k=***"),
     ([], "anything", "anything"),
 ]
 
@@ -173,3 +177,33 @@ def test_sources_and_history_hide_secrets_recorded_by_older_versions(site: Local
     assert "/503/***/x" in listed.stdout.decode() and "api_key=***" in history.stdout.decode()
     for result in (listed, history):
         assert SECRET.encode() not in result.stdout + result.stderr
+
+
+def test_a_snippet_cut_inside_a_long_secret_shows_no_piece_of_it(tmp_path: Path) -> None:
+    """The snippet was cut out of the raw text and redacted after: cut inside a long token
+    (a GitHub token, a JWT) next to the hit, the piece left was no longer the secret."""
+    token = "github_pat_11ABCDEFG0aBcDeFgHiJkLmN_OpQrStUvWxYz0123456789AbCdEfGhIjKlMnOpQrStUvWxYz0123456789AbC"
+    text = (f"curl https://api.example/search?access_token={token}&q=Acme returned nothing. This log is "
+            "followed by a few more words of ordinary text, longer than one snippet of two hundred characters.")
+    (tmp_path / "log.jsonl").write_text(json.dumps({"title": "t", "url": "https://ok.example/1", "text": text}) + "\n")
+    config = tmp_path / "m.yaml"
+    config.write_text("version: 1\nhttp: {headers: {Authorization: 'Bearer ${MENTIONS_TEST_TOKEN}'}}\n"
+                      "keywords: [{name: acme, terms: [Acme]}]\nsources: [{name: log, file: ./log.jsonl}]\n")
+    result = run_cli("scan", "-c", str(config), "--no-state", "--format", "jsonl", env={"MENTIONS_TEST_TOKEN": token})
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.decode()
+    assert "Acme" in out and "***" in out
+    assert not any(token[i:i + 12] in out for i in range(len(token) - 11))
+
+
+def test_json_output_escapes_what_a_terminal_would_obey(tmp_path: Path) -> None:
+    # U+009B is CSI (ESC [ in 8 bits), U+202E reverses what follows: raw, a terminal obeys them.
+    title = "Acme \u009b2J\u009b31mRED \u009d0;PWNED\u009c \u202eevil"
+    (tmp_path / "c1.jsonl").write_text(json.dumps({"title": title, "text": "Acme"}) + "\n")
+    config = tmp_path / "m.yaml"
+    config.write_text("version: 1\nkeywords: [{name: acme, terms: [Acme]}]\nsources: [{name: x, file: ./c1.jsonl}]\n")
+    for command in (["scan", "--no-state", "--format", "jsonl"], ["test-source", "x", "--format", "jsonl"]):
+        result = run_cli(*command, "-c", str(config))
+        assert result.returncode == 0, result.stderr
+        assert not any(0x80 <= ord(char) <= 0x9F or char == "\u202e" for char in result.stdout.decode())
+        assert json.loads(result.stdout.decode().splitlines()[0])["title"] == title

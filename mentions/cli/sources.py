@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -64,8 +63,10 @@ def sources(
             "retry_at": _stamp(retry_at) if retry_at and retry_at > datetime.now(UTC) else None,
         })
     if chosen == "jsonl":
+        from mentions.output import to_json
+
         for row in rows:
-            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+            sys.stdout.write(to_json(row) + "\n")
         sys.stdout.flush()
         return
     _print_table(rows)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import difflib
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -71,8 +70,10 @@ def test_source(
         matches = matcher.match(document)
         matched += bool(matches)
         if output_format == "jsonl":
+            from mentions.output import to_json
+
             record = _record(document, matches, rfc3339(document.published))
-            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+            sys.stdout.write(to_json(record) + "\n")
         else:
             sys.stdout.write(_block(number, document, matches, rfc3339(document.published)))
         sys.stdout.flush()
