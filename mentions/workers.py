@@ -47,9 +47,10 @@ class Found:
 class MentionFinder:
     """Turns the documents of one source into mentions: the match stage as a pure function.
 
-    Matching and `exclude_urls` see the documents as fetched; the mentions carry no value
-    from `${ENV}` (`redactor`), and their ids are computed without it too: an id cannot be
-    used to guess a short secret, and it stays the same when the secret is changed.
+    `exclude_urls` sees the documents as fetched; matching sees them with every value from
+    `${ENV}` (`redactor`) replaced, so the mentions carry none (not even a piece a snippet
+    cut), and their ids are computed without it too: an id cannot be used to guess a short
+    secret, and it stays the same when the secret is changed.
     """
 
     def __init__(self, rules: Sequence[KeywordRule], tags: dict[str, tuple[str, ...]],
@@ -98,7 +99,7 @@ class MentionFinder:
                     match, shown, id=mention_id(match.keyword, shown, key),
                     tags=self.tags.get(match.keyword, ()), found_at=self.found_at,
                 )
-                found.append(Found(redact.mention(mention), fingerprint))
+                found.append(Found(mention, fingerprint))
         return found
 
 
