@@ -255,7 +255,8 @@ def test_stdin_file_source(tmp_path: Path) -> None:
     config = write_config(tmp_path, "  - name: pasted\n    file: '-'\n")
     result = run_cli("scan", "-c", str(config), "--no-state", stdin=b"Globex called again.\n")
     assert result.returncode == 0, result.stderr
-    assert [r["keyword"] for r in jsonl(result.stdout.decode())] == ["globex"]
+    # stdin has no URL: `url` is a URL or null, never the word "stdin"
+    assert [(r["keyword"], r["url"]) for r in jsonl(result.stdout.decode())] == [("globex", None)]
 
 
 @pytest.fixture

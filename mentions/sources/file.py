@@ -80,8 +80,9 @@ def parse_file(body: bytes, name: str, source: str) -> list[Document]:
     return [Document(source, "file", text, "", _file_url(name))]
 
 
-def _file_url(name: str) -> str:
-    return "stdin" if name == "stdin.txt" else Path(name).resolve().as_uri()
+def _file_url(name: str) -> str | None:
+    """A file's `file://` URL; stdin has none (a record's `url` is a URL or null)."""
+    return None if name == "stdin.txt" else Path(name).resolve().as_uri()
 
 
 def _as_file(document: Document) -> Document:
