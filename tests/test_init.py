@@ -33,13 +33,13 @@ def test_init_writes_a_valid_commented_config(tmp_path: Path) -> None:
 def test_a_site_given_as_a_url_is_used_as_its_host(tmp_path: Path) -> None:
     out = tmp_path / "a.yaml"
     result = runner.invoke(app, ["init", "--brand", "Acme", "--site", "https://www.acme.de/",
-                                 "--site", "http://blog.acme.de/", "-o", str(out)])
+                                 "--site", "http://blog.acme.de:8080/", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert load_config(out).keywords[0].terms == ["Acme", "acme.de", "blog.acme.de", "#acme", "@acme"]
     text = out.read_text()
     assert "query: 'Acme -site:acme.de -site:blog.acme.de'" in text
     assert "feed: https://www.acme.de/comments/feed/" in text
-    assert "feed: http://blog.acme.de/comments/feed/" in text
+    assert "feed: http://blog.acme.de:8080/comments/feed/" in text  # the URL's port kept
     assert "https://https" not in text and "-site:https" not in text
 
 

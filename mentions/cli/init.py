@@ -117,10 +117,21 @@ def _sites(given: list[str]) -> list[OwnSite]:
         scheme = value.split("://", 1)[0].lower() if "://" in value else "https"
         if scheme not in ("http", "https"):
             scheme = "https"
-        sites.append(OwnSite(host=host.rstrip("."), scheme=scheme))
+        port = _port_of(value)
+        sites.append(OwnSite(host=host.rstrip("."), scheme=scheme, port=port))
     if problems:
         fail(problems)
     return list(dict.fromkeys(sites))
+
+
+def _port_of(value: str) -> int | None:
+    """The port a `--site` URL names, if any (`site_host` keeps the host alone)."""
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(value if "://" in value else f"//{value}").port
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +140,12 @@ class OwnSite:
 
     host: str
     scheme: str = "https"
+    port: int | None = None  # a URL's own port (`https://acme.de:8443/`), for its feed URL
+
+    @property
+    def origin(self) -> str:
+        """Where its pages are served: `https://www.acme.de`, `https://acme.de:8443`."""
+        return f"{self.scheme}://{self.host}" + (f":{self.port}" if self.port else "")
 
     @property
     def domain(self) -> str:
@@ -246,7 +263,7 @@ def starter_config(brand: str, competitors: list[str], sites: list[OwnSite], lan
         lines.append("  # Comments on your own blog (WordPress):")
     for own_site in sites:
         lines += [f"  # - name: {slug(own_site.host)}-comments",
-                  f"  #   feed: {own_site.scheme}://{own_site.host}/comments/feed/"]
+                  f"  #   feed: {own_site.origin}/comments/feed/"]
     lines += [
         "  # A forum thread, one document per post:",
         "  # - name: shoe-forum",
