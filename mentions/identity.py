@@ -136,6 +136,10 @@ class LinksSoFar:
     is known by the link, a later, different one by the link plus its title (else its text),
     so that two tickets filed under one portal URL do not share an id."""
 
+    # `tail -f tickets.jsonl | mentions match` may run for months: the links remembered are
+    # bounded, and forgotten all at once (a link seen again after that starts afresh).
+    LIMIT = 100_000
+
     def __init__(self) -> None:
         self._first: dict[str, tuple[str, str]] = {}  # key -> (title, text key) of the first
 
@@ -143,6 +147,8 @@ class LinksSoFar:
         key = document_key(document)
         if not key.startswith("url:"):
             return key
+        if len(self._first) >= self.LIMIT and key not in self._first:
+            self._first.clear()
         identity = (document.title, _text_key(document))
         first = self._first.setdefault(key, identity)
         if first == identity:

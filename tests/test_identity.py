@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mentions.identity import MIN_FINGERPRINT_WORDS, canonical_url, text_fingerprint
+from mentions.identity import MIN_FINGERPRINT_WORDS, LinksSoFar, canonical_url, text_fingerprint
 from mentions.models import Document
 
 
@@ -80,3 +80,13 @@ def test_short_texts_have_no_fingerprint() -> None:
 ])
 def test_canonical_urls_drop_what_does_not_name_the_document(url: str, canonical: str) -> None:
     assert canonical_url(url) == canonical
+
+
+def test_the_links_a_stream_remembers_are_bounded() -> None:
+    # `tail -f tickets.jsonl | mentions match` may run for months.
+    links = LinksSoFar()
+    for n in range(LinksSoFar.LIMIT + 10):
+        links.key(Document("s", "file", f"ticket {n}", url=f"https://support.example/t/{n}"))
+    assert len(links._first) <= LinksSoFar.LIMIT
+    first = Document("s", "file", "Acme broke", url="https://portal.example/")
+    assert links.key(first) == links.key(first) != links.key(Document("s", "file", "Acme refund", url="https://portal.example/"))
