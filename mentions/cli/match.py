@@ -154,10 +154,11 @@ class _Reader:
                     yield _html_document(source, _decode_html(_read(path)))
                 else:
                     text = _decode(_read(path))
-                    if source == "stdin" and _is_jsonl(text):
-                        # stdin has no `.jsonl` name to go by: `cat tickets.jsonl | mentions
-                        # match` means one document per ticket, not one of raw JSON.
-                        yield from self._jsonl(source, _json_lines(text))
+                    # stdin has no `.jsonl` name to go by: `cat tickets.jsonl | mentions
+                    # match` means one document per ticket, not one of raw JSON.
+                    records = _json_records(text) if source == "stdin" else None
+                    if records is not None:
+                        yield from (_record_document(source, record) for record in records)
                     else:
                         yield _document(source, text)
             except FileNotFoundError:
@@ -181,35 +182,37 @@ class _Reader:
             if not isinstance(item, dict) or not isinstance(item.get("text"), str):
                 self.problems.append(f'{source}:{number}: needs a "text" string')
                 continue
-            fields = {
-                key: value
-                for key in ("title", "url", "author", "lang")
-                if isinstance(value := item.get(key), str)
-            }
-            published = _parse_time(item.get("published"))
-            yield _document(source, item["text"], published=published, **fields)
+            yield _record_document(source, item)
 
 
-def _is_jsonl(text: str) -> bool:
-    """Whether every non-blank line (and there is one) is a JSON object with a `text` string.
+def _record_document(source: str, record: dict[str, Any]) -> Document:
+    """A JSON Lines record (`text` a string) as a document."""
+    fields = {
+        key: value for key in ("title", "url", "author", "lang") if isinstance(value := record.get(key), str)
+    }
+    return _document(source, record["text"], published=_parse_time(record.get("published")), **fields)
 
-    Plain text of which every line is such an object is, in practice, JSON Lines."""
+
+def _json_records(text: str) -> list[dict[str, Any]] | None:
+    """The records of `text` when every non-blank line (and there is one) is a JSON object
+    with a `text` string, else None: plain text of which every line is such an object is,
+    in practice, JSON Lines."""
     from mentions.decode import load_json
 
-    has_line = False
+    records = []
     for line in _json_lines(text):
         if not line.strip():
             continue
         if not line.lstrip().startswith("{"):
-            return False
+            return None
         try:
-            item = load_json(line)
+            record = load_json(line)
         except (ValueError, RecursionError):
-            return False
-        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
-            return False
-        has_line = True
-    return has_line
+            return None
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+            return None
+        records.append(record)
+    return records or None
 
 
 def _json_lines(text: str) -> list[str]:
