@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from mentions.decode import feed_for_parser, json_for_parser, load_json, without_bad_references
+from mentions.decode import feed_for_parser, json_for_parser, load_json
 from mentions.errors import FetchError
 from mentions.fetch import Fetcher, Response
 from mentions.login import login_for, split_login
@@ -172,11 +172,13 @@ def inspect(response: Response, how: str) -> Found | None:
         return _sitemap(response, how)
     if not any(tag in head for tag in (b"<rss", b"<feed", b"<rdf:rdf")):
         return None
-    import feedparser
+    from mentions.sources.feed import read_loosely
 
     body = feed_for_parser(response.body, response.content_type)  # the HTTP charset first
-    parsed = feedparser.parse(without_bad_references(body),
-                              response_headers={"content-location": response.url})
+    try:
+        parsed = read_loosely(body, response.url)  # as a scan's fallback reads a feed
+    except FetchError:
+        return None
     if not parsed.get("version"):
         return None
     version = str(parsed.get("version"))
