@@ -240,12 +240,11 @@ def feed_for_parser(body: bytes, content_type: str | None = None) -> bytes:
 
     Parsers go by the document alone: a feed served as `charset=windows-1251` without a
     declaration would be read as UTF-8, one declared ISO-8859-1 that is UTF-8 as Latin-1."""
-    encoding, skip = _encoding(body, content_type, is_html=False)
+    encoding, skip = _encoding(body, content_type, is_html=False)  # skip: a BOM named `encoding`
     found = _XML_DECL.match(body[:_PRESCAN])
     own = codec_of_label(found.group(1)) if found else None
     if own is None:
-        bom = _bom(body)
-        own = bom[0] if bom is not None else "utf-8"  # XML's default
+        own = encoding if skip else "utf-8"  # XML's default
     if own == encoding and (found is None or _parser_reads_as(found.group(1), encoding, body)):
         return body
     text = _XML_DECL_TEXT.sub(r"\g<1>utf-8\g<2>", _decode_as(body, encoding, skip), count=1)

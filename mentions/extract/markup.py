@@ -50,8 +50,10 @@ _MARKUP_START = re.compile(
 # templates), or a start tag as above.
 _PROSE_ELEMENTS = "|".join(sorted(_HTML_ELEMENTS - SKIP_TAGS, key=len, reverse=True))
 _FRAGMENT_EVIDENCE = re.compile(
-    rf"</(?:{_PROSE_ELEMENTS})\s*>|&#?\w+;|<!--|" + _MARKUP_START.pattern, re.IGNORECASE
+    rf"</(?:{_PROSE_ELEMENTS})\s*>|{_REFERENCE.pattern}|<!--|{_MARKUP_START.pattern}", re.IGNORECASE
 )
+
+
 def looks_like_html(value: str) -> bool:
     """Whether a value of unknown kind is an HTML fragment rather than text about HTML.
 
