@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import wraps
+from functools import lru_cache, wraps
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
@@ -81,6 +81,13 @@ def _file_lock(path: Path, wait: float) -> StateLock:
     except OSError as error:
         raise StateError(f"cannot create the state file {path}: {error.strerror}") from None
     return lock
+
+
+@lru_cache(maxsize=4096)
+def _json_list_text(values: tuple[str, ...]) -> str:
+    """`values` as the JSON text stored; the same few tags and terms recur in a scan's
+    mentions, and encoding them took 3.5 us each, twice per mention."""
+    return to_json(values)
 
 
 def _now() -> str:
@@ -270,8 +277,8 @@ class State:
     def _insert(self, mentions: Sequence[Mention], fingerprints: Mapping[str, str]) -> None:
         rows = [
             (m.id, m.keyword, m.source, m.source_type, m.url, m.title, m.author, rfc3339(m.published),
-             rfc3339(m.found_at), to_json(m.terms), m.count, m.snippet,
-             m.lang, to_json(m.tags), fingerprints.get(m.id))
+             rfc3339(m.found_at), _json_list_text(m.terms), m.count, m.snippet,
+             m.lang, _json_list_text(m.tags), fingerprints.get(m.id))
             for m in mentions
         ]
         marks = ",".join("?" * 15)
