@@ -15,6 +15,8 @@ from itertools import accumulate
 
 from selectolax.lexbor import LexborCSSSelector, LexborHTMLParser, LexborNode
 
+from mentions.spaces import collapse_spaces
+
 from .hints import NEGATIVE_ROLES, NEGATIVE_TAGS
 
 # Elements whose text a reader never sees (or that hold no prose: form controls, media).
@@ -363,7 +365,7 @@ def _add_pending(page: Page, mem_id: int, index_of: dict[int, int],
 
 def _add_line(page: Page, buf: list[str], block: int, link_chars: int) -> None:
     """Close a line: white space collapsed, weighted length, anchor chars scaled to it."""
-    line = " ".join("".join(buf).split())
+    line = collapse_spaces("".join(buf))
     if line:
         w = text_weight(line)
         page.line_block.append(block)

@@ -13,6 +13,8 @@ import html
 import html.entities
 import re
 
+from mentions.spaces import collapse_spaces
+
 from .dom import SKIP_TAGS
 from .plain import visible_text
 
@@ -84,7 +86,7 @@ def field_text(value: str, is_html: bool) -> str:
     has none).
     """
     if not is_html or ("<" not in value and "&" not in value):
-        return " ".join(value.split())
+        return collapse_spaces(value)
     return visible_text(value)  # an unclosed `<select>` in it stays text (see plain.py)
 
 
@@ -93,7 +95,7 @@ def api_text(value: str) -> str:
     or plain text and Markdown that quotes tags (GitHub, Lemmy): HTML only on evidence of
     markup; an unknown or custom element does not veto it, as it does for RSS titles."""
     if "<" not in value and "&" not in value:
-        return " ".join(value.split())
+        return collapse_spaces(value)
     return field_text(value, _FRAGMENT_EVIDENCE.search(value) is not None)
 
 
@@ -117,7 +119,7 @@ def escaped_text(value: str) -> str:
     """
     if "&" in value:
         value = _WELL_FORMED_REFERENCE.sub(_decoded, value)
-    return " ".join(value.split())
+    return collapse_spaces(value)
 
 
 def guessed_text(value: str) -> str:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from mentions.spaces import collapse_spaces
+
 from .dom import BLOCK_TAGS, BREAK_TAGS, MAX_HTML, SKIP_TAGS, is_hidden, parse, select
 
 
@@ -69,8 +71,7 @@ def visible_text(html: str) -> str:
     except Exception:  # untrusted input: a parser surprise must not stop a scan
         return ""
     # Each stretch between marks is a line, its white space squeezed; empty ones go.
-    lines = [" ".join(part.split()) for part in text.split(_MARK)]
-    return "\n".join(line for line in lines if line)
+    return "\n".join(filter(None, map(collapse_spaces, text.split(_MARK))))
 
 
 def _unclosed_as_text(data: bytes, lowered: bytes) -> bytes:

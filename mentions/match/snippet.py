@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 
+from mentions.spaces import collapse_spaces
+
 WIDTH = 200
 ELLIPSIS = "…"
 _NON_SPACE = re.compile(r"\S")
@@ -35,12 +37,7 @@ def make_snippet(
     head = ELLIPSIS + " " if start > low and _NON_SPACE.search(text, low, start) else ""
     tail = " " + ELLIPSIS if end < high and _NON_SPACE.search(text, end, high) else ""
     window = text[start:end]
-    # Printable means no white space but the ASCII space (which split() alone would find):
-    # then with no double, leading or trailing space there is nothing to collapse.
-    if window.isprintable() and "  " not in window and window[:1] != " " and window[-1:] != " ":
-        body = window
-    else:
-        body = " ".join(window.split())
+    body = collapse_spaces(window)
     is_plain = len(body) == len(window)  # white space replaced one for one: plain shifts
     shift = len(head) - start
     highlights: list[tuple[int, int]] = []
