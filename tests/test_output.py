@@ -17,6 +17,7 @@ import pytest
 from mentions.models import Mention
 from mentions.output import CSV_COLUMNS, CsvWriter, JsonArrayWriter, spreadsheet_safe
 from tests.conftest import REPO, run_cli
+from tests.localsite import LocalSite
 
 DEMO = REPO / "examples" / "demo.yaml"
 
@@ -267,6 +268,33 @@ def test_a_closed_stdout_is_an_error_and_the_state_file_stays_intact(tmp_path: P
     assert check.returncode == 0 and check.stdout == b""
     after = run_cli("scan", "-c", str(DEMO), "--state", str(state), "--format", "jsonl")
     assert len(after.stdout.splitlines()) == 20
+
+
+def test_a_table_whose_reader_leaves_while_it_is_written_records_nothing(tmp_path: Path, site: LocalSite) -> None:
+    """SPEC: mentions not written are not recorded. A table larger than the pipe is written
+    in one go at the end; when the reader left during that write (`| head -c 10`), Python
+    counted the part that got into the pipe as written and dropped the rest without an
+    error, and the scan recorded all its mentions as reported."""
+    from tests.state_helpers import Item, rss, write_config
+
+    items = [Item(f"Acme news {n}", f"Acme item {n} " + "lorem ipsum " * 40, f"http://x.org/{n}")
+             for n in range(2000)]
+    feed = site.add("/big", rss(items), content_type="application/rss+xml")
+    config = write_config(tmp_path, {"big": feed})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mentions", "scan", "-c", str(config), "--format", "table"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ, PYTHONPATH=str(REPO), NO_COLOR="1"),
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.read(10)  # the table has begun: most of it is still to be written
+    process.stdout.close()  # like `head -c 10`
+    assert process.wait(timeout=120) == 0
+    with process.stderr:
+        assert process.stderr.read() == b""
+    history = run_cli("history", "-c", str(config), "--format", "jsonl")
+    assert (history.returncode, history.stdout) == (0, b"")
+    after = run_cli("scan", "-c", str(config), "--format", "jsonl")
+    assert len(after.stdout.splitlines()) == 2000  # every mention reported again, none lost
 
 
 @pytest.fixture(scope="module")
