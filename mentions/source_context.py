@@ -127,7 +127,7 @@ class SourceContext:
         # the state keeps no secret, not even in a key: no `${ENV}` value, no login
         stored_as = self.config.redactor(split_login(url)[0])
         if self.state is not None and not self.options.show_all and is_conditional:
-            etag, last_modified = self.state.validators(stored_as)
+            etag, last_modified = self.state.validators(self.source.name, stored_as)
         headers = self.source.headers
         login = login_for(url, self.source.location)  # its next pages, on the same site
         if login is not None and not has_authorization(headers):

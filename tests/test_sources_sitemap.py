@@ -251,3 +251,32 @@ def test_a_renamed_source_sees_the_whole_sitemap_again(site: LocalSite, tmp_path
     result, records = scan(new, "--state", state)
     assert result.exit_code == 0, result.stderr
     assert [r["url"] for r in records] == [site.url("/a/2")]
+
+
+
+def test_a_page_another_source_read_is_read_again_in_full(site: LocalSite, tmp_path: Path) -> None:
+    """A forum thread read post by post (`items:`) and a sitemap listing the thread's page each
+    find their mentions. The validators were kept per URL alone: the sitemap's request for the
+    page carried the forum source's ETag, got a 304, and the page's mention was never found,
+    in the same scan as in a later one."""
+    site.add("/forum/1", "<html><body><article class='post'><h2>Post 1</h2><div class='content'>"
+                         "Acme im Forum.</div><a class='permalink' href='/forum/1#post-1'>#</a></article>"
+                         "</body></html>")
+    site.add("/sitemap.xml", urlset([(site.url("/forum/1"), "2026-11-20")]), content_type="application/xml")
+    config = write_config(
+        tmp_path,
+        f"  - name: forum\n    page: {site.url('/forum/1')}\n    items: article.post\n"
+        "    fields: {title: h2, text: .content, link: 'a.permalink@href'}\n"
+        f"  - name: map\n    sitemap: {site.url('/sitemap.xml')}\n",
+    )
+    state = str(tmp_path / "state.db")
+    result, records = scan(config, "--state", state, "--source", "forum")
+    assert (result.exit_code, [r["url"] for r in records]) == (0, [site.url("/forum/1#post-1")])
+    result, records = scan(config, "--state", state, "--source", "map")
+    assert result.exit_code == 0, result.stderr
+    assert [r["url"] for r in records] == [site.url("/forum/1")]
+    assert "if-none-match" not in site.request_headers["/forum/1"]  # its own first request
+
+    fresh = tmp_path / "fresh.db"  # both sources in one scan: the second to ask has no 304 either
+    result, records = scan(config, "--state", str(fresh))
+    assert sorted(r["url"] for r in records) == [site.url("/forum/1"), site.url("/forum/1#post-1")]

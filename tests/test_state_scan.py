@@ -324,3 +324,23 @@ def test_a_table_that_never_got_out_records_nothing(site: LocalSite, tmp_path: P
     site.add("/feed", rss([Item("One", "Acme one", "http://x.org/1"),
                            Item("Three", "Acme three", "http://x.org/3")]), content_type=RSS)
     assert scan(config).titles == ["Three"]
+
+
+def test_two_sources_on_one_feed_each_read_it_until_they_have(site: LocalSite, tmp_path: Path) -> None:
+    """One feed, two sources limited to different keywords: the second one's first run must
+    read the feed. The validators were kept per URL alone, so it sent the first one's ETag,
+    got a 304 and never found its mention; each source now keeps its own."""
+    feed = site.add("/feed", rss([Item("Deal", "Acme and Globex agree on a deal", "http://x.org/1")]),
+                    content_type=RSS)
+    config = tmp_path / "mentions.yaml"
+    config.write_text(
+        "version: 1\nstate: ./state.db\nhttp: {delay: 0, robots: false}\nkeywords:\n"
+        "  - {name: acme, terms: [Acme]}\n  - {name: globex, terms: [Globex]}\nsources:\n"
+        f"  - {{name: a, feed: '{feed}', keywords: [acme]}}\n"
+        f"  - {{name: b, feed: '{feed}', keywords: [globex]}}\n",
+        encoding="utf-8",
+    )
+    assert [r["keyword"] for r in scan(config, "--source", "a").records] == ["acme"]
+    assert [r["keyword"] for r in scan(config, "--source", "b").records] == ["globex"]
+    assert scan(config).records == []
+    assert site.not_modified["/feed"] == 2  # the rerun: one 304 for each source

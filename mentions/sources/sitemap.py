@@ -119,8 +119,8 @@ def _mark(entry: Entry) -> str:
 async def _page_entries(source: Source, context: Context, noted: dict[str, str]) -> list[Entry]:
     """The page entries of the sitemap, with index files followed (bounded).
 
-    The first run (nothing noted) asks for whole files: validators stored for the same URL
-    (by another source, or this one under another name) would hide the list it needs. An
+    The first run (nothing noted) asks for whole files: a 304 would leave it without the
+    list it needs. An
     index file that did not change (304) still leads to its children, as noted."""
     pending = [source.location]
     seen: set[str] = set()

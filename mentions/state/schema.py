@@ -95,6 +95,22 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (source, key)
     );
     """,
+    # 4: HTTP validators per source and URL. Kept per URL alone, a source reading a URL that
+    # another source had read (a page that a sitemap source also lists, two feed sources on
+    # one URL for different keywords) sent the other's validators on its first request, got
+    # a 304, read nothing, and never found its mentions. The old ones cannot be given to a
+    # source: they go, and the next scan reads each URL once in full (nothing is reported
+    # twice: mentions are known by their ids).
+    """
+    DROP TABLE validators;
+    CREATE TABLE validators (
+        source TEXT NOT NULL,
+        url TEXT NOT NULL,
+        etag TEXT,
+        last_modified TEXT,
+        PRIMARY KEY (source, url)
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

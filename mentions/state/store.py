@@ -296,7 +296,7 @@ class State:
         one commit."""
         with self._transaction():
             self._insert(mentions, fingerprints)
-            self._save_validators(validators)
+            self._save_validators(name, validators)
             if notes:
                 self.db.executemany(
                     "INSERT INTO notes (source, key, value) VALUES (?,?,?) ON CONFLICT (source, key) "
@@ -351,26 +351,21 @@ class State:
     # --- HTTP validators ----------------------------------------------------------------
 
     @_guarded
-    def validators(self, url: str) -> tuple[str | None, str | None]:
-        """The ETag and Last-Modified last seen for `url`."""
+    def validators(self, source: str, url: str) -> tuple[str | None, str | None]:
+        """The ETag and Last-Modified that source `source` last got for `url` (another
+        source's answer for the same URL says nothing about what this one has read)."""
         row = self.db.execute(
-            "SELECT etag, last_modified FROM validators WHERE url = ?", (url,)
+            "SELECT etag, last_modified FROM validators WHERE source = ? AND url = ?", (source, url)
         ).fetchone()
         return (row[0], row[1]) if row else (None, None)
 
-    @_guarded
-    def save_validators(self, rows: Validators) -> None:
-        """Store (url, etag, last_modified) after the mentions from those answers were recorded."""
-        if not rows:
-            return
-        with self._transaction():
-            self._save_validators(rows)
-
-    def _save_validators(self, rows: Validators) -> None:
+    def _save_validators(self, source: str, rows: Validators) -> None:
         if rows:
             self.db.executemany(
-                "INSERT INTO validators (url, etag, last_modified) VALUES (?,?,?) ON CONFLICT (url) "
-                "DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified", rows,
+                "INSERT INTO validators (source, url, etag, last_modified) VALUES (?,?,?,?) "
+                "ON CONFLICT (source, url) DO UPDATE SET etag = excluded.etag, "
+                "last_modified = excluded.last_modified",
+                [(source, *row) for row in rows],
             )
 
     # --- source health ------------------------------------------------------------------
