@@ -222,6 +222,9 @@ class Source:
             raise ValueError("`fields` needs `items` (the CSS selector of one post or comment)")
         if self.next is not None and kinds[0] != "page":
             raise ValueError("`next` is for `page:` sources")
+        if (self.items is not None or self.fields) and kinds[0] in ("feed", "sitemap", "file"):
+            # Silently ignored before: a config that meant them read something else.
+            raise ValueError("`items` and `fields` are for `page:`, `json:`, `search:` and `preset:` sources")
         if kinds[0] == "search" and "{query}" not in location and "{tag}" not in location:
             raise ValueError("a `search:` URL needs a {query} placeholder")
         if kinds[0] == "search":

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from mentions.sources.feed import comment_feed_links, parse_feed
 from tests.localsite import LocalSite
 from tests.scanning import scan, write_config
@@ -88,6 +90,21 @@ def test_comments_only_for_feeds(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["check", "-c", str(config)])
     assert result.exit_code == 2
     assert "`comments: true` is for `feed:` sources" in result.stderr
+
+
+@pytest.mark.parametrize("kind", ["feed", "sitemap", "file"])
+def test_items_and_fields_are_refused_where_nothing_reads_them(tmp_path: Path, kind: str) -> None:
+    """A `feed:` with `items:` read every entry, not the posts the selector meant: silently."""
+    from typer.testing import CliRunner
+
+    from mentions.cli import app
+
+    location = "notes.txt" if kind == "file" else "https://a.example/feed"
+    config = write_config(tmp_path, f"  - name: p\n    {kind}: {location}\n    items: article.post\n"
+                                    "    fields: {title: h2}\n")
+    result = CliRunner().invoke(app, ["check", "-c", str(config)])
+    assert result.exit_code == 2
+    assert "`items` and `fields` are for `page:`, `json:`, `search:` and `preset:` sources" in result.stderr
 
 
 def test_lone_surrogates_in_remote_text_become_replacement_characters(
