@@ -109,6 +109,8 @@ def matches(query: str, text: str, **fields: str) -> bool:
         ("Coca-Cola", "Coca–Cola light", True),
         ("Acme", "Acme's new shoe", True),
         ("Acme", "Acme’s new shoe", True),
+        ("Acme", "Acmeʼs new shoe", True),  # U+02BC, the modifier letter apostrophe
+        ('"O\'Reilly"', "bei OʼReilly erschienen", True),
         ("Acme", "all the Acmes of the world", True),
         ("Acme", "Acmes Schuhe", True),
         # punctuation is literal; # and @ are needed

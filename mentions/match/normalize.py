@@ -27,7 +27,7 @@ from operator import add, sub
 # Characters folded by hand: typographic forms count as their ASCII forms; hyphens and
 # dashes count as a space (`Coca-Cola` ~ `Coca Cola`); letters NFKD does not decompose.
 _TYPOGRAPHIC = {
-    **dict.fromkeys("‘’‚‛′`´", "'"),
+    **dict.fromkeys("‘’‚‛′`´ʼ", "'"),  # ʼ: the modifier letter some keyboards write for '
     **dict.fromkeys("“”„‟″«»", '"'),
     **dict.fromkeys("-‐‑‒–—―−﹘﹣－", " "),
 }
