@@ -120,8 +120,8 @@ async def _page_entries(source: Source, context: Context, noted: dict[str, str])
     """The page entries of the sitemap, with index files followed (bounded).
 
     The first run (nothing noted) asks for whole files: a 304 would leave it without the
-    list it needs. An
-    index file that did not change (304) still leads to its children, as noted."""
+    list it needs. An index file that did not change (304) still leads to its children, as
+    noted."""
     pending = [source.location]
     seen: set[str] = set()
     pages: list[Entry] = []
