@@ -124,6 +124,35 @@ def test_errors_name_the_column(query: str, message: str) -> None:
     assert raised.value.column >= 1
 
 
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("(" * 51 + "Acme" + ")" * 51, "the query nests too deeply (at most 50 levels) at column 51"),
+        ("NOT " * 600 + "Acme", "the query nests too deeply (at most 50 levels) at column 201"),
+        ("-" * 50_000 + "Acme", "the query nests too deeply (at most 50 levels) at column 51"),
+        (" NEAR/5 ".join(["Acme"] * 1000), "too many NEARs in a row (at most 50) at column 606"),
+    ],
+    ids=["parentheses", "NOT", "minus", "NEAR chain"],
+)
+def test_a_query_nested_past_the_limit_is_a_query_error(query: str, message: str) -> None:
+    """200 levels exhausted Python's stack, and a chain of 1,000 NEARs passed `check` but
+    failed the scan: both were an internal error instead of a message with the column."""
+    with pytest.raises(QueryError) as raised:
+        parse_query(query)
+    assert str(raised.value) == message
+
+
+def test_queries_as_deep_as_the_limit_match() -> None:
+    from mentions.match import KeywordRule, Matcher
+    from mentions.models import Document
+
+    deep = [KeywordRule(name="parens", query="(" * 50 + "Acme" + ")" * 50),
+            KeywordRule(name="nots", query="Acme " + "NOT " * 49 + "Globex"),
+            KeywordRule(name="near", query=" NEAR/5 ".join(["Acme", "shoes"] * 25))]
+    found = Matcher(deep).match(Document("s", "feed", "Acme shoes Acme shoes " * 30))
+    assert [match.keyword for match in found] == ["parens", "nots", "near"]
+
+
 _QUERY_PIECES = st.sampled_from(
     [
         "A",

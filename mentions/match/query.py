@@ -28,6 +28,7 @@ FIELDS = ("title", "author", "url", "site", "lang")
 TEXT_FIELDS = (None, "title")
 WORD_FIELDS = (None, "title", "author")
 MAX_DISTANCE = 1000
+MAX_NESTING = 50  # levels of parentheses and NOT, and NEARs in one chain
 
 _OPERATOR = re.compile(r"(O?NEAR)(?:/(.*))?$")
 _FIELD = re.compile(r"(title|author|url|site|lang):", re.IGNORECASE)
@@ -175,6 +176,14 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.tokens = _tokens(text)
         self.at = 0
+        self.depth = 0  # parentheses and NOTs open around the current token
+
+    def deeper(self, token: _Token) -> None:
+        """One more level of nesting; a query error past MAX_NESTING (200 levels exhausted
+        Python's stack while parsing or matching: an internal error, not a message)."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise QueryError(f"the query nests too deeply (at most {MAX_NESTING} levels)", token.column)
 
     @property
     def token(self) -> _Token:
@@ -221,15 +230,22 @@ class _Parser:
         token = self.token
         if token.kind in ("NOT", "MINUS"):
             self.take()
-            return Not(self.operand_after(token, self.unary))
+            self.deeper(token)
+            node = Not(self.operand_after(token, self.unary))
+            self.depth -= 1
+            return node
         if token.kind in ("AND", "OR", "NEAR"):
             raise QueryError(f'nothing before "{token.text}"', token.column)
         return self.near()
 
     def near(self) -> Node:
         node = self.primary()
+        chained = 0
         while self.token.kind == "NEAR":
             operator = self.take()
+            chained += 1
+            if chained > MAX_NESTING:  # each NEAR holds the chain before it: one level more
+                raise QueryError(f"too many NEARs in a row (at most {MAX_NESTING})", operator.column)
             right = self.operand_after(operator, self.primary)
             for side in (node, right):
                 if not _is_positional(side):
@@ -245,10 +261,12 @@ class _Parser:
         if token.kind == "(":
             if self.token.kind == ")":
                 raise QueryError('empty parentheses "()"', token.column)
+            self.deeper(token)
             node = self.or_()
             if self.token.kind != ")":
                 raise QueryError('unbalanced "("', token.column)
             self.take()
+            self.depth -= 1
             return node
         if token.kind == ")":
             raise QueryError('unbalanced ")"', token.column)
