@@ -247,6 +247,23 @@ def test_many_keywords_share_one_pass() -> None:
     assert [m.keyword for m in found] == ["k7", "k1999"]
 
 
+@pytest.mark.parametrize(("between", "is_near"), [(1000, True), (1001, False)])
+def test_near_counts_the_words_of_a_long_gap_exactly(between: int, is_near: bool) -> None:
+    """A gap of thousands of characters is counted from the words' offsets, not split again."""
+    text = "Acme " + " ".join(f"wort{n}" for n in range(between)) + " price"
+    found = Matcher([KeywordRule("k", query="Acme NEAR/1000 price")]).match(doc(text))
+    assert bool(found) is is_near
+
+
+def test_near_with_thousands_of_hits_counts_each_once() -> None:
+    """Every `Acme` and every `price` of 3,000 pairs is within 1,000 words of the other side:
+    each counts once. (Checking every pair again and again took minutes on such a page.)"""
+    found = Matcher([KeywordRule("k", query="Acme NEAR/1000 price")]).match(doc("Acme price, " * 3000))
+    assert [(match.count, match.terms) for match in found] == [(6000, ("Acme", "price"))]
+    [ordered] = Matcher([KeywordRule("k", query="price ONEAR/0 Acme")]).match(doc("Acme price, " * 3000))
+    assert ordered.count == 2 * 2999  # the last price has no Acme after it
+
+
 # --- the fast matcher agrees with a slow, obviously correct one -----------------------------
 
 

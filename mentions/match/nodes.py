@@ -8,8 +8,8 @@ term hit" (`NOT spam`, `site:acme.de`).
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
-from collections.abc import Mapping
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Protocol
 
 from mentions.lang import declared_language
@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from mentions.match.scanner import Found
 
 Hits = list[tuple[int, int]]
+# A NEAR side's hits sorted by start, their starts, their indices sorted by end, those ends.
+NearSide = tuple[Hits, list[int], list[int], list[int]]
+_SHORT_GAP = 400  # characters: a gap this short is split; a longer one counted by bisection
+_WORD_RUN = re.compile(r"\S+")  # a word as `str.split` finds it
 
 
 class Scanner(Protocol):
@@ -35,6 +39,7 @@ class View:
     __slots__ = (
         "_document_title_end",
         "_padded",
+        "_word_edges",
         "found",
         "norm",
         "title_end_",
@@ -46,6 +51,7 @@ class View:
         self.title_end_: int | None = None if title_end else 0
         self.found: Found = ([], [])  # the automaton hits of the scanner's terms
         self._padded: str | None = None
+        self._word_edges: tuple[list[int], list[int]] | None = None  # starts, ends (words_between)
 
     @property
     def padded(self) -> str:
@@ -62,8 +68,16 @@ class View:
         return self.title_end_
 
     def words_between(self, start: int, end: int) -> int:
-        """How many words lie in `[start, end)` (for NEAR)."""
-        return len(self.norm.word[start:end].split())
+        """How many words lie in `[start, end)`, in part or whole (for NEAR)."""
+        if end - start <= _SHORT_GAP:
+            return len(self.norm.word[start:end].split())
+        # A long gap (`NEAR/1000`): counted from the offsets of all words, found once, rather
+        # than split again for every pair of hits (minutes on a page of thousands of hits).
+        if self._word_edges is None:
+            spans = [found.span() for found in _WORD_RUN.finditer(self.norm.word)]
+            self._word_edges = [a for a, _ in spans], [b for _, b in spans]
+        starts, ends = self._word_edges
+        return bisect_left(starts, end) - bisect_right(ends, start)
 
 
 class Context:
@@ -93,7 +107,7 @@ class Context:
         self.regex_hits: dict[tuple[str, tuple[bool, bool]], Hits] = {}
         # A NEAR side's hits sorted, and their starts, by leaf: many NEAR keywords share a
         # common word, with hundreds of hits in a long document.
-        self.near_sides: dict[tuple[int, bool, bool], tuple[Hits, list[int]]] = {}
+        self.near_sides: dict[tuple[int, bool, bool], NearSide] = {}
 
     def view(self, variant: tuple[bool, bool]) -> View:
         found = self.views.get(variant)
@@ -334,44 +348,100 @@ class NearNode(Compiled):
         key = self.right_key
         cached = context.near_sides.get(key) if key else None
         if cached is None:
-            rights = sorted(set(rights))
-            cached = rights, [start for start, _ in rights]
+            ordered = sorted(set(rights))
+            by_end = sorted(range(len(ordered)), key=lambda n: ordered[n][1])
+            cached = ordered, [start for start, _ in ordered], by_end, [ordered[n][1] for n in by_end]
             if key:
                 context.near_sides[key] = cached
-        rights, starts = cached
-        used: set[int] = set()
+        rights, starts, by_end, ends = cached
+        far = self._is_far
+        after: list[tuple[int, int]] = []  # ranges of rights (by start) near a left hit before them
+        before: list[tuple[int, int]] = []  # ranges of rights (by end) near a left hit after them
         found: Hits = []
         for left in sorted(set(lefts)):
-            near = self._after(view, left, rights, starts)
+            # The rights after the left hit that are near it are the first ones from `low`
+            # on (more words between as they start later); those before it, the last ones
+            # ending by its start. A galloping search finds where each run ends: one check
+            # when there is none, a few when thousands are near (`NEAR/1000`).
+            left_start, left_end = left
+
+            def is_far_after(n: int) -> bool:
+                return far(view, left_end, starts[n])  # noqa: B023 - used within this turn
+
+            def is_near_before(k: int) -> bool:
+                return not far(view, ends[k], left_start)  # noqa: B023 - used within this turn
+
+            low = bisect_left(starts, left_end)
+            high = _first(low, len(rights), is_far_after)
+            is_near = high > low
+            if is_near:
+                after.append((low, high))
             if not self.is_ordered:
-                near += self._before(view, left, rights, starts)
-            if near:
+                stop = bisect_right(ends, left_start)  # rights ending by the left hit's start
+                first = _last_run(stop, is_near_before)
+                if first < stop:
+                    before.append((first, stop))
+                    is_near = True
+            if is_near:
                 found.append(left)
-                used.update(near)
+        used = {n for low, high in _merged(after) for n in range(low, high)}
+        used.update(by_end[k] for low, high in _merged(before) for k in range(low, high))
         found += [rights[n] for n in sorted(used)]
         return found or None
 
-    def _after(self, view: View, left: tuple[int, int], rights: Hits, starts: list[int]) -> list[int]:
-        near: list[int] = []
-        for n in range(bisect_left(starts, left[1]), len(rights)):
-            if self._is_far(view, left[1], rights[n][0]):
-                break
-            near.append(n)
-        return near
-
-    def _before(self, view: View, left: tuple[int, int], rights: Hits, starts: list[int]) -> list[int]:
-        near: list[int] = []
-        for n in range(bisect_left(starts, left[0]) - 1, -1, -1):
-            if rights[n][1] > left[0]:
-                continue  # overlaps the left hit: not a neighbour
-            if self._is_far(view, rights[n][1], left[0]):
-                break
-            near.append(n)
-        return near
-
     def _is_far(self, view: View, start: int, end: int) -> bool:
-        # Words average well under 50 characters: a longer gap is not worth splitting.
+        # Words average well under 50 characters: a longer gap is not worth counting.
         return end - start > 50 * (self.distance + 2) or view.words_between(start, end) > self.distance
+
+
+def _first(low: int, high: int, is_past: Callable[[int], bool]) -> int:
+    """The first n in [low, high) where `is_past(n)` holds (it holds from some n on), else
+    high: galloping from `low`, then bisecting."""
+    step, last_before = 1, low - 1
+    while low < high and not is_past(low):
+        last_before = low
+        low = min(high, low + step)
+        step *= 2
+    # is_past holds at `low` (or low == high); the first such n lies in (last_before, low].
+    lo, hi = last_before + 1, low
+    while lo < hi:
+        middle = (lo + hi) // 2
+        if is_past(middle):
+            hi = middle
+        else:
+            lo = middle + 1
+    return lo
+
+
+def _last_run(stop: int, holds: Callable[[int], bool]) -> int:
+    """The first k of the run before `stop` where `holds(k)` is true all the way to `stop`
+    (it holds from some k on), galloping down from `stop - 1`; `stop` when it holds for none."""
+    step, last_holding = 1, stop
+    k = stop - 1
+    while k >= 0 and holds(k):
+        last_holding = k
+        k = k - step if k >= step else -1
+        step *= 2
+    # holds from `last_holding` on; not at `k` (or k == -1): the boundary is in (k, last_holding].
+    lo, hi = k + 1, last_holding
+    while lo < hi:
+        middle = (lo + hi) // 2
+        if holds(middle):
+            hi = middle
+        else:
+            lo = middle + 1
+    return lo
+
+
+def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping [low, high) ranges joined, so each index is visited once."""
+    merged: list[tuple[int, int]] = []
+    for low, high in sorted(ranges):
+        if merged and low <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+        else:
+            merged.append((low, high))
+    return merged
 
 
 def _cost(leaves: list[TermLeaf]) -> tuple[int, int]:
