@@ -68,6 +68,17 @@ def test_discover_prints_working_snippets(site: LocalSite) -> None:
     assert site.requests["/wp-json/"] == 0
 
 
+def test_a_page_nested_100000_deep_still_announces_its_feed(site: LocalSite) -> None:
+    """`discover` parses pages as the scan does, with its depth limit (lexbor alone took 22 s
+    on this page): the feed its head announces is found."""
+    site.add("/", '<!doctype html><html><head><link rel="alternate" type="application/rss+xml" '
+                  'href="/feed/"></head><body>' + "<div>" * 100_000 + "</body></html>")
+    site.add("/feed/", RSS.format(title="Tief"), content_type="application/rss+xml")
+    result = CliRunner().invoke(app, ["discover", site.url("/")])
+    assert result.exit_code == 0, result.stderr
+    assert [source["feed"] for source in yaml.safe_load(result.stdout)] == [site.url("/feed/")]
+
+
 @pytest.mark.parametrize("bad", ["http://[bad", "http://[127.0.0.1]/feed"])
 def test_a_link_that_is_no_url_is_skipped_and_the_others_are_printed(site: LocalSite, bad: str) -> None:
     """`urljoin` raises on these: one such link, on the page or in robots.txt, was an internal
