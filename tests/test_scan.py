@@ -251,6 +251,28 @@ def test_a_glob_into_a_missing_folder_fails_and_an_empty_match_does_not(
     assert "quiet" not in result.stderr
 
 
+def test_a_local_file_too_large_for_one_document_fails_alone(tmp_path: Path, runner: CliRunner) -> None:
+    """An 84 MB text file was one document that took 2.4 GB to match. A text or HTML file is
+    one document, as large as a page may be (10 MB); an export of many documents, 100 MB."""
+    (tmp_path / "huge.txt").write_bytes(b"Globex " + b"x" * 10_000_000)
+    (tmp_path / "notes.txt").write_text("Globex called again.\n", encoding="utf-8")
+    (tmp_path / "tickets.jsonl").write_text(json.dumps({"text": "Globex " + "y" * 10_000_000}) + "\n")
+    sources = ("  - name: huge\n    file: huge.txt\n  - name: notes\n    file: notes.txt\n"
+               "  - name: tickets\n    file: tickets.jsonl\n")
+    config = write_config(tmp_path, sources)
+    result = runner.invoke(app, ["scan", "-c", str(config), "--no-state", "--format", "jsonl"])
+    assert result.exit_code == 1
+    assert sorted(r["source"] for r in jsonl(result.stdout)) == ["notes", "tickets"]
+    assert "huge" in result.stderr and "more than 10,000,000 bytes" in result.stderr
+
+
+def test_stdin_past_the_limit_fails_instead_of_being_cut(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "  - name: pasted\n    file: '-'\n")
+    result = run_cli("scan", "-c", str(config), "--no-state", stdin=b"Globex " * 1_500_000)
+    assert result.returncode == 1
+    assert result.stdout == b"" and b"more than 10,000,000 bytes" in result.stderr
+
+
 def test_stdin_file_source(tmp_path: Path) -> None:
     config = write_config(tmp_path, "  - name: pasted\n    file: '-'\n")
     result = run_cli("scan", "-c", str(config), "--no-state", stdin=b"Globex called again.\n")

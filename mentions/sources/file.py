@@ -19,21 +19,38 @@ from mentions.models import Document
 from mentions.sources import Context
 
 SUFFIXES = (".txt", ".text", ".md", ".html", ".htm", ".xml", ".rss", ".atom", ".json", ".jsonl")
-MAX_FILE_BYTES = 100_000_000
+MAX_FILE_BYTES = 100_000_000  # an export of many documents (JSON Lines, a feed)
+# A file that is one document (text, HTML) may be as large as a web page (`http.max_bytes`'
+# default): an 84 MB text file took 2.4 GB to match, and no mention in it says where.
+MAX_DOCUMENT_BYTES = 10_000_000
+_MANY_DOCUMENTS = (".xml", ".rss", ".atom", ".json", ".jsonl")
 
 
 async def collect(source: Source, context: Context) -> list[Document]:
     """Read the file(s) a source names and parse them."""
     if source.location == "-":
-        return await context.run(parse_file, sys.stdin.buffer.read(MAX_FILE_BYTES), "stdin.txt", source.name)
+        body = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+        return await context.run(parse_file, _within_limit(body, "stdin.txt", "standard input"),
+                                 "stdin.txt", source.name)
     documents: list[Document] = []
     for path in _paths(source, context):
         try:
-            body = path.read_bytes()
+            with path.open("rb") as file:
+                body = file.read(MAX_FILE_BYTES + 1)
         except OSError as error:
             raise FetchError("file error", str(path), error.strerror or str(error)) from None
+        body = _within_limit(body, str(path), str(path))
         documents.extend(await context.run(parse_file, body, str(path), source.name))
     return documents
+
+
+def _within_limit(body: bytes, name: str, shown: str) -> bytes:
+    """`body`, or FetchError("too large") past the limit of its kind: never a partial document
+    (stdin was cut at 100 MB without a word)."""
+    limit = MAX_FILE_BYTES if Path(name).suffix.lower() in _MANY_DOCUMENTS else MAX_DOCUMENT_BYTES
+    if len(body) > limit:
+        raise FetchError("too large", shown, f"more than {limit:,} bytes")
+    return body
 
 
 def _paths(source: Source, context: Context) -> list[Path]:
