@@ -65,6 +65,19 @@ def test_comment_feeds_are_followed_when_asked(site: LocalSite, tmp_path: Path) 
     assert site.requests["/2025/01/alt/feed/"] == 1
 
 
+def test_a_failing_comment_feed_still_delivers_the_entries_read(site: LocalSite, tmp_path: Path) -> None:
+    """The new post's comment feed answers 500: the feed's own entries (and comments read
+    before) are delivered, and the source is reported failed (exit 1)."""
+    posts = POSTS.format(base=site.base).replace("ganz ohne neue Schuhe", "ganz ohne neue Acme-Schuhe")
+    site.add("/feed/", posts, content_type="application/rss+xml")
+    site.add("/2026/11/rueckblick/feed/", "down", status=500, content_type="text/plain")
+    config = write_config(tmp_path, f"  - name: blog\n    feed: {site.url('/feed/')}\n    comments: true\n")
+    result, records = scan(config, "--no-state")
+    assert result.exit_code == 1
+    assert [record["url"] for record in records] == [f"{site.base}/2026/11/rueckblick/"]
+    assert "blog" in result.stderr and "500" in result.stderr
+
+
 def test_comment_links_newest_first_and_http_only() -> None:
     body = POSTS.format(base="https://blog.example").replace(
         "https://blog.example/2025/01/alt/feed/", "file:///etc/passwd"

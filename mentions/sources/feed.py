@@ -35,7 +35,14 @@ async def collect(source: Source, context: Context) -> list[Document]:
     if source.comments:
         links = await context.run(comment_feed_links, response.body, response.url, response.content_type)
         for link in links[:MAX_COMMENT_FEEDS]:
-            documents.extend(await _comments(link, source, context))
+            try:
+                documents.extend(await _comments(link, source, context))
+            except FetchError as error:
+                # One post's comment feed failing (a timeout, a bomb) held back every entry
+                # already read: they are delivered, and the source is reported failed, as
+                # a failed `next` page of a page source is.
+                context.fail_after_documents(error)
+                break
     return documents
 
 
