@@ -10,19 +10,12 @@ remembers it (`is_reader_gone`): the last error boundary still ends such a run w
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from typing import IO, Any, cast
 
 from mentions.errors import OutputError
-
-# A long text goes out in pieces that fit the stream's buffer. Python (3.11) hands a larger
-# one to the file at once, and when the reader of a pipe leaves during that write, it counts
-# the part that got out as written and drops the rest without an error: a 370 KB table into
-# `| head -c 10` ended "successfully" and recorded all its mentions as reported. Pieces go
-# through the buffer, whose flush meets the closed pipe as BrokenPipeError. (1,000
-# characters are at most 4,000 bytes, under the 4,096 bytes of a pipe's buffer.)
-_PIECE = 1000
 
 
 class GuardedOutput:
@@ -41,11 +34,7 @@ class GuardedOutput:
         # try/except in place, not a context manager: a scan writes and flushes each of its
         # lines, and a generator-based `with` per call cost 0.2 s of a 40,000-line scan.
         try:
-            if len(text) <= _PIECE:
-                return self._stream.write(text)
-            for start in range(0, len(text), _PIECE):
-                self._stream.write(text[start : start + _PIECE])
-            return len(text)
+            return self._stream.write(text)
         except OSError as error:
             raise self._named(error) from None
 
@@ -82,6 +71,22 @@ def is_reader_gone() -> bool:
     return GuardedOutput.has_closed_pipe
 
 
+def with_a_buffer(stream: IO[str]) -> IO[str]:
+    """`stream` with a BufferedWriter under its text, if it writes straight to the descriptor.
+
+    With PYTHONUNBUFFERED (or `python -u`; Docker images often set it) Python hands stdout's
+    text to the descriptor at once, and a short write is dropped without an error: a reader
+    leaving a pipe mid-write, a full disk, a full non-blocking pipe. The scan then recorded
+    mentions whose lines never got out (a 370 KB table into `| head -c 10` recorded all 3,000
+    of its mentions). A BufferedWriter writes the rest or raises. Lines still go out at once:
+    the writers flush each one, and every line ends the buffering."""
+    if not isinstance(stream, io.TextIOWrapper) or not isinstance(stream.buffer, io.RawIOBase):
+        return stream
+    raw = io.FileIO(stream.fileno(), "w", closefd=False)  # its own: the original stays intact
+    return io.TextIOWrapper(io.BufferedWriter(raw), encoding=stream.encoding, errors=stream.errors,
+                            line_buffering=True)
+
+
 def prepare_standard_streams() -> None:
     """Occupy closed standard descriptors with /dev/null, and guard stdout.
 
@@ -95,7 +100,7 @@ def prepare_standard_streams() -> None:
             os.fstat(number)
         except OSError:
             os.open(os.devnull, os.O_RDWR)  # the lowest free number: this one
-    sys.stdout = guarded(sys.stdout, "standard output")  # None when it was closed
+    sys.stdout = guarded(with_a_buffer(sys.stdout), "standard output")  # None when it was closed
     if sys.stderr is None:
         sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - as long as the process
 
