@@ -56,8 +56,11 @@ def _close_held() -> None:
 
 
 def lock_path(state_path: Path) -> Path:
-    """The lock file of a state file: `mentions.db` -> `mentions.db.lock`."""
-    return state_path.with_name(state_path.name + ".lock")
+    """The lock file of a state file: `mentions.db` -> `mentions.db.lock`, beside the file a
+    symbolic link leads to: two scans on one state under two names (`--state link.db`) took
+    two locks and printed every mention twice."""
+    real = state_path.resolve()
+    return real.with_name(real.name + ".lock")
 
 
 class StateLock:

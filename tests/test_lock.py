@@ -71,6 +71,20 @@ def test_a_locked_state_exits_3_naming_the_holder_until_it_dies(site: LocalSite,
     assert done.returncode == 0 and len(done.stdout.splitlines()) == 1
 
 
+def test_a_state_reached_through_a_symbolic_link_is_locked_as_the_same_state(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    """The lock was named after the path given: a scan on `link.db` ran beside one on `s.db`,
+    and both printed every mention."""
+    feed = site.add("/f", rss([Item("One", "Acme one", "http://x.org/1")]), content_type=RSS)
+    config = write_config(tmp_path, {"blog": feed})
+    (tmp_path / "link.db").symlink_to(tmp_path / "state.db")
+    with hold_lock(tmp_path / "state.db") as holder:
+        refused = run_cli("scan", "-c", str(config), "--state", str(tmp_path / "link.db"), "--format", "jsonl")
+        assert refused.returncode == 3 and f"pid {holder.pid}".encode() in refused.stderr
+    assert not (tmp_path / "link.db.lock").exists()
+
+
 def test_a_dry_run_reads_beside_a_running_scan(site: LocalSite, tmp_path: Path) -> None:
     feed = site.add("/f", rss([Item("One", "Acme one", "http://x.org/1")]), content_type=RSS)
     config = write_config(tmp_path, {"blog": feed})
