@@ -10,8 +10,10 @@ remembers it (`is_reader_gone`): the last error boundary still ends such a run w
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import stat
 import sys
 from typing import IO, Any, cast
 
@@ -27,6 +29,8 @@ class GuardedOutput:
     def __init__(self, stream: IO[str] | None, where: str) -> None:
         self._stream = stream
         self._where = where
+        # A file's size after its last whole flush; None for pipes and terminals.
+        self._fd, self._whole = _regular_file(stream)
 
     def write(self, text: str) -> int:
         if self._stream is None:
@@ -42,6 +46,8 @@ class GuardedOutput:
         if self._stream is not None:
             try:
                 self._stream.flush()
+                if self._fd is not None:
+                    self._whole = os.fstat(self._fd).st_size
             except OSError as error:
                 raise self._named(error) from None
 
@@ -54,11 +60,39 @@ class GuardedOutput:
         return getattr(self._stream, name)
 
     def _named(self, error: OSError) -> Exception:
-        """A closed pipe stays itself (and is remembered); another failure names the output."""
+        """A closed pipe stays itself (and is remembered); another failure names the output,
+        and a file loses the part of a line that got into it."""
         if isinstance(error, BrokenPipeError):
             GuardedOutput.has_closed_pipe = True
             return error
+        self._cut_partial_line()
         return OutputError(f"cannot write to {self._where}: {error.strerror or error}")
+
+    def _cut_partial_line(self) -> None:
+        """A full disk took part of a line: cut the file back to its last whole line, and send
+        what is left in the buffer nowhere. The part stayed, the next run's line was glued to
+        it (a JSON Lines file with a broken line, a CSV row of 15 cells, a JSON array no run
+        could continue), and that mention, recorded or not, had no readable line."""
+        if self._fd is None or self._whole is None:
+            return
+        with contextlib.suppress(OSError):
+            os.ftruncate(self._fd, self._whole)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._fd)
+            os.close(devnull)
+        self._fd = None
+
+
+def _regular_file(stream: IO[str] | None) -> tuple[int | None, int | None]:
+    """The descriptor of `stream` and its size, if it is a regular file (else None, None)."""
+    try:
+        number = stream.fileno() if stream is not None else None
+        if number is None:
+            return None, None
+        status = os.fstat(number)
+    except (AttributeError, OSError, ValueError):  # no descriptor (a StringIO), or a closed one
+        return None, None
+    return (number, status.st_size) if stat.S_ISREG(status.st_mode) else (None, None)
 
 
 def guarded(stream: IO[str], where: str) -> IO[str]:

@@ -7,8 +7,11 @@ import io
 import json
 import os
 import re
+import resource
+import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -270,12 +273,12 @@ def test_a_closed_stdout_is_an_error_and_the_state_file_stays_intact(tmp_path: P
     assert len(after.stdout.splitlines()) == 20
 
 
-def _big_feed_config(tmp_path: Path, site: LocalSite, items: int = 2000) -> Path:
+def _big_feed_config(tmp_path: Path, site: LocalSite, items: int = 2000, name: str = "big") -> Path:
     from tests.state_helpers import Item, rss, write_config
 
-    entries = [Item(f"Acme news {n}", f"Acme item {n} " + "lorem ipsum " * 40, f"http://x.org/{n}")
+    entries = [Item(f"Acme {name} {n}", f"Acme item {n} " + "lorem ipsum " * 40, f"http://x.org/{name}/{n}")
                for n in range(items)]
-    return write_config(tmp_path, {"big": site.add("/big", rss(entries), content_type="application/rss+xml")})
+    return write_config(tmp_path, {name: site.add(f"/{name}", rss(entries), content_type="application/rss+xml")})
 
 
 def _environment(is_unbuffered: bool) -> dict[str, str]:
@@ -337,6 +340,52 @@ def test_a_full_non_blocking_pipe_records_only_the_lines_it_took(
     assert len(history.stdout.splitlines()) == len(written) < 2000
     after = run_cli("scan", "-c", str(config), "--format", "jsonl")
     assert len(after.stdout.splitlines()) == 2000 - len(written)
+
+
+def _file_size_limit(limit: int) -> Callable[[], None]:
+    """For a child: writes past `limit` bytes fail with EFBIG after the part that fits, as on
+    a disk that fills up mid-line (without a disk to fill)."""
+    def limit_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return limit_files
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".json"])
+def test_a_disk_full_mid_line_leaves_whole_lines_and_the_next_run_completes_the_file(
+    tmp_path: Path, site: LocalSite, suffix: str
+) -> None:
+    """A full disk took part of a line: it stayed in the file, the next run's line was glued
+    to it, and a JSON array could never be continued. The file is cut back to its last whole
+    line; the next run appends the rest, and every mention has exactly one readable line."""
+    output = tmp_path / f"out{suffix}"
+    (tmp_path / "earlier").mkdir()
+    (tmp_path / "now").mkdir()
+    earlier = _big_feed_config(tmp_path / "earlier", site, items=2000, name="earlier")
+    assert run_cli("scan", "-c", str(earlier), "-o", str(output)).returncode == 0
+    config = _big_feed_config(tmp_path / "now", site, items=300, name="now")
+    command = [sys.executable, "-m", "mentions", "scan", "-c", str(config), "-o", str(output)]
+    # Room for about a third of this run's lines; the state (small, in its own file) fits.
+    limit = output.stat().st_size + 60_000
+    full = subprocess.run(command, capture_output=True, env=_environment(False), timeout=120, check=False,
+                          preexec_fn=_file_size_limit(limit))
+    assert full.returncode == 2 and f"cannot write to {output}".encode() in full.stderr, full.stderr
+    assert output.read_bytes().endswith(b"}" if suffix == ".json" else b"\n")  # no part of a line
+    recorded = len(run_cli("history", "-c", str(config), "--format", "jsonl").stdout.splitlines())
+    assert 0 < recorded < 300
+    rerun = subprocess.run(command, capture_output=True, env=_environment(False), timeout=120, check=False)
+    assert rerun.returncode == 0, rerun.stderr
+    text = output.read_text(encoding="utf-8")
+    if suffix == ".jsonl":
+        titles = [json.loads(line)["title"] for line in text.splitlines()]
+    elif suffix == ".csv":
+        rows = list(csv.reader(io.StringIO(text)))
+        assert all(len(row) == len(CSV_COLUMNS) for row in rows)
+        titles = [row[CSV_COLUMNS.index("title")] for row in rows[1:]]
+    else:
+        titles = [record["title"] for record in json.loads(text)]
+    assert sorted(title for title in titles if "now" in title) == sorted(f"Acme now {n}" for n in range(300))
+    assert len(titles) == 2300
 
 
 @pytest.fixture(scope="module")
