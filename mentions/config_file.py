@@ -158,11 +158,17 @@ def _is_alert_secret(problem: YamlProblem) -> bool:
     return problem.is_unset_variable and problem.loc[:1] == ("notify",)
 
 
+# A message quotes what the file says (a URL, a regex): a 20 MB URL came back whole.
+MAX_MESSAGE = 500
+
+
 def _in_line_order(problems: list[tuple[int | None, str]], path: Path) -> list[str]:
     """`file:line: message` for each problem once, top to bottom as one reads the file."""
     ordered = sorted(problems, key=lambda problem: problem[0] or 0)
+    shown = ((line, message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 1] + "…")
+             for line, message in ordered)
     return list(dict.fromkeys(f"{path}:{line}: {message}" if line else f"{path}: {message}"
-                              for line, message in ordered))
+                              for line, message in shown))
 
 
 def _names_and_references(data: dict[str, Any], located: LocatedYaml) -> list[tuple[int | None, str]]:

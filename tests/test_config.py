@@ -247,6 +247,17 @@ def test_missing_config_file_is_one_sentence(tmp_path: Path, runner: CliRunner) 
     assert "cannot read the file" in result.output
 
 
+def test_a_problem_quoting_a_huge_value_is_cut_short(tmp_path: Path, runner: CliRunner) -> None:
+    """A 200 KB URL in a config came back whole in the message (a 20 MB one, 20 MB of stderr)."""
+    config = tmp_path / "mentions.yaml"
+    config.write_text("version: 1\nkeywords: [{name: acme, terms: [Acme]}]\nsources:\n"
+                      f"  - {{name: y, feed: 'http://bad host/{'b' * 200_000}'}}\n", encoding="utf-8")
+    result = runner.invoke(app, ["check", "-c", str(config)])
+    assert result.exit_code == 2
+    [line] = result.stderr.splitlines()
+    assert "source 'y'" in line and line.endswith("…") and len(line) < 500 + len(str(config)) + 20
+
+
 def test_config_discovery_uses_environment_variable(
     tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
