@@ -309,7 +309,14 @@ def valid_text(text: str) -> str:
 def load_json(data: bytes | str) -> Any:
     """`json.loads`, its strings valid text (see `valid_text`); ValueError or RecursionError
     as json.loads raises them."""
-    value = json.loads(data)
+    try:
+        value = json.loads(data)
+    except UnicodeDecodeError:
+        # Broken bytes become U+FFFD, as in feeds and pages: one bad byte in an API's answer
+        # failed the whole source as "not valid JSON".
+        assert isinstance(data, bytes)
+        data = data.decode(json.detect_encoding(data), "replace")
+        value = json.loads(data)
     raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
     if _SURROGATE_ESCAPE.search(raw) is None:  # the usual case: no string to look at
         return value

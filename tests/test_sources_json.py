@@ -88,6 +88,16 @@ def test_top_level_list_and_default_fields(site: LocalSite, tmp_path: Path) -> N
     assert record["snippet"] == "Die neuen Schuhe von Acme sind da!"
 
 
+def test_broken_bytes_in_an_answer_become_replacement_characters(site: LocalSite, tmp_path: Path) -> None:
+    """One invalid UTF-8 sequence in one field failed the whole source as "not valid JSON"."""
+    body = json.dumps([{"content": "Die neuen Schuhe von Acme X", "url": "https://a.example/1"}]).encode()
+    url = site.add("/api/items", body.replace(b" X", b" \xff\xfe"), content_type="application/json")
+    config = write_config(tmp_path, f"  - name: api\n    json: {url}\n")
+    result, records = scan(config, "--no-state")
+    assert result.exit_code == 0, result.stderr
+    assert [record["snippet"] for record in records] == ["Die neuen Schuhe von Acme \ufffd\ufffd"]
+
+
 @pytest.mark.parametrize(
     ("body", "items", "message"),
     [
