@@ -37,7 +37,7 @@ from mentions.output import Writer
 from mentions.source_context import ScanOptions, SourceContext
 from mentions.sources import collector_for
 from mentions.state import BackoffPolicy, State
-from mentions.workers import MentionFinder, WorkerCrashed, WorkerPool
+from mentions.workers import MentionFinder, WorkerCrashed, WorkerPool, WorkerTookTooLong
 
 # Waiting this long for the next source's result, the scan commits what it recorded.
 IDLE_SECONDS = 0.2
@@ -293,6 +293,9 @@ class Scan:
             return _Collected(context, error=error)
         except WorkerCrashed:
             detail = "the parser's process died on this source's answer"
+            return _Collected(context, error=FetchError("parse error", source.location, detail))
+        except WorkerTookTooLong:
+            detail = "reading this source's answer took too long; it was stopped"
             return _Collected(context, error=FetchError("parse error", source.location, detail))
         except Exception as error:  # a parser tripping on hostile input must not stop the scan
             return _Collected(context, error=FetchError("parse error", source.location, type(error).__name__))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import multiprocessing
 import os
 import re
@@ -168,6 +169,21 @@ class WorkerCrashed(Exception):
     """A worker process died on one source's input (a crash in a C parser, say)."""
 
 
+class WorkerTookTooLong(Exception):
+    """One source's parsing and matching ran past PARSE_DEADLINE; its process was stopped."""
+
+
+def _parse_deadline() -> float:
+    """Seconds one source's parsing and matching may take in a worker: MENTIONS_PARSE_DEADLINE,
+    else 120. The largest real answers take a few seconds; a hostile page (one element with
+    200,000 attributes: lexbor compares each with all before it) would run for hours."""
+    configured = os.environ.get("MENTIONS_PARSE_DEADLINE", "")
+    try:
+        return max(0.1, float(configured)) if configured else 120.0
+    except ValueError:
+        return 120.0
+
+
 class WorkerPool:
     """Runs parsing and matching in forked processes, or on the main thread for small scans.
 
@@ -210,15 +226,25 @@ class WorkerPool:
         if pool is None:
             return await _on_the_main_thread(function, *args)
         loop = asyncio.get_running_loop()
+        deadline = _parse_deadline()
         try:
-            return await loop.run_in_executor(pool, function, *args)
+            return await asyncio.wait_for(loop.run_in_executor(pool, function, *args), deadline)
         except concurrent.futures.process.BrokenProcessPool:
             self._replace(pool)
+        except TimeoutError:
+            # C code cannot be interrupted: the pool's processes are stopped. The calls they
+            # were running fail with BrokenProcessPool, replace the pool and run again alone
+            # (below); this one is not run again. (Replacing it here could cancel them.)
+            _stop_processes(pool)
+            raise WorkerTookTooLong from None
         alone = self._new_pool(1)
         try:
-            return await loop.run_in_executor(alone, function, *args)
+            return await asyncio.wait_for(loop.run_in_executor(alone, function, *args), deadline)
         except concurrent.futures.process.BrokenProcessPool:
             raise WorkerCrashed from None
+        except TimeoutError:
+            _stop_processes(alone)
+            raise WorkerTookTooLong from None
         finally:
             alone.shutdown(wait=False)
 
@@ -281,6 +307,14 @@ async def _on_the_main_thread(function: Callable[..., T], *args: object) -> T:
     finally:
         if signal.getsignal(signal.SIGINT) is interrupt:
             signal.signal(signal.SIGINT, previous)
+
+
+def _stop_processes(pool: concurrent.futures.ProcessPoolExecutor) -> None:
+    """Kill a pool's worker processes (the executor has no way to stop one call)."""
+    processes = getattr(pool, "_processes", None) or {}  # CPython's executor keeps them here
+    for process in list(processes.values()):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            process.kill()
 
 
 def _worker_count() -> int:

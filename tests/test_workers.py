@@ -20,7 +20,13 @@ from mentions.config import Keyword, Source
 from mentions.errors import FetchError
 from mentions.models import Document
 from mentions.sources.feed import parse_feed
-from mentions.workers import MIN_SOURCES_FOR_PROCESSES, MentionFinder, WorkerCrashed, WorkerPool
+from mentions.workers import (
+    MIN_SOURCES_FOR_PROCESSES,
+    MentionFinder,
+    WorkerCrashed,
+    WorkerPool,
+    WorkerTookTooLong,
+)
 from tests.conftest import REPO, run_cli
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="worker processes need fork")
@@ -57,6 +63,58 @@ def test_a_dying_worker_fails_its_own_call_only(monkeypatch: pytest.MonkeyPatch)
         assert asyncio.run(_run_all(pool, [2, 3])) == [4, 9]
     finally:
         pool.close()
+
+
+def square_or_hang(value: int) -> int:
+    """Runs on and on for 13, like lexbor on a page built to be slow; takes its time otherwise."""
+    while value == 13:
+        pass
+    time.sleep(0.05)
+    return value * value
+
+
+def test_a_call_past_the_deadline_is_stopped_and_the_others_still_finish(monkeypatch: pytest.MonkeyPatch) -> None:
+    """C code cannot be interrupted: a call past the deadline has its process killed; the calls
+    that shared the pool run again, and the pool works afterwards."""
+    monkeypatch.setenv("MENTIONS_WORKERS", "2")
+    monkeypatch.setenv("MENTIONS_PARSE_DEADLINE", "1")
+    pool = WorkerPool(_finder(), sources=100)
+    try:
+        values = list(range(20))
+
+        async def run_all() -> list[int | BaseException]:
+            return await asyncio.gather(*(pool.run(square_or_hang, v) for v in values), return_exceptions=True)
+
+        results = asyncio.run(run_all())
+        assert isinstance(results[13], WorkerTookTooLong)
+        assert [r for i, r in enumerate(results) if i != 13] == [v * v for v in values if v != 13]
+        assert asyncio.run(_run_all(pool, [2, 3])) == [4, 9]
+    finally:
+        pool.close()
+
+
+def test_a_page_built_to_be_slow_fails_alone_and_the_scan_ends(tmp_path: Path) -> None:
+    """One element with 200,000 attributes (lexbor compares each with all before it: hours):
+    the scan ran forever. Past the deadline, that source fails; the others are delivered."""
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    bomb = "<html><body><p " + " ".join(f"a{n}=x" for n in range(200_000)) + ">Acme</p></body></html>"
+    (pages / "bomb.html").write_text(bomb, encoding="utf-8")
+    count = MIN_SOURCES_FOR_PROCESSES + 2
+    for n in range(count):
+        (pages / f"note{n}.txt").write_text(f"Acme note number {n}", encoding="utf-8")
+    sources = "".join(f"  - {{name: note{n}, file: pages/note{n}.txt}}\n" for n in range(count))
+    config = tmp_path / "mentions.yaml"
+    config.write_text("version: 1\nkeywords: [{name: acme, terms: [Acme]}]\nsources:\n"
+                      f"  - {{name: bomb, file: pages/bomb.html}}\n{sources}", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "mentions", "scan", "-c", str(config), "--no-state", "--format", "jsonl"],
+        capture_output=True, timeout=120, check=False,
+        env=dict(os.environ, PYTHONPATH=str(REPO), MENTIONS_WORKERS="2", MENTIONS_PARSE_DEADLINE="2"),
+    )
+    assert result.returncode == 1
+    assert len(result.stdout.splitlines()) == count
+    assert b"source 'bomb' failed: parse error: reading this source's answer took too long" in result.stderr
 
 
 def test_a_parser_error_crosses_the_process_boundary_intact(monkeypatch: pytest.MonkeyPatch) -> None:
