@@ -415,22 +415,8 @@ def _first(low: int, high: int, is_past: Callable[[int], bool]) -> int:
 
 def _last_run(stop: int, holds: Callable[[int], bool]) -> int:
     """The first k of the run before `stop` where `holds(k)` is true all the way to `stop`
-    (it holds from some k on), galloping down from `stop - 1`; `stop` when it holds for none."""
-    step, last_holding = 1, stop
-    k = stop - 1
-    while k >= 0 and holds(k):
-        last_holding = k
-        k = k - step if k >= step else -1
-        step *= 2
-    # holds from `last_holding` on; not at `k` (or k == -1): the boundary is in (k, last_holding].
-    lo, hi = k + 1, last_holding
-    while lo < hi:
-        middle = (lo + hi) // 2
-        if holds(middle):
-            hi = middle
-        else:
-            lo = middle + 1
-    return lo
+    (it holds from some k on); `stop` when it holds for none. `_first`, counted backwards."""
+    return stop - _first(0, stop, lambda back: not holds(stop - 1 - back))
 
 
 def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
