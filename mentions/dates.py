@@ -19,6 +19,10 @@ LATEST = datetime(9999, 12, 30, 23, 59, 59, tzinfo=UTC)
 
 # The year of an RFC 2822 date when written with three or more digits (not a zone like +1400).
 _LONG_YEAR = re.compile(r"(?<![\d+\-:.])(\d{3,})(?![\d:])")
+# A calendar day written year first (2024-02-03, 2024/02/03), the year with its sign.
+_WRITTEN_DAY = re.compile(r"(?<![\d+\-])([+-]?\d{4,})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
+# An ISO date and time with its zone as a name, which fromisoformat does not read.
+_ZONE_NAME = re.compile(r"\s*(?:GMT|UTC|UT|Z)$", re.IGNORECASE)
 
 
 def to_utc(value: datetime) -> datetime:
@@ -72,13 +76,15 @@ def parse_date(text: str | None) -> datetime | None:
     if not text or len(text) > 100:
         return None
     if text.isdigit():
+        if len(text) == 8:  # 20240203: a day, not a second of 1970
+            return _written_day(text[:4], text[4:6], text[6:])
         try:
             stamp = int(text)
             return within_range(datetime.fromtimestamp(stamp / 1000 if stamp > 10**11 else stamp, tz=UTC))
         except (OverflowError, OSError, ValueError):
             return None
     try:
-        iso = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        iso = datetime.fromisoformat(_ZONE_NAME.sub("+00:00", text) if text[-1:].isalpha() else text)
     except ValueError:
         pass
     else:
@@ -101,8 +107,27 @@ def parse_date(text: str | None) -> datetime | None:
     try:
         from feedparser.datetimes import _parse_date
 
-        return from_struct(_parse_date(text))
+        found = from_struct(_parse_date(text))
     except Exception:  # feedparser's date handlers are many and any may trip on junk
+        return None
+    # Its handlers roll a wrong day over (2024-02-30 became 2024-03-01, month 13 the next
+    # year, the year 99999 became 9999-11-01) or misread one (2024/02/03 became 2024-11-01).
+    # The day written in the text decides: no such day is no date; a date more than a day
+    # (a time zone) away from it gives way to it.
+    written = _WRITTEN_DAY.search(text)
+    if found is None or written is None:
+        return found
+    day = _written_day(*written.groups())
+    if day is None or abs((found - day).days) <= 1:
+        return found if day is not None else None
+    return day
+
+
+def _written_day(year: str, month: str, day: str) -> datetime | None:
+    """Midnight UTC of a written calendar day, or None when there is no such day."""
+    try:
+        return within_range(datetime(int(year), int(month), int(day), tzinfo=UTC))
+    except ValueError:
         return None
 
 

@@ -42,6 +42,24 @@ def test_dates_outside_the_calendar_are_none(text: str, expected: datetime | Non
     assert parse_date(text) == expected
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2024-02-30", None),  # was 2024-03-01: feedparser rolled the day over
+    ("2024-13-01", None),  # was 2025-01-01
+    ("99999-01-01", None),  # was 9999-11-01
+    ("-0001-01-01", None),  # was 2000-01-01
+    ("2024/02/03", datetime(2024, 2, 3, tzinfo=UTC)),  # was 2024-11-01
+    ("20240203", datetime(2024, 2, 3, tzinfo=UTC)),  # was a second of 1970
+    ("2024-02-03 10:00:00 GMT", datetime(2024, 2, 3, 10, tzinfo=UTC)),  # the time was dropped
+    ("2023-12-28T12:00:00+99:99", datetime(2023, 12, 28, tzinfo=UTC)),  # was 2023-12-24T07:21Z
+    ("2024-W05", datetime(2024, 1, 29, tzinfo=UTC)),  # an ISO week: its Monday
+    ("1700000000", datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)),  # a Unix time
+])
+def test_a_date_that_disagrees_with_the_day_written_is_not_taken(text: str, expected: datetime | None) -> None:
+    """README: unreadable dates become null. feedparser's lenient handlers made dates out of
+    days that do not exist, and misread some that do."""
+    assert parse_date(text) == expected
+
+
 @pytest.mark.parametrize("text", ["9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00",
                                   "9999-12-31T23:00:00Z"])
 def test_page_meta_dates_outside_the_calendar_are_none(text: str) -> None:
