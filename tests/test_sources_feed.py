@@ -266,3 +266,18 @@ def test_json_feed_items_without_an_author_are_by_the_feeds_author(site: LocalSi
         ("http://team.example/2", "Team Acme"),
         ("http://team.example/3", "Gina Guest"),
     ]
+
+
+@pytest.mark.parametrize(("items", "reason"), [({"1": {"id": "1"}}, "a dict, not a list"), (None, "missing")])
+def test_a_json_feed_whose_items_are_no_list_fails_instead_of_reading_as_quiet(
+    site: LocalSite, tmp_path: Path, items: object, reason: str
+) -> None:
+    """An object where the list of items belongs read as a feed with nothing new, run after
+    run: a cron job never learned its source was broken."""
+    feed = {"version": "https://jsonfeed.org/version/1.1", "title": "x"}
+    if items is not None:
+        feed["items"] = items
+    url = site.add("/feed.json", json.dumps(feed), content_type="application/feed+json")
+    result, records = scan(write_config(tmp_path, f"  - name: broken\n    feed: {url}\n"), "--no-state")
+    assert (result.exit_code, records) == (1, [])
+    assert f"not a feed: a JSON Feed whose `items` is {reason}" in result.stderr

@@ -252,8 +252,9 @@ def _parse_json_feed(body: bytes | str, url: str, source: str) -> list[Document]
     if not isinstance(data, dict) or "jsonfeed.org" not in str(data.get("version", "")):
         raise FetchError("not a feed", url, "JSON, but not a JSON Feed")
     items = data.get("items")
-    if not isinstance(items, list):
-        return []
+    if not isinstance(items, list):  # required, a list: an object there read as a quiet feed, for ever
+        kind = "missing" if items is None else f"a {type(items).__name__}, not a list"
+        raise FetchError("not a feed", url, f"a JSON Feed whose `items` is {kind}")
     feed_authors = _json_feed_authors(data)
     documents = []
     for item in items:
