@@ -89,9 +89,11 @@ def parse_page(body: bytes, content_type: str, url: str, source: Source) -> Pars
             lang=page.lang,
         )
         return ParsedPage([document] if page.text or page.title else [], None)
-    from selectolax.lexbor import LexborHTMLParser, SelectolaxError
+    from selectolax.lexbor import SelectolaxError
 
-    tree = LexborHTMLParser(html)
+    from mentions.extract.dom import parse
+
+    tree = parse(html)  # with its depth limit: 100,000 nested divs took lexbor alone 22 s
     try:
         return _parse_items(tree, url, source)
     except SelectolaxError:
