@@ -109,3 +109,18 @@ def test_posts_of_a_page_nested_100000_deep_are_read_through_the_depth_limit(
     result, records = scan(config, "--no-state")
     assert result.exit_code == 0, result.stderr
     assert [record["title"] for record in records] == ["first"]
+
+
+def test_binary_data_served_as_a_page_fails_instead_of_reading_as_empty(site: LocalSite, tmp_path: Path) -> None:
+    """An image served as text/html read as a page with no text, run after run, silently;
+    UTF-16 pages (NULs at every second byte) and a stray control character are still pages."""
+    import zlib
+
+    png = b"\x89PNG\r\n\x1a\n" + zlib.compress(bytes(range(256)) * 40, 0)
+    page = "<html><body><p>Acme in UTF-16\x0b</p></body></html>"
+    sources = (f"  - name: image\n    page: {site.add('/logo', png)}\n"
+               f"  - name: wide\n    page: {site.add('/wide', page.encode('utf-16-le'), content_type='text/html; charset=utf-16le')}\n")
+    result, records = scan(write_config(tmp_path, sources), "--no-state")
+    assert result.exit_code == 1
+    assert "source 'image' failed: not html: the answer is binary data" in result.stderr
+    assert [record["source"] for record in records] == ["wide"]
