@@ -21,7 +21,7 @@ LATEST = datetime(9999, 12, 30, 23, 59, 59, tzinfo=UTC)
 _LONG_YEAR = re.compile(r"(?<![\d+\-:.])(\d{3,})(?![\d:])")
 # A calendar day written year first (2024-02-03, 2024/02/03), the year with its sign.
 _WRITTEN_DAY = re.compile(r"(?<![\d+\-])([+-]?\d{4,})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
-# An ISO date and time with its zone as a name, which fromisoformat does not read.
+# An ISO date and time ending in its zone's name: fromisoformat reads `Z`, not `GMT` or `UTC`.
 _ZONE_NAME = re.compile(r"\s*(?:GMT|UTC|UT|Z)$", re.IGNORECASE)
 
 
@@ -118,9 +118,9 @@ def parse_date(text: str | None) -> datetime | None:
     if found is None or written is None:
         return found
     day = _written_day(*written.groups())
-    if day is None or abs((found - day).days) <= 1:
-        return found if day is not None else None
-    return day
+    if day is None:
+        return None
+    return found if abs((found - day).days) <= 1 else day
 
 
 def _written_day(year: str, month: str, day: str) -> datetime | None:
