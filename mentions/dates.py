@@ -22,7 +22,7 @@ _LONG_YEAR = re.compile(r"(?<![\d+\-:.])(\d{3,})(?![\d:])")
 # A calendar day written year first (2024-02-03, 2024/02/03), the year with its sign.
 _WRITTEN_DAY = re.compile(r"(?<![\d+\-])([+-]?\d{4,})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
 # An ISO date and time ending in its zone's name: fromisoformat reads `Z`, not `GMT` or `UTC`.
-_ZONE_NAME = re.compile(r"\s*(?:GMT|UTC|UT|Z)$", re.IGNORECASE)
+_ZONE_NAME = re.compile(r"\s*(?:GMT|UTC|UT)$", re.IGNORECASE)
 
 
 def to_utc(value: datetime) -> datetime:
@@ -84,7 +84,8 @@ def parse_date(text: str | None) -> datetime | None:
         except (OverflowError, OSError, ValueError):
             return None
     try:
-        iso = datetime.fromisoformat(_ZONE_NAME.sub("+00:00", text) if text[-1:].isalpha() else text)
+        # (only a name of two letters or more; most dates end in a digit or `Z`)
+        iso = datetime.fromisoformat(_ZONE_NAME.sub("+00:00", text) if text[-2:].isalpha() else text)
     except ValueError:
         pass
     else:

@@ -77,6 +77,7 @@ class GuardedOutput:
             return
         with contextlib.suppress(OSError):
             os.ftruncate(self._fd, self._whole)
+        with contextlib.suppress(OSError):  # even if the cut failed: nothing more of the line
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, self._fd)
             os.close(devnull)

@@ -170,7 +170,7 @@ class WorkerCrashed(Exception):
 
 
 class WorkerTookTooLong(Exception):
-    """One source's parsing and matching ran past PARSE_DEADLINE; its process was stopped."""
+    """One source's parsing and matching ran past the deadline; its process was stopped."""
 
 
 def _parse_deadline() -> float:
@@ -197,6 +197,7 @@ class WorkerPool:
         self.finder = finder
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
         self._workers = _worker_count()
+        self._deadline = _parse_deadline()
         if self._workers > 1 and sources >= MIN_SOURCES_FOR_PROCESSES and _can_fork():
             global _finder
             _finder = finder
@@ -226,7 +227,7 @@ class WorkerPool:
         if pool is None:
             return await _on_the_main_thread(function, *args)
         loop = asyncio.get_running_loop()
-        deadline = _parse_deadline()
+        deadline = self._deadline
         try:
             return await asyncio.wait_for(loop.run_in_executor(pool, function, *args), deadline)
         except concurrent.futures.process.BrokenProcessPool:
