@@ -337,6 +337,25 @@ def test_deep_nesting_below_the_scan_threshold_is_fast() -> None:
     assert time.process_time() - t0 < 2.0
 
 
+def test_a_select_of_thousands_of_options_loses_its_option_tags_and_nothing_read() -> None:
+    """lexbor's time grows with the square of a <select>'s options (100,000: 72 s), so past
+    MAX_OPTIONS their tags are dropped before parsing; a select is never read for mentions,
+    and the prose around it is read as before. Fewer options stay options."""
+    from mentions.extract.dom import MAX_OPTIONS, parse
+
+    def page(options: int) -> str:
+        menu = "<select name='jump'>" + "<option value='1'>Thread" * options + "</select>"
+        return f"<html><body><article><p>{PROSE}</p>{menu}<p>{PROSE}</p></article>" + "<br>" * 5000
+
+    many, few = page(MAX_OPTIONS * 2), page(MAX_OPTIONS // 2)
+    assert parse(many).css("option") == []
+    assert len(parse(few).css("option")) == MAX_OPTIONS // 2
+    for html in (many, few):
+        text = main_text(html).text
+        assert text.count(PROSE) == 2
+        assert "Thread" not in text
+
+
 # ----------------------------------------------------------------------------- corpus floor
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("MENTIONS_CORPUS") or REPO.parent / "shared" / "corpus")

@@ -403,3 +403,25 @@ def test_two_tickets_under_one_url_get_two_ids_and_a_repeated_one_the_same() -> 
     result = run_cli("match", "-e", "Acme", "--format", "jsonl", stdin=tickets.encode())
     ids = [json.loads(line)["id"] for line in result.stdout.decode().splitlines()]
     assert len(ids) == 3 and ids[0] != ids[1] and ids[0] == ids[2]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # lexbor alone: its nesting check grows with the square of the depth (about 90 s here)
+        "<div>" * 200_000 + "<p>Acme deep down</p>" + "</div>" * 200_000,
+        # lexbor alone: its option "selectedness" step grows with the square of the options (72 s)
+        "<form><select>" + "<option>Acme Modell" * 100_000 + "</select></form><p>Acme deep down</p>",
+    ],
+    ids=["nested-200000-deep", "select-of-100000-options"],
+)
+def test_an_html_file_built_to_stall_the_parser_is_read_in_moments(tmp_path: Path, body: str) -> None:
+    """`match` parsed an HTML file's title with lexbor directly, without the limits a scan's
+    pages have; a `timeout` in a pipeline was the only way out. (60 s is the helper's limit:
+    the fixed parse takes about a second.)"""
+    page = tmp_path / "page.html"
+    page.write_text(f"<html><head><title>Acme page</title></head><body>{body}</body></html>")
+    done = _subprocess(["-e", "Acme", "--format", "jsonl", str(page)], b"")
+    assert done.returncode == 0, done.stderr
+    [record] = records(done.stdout.decode())
+    assert (record["title"], record["snippet"], record["count"]) == ("Acme page", "Acme deep down", 2)

@@ -110,12 +110,11 @@ def match(
 
 def _html_document(source: str, html: str) -> Document:
     """A page as the scan reads a feed entry's HTML: its visible text, title and declared language."""
-    from selectolax.lexbor import LexborHTMLParser as HTMLParser
-
     from mentions.extract import visible_text
+    from mentions.extract.dom import parse
     from mentions.lang import declared_language
 
-    tree = HTMLParser(html)
+    tree = parse(html)  # with the limits that keep a page built to stall lexbor fast
     title = tree.css_first("title")
     root = tree.css_first("html")
     return _document(

@@ -46,6 +46,12 @@ MAX_DEPTH = 1500  # real pages nest < 100 deep; beyond this, tags are dropped be
 # A page with fewer tags than this parses fast however deep they nest (4,000 nested divs:
 # ~0.05 s), so the depth scan (7% of an extraction) is skipped: 98% of real pages.
 MAX_CHEAP_TAGS = 4000
+# lexbor runs the select's "selectedness" step over all its options at each new one, so a
+# <select> takes time with the square of its options: 20,000 took 2.4 s, 100,000 took 72 s
+# (a forum's "jump to thread" list, or a page built to stall us). Past this many, the option
+# tags are dropped before parsing, their text kept: a <select> is never read for mentions.
+MAX_OPTIONS = 2000
+_OPTION_TAG = re.compile(rb"</?option\b[^>]*>", re.I)
 # Tags that close themselves or are closed implicitly do not add depth.
 _NO_DEPTH = frozenset(
     {
@@ -113,8 +119,11 @@ def parse(html: str | bytes) -> LexborHTMLParser:
     # NUL is not valid in HTML text; lexbor copes, but stray ones only add noise.
     if b"\x00" in data:
         data = data.replace(b"\x00", b"")
-    if data.count(b"<") > MAX_CHEAP_TAGS and max_depth(data) > MAX_DEPTH:
-        data = limit_depth(data)
+    if data.count(b"<") > MAX_CHEAP_TAGS:
+        if max_depth(data) > MAX_DEPTH:
+            data = limit_depth(data)
+        if data.lower().count(b"<option") > MAX_OPTIONS:
+            data = _OPTION_TAG.sub(b" ", data)
     return LexborHTMLParser(data, scripting=True)
 
 
