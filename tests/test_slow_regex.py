@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 import warnings
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from mentions.cli import app
 from mentions.match.query import parse_query
 from mentions.match.slow_regex import NESTED, SAME_CHOICE, parser, reason_in, slow_regexes, why_slow
 
@@ -94,3 +97,24 @@ def test_deep_nesting_is_no_crash() -> None:
     assert why_slow("(" * 90 + "a+" + ")+" * 90) == NESTED
     assert why_slow("(?:" * 90 + "a" + ")" * 90) is None
 
+
+def test_check_warns_and_still_exits_0(tmp_path: Path) -> None:
+    config = tmp_path / "mentions.yaml"
+    config.write_text(
+        "version: 1\nkeywords:\n"
+        "  - name: acme\n    query: '/(a+)+b/ OR Acme'\n"
+        "  - name: globex\n    query: 'Globex OR /globex\\s*(gmbh|ag)/'\n"
+        "  - name: initech\n    terms: ['(a+)+b']\n"
+        "  - name: urls\n    query: '/https:\\/\\/(\\w+\\s?)*$/'\n"
+        "sources:\n  - name: blog\n    feed: https://blog.example.org/feed\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["check", "-c", str(config)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        "mentions: warning: keyword 'acme': /(a+)+b/ can take very long on some texts "
+        "(a repeated group that itself repeats)",
+        "mentions: warning: keyword 'urls': /https:\\/\\/(\\w+\\s?)*$/ can take very long on some texts "
+        "(a repeated group that itself repeats)",
+        f"{config}: ok (4 keywords, 1 sources)",
+    ]
