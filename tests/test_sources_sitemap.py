@@ -280,3 +280,44 @@ def test_a_page_another_source_read_is_read_again_in_full(site: LocalSite, tmp_p
     fresh = tmp_path / "fresh.db"  # both sources in one scan: the second to ask has no 304 either
     result, records = scan(config, "--state", str(fresh))
     assert sorted(r["url"] for r in records) == [site.url("/forum/1"), site.url("/forum/1#post-1")]
+
+
+def test_an_index_that_lists_only_itself_fails_the_source(site: LocalSite, tmp_path: Path) -> None:
+    """It read as a quiet sitemap, run after run: exit 0 and no pages, a broken source unseen."""
+    site.add("/index.xml", index_of(site.url("/index.xml")), content_type="application/xml")
+    site.add("/a.xml", index_of(site.url("/b.xml")), content_type="application/xml")
+    site.add("/b.xml", index_of(site.url("/a.xml")), content_type="application/xml")
+    config = write_config(tmp_path, f"  - name: self\n    sitemap: {site.url('/index.xml')}\n"
+                                    f"  - name: loop\n    sitemap: {site.url('/a.xml')}\n")
+    state = str(tmp_path / "state.db")
+    result, records = scan(config, "--state", state)
+    assert (result.exit_code, records) == (1, [])
+    for name in ("self", "loop"):
+        assert (f"source '{name}' failed: parse error: the sitemap index lists only itself "
+                "or sitemaps already read, no pages") in result.stderr
+    assert "Traceback" not in result.stderr
+    assert site.requests["/index.xml"] == 1
+    result, records = scan(config, "--state", state)  # and on the next run (named only once)
+    assert (result.exit_code, records, site.requests["/index.xml"]) == (1, [], 2)
+
+
+def test_a_loop_of_indexes_with_pages_reads_them_once(site: LocalSite, tmp_path: Path) -> None:
+    site.add("/b/1", article("Eins", "Acme eins."))
+    site.add("/a.xml", index_of(site.url("/b.xml")), content_type="application/xml")
+    site.add("/b.xml", index_of(site.url("/a.xml"), site.url("/b-pages.xml")), content_type="application/xml")
+    site.add("/b-pages.xml", urlset([(site.url("/b/1"), "2026-01-01")]), content_type="application/xml")
+    config = write_config(tmp_path, f"  - name: loop\n    sitemap: {site.url('/a.xml')}\n")
+    result, records = scan(config, "--no-state")
+    assert result.exit_code == 0, result.stderr
+    assert [r["url"] for r in records] == [site.url("/b/1")]
+    assert (site.requests["/a.xml"], site.requests["/b.xml"], site.requests["/b/1"]) == (1, 1, 1)
+
+
+def test_an_empty_sitemap_is_no_error(site: LocalSite, tmp_path: Path) -> None:
+    site.add("/empty.xml", urlset([]), content_type="application/xml")
+    site.add("/index.xml", index_of(site.url("/index.xml"), site.url("/empty.xml")),
+             content_type="application/xml")
+    config = write_config(tmp_path, f"  - name: empty\n    sitemap: {site.url('/empty.xml')}\n"
+                                    f"  - name: idx\n    sitemap: {site.url('/index.xml')}\n")
+    result, records = scan(config, "--no-state")
+    assert (result.exit_code, records) == (0, []), result.stderr

@@ -6,6 +6,7 @@
     engine.py     Matcher: one automaton pass per document, then triggered queries only
     nodes.py      compiled query nodes, evaluated against a document's hits
     snippet.py    the original text around the first hit
+    slow_regex.py which `/regex/` terms can take exponential time (`mentions check` warns)
 
 Importing this package is cheap: the automaton library loads when a Matcher is built.
 """

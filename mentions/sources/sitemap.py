@@ -10,8 +10,9 @@ before these notes, or after runs that note nothing, `--keyword`, `--since` and 
 reads the `max_pages` newest entries and notes the others as they are, so an existing site
 is not read from its beginning.
 
-Sitemap index files are followed, newest first, at most `MAX_SITEMAPS` files. Every page is
-fetched as a remote choice and extracted like a `page:` without `items`. A page that is gone
+Sitemap index files are followed, newest first, at most `MAX_SITEMAPS` files, none twice; an
+index that leads only to sitemaps already read (itself, a loop) fails the source. Every page
+is fetched as a remote choice and extracted like a `page:` without `items`. A page that is gone
 (404/410), that robots.txt forbids, or that `exclude_urls` leaves out is noted and skipped;
 any other failure fails the source after the pages already read (their mentions are
 delivered), and the next run tries the same pages again.
@@ -121,10 +122,15 @@ async def _page_entries(source: Source, context: Context, noted: dict[str, str])
 
     The first run (nothing noted) asks for whole files: a 304 would leave it without the
     list it needs. An index file that did not change (304) still leads to its children, as
-    noted."""
+    noted.
+
+    A child read before (the index itself, or a loop of indexes) is skipped; when that
+    leaves no file to read but indexes, the source fails: it would read as a quiet sitemap,
+    run after run, and nobody would learn it is broken. An empty `<urlset>` is no error."""
     pending = [source.location]
     seen: set[str] = set()
     pages: list[Entry] = []
+    has_repeats = has_leaf = False
     while pending and len(seen) < MAX_SITEMAPS:
         url = pending.pop(0)
         if url in seen:
@@ -133,15 +139,22 @@ async def _page_entries(source: Source, context: Context, noted: dict[str, str])
         is_remote = url != source.location
         response = await context.fetch(url, is_remote_choice=is_remote, is_conditional=bool(noted))
         if response is None:
-            pending.extend(key.removeprefix(_CHILD) for key, parent in noted.items()
-                           if key.startswith(_CHILD) and parent == url)
-            continue
-        entries = await context.run(parse_sitemap, response.body, response.url)
-        children = sorted((e for e in entries if e.is_sitemap), key=_newest_first)
-        for child in children:
-            context.note(_CHILD + child.url, url)
-        pending.extend(child.url for child in children)
-        pages.extend(e for e in entries if not e.is_sitemap)
+            children_urls = [key.removeprefix(_CHILD) for key, parent in noted.items()
+                             if key.startswith(_CHILD) and parent == url]
+        else:
+            entries = await context.run(parse_sitemap, response.body, response.url)
+            children = sorted((e for e in entries if e.is_sitemap), key=_newest_first)
+            for child in children:
+                context.note(_CHILD + child.url, url)
+            children_urls = [child.url for child in children]
+            pages.extend(e for e in entries if not e.is_sitemap)
+        fresh = [child for child in children_urls if child not in seen]
+        has_repeats = has_repeats or len(fresh) < len(children_urls)
+        has_leaf = has_leaf or not children_urls
+        pending.extend(fresh)
+    if has_repeats and not pages and not has_leaf:
+        raise FetchError("parse error", source.location,
+                         "the sitemap index lists only itself or sitemaps already read, no pages")
     return pages
 
 
