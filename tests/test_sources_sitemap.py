@@ -307,10 +307,14 @@ def test_a_loop_of_indexes_with_pages_reads_them_once(site: LocalSite, tmp_path:
     site.add("/b.xml", index_of(site.url("/a.xml"), site.url("/b-pages.xml")), content_type="application/xml")
     site.add("/b-pages.xml", urlset([(site.url("/b/1"), "2026-01-01")]), content_type="application/xml")
     config = write_config(tmp_path, f"  - name: loop\n    sitemap: {site.url('/a.xml')}\n")
-    result, records = scan(config, "--no-state")
+    state = str(tmp_path / "state.db")
+    result, records = scan(config, "--state", state)
     assert result.exit_code == 0, result.stderr
     assert [r["url"] for r in records] == [site.url("/b/1")]
     assert (site.requests["/a.xml"], site.requests["/b.xml"], site.requests["/b/1"]) == (1, 1, 1)
+    result, records = scan(config, "--state", state)  # every file 304: still no failure
+    assert (result.exit_code, records) == (0, []), result.stderr
+    assert site.requests["/b-pages.xml"] == 2
 
 
 def test_an_empty_sitemap_is_no_error(site: LocalSite, tmp_path: Path) -> None:
