@@ -68,17 +68,18 @@ class MentionFinder:
         # A document without a date counts as published when it was found, as in `history`:
         # inside `--since 7d`, outside a `--since` that lies in the future.
         is_undated_wanted = since is None or self.found_at >= since
+        redact = self.redactor
+        # Before matching: a snippet cut out of the raw text could end inside a long secret,
+        # and the piece left would no longer be the secret the redactor knows. The links the
+        # entries share are compared redacted too, as the ids see them: a private feed's
+        # token in every link, replaced on one side only, hid the sharing.
+        redacted = [redact.document(document) for document in documents] if redact else documents
         wanted = [
-            document for document in documents
+            seen for document, seen in zip(documents, redacted, strict=True)
             if (since is None or (document.published >= since if document.published is not None
                                   else is_undated_wanted))
             and not (document.url and is_excluded(document.url, excluded))
         ]
-        redact = self.redactor
-        if redact:
-            # Before matching: a snippet cut out of the raw text could end inside a long
-            # secret, and the piece left would no longer be the secret the redactor knows.
-            wanted = [redact.document(document) for document in wanted]
         if self.matcher.needs_language:
             wanted = with_languages(wanted)
         matched: list[tuple[Document, list[Match]]] = []
@@ -91,7 +92,7 @@ class MentionFinder:
         # that cold).
         languages = with_languages(document for document, _ in matched)
         found: list[Found] = []
-        shared = SharedLinks(documents) if matched else None
+        shared = SharedLinks(redacted) if matched else None
         for shown, (_, matches) in zip(languages, matched, strict=True):  # (redacted above)
             fingerprint = text_fingerprint(shown)
             key = document_key(shown, shared)  # once per document, not once per keyword

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from tests.localsite import LocalSite
 from tests.state_helpers import Item, invoke, rss, scan, write_config
 
@@ -344,3 +346,22 @@ def test_two_sources_on_one_feed_each_read_it_until_they_have(site: LocalSite, t
     assert [r["keyword"] for r in scan(config, "--source", "b").records] == ["globex"]
     assert scan(config).records == []
     assert site.not_modified["/feed"] == 2  # the rerun: one 304 for each source
+
+
+def test_entries_sharing_a_link_that_carries_a_secret_are_each_reported(
+    site: LocalSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A private feed puts its `${TOKEN}` into every link. The entries that share a link were
+    told apart by their links as fetched, but looked up by their links with the secret
+    replaced: they found no distinction, got one id, and all but the first were lost."""
+    monkeypatch.setenv("FEED_TOKEN", "s3cr3t-feed-token")
+    link = "https://acme.example/sponsor?token=s3cr3t-feed-token"
+    items = [Item("Sponsor: Acme", "Acme sponsors this week.", link, guid="tag:df,1"),
+             Item("Acme, again", "More on Acme shoes.", link, guid="tag:df,2")]
+    site.add("/feed", rss(items), content_type=RSS)
+    config = write_config(tmp_path, {"private": site.url("/feed") + "?token=${FEED_TOKEN}"})
+    first = scan(config)
+    assert first.titles == ["Acme, again", "Sponsor: Acme"]
+    assert len(set(first.ids)) == 2
+    assert "s3cr3t" not in first.stdout
+    assert scan(config).records == []
