@@ -434,3 +434,95 @@ def test_a_table_stopped_before_it_was_printed_alerts_nothing(
     assert out.read_text() == ""
     assert hook.posts == []
     assert recorded_ids(tmp_path) == set()
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_second_stop_while_the_alerts_go_ends_the_scan_at_once(
+    tmp_path: Path, site: LocalSite, stop: int
+) -> None:
+    """Whoever asks twice means now: a receiver that hangs (up to its 10 minute timeout) does
+    not keep a stopped scan alive. Those alerts are then lost, and stderr says so."""
+    hanging = HookReceiver(delay=600)
+    try:
+        process, out = stoppable_scan(tmp_path, site, f"  - webhook: {hanging.url()}\n    timeout: 10m\n",
+                                      "--format", "jsonl")
+        try:
+            wait_until(process, lambda: len(written_ids(out)) == 3 and
+                       set(written_ids(out)) <= recorded_ids(tmp_path), "3 lines written and recorded")
+            process.send_signal(stop)
+            wait_until(process, lambda: bool(hanging.posts), "alert sent after the first stop")
+            if stop == signal.SIGTERM:  # not the twin that `timeout` sends (see below)
+                from mentions.cli import TWIN_SIGTERM_SECONDS
+
+                time.sleep(TWIN_SIGTERM_SECONDS + 0.2)
+            process.send_signal(stop)
+            process.wait(timeout=20)
+        finally:
+            process.kill()
+    finally:
+        hanging.stop()
+    error = (tmp_path / "err.txt").read_text()
+    assert process.returncode == 128 + stop, error
+    assert "Traceback" not in error
+    assert "alerts not sent yet are lost" in error
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_first_stop_while_the_alerts_go_lets_them_finish(tmp_path: Path, site: LocalSite, stop: int) -> None:
+    """`timeout` may strike while the alerts of a finished scan go (an SMTP server can take
+    seconds): cut short, they were lost for good, as their mentions are recorded. The first
+    stop waits for them (each within its notifier's timeout); only a second one cuts them."""
+    hanging = HookReceiver(delay=600)
+    try:
+        process, out = stoppable_scan(tmp_path, site, f"  - webhook: {hanging.url()}\n    timeout: 10m\n",
+                                      "--format", "jsonl", has_slow=False)
+        try:
+            wait_until(process, lambda: bool(hanging.posts), "the alert")
+            process.send_signal(stop)
+            time.sleep(1)
+            assert process.poll() is None  # still waiting for the receiver's answer
+            hanging.released.set()  # it answers
+            process.wait(timeout=30)
+        finally:
+            process.kill()
+    finally:
+        hanging.stop()
+    error = (tmp_path / "err.txt").read_text()
+    assert process.returncode == 128 + stop, error
+    assert error == ""  # nothing lost, no alert failed
+    assert len(written_ids(out)) == 3 and set(written_ids(out)) == recorded_ids(tmp_path)
+    assert [sorted(m["id"] for m in hanging.posts[0].body["mentions"])] == [sorted(written_ids(out))]
+
+
+TWIN = """
+import os, signal, sys, time
+from mentions import cli
+
+signal.signal(signal.SIGTERM, cli._terminated)  # as main() does
+try:
+    os.kill(os.getpid(), signal.SIGTERM)  # the scan stops
+    time.sleep(5)
+except SystemExit:
+    pass
+time.sleep(float(sys.argv[1]))
+with cli.sending_alerts(is_stopping=True):
+    os.kill(os.getpid(), signal.SIGTERM)  # the alerts go: another SIGTERM comes
+    time.sleep(0.5)
+print("alerts sent")
+"""
+
+
+@pytest.mark.parametrize(("is_twin", "code", "said"), [
+    (True, 0, "alerts sent"), (False, 143, "the alerts not sent yet are lost"),
+], ids=["twin", "new-request"])
+def test_the_twin_of_the_stopping_sigterm_does_not_cut_the_alerts_short(is_twin: bool, code: int, said: str) -> None:
+    """`timeout` signals the scan, then its whole group: a second SIGTERM that a busy machine
+    delivers late, while the alerts go, would lose them all. One that comes later is a
+    second request to stop, and ends the process at once."""
+    from mentions.cli import TWIN_SIGTERM_SECONDS
+
+    after = 0.0 if is_twin else TWIN_SIGTERM_SECONDS + 0.2
+    result = subprocess.run([sys.executable, "-c", TWIN, str(after)], capture_output=True, timeout=30,
+                            env={**os.environ, "PYTHONPATH": str(REPO)}, check=False)
+    assert result.returncode == code, result.stderr
+    assert said in (result.stdout + result.stderr).decode()

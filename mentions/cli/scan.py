@@ -11,7 +11,7 @@ from typing import IO, TYPE_CHECKING
 
 import typer
 
-from mentions.cli import EXIT_TERMINATED, exit_on_second_interrupt
+from mentions.cli import EXIT_TERMINATED, exit_on_second_interrupt, sending_alerts
 from mentions.cli.common import (
     CONFIG_OPTION,
     EXIT_OK,
@@ -210,7 +210,12 @@ def scan(
                 stream.close()
     # What was written before the reader went away or the scan was stopped is recorded and
     # will never be new again: its alerts go now or never.
-    notes = _notify(loaded, alerted, console, is_recorded=opened is not None) if alerted else []
+    notes: list[str] = []
+    if alerted:
+        with sending_alerts(is_stopping=stop is not None) as stopping:
+            notes = _notify(loaded, alerted, console, is_recorded=opened is not None)
+        if stop is None and stopping.code is not None:
+            raise SystemExit(stopping.code)  # stopped while the alerts went: they went, now it ends
     if stop is not None:
         raise stop  # main() ends with 130 or 143
     if is_reader_gone or report is None:
