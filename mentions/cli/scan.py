@@ -86,7 +86,7 @@ def scan(
 
     A failing notifier is named on stderr; the mentions are written (and recorded, unless
     --no-state) anyway, and the exit code depends on the sources only. --seed and --dry-run
-    send no alerts.
+    send no alerts. Stopped (Ctrl-C, SIGTERM), it alerts what it wrote and recorded first.
     """
     from mentions.output import FORMATS, format_of_file
     from mentions.source_context import ScanOptions
