@@ -23,10 +23,15 @@ class Received:
 
 @dataclass
 class HookReceiver:
-    """A threaded HTTP server on 127.0.0.1 that answers every POST with `status`."""
+    """A threaded HTTP server on 127.0.0.1 that answers every POST with `status`.
+
+    With `delay`, it keeps each POST (at once) but answers only after that many seconds, or
+    when it stops: a receiver that hangs."""
 
     status: int = 200
+    delay: float = 0.0
     posts: list[Received] = field(default_factory=list)
+    released: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
         receiver = self
@@ -41,6 +46,8 @@ class HookReceiver:
                 receiver.posts.append(
                     Received(self.path, {k.lower(): v for k, v in self.headers.items()}, json.loads(raw))
                 )
+                if receiver.delay:
+                    receiver.released.wait(receiver.delay)
                 self.send_response(receiver.status)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
@@ -55,6 +62,7 @@ class HookReceiver:
         return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
 
     def stop(self) -> None:
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import ssl
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import Message
@@ -23,7 +25,7 @@ from mentions.cli import app
 from mentions.config import NotifyConfig
 from mentions.models import Mention
 from mentions.notify import notify_all
-from tests.conftest import REPO
+from tests.conftest import REPO, run_cli
 from tests.localsite import LocalSite
 from tests.receivers import HookReceiver, dead_url
 
@@ -318,3 +320,209 @@ def test_mentions_written_before_the_reader_went_away_are_still_alerted(
         recorded = [row[0] for row in db.execute("SELECT title FROM mentions")]
     assert recorded == ["Fast"]
     assert [[m["title"] for m in post.body["mentions"]] for post in hook.posts] == [["Fast"]]
+
+
+# --- a scan stopped by Ctrl-C or SIGTERM -------------------------------------------------------
+
+
+def stoppable_scan(
+    tmp_path: Path, site: LocalSite, notify_yaml: str, *args: str, has_slow: bool = True
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """`mentions scan` in a subprocess over three fast feeds and (`has_slow`) two that answer
+    only after 60 s (the scan is stopped long before), one Acme mention each; stdout into a file."""
+    from tests.state_helpers import write_config as write_feeds
+
+    feeds = {}
+    for name in ("fast0", "fast1", "fast2", *(("slow0", "slow1") if has_slow else ())):
+        delay = 60 if name.startswith("slow") else 0  # the fast ones come first: 2 requests per host
+        feeds[name] = site.add(f"/{name}", feed_of(name), content_type="application/rss+xml", delay=delay)
+    config = write_feeds(tmp_path, feeds, extra="notify:\n" + notify_yaml)
+    out = tmp_path / "out.jsonl"
+    with out.open("wb") as stdout, (tmp_path / "err.txt").open("wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mentions", "scan", "-c", str(config), *args],
+            stdout=stdout, stderr=stderr, env={**os.environ, "PYTHONPATH": str(REPO), "NO_COLOR": "1"},
+        )
+    return process, out
+
+
+def feed_of(name: str) -> str:
+    """A feed named `name` with one Acme mention."""
+    from tests.state_helpers import Item, rss
+
+    return rss([Item(name, f"Acme in {name}", f"http://x.org/{name}")])
+
+
+def written_ids(out: Path) -> list[str]:
+    """The ids of the complete lines the scan wrote so far."""
+    return [json.loads(line)["id"] for line in out.read_text().splitlines(keepends=True) if line.endswith("\n")]
+
+
+def recorded_ids(tmp_path: Path) -> set[str]:
+    """The ids committed to the state beside the config (none while it does not exist yet)."""
+    try:
+        with sqlite3.connect(tmp_path / "state.db") as db:
+            return {row[0] for row in db.execute("SELECT id FROM mentions")}
+    except sqlite3.Error:
+        return set()
+
+
+def wait_until(process: subprocess.Popen[bytes], condition: Callable[[], bool], what: str) -> None:
+    """Poll `condition` with a generous deadline (the machine may be busy); fail if the scan ended."""
+    deadline = time.monotonic() + 45
+    while not condition():
+        if process.poll() is not None:
+            pytest.fail(f"the scan ended (exit {process.returncode}) before {what}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"no {what} within 45 s")
+        time.sleep(0.05)
+
+
+def alerted_ids(hook: HookReceiver) -> list[list[str]]:
+    return [sorted(m["id"] for m in post.body["mentions"]) for post in hook.posts]
+
+
+@pytest.mark.parametrize(("stop", "is_stateless"), [
+    (signal.SIGTERM, False), (signal.SIGINT, False), (signal.SIGTERM, True),
+], ids=["sigterm", "ctrl-c", "sigterm-no-state"])
+def test_mentions_written_before_a_stop_are_still_alerted(
+    tmp_path: Path, hook: HookReceiver, site: LocalSite, stop: int, is_stateless: bool
+) -> None:
+    """Ctrl-C, or `timeout` stopping a cron scan with SIGTERM: what was written is recorded,
+    so it will never be new again; its alert was skipped with the stop, and so lost for good."""
+    extra = ("--no-state",) if is_stateless else ()
+    process, out = stoppable_scan(tmp_path, site, f"  - webhook: {hook.url()}\n", "--format", "jsonl", *extra)
+    try:
+        wait_until(process, lambda: len(written_ids(out)) == 3 and (
+            is_stateless or set(written_ids(out)) <= recorded_ids(tmp_path)), "3 lines written and recorded")
+        process.send_signal(stop)
+        process.wait(timeout=30)
+    finally:
+        process.kill()
+    error = (tmp_path / "err.txt").read_text()
+    assert process.returncode == 128 + stop, error
+    assert "Traceback" not in error
+    printed = written_ids(out)
+    assert alerted_ids(hook) == [sorted(printed)]
+    if is_stateless:
+        return
+    assert recorded_ids(tmp_path) == set(printed)
+    for name in ("slow0", "slow1"):  # answering at once now
+        site.add(f"/{name}", feed_of(name), content_type="application/rss+xml")
+    again = run_cli("scan", "-c", str(tmp_path / "mentions.yaml"), "--format", "jsonl")
+    assert again.returncode == 0, again.stderr
+    rest = [json.loads(line)["id"] for line in again.stdout.decode().splitlines()]
+    assert len(rest) == 2 and not set(rest) & set(printed)
+    assert alerted_ids(hook) == [sorted(printed), sorted(rest)]
+
+
+def test_a_table_stopped_before_it_was_printed_alerts_nothing(
+    tmp_path: Path, hook: HookReceiver, site: LocalSite
+) -> None:
+    """The table is printed when the scan ends: stopped before, it recorded nothing (the next
+    run shows the same mentions), so alerting them would announce them twice."""
+    process, out = stoppable_scan(tmp_path, site, f"  - webhook: {hook.url()}\n", "--format", "table", "--progress")
+    errors = tmp_path / "err.txt"
+    try:
+        # --progress into a file: one line per finished source, after its mentions went to the table
+        wait_until(process, lambda: errors.read_text().count(", 1 new") == 3, "3 fast sources done")
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 143, errors.read_text()
+    assert out.read_text() == ""
+    assert hook.posts == []
+    assert recorded_ids(tmp_path) == set()
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_second_stop_while_the_alerts_go_ends_the_scan_at_once(
+    tmp_path: Path, site: LocalSite, stop: int
+) -> None:
+    """Whoever asks twice means now: a receiver that hangs (up to its 10 minute timeout) does
+    not keep a stopped scan alive. Those alerts are then lost, and stderr says so."""
+    hanging = HookReceiver(delay=600)
+    try:
+        process, out = stoppable_scan(tmp_path, site, f"  - webhook: {hanging.url()}\n    timeout: 10m\n",
+                                      "--format", "jsonl")
+        try:
+            wait_until(process, lambda: len(written_ids(out)) == 3 and
+                       set(written_ids(out)) <= recorded_ids(tmp_path), "3 lines written and recorded")
+            process.send_signal(stop)
+            wait_until(process, lambda: bool(hanging.posts), "alert sent after the first stop")
+            if stop == signal.SIGTERM:  # not the twin that `timeout` sends (see below)
+                from mentions.cli import TWIN_SIGTERM_SECONDS
+
+                time.sleep(TWIN_SIGTERM_SECONDS + 0.2)
+            process.send_signal(stop)
+            process.wait(timeout=20)
+        finally:
+            process.kill()
+    finally:
+        hanging.stop()
+    error = (tmp_path / "err.txt").read_text()
+    assert process.returncode == 128 + stop, error
+    assert "Traceback" not in error
+    assert "alerts not sent yet are lost" in error
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_first_stop_while_the_alerts_go_lets_them_finish(tmp_path: Path, site: LocalSite, stop: int) -> None:
+    """`timeout` may strike while the alerts of a finished scan go (an SMTP server can take
+    seconds): cut short, they were lost for good, as their mentions are recorded. The first
+    stop waits for them (each within its notifier's timeout); only a second one cuts them."""
+    hanging = HookReceiver(delay=600)
+    try:
+        process, out = stoppable_scan(tmp_path, site, f"  - webhook: {hanging.url()}\n    timeout: 10m\n",
+                                      "--format", "jsonl", has_slow=False)
+        try:
+            wait_until(process, lambda: bool(hanging.posts), "the alert")
+            process.send_signal(stop)
+            time.sleep(1)
+            assert process.poll() is None  # still waiting for the receiver's answer
+            hanging.released.set()  # it answers
+            process.wait(timeout=30)
+        finally:
+            process.kill()
+    finally:
+        hanging.stop()
+    error = (tmp_path / "err.txt").read_text()
+    assert process.returncode == 128 + stop, error
+    assert error == ""  # nothing lost, no alert failed
+    assert len(written_ids(out)) == 3 and set(written_ids(out)) == recorded_ids(tmp_path)
+    assert [sorted(m["id"] for m in hanging.posts[0].body["mentions"])] == [sorted(written_ids(out))]
+
+
+TWIN = """
+import os, signal, sys, time
+from mentions import cli
+
+signal.signal(signal.SIGTERM, cli._terminated)  # as main() does
+try:
+    os.kill(os.getpid(), signal.SIGTERM)  # the scan stops
+    time.sleep(5)
+except SystemExit:
+    pass
+time.sleep(float(sys.argv[1]))
+with cli.sending_alerts(is_stopping=True):
+    os.kill(os.getpid(), signal.SIGTERM)  # the alerts go: another SIGTERM comes
+    time.sleep(0.5)
+print("alerts sent")
+"""
+
+
+@pytest.mark.parametrize(("is_twin", "code", "said"), [
+    (True, 0, "alerts sent"), (False, 143, "the alerts not sent yet are lost"),
+], ids=["twin", "new-request"])
+def test_the_twin_of_the_stopping_sigterm_does_not_cut_the_alerts_short(is_twin: bool, code: int, said: str) -> None:
+    """`timeout` signals the scan, then its whole group: a second SIGTERM that a busy machine
+    delivers late, while the alerts go, would lose them all. One that comes later is a
+    second request to stop, and ends the process at once."""
+    from mentions.cli import TWIN_SIGTERM_SECONDS
+
+    after = 0.0 if is_twin else TWIN_SIGTERM_SECONDS + 0.2
+    result = subprocess.run([sys.executable, "-c", TWIN, str(after)], capture_output=True, timeout=30,
+                            env={**os.environ, "PYTHONPATH": str(REPO)}, check=False)
+    assert result.returncode == code, result.stderr
+    assert said in (result.stdout + result.stderr).decode()

@@ -12,6 +12,8 @@ import contextlib
 import os
 import signal
 import sys
+import time
+from collections.abc import Iterator
 from typing import Any, NoReturn
 
 from mentions import __version__
@@ -83,10 +85,17 @@ EXIT_INTERRUPTED = 128 + signal.SIGINT  # Ctrl-C
 EXIT_TERMINATED = 128 + signal.SIGTERM  # what a shell reports for a job that SIGTERM ended
 
 
+# `timeout` sends its second SIGTERM right after the first; one later than this is a new request.
+TWIN_SIGTERM_SECONDS = 1.0
+_terminated_at: float | None = None  # time.monotonic() of the first SIGTERM
+
+
 def _terminated(signum: int, frame: object) -> None:
     # `timeout` signals the scan, then its whole group: the scan gets SIGTERM twice. A second
     # SystemExit raised mid clean-up (say, while waiting for the worker processes) would cut
     # that clean-up short; one request to stop is enough.
+    global _terminated_at
+    _terminated_at = time.monotonic()
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise SystemExit(EXIT_TERMINATED)
 
@@ -111,6 +120,52 @@ def exit_on_second_interrupt() -> None:
     signal.signal(signal.SIGINT, on_interrupt)
 
 
+class Stopping:
+    """The exit code of a stop (Ctrl-C, SIGTERM) that came while the alerts went, else None."""
+
+    def __init__(self) -> None:
+        self.code: int | None = None
+
+
+@contextlib.contextmanager
+def sending_alerts(*, is_stopping: bool) -> Iterator[Stopping]:
+    """Within, the alerts go: a first Ctrl-C or SIGTERM lets them finish (its exit code is
+    kept in what this yields), a second ends the process at once and says they are lost.
+
+    The mentions they announce are recorded and will never be new again: their alerts go now
+    or never, each within its notifier's timeout. `is_stopping`: a stop came before (the
+    scan was stopped), so the next one is the second. The twin of the SIGTERM that stopped
+    the scan (`timeout` signals the scan, then its group) is no second request: ignored.
+    """
+    stopping = Stopping()
+
+    def on_stop(signum: int, frame: object) -> None:
+        global _terminated_at
+        first = _terminated_at
+        if signum == signal.SIGTERM and first is not None and time.monotonic() - first < TWIN_SIGTERM_SECONDS:
+            return
+        if is_stopping or stopping.code is not None:
+            with contextlib.suppress(OSError):  # os.write: the interrupted code may be mid-print
+                os.write(2, b"mentions: stopped at once: the alerts not sent yet are lost\n")
+            _exit_at_once(128 + signum)
+        stopping.code = 128 + signum
+        if signum == signal.SIGTERM:
+            _terminated_at = time.monotonic()
+
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():  # embedded: no signals here
+        yield stopping
+        return
+    previous = {number: signal.signal(number, on_stop) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stopping
+    finally:
+        for number, handler in previous.items():
+            if handler is not None:  # None: a handler set from C, which Python cannot put back
+                signal.signal(number, handler)
+
+
 def _leave(code: int) -> NoReturn:
     """End an interrupted command now that its clean-up ran (what was written is recorded).
 
@@ -119,13 +174,19 @@ def _leave(code: int) -> NoReturn:
     interpreter's exit would wait for it; it is killed instead, and the exit skips that wait.
     """
     multiprocessing = sys.modules.get("multiprocessing")
-    children = multiprocessing.active_children() if multiprocessing else []
-    if not children:
+    if not (multiprocessing and multiprocessing.active_children()):
         sys.exit(code)
-    for child in children:
+    _exit_at_once(code)
+
+
+def _exit_at_once(code: int) -> NoReturn:
+    """Kill the worker processes, flush what is written, and exit without waiting for anything."""
+    multiprocessing = sys.modules.get("multiprocessing")
+    for child in multiprocessing.active_children() if multiprocessing else []:
         child.kill()
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing can reach it
+        # A closed pipe: nothing can reach it; a stream caught mid-write: RuntimeError.
+        with contextlib.suppress(OSError, ValueError, RuntimeError):
             stream.flush()
     os._exit(code)
 

@@ -11,7 +11,7 @@ from typing import IO, TYPE_CHECKING
 
 import typer
 
-from mentions.cli import exit_on_second_interrupt
+from mentions.cli import EXIT_TERMINATED, exit_on_second_interrupt, sending_alerts
 from mentions.cli.common import (
     CONFIG_OPTION,
     EXIT_OK,
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from mentions.models import Mention
     from mentions.output import Writer
     from mentions.pipeline import RunReport, SourceOutcome
+    from mentions.state import State
 
 
 def scan(
@@ -85,7 +86,7 @@ def scan(
 
     A failing notifier is named on stderr; the mentions are written (and recorded, unless
     --no-state) anyway, and the exit code depends on the sources only. --seed and --dry-run
-    send no alerts.
+    send no alerts. Stopped (Ctrl-C, SIGTERM), it alerts what it wrote and recorded first.
     """
     from mentions.output import FORMATS, format_of_file
     from mentions.source_context import ScanOptions
@@ -164,13 +165,16 @@ def scan(
     started = datetime.now(UTC)
     if opened is not None and writer.is_buffered:
         opened.hold_commits()  # the table's mentions are recorded once it is printed
-    is_reader_gone = is_closed = False
+    is_reader_gone = is_closed = is_out = False
+    stop: KeyboardInterrupt | SystemExit | None = None  # Ctrl-C, SIGTERM: raised again after the alerts
+    alerted = collector.mentions if collector is not None else []
     try:
         report = _run(loaded, options, opened, writer, verbose or opened is None, console, is_chatty)
         is_closed = True
         writer.close()
         if opened is not None:
             opened.release_commits()
+        is_out = True  # a table too is printed, and what it shows recorded
         if opened is not None and not dry_run:
             opened.record_run(
                 started, sources=report.sources, failed=len(report.failures),
@@ -183,6 +187,15 @@ def scan(
         # written was not recorded, so the next run reports it.
         discard_unwritten_output()
         is_reader_gone = True
+        if writer.is_buffered:  # a table that never got out recorded nothing: no alerts
+            alerted = []
+    except (KeyboardInterrupt, SystemExit) as error:
+        if isinstance(error, SystemExit) and error.code != EXIT_TERMINATED:
+            raise
+        stop = error
+        # What was written and recorded will never be new again: its alerts go now or never.
+        # (A table stopped before it was out recorded nothing: no alerts.)
+        alerted = _recorded(alerted, opened) if is_out or not writer.is_buffered else []
     finally:
         if not is_closed and not writer.is_buffered:
             # Interrupted (Ctrl-C, SIGTERM): what was written stays complete, a JSON array
@@ -195,11 +208,16 @@ def scan(
         if stream is not sys.stdout:
             with contextlib.suppress(OSError):  # a failed write was reported; the rest was flushed
                 stream.close()
-    # What was written before the reader went away is recorded and will never be new again:
-    # its alerts go now or never. (A table that never got out recorded nothing: no alerts.)
-    is_alerting = not (is_reader_gone and writer.is_buffered)
-    notes = (_notify(loaded, collector.mentions, console, is_recorded=opened is not None)
-             if collector is not None and is_alerting else [])
+    # What was written before the reader went away or the scan was stopped is recorded and
+    # will never be new again: its alerts go now or never.
+    notes: list[str] = []
+    if alerted:
+        with sending_alerts(is_stopping=stop is not None) as stopping:
+            notes = _notify(loaded, alerted, console, is_recorded=opened is not None)
+        if stop is None and stopping.code is not None:
+            raise SystemExit(stopping.code)  # stopped while the alerts went: they went, now it ends
+    if stop is not None:
+        raise stop  # main() ends with 130 or 143
     if is_reader_gone or report is None:
         raise typer.Exit(EXIT_OK)
     if is_chatty:
@@ -219,6 +237,20 @@ def _parse_shard(value: str) -> tuple[int, int]:
 
 def _always(mention: object) -> bool:
     return True
+
+
+def _recorded(mentions: list[Mention], state: State | None) -> list[Mention]:
+    """Those of the written `mentions` that `state` holds; all of them under --no-state.
+
+    A stop (SIGTERM) may fall between a source's lines and their recording: the next run
+    reports those again, and alerts them then."""
+    if state is None:
+        return mentions
+    try:
+        held = state.seen(mentions)
+    except StateError:
+        return mentions  # cannot tell: an alert repeated beats one lost
+    return [mention for mention in mentions if mention.id in held]
 
 
 def _notify(config: Config, mentions: list[Mention], console: Console, *, is_recorded: bool) -> list[str]:

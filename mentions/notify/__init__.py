@@ -6,7 +6,9 @@
                                                                         └── email (SMTP)
 
 Notifiers run after the mentions were written and recorded, so a failing notifier loses
-nothing: it is reported on stderr and the exit code stays what the sources decided.
+nothing: it is reported on stderr and the exit code stays what the sources decided. They
+run after a closed pipe, Ctrl-C or SIGTERM too, for what was recorded (`cli/scan.py`): a
+recorded mention is never new again, so its alert goes now or never.
 Add a notifier: a module with a class that has `send(batch)`, and one line in `NOTIFIERS`.
 """
 
