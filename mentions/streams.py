@@ -10,6 +10,7 @@ remembers it (`is_reader_gone`): the last error boundary still ends such a run w
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import io
 import os
@@ -122,6 +123,27 @@ def with_a_buffer(stream: IO[str]) -> IO[str]:
                             line_buffering=True)
 
 
+def in_utf8_or_replacing(stream: IO[str]) -> IO[str]:
+    """stdout as UTF-8 into a pipe or file, and at a terminal of another encoding, replacing
+    what that encoding cannot show.
+
+    In a C, latin-1 or `PYTHONIOENCODING=ascii` locale, the first `…` of a snippet (or any
+    name in Greek) raised UnicodeEncodeError: every scan of such a cron host ended in an
+    internal error, nothing written. JSON Lines, CSV and JSON are UTF-8 whatever the locale
+    (SPEC), so whatever reads them gets every character; a person at such a terminal sees `?`
+    for what it cannot show."""
+    if not isinstance(stream, io.TextIOWrapper) or codecs.lookup(stream.encoding).name == "utf-8":
+        return stream
+    try:
+        if stream.isatty():
+            stream.reconfigure(errors="replace")
+        else:
+            stream.reconfigure(encoding="utf-8", errors="strict")
+    except (OSError, ValueError):  # closed, or written to already: as it is
+        pass
+    return stream
+
+
 def prepare_standard_streams() -> None:
     """Occupy closed standard descriptors with /dev/null, and guard stdout.
 
@@ -135,7 +157,8 @@ def prepare_standard_streams() -> None:
             os.fstat(number)
         except OSError:
             os.open(os.devnull, os.O_RDWR)  # the lowest free number: this one
-    sys.stdout = guarded(with_a_buffer(sys.stdout), "standard output")  # None when it was closed
+    stdout = in_utf8_or_replacing(sys.stdout)
+    sys.stdout = guarded(with_a_buffer(stdout), "standard output")  # None when it was closed
     if sys.stderr is None:
         sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - as long as the process
 

@@ -450,3 +450,44 @@ def test_version_into_a_full_disk_is_one_sentence() -> None:
     failed = subprocess.run(["sh", "-c", command], capture_output=True, env=environment, timeout=60, check=False)
     assert failed.returncode == 2
     assert failed.stderr.decode() == "mentions: cannot write to standard output: No space left on device\n"
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_a_locale_that_is_not_utf8_still_gets_every_line_in_utf8(encoding: str) -> None:
+    """In a C or latin-1 locale the first `…` of a snippet raised UnicodeEncodeError: every
+    scan ended in an internal error with nothing written. JSON Lines are UTF-8 whatever the
+    locale (SPEC)."""
+    scanned = run_cli("scan", "-c", str(DEMO), "--no-state", env={"PYTHONIOENCODING": encoding})
+    assert (scanned.returncode, scanned.stderr) == (0, b"")
+    records = [json.loads(line) for line in scanned.stdout.decode("utf-8").splitlines()]
+    assert len(records) == 20
+    assert any("…" in record["snippet"] and "ü" in record["snippet"] for record in records)
+    matched = run_cli("match", "-e", "Müller", stdin="Herr Müller → 5 €\n".encode(),
+                      env={"PYTHONIOENCODING": encoding})
+    assert matched.returncode == 0, matched.stderr
+    assert json.loads(matched.stdout.decode("utf-8"))["snippet"] == "Herr Müller → 5 €"
+
+
+def test_a_terminal_of_another_encoding_shows_the_table_with_what_it_can() -> None:
+    import pty
+
+    leader, follower = pty.openpty()
+    environment = dict(os.environ, PYTHONPATH=str(REPO), NO_COLOR="1", PYTHONIOENCODING="ascii",
+                       COLUMNS="100")
+    process = subprocess.Popen([sys.executable, "-m", "mentions", "scan", "-c", str(DEMO), "--no-state"],
+                               stdout=follower, stderr=subprocess.PIPE, env=environment)
+    os.close(follower)
+    shown = b""
+    while True:  # read as it comes: a full terminal buffer would hold the scan
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the terminal's other end is closed and everything was read
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    assert b"internal error" not in stderr
+    assert shown.isascii() and b"Globex" in shown and b"Kundendienst von" in shown
