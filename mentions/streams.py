@@ -163,6 +163,16 @@ def prepare_standard_streams() -> None:
         sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - as long as the process
 
 
+def stdin_bytes() -> IO[bytes]:
+    """stdin's bytes; at a terminal, after a line on stderr saying that it waits for them.
+
+    `mentions match -e Acme` without a file, or a `file: -` source, typed at a terminal,
+    otherwise sat silent until Ctrl-D, looking hung."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        print("mentions: reading standard input (type the text, then Ctrl-D)", file=sys.stderr, flush=True)
+    return sys.stdin.buffer
+
+
 def discard_unwritten_output() -> None:
     """Drop what a failed write left in stdout's buffer: the exit would try it again and print."""
     try:

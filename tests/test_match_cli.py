@@ -425,3 +425,24 @@ def test_an_html_file_built_to_stall_the_parser_is_read_in_moments(tmp_path: Pat
     assert done.returncode == 0, done.stderr
     [record] = records(done.stdout.decode())
     assert (record["title"], record["snippet"], record["count"]) == ("Acme page", "Acme deep down", 2)
+
+
+def test_stdin_at_a_terminal_is_announced_and_a_pipe_is_not() -> None:
+    """Typed at a terminal without a file, `match` sat silent until Ctrl-D, looking hung."""
+    import pty
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mentions", "match", "-e", "Acme", "--format", "jsonl"],
+        stdin=follower, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    os.close(follower)
+    os.write(leader, b"Acme at the terminal\n\x04")  # a line, then Ctrl-D: the end of the input
+    out, err = process.communicate(timeout=60)
+    os.close(leader)
+    assert process.returncode == 0, err
+    assert err.decode() == "mentions: reading standard input (type the text, then Ctrl-D)\n"
+    assert [r["snippet"] for r in records(out.decode())] == ["Acme at the terminal"]
+    piped = _subprocess(["-e", "Acme"], b"Acme in a pipe")
+    assert (piped.returncode, piped.stderr) == (0, b"")

@@ -20,7 +20,7 @@ from typing import IO, TYPE_CHECKING, Any
 import typer
 
 from mentions.cli.common import CONFIG_OPTION, EXIT_USAGE, fail
-from mentions.streams import discard_unwritten_output
+from mentions.streams import discard_unwritten_output, stdin_bytes
 
 if TYPE_CHECKING:
     from mentions.models import Document, Mention
@@ -227,7 +227,7 @@ def _document(source: str, text: str, **fields: Any) -> Document:
 
 
 def _read(path: Path) -> bytes:
-    return sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+    return stdin_bytes().read() if str(path) == "-" else path.read_bytes()
 
 
 def _lines_of(path: Path) -> Iterator[str]:
@@ -235,7 +235,7 @@ def _lines_of(path: Path) -> Iterator[str]:
 
     A UTF-16 or UTF-32 file (its byte order mark says so) is read as text in that encoding:
     split at the byte 0x0A, its lines would be cut inside characters."""
-    stream: IO[bytes] = sys.stdin.buffer if str(path) == "-" else path.open("rb")
+    stream: IO[bytes] = stdin_bytes() if str(path) == "-" else path.open("rb")
     try:
         peek = getattr(stream, "peek", None)  # buffered files and stdin have it
         encoding = _wide_encoding(peek(4)[:4] if peek is not None else b"")

@@ -6,7 +6,6 @@ A path may name a file, a folder (every supported file in it) or a glob pattern.
 from __future__ import annotations
 
 import glob
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from mentions.errors import FetchError
 from mentions.extract import main_text
 from mentions.models import Document
 from mentions.sources import Context
+from mentions.streams import stdin_bytes
 
 SUFFIXES = (".txt", ".text", ".md", ".html", ".htm", ".xml", ".rss", ".atom", ".json", ".jsonl")
 MAX_FILE_BYTES = 100_000_000  # an export of many documents (JSON Lines, a feed)
@@ -29,7 +29,7 @@ _MANY_DOCUMENTS = (".xml", ".rss", ".atom", ".json", ".jsonl")
 async def collect(source: Source, context: Context) -> list[Document]:
     """Read the file(s) a source names and parse them."""
     if source.location == "-":
-        body = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+        body = stdin_bytes().read(MAX_FILE_BYTES + 1)
         return await context.run(parse_file, _within_limit(body, "stdin.txt", "standard input"),
                                  "stdin.txt", source.name)
     documents: list[Document] = []
