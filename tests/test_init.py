@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from mentions.cli import app
 from mentions.config_file import load_config
+from tests.conftest import run_cli
 
 runner = CliRunner()
 
@@ -210,3 +211,13 @@ def test_every_commented_example_init_writes_passes_check_once_uncommented(
 
 def _is_query(lines: list[str], block: list[int]) -> bool:
     return lines[block[0]].split("#", 1)[1].strip().startswith("query:")
+
+
+def test_output_dash_prints_the_config_instead_of_writing_a_file_named_dash(tmp_path: Path) -> None:
+    """`-o -` wrote a file named "-" and advised `mentions check -c -`, which then failed."""
+    done = run_cli("init", "--brand", "Acme", "-o", "-", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert list(tmp_path.iterdir()) == []
+    printed = tmp_path / "printed.yaml"
+    printed.write_bytes(done.stdout)
+    assert run_cli("check", "-c", str(printed)).returncode == 0

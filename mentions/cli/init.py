@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,8 @@ def init(
     competitor: list[str] = typer.Option([], "--competitor", help="A competitor to watch (repeatable)."),
     site: list[str] = typer.Option([], "--site", help="Your own site: acme.de or its URL (repeatable)."),
     lang: str = typer.Option("en", "--lang", help="Language of the news search: de, en, fr…"),
-    output: Path = typer.Option(Path("mentions.yaml"), "-o", "--output", help="Where to write the config."),
+    output: Path = typer.Option(Path("mentions.yaml"), "-o", "--output",
+                                help="Where to write the config; - prints it."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
     list_presets: bool = typer.Option(False, "--list-presets", help="List the bundled source presets."),
 ) -> None:
@@ -33,7 +35,8 @@ def init(
         fail("--brand is needed, e.g. mentions init --brand \"Acme\" (or --list-presets)")
     if not re.fullmatch(r"[a-zA-Z]{2,3}", lang):
         fail(f"--lang {lang!r}: give a language code such as de, en or fr")
-    if output.exists() and not force:
+    is_stdout = str(output) == "-"  # as `scan -o -`: `mentions init … -o - | tee`, not a file named "-"
+    if output.exists() and not force and not is_stdout:
         fail(f"{output} exists already; pass --force to overwrite it, or -o to write elsewhere")
     brand = brand.strip()
     competitors = [c.strip() for c in competitor if c.strip()]
@@ -47,6 +50,9 @@ def init(
     problems = _rejected(text, output)
     if problems:
         fail([f"{problem}; nothing was written" for problem in problems])
+    if is_stdout:
+        sys.stdout.write(text)
+        return
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as error:
