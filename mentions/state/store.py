@@ -287,6 +287,29 @@ class State:
         )
 
     @_guarded
+    def withdraw(self, ids: Sequence[str]) -> None:
+        """Forget mentions this scan recorded whose lines no one read (the reader went away
+        and left them in a pipe), so that the next run reports them again.
+
+        Their rows go, fingerprints with them. So do the HTTP validators of their sources (a
+        304 would hide the mentions from the next run) and a note kept under a withdrawn
+        mention's URL (a sitemap's page, which would not be read again)."""
+        if not ids:
+            return
+        with self._transaction():
+            places: set[tuple[str, str | None]] = set()
+            for start in range(0, len(ids), _CHUNK):
+                chunk = list(ids[start : start + _CHUNK])
+                marks = ",".join("?" * len(chunk))
+                rows = self.db.execute(f"SELECT source, url FROM mentions WHERE id IN ({marks})", chunk)
+                places.update((source, url) for source, url in rows)
+                self.db.execute(f"DELETE FROM mentions WHERE id IN ({marks})", chunk)
+            sources = {source for source, _ in places}
+            self.db.executemany("DELETE FROM validators WHERE source = ?", [(source,) for source in sources])
+            self.db.executemany("DELETE FROM notes WHERE source = ? AND key = ?",
+                                [(source, url) for source, url in places if url is not None])
+
+    @_guarded
     def deliver(
         self, name: str, mentions: Sequence[Mention], fingerprints: Mapping[str, str],
         validators: Validators, *, error: str | None, status: str, http_status: int | None, items: int,
