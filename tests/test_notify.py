@@ -318,3 +318,28 @@ def test_mentions_written_before_the_reader_went_away_are_still_alerted(
         recorded = [row[0] for row in db.execute("SELECT title FROM mentions")]
     assert recorded == ["Fast"]
     assert [[m["title"] for m in post.body["mentions"]] for post in hook.posts] == [["Fast"]]
+
+
+def test_lines_the_reader_left_in_the_pipe_are_not_alerted(
+    tmp_path: Path, hook: HookReceiver, site: LocalSite
+) -> None:
+    """The lines still in the pipe when the reader left are not recorded (the next run
+    reports them): nor are they alerted now, or the next run would alert them twice."""
+    from tests.state_helpers import Item, rss
+    from tests.state_helpers import write_config as write_feeds
+
+    items = [Item(f"Acme {n}", f"Acme item {n} " + "lorem ipsum " * 40, f"http://x.org/{n}") for n in range(3000)]
+    feed = site.add("/big", rss(items), content_type="application/rss+xml")
+    config = write_feeds(tmp_path, {"big": feed}, extra=f"notify:\n  - {{webhook: {hook.url()}, max_items: 500}}\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mentions", "scan", "-c", str(config), "--format", "jsonl"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert process.stdout is not None
+    taken = os.read(process.stdout.fileno(), 4000)  # a pipe answers with what it has, up to this
+    process.stdout.close()
+    assert process.wait(timeout=120) == 0
+    read = [json.loads(line)["title"] for line in taken.split(b"\n")[:-1]]  # the last: cut or empty
+    assert read
+    assert [(post.body["count"], sorted(m["title"] for m in post.body["mentions"])) for post in hook.posts] \
+        == [(len(read), sorted(read))]

@@ -28,7 +28,7 @@ from mentions.cli.common import (
 from mentions.console import clean_text, stderr_console
 from mentions.dates import rfc3339
 from mentions.errors import StateError
-from mentions.streams import discard_unwritten_output, guarded
+from mentions.streams import discard_unwritten_output, guarded, stdout_pipe
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from mentions.models import Mention
     from mentions.output import Writer
     from mentions.pipeline import RunReport, SourceOutcome
+    from mentions.unread import RecentLines
 
 
 def scan(
@@ -164,9 +165,12 @@ def scan(
     started = datetime.now(UTC)
     if opened is not None and writer.is_buffered:
         opened.hold_commits()  # the table's mentions are recorded once it is printed
+    recent = _recent_lines() if output is None and not writer.is_buffered else None
+    unread: set[str] = set()  # new mentions whose lines the reader left in the pipe
     is_reader_gone = is_closed = False
     try:
-        report = _run(loaded, options, opened, writer, verbose or opened is None, console, is_chatty)
+        report = _run(loaded, options, opened, writer, verbose or opened is None, console, is_chatty,
+                      recent)
         is_closed = True
         writer.close()
         if opened is not None:
@@ -180,9 +184,16 @@ def scan(
         fail_state(error, loaded)
     except BrokenPipeError:
         # The reader went away (`mentions scan | head -1`): end quietly; what was not
-        # written was not recorded, so the next run reports it.
+        # written was not recorded, and what it left unread in the pipe is withdrawn
+        # (asked before the pipe makes way for /dev/null), so the next run reports both.
+        unread = set(recent.unread()) if recent is not None else set()
         discard_unwritten_output()
         is_reader_gone = True
+        if unread and opened is not None and not dry_run:
+            try:
+                opened.withdraw(list(unread))
+            except StateError as error:
+                fail_state(error, loaded)
     finally:
         if not is_closed and not writer.is_buffered:
             # Interrupted (Ctrl-C, SIGTERM): what was written stays complete, a JSON array
@@ -195,10 +206,12 @@ def scan(
         if stream is not sys.stdout:
             with contextlib.suppress(OSError):  # a failed write was reported; the rest was flushed
                 stream.close()
-    # What was written before the reader went away is recorded and will never be new again:
-    # its alerts go now or never. (A table that never got out recorded nothing: no alerts.)
+    # What the reader read before it went away is recorded and will never be new again: its
+    # alerts go now or never. What it left unread was withdrawn: its alerts come with the
+    # next run. (A table that never got out recorded nothing: no alerts.)
     is_alerting = not (is_reader_gone and writer.is_buffered)
-    notes = (_notify(loaded, collector.mentions, console, is_recorded=opened is not None)
+    alerted = [m for m in collector.mentions if m.id not in unread] if collector is not None else []
+    notes = (_notify(loaded, alerted, console, is_recorded=opened is not None)
              if collector is not None and is_alerting else [])
     if is_reader_gone or report is None:
         raise typer.Exit(EXIT_OK)
@@ -241,6 +254,16 @@ def _notify(config: Config, mentions: list[Mention], console: Console, *, is_rec
     return notes
 
 
+def _recent_lines() -> RecentLines | None:
+    """Where each line goes into the pipe of stdout, if it is one (else None)."""
+    pipe = stdout_pipe()
+    if pipe is None:
+        return None
+    from mentions.unread import RecentLines
+
+    return RecentLines(pipe)
+
+
 def _writer(chosen: str, stream: IO[str], output: Path | None, *, is_excel: bool = False,
             continues: bool | None = None) -> Writer:
     from mentions.output import make_writer
@@ -250,7 +273,7 @@ def _writer(chosen: str, stream: IO[str], output: Path | None, *, is_excel: bool
 
 
 def _run(config: Config, options: object, state: object, writer: Writer, is_verbose: bool,
-         console: Console, is_chatty: bool) -> RunReport:
+         console: Console, is_chatty: bool, recent: RecentLines | None = None) -> RunReport:
     import asyncio
 
     from mentions.pipeline import Scan, selected_sources
@@ -278,7 +301,7 @@ def _run(config: Config, options: object, state: object, writer: Writer, is_verb
         elif current is None and outcome.previous_error is not None:
             console.print(clean_text(f"mentions: source {outcome.name!r} works again"), markup=False)
 
-    scan_run = Scan(config, options, state, writer, on_outcome)  # type: ignore[arg-type]
+    scan_run = Scan(config, options, state, writer, on_outcome, recent)  # type: ignore[arg-type]
 
     async def interruptible() -> RunReport:
         exit_on_second_interrupt()
