@@ -327,6 +327,7 @@ def test_lines_the_reader_left_in_the_pipe_are_not_alerted(
     reports them): nor are they alerted now, or the next run would alert them twice."""
     from tests.state_helpers import Item, rss
     from tests.state_helpers import write_config as write_feeds
+    from tests.test_unread import wait_for_a_full_pipe
 
     items = [Item(f"Acme {n}", f"Acme item {n} " + "lorem ipsum " * 40, f"http://x.org/{n}") for n in range(3000)]
     feed = site.add("/big", rss(items), content_type="application/rss+xml")
@@ -336,7 +337,8 @@ def test_lines_the_reader_left_in_the_pipe_are_not_alerted(
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     assert process.stdout is not None
-    taken = os.read(process.stdout.fileno(), 4000)  # a pipe answers with what it has, up to this
+    wait_for_a_full_pipe(process.stdout.fileno())
+    taken = os.read(process.stdout.fileno(), 4000)
     process.stdout.close()
     assert process.wait(timeout=120) == 0
     read = [json.loads(line)["title"] for line in taken.split(b"\n")[:-1]]  # the last: cut or empty

@@ -8,12 +8,14 @@ A line cut across that boundary was not read whole: it is not recorded either.
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import os
 import sqlite3
 import subprocess
 import sys
+import termios
 import threading
 import time
 from pathlib import Path
@@ -52,10 +54,26 @@ def _start_scan(config: Path, is_unbuffered: bool, *args: str) -> subprocess.Pop
     )
 
 
+def pipe_holds(descriptor: int) -> int:
+    """The bytes waiting in a pipe, asked on its read end."""
+    return int.from_bytes(fcntl.ioctl(descriptor, termios.FIONREAD, b"\0\0\0\0"), sys.byteorder)
+
+
+def wait_for_a_full_pipe(descriptor: int) -> None:
+    """Until the scan has filled the pipe (64 KiB, ~96 lines): a reader that leaves then
+    leaves many lines behind, as `head -1` does once the scan is ahead of it."""
+    deadline = time.monotonic() + 60
+    while pipe_holds(descriptor) < 50_000:
+        assert time.monotonic() < deadline, "the scan never filled the pipe"
+        time.sleep(0.02)
+
+
 def _read_then_leave(process: subprocess.Popen[bytes], size: int) -> list[dict[str, object]]:
-    """Take exactly `size` bytes from the scan's stdout, close the pipe, wait for the scan to
-    end quietly (exit 0, nothing on stderr); the records of the lines read whole."""
+    """Once the pipe is full, take exactly `size` bytes from the scan's stdout, close the
+    pipe, wait for the scan to end quietly (exit 0, nothing on stderr); the records of the
+    lines read whole."""
     assert process.stdout is not None and process.stderr is not None
+    wait_for_a_full_pipe(process.stdout.fileno())
     taken = b""
     while len(taken) < size:
         chunk = os.read(process.stdout.fileno(), size - len(taken))
