@@ -1,7 +1,8 @@
 """The state: what was reported, HTTP validators, source health, a log of runs.
 
 A mention is recorded only after its line was written (the pipeline calls `deliver` after
-the writer returned), so a crash can repeat a line but never lose one. Everything one
+the writer returned), so a crash can repeat a line but never lose one; `withdraw` takes back
+the mentions whose lines a reader left unread in a pipe. Everything one
 source changes (its mentions, its validators, its health) goes into one transaction (or
 one savepoint of a group, below), so validators are never saved without the mentions of
 the answer they validate.
