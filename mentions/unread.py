@@ -35,8 +35,8 @@ class RecentLines:
         end = self._pipe.taken
         lines = self._lines
         lines.append((mention_id, end, is_new))
-        # One out per line in: the deque stays at the most lines any MiB held, at a
-        # comparison per line.
+        # At most one out per line in: one comparison a line, and the deque never holds
+        # more lines than the fullest MiB of them.
         if lines[0][1] < end - RECENT_BYTES:
             lines.popleft()
 
