@@ -7,6 +7,9 @@
     5. output      each new mention is written and flushed ...
     6. state       ... and only then recorded, with the HTTP validators of its source
 
+Into a pipe, each line written is noted (`RecentLines`): if the reader goes away, the
+command line withdraws the new mentions whose lines it left unread in the pipe.
+
 Values from `${ENV}` are hidden (`config.redactor`) before anything reaches the last three
 stages: the finder makes mentions without them, a source's error is redacted when it is
 delivered, and validators are kept under the redacted URL. The requests use the real values.
@@ -37,6 +40,7 @@ from mentions.output import Writer
 from mentions.source_context import ScanOptions, SourceContext
 from mentions.sources import collector_for
 from mentions.state import BackoffPolicy, State
+from mentions.unread import RecentLines
 from mentions.workers import MentionFinder, WorkerCrashed, WorkerPool, WorkerTookTooLong
 
 # Waiting this long for the next source's result, the scan commits what it recorded.
@@ -157,12 +161,14 @@ class Scan:
     def __init__(
         self, config: Config, options: ScanOptions, state: State | None, writer: Writer,
         on_outcome: Callable[[SourceOutcome], None] = lambda outcome: None,
+        recent: RecentLines | None = None,
     ) -> None:
         self.config = config
         self.options = options
         self.state = state
         self.writer = writer
         self.on_outcome = on_outcome
+        self.recent = recent  # the lines written into a pipe, noted as they go out
         keywords = [k for k in config.keywords if not options.keywords or k.name in options.keywords]
         self.found_at = datetime.now(UTC).replace(microsecond=0)
         self.finder = MentionFinder(
@@ -328,11 +334,15 @@ class Scan:
             first = self.state.first_found([m for m in shown if m.id in seen], fingerprints)
             shown = [replace(m, found_at=first[m.id]) if m.id in first else m for m in shown]
         written: list[Mention] = []
+        recent = self.recent
         try:
             for mention in shown:
                 self.writer.write(mention)
-                if mention.id not in seen:
+                is_new = mention.id not in seen
+                if is_new:
                     written.append(mention)
+                if recent is not None:
+                    recent.add(mention.id, is_new)
         except BaseException:
             # The reader went away or we were interrupted: keep what is out, and no
             # validators, so the next run fetches this source in full and repeats the rest.

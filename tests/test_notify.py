@@ -526,3 +526,30 @@ def test_the_twin_of_the_stopping_sigterm_does_not_cut_the_alerts_short(is_twin:
                             env={**os.environ, "PYTHONPATH": str(REPO)}, check=False)
     assert result.returncode == code, result.stderr
     assert said in (result.stdout + result.stderr).decode()
+
+
+def test_lines_the_reader_left_in_the_pipe_are_not_alerted(
+    tmp_path: Path, hook: HookReceiver, site: LocalSite
+) -> None:
+    """The lines still in the pipe when the reader left are not recorded (the next run
+    reports them): nor are they alerted now, or the next run would alert them twice."""
+    from tests.state_helpers import Item, rss
+    from tests.state_helpers import write_config as write_feeds
+    from tests.test_unread import wait_for_a_full_pipe
+
+    items = [Item(f"Acme {n}", f"Acme item {n} " + "lorem ipsum " * 40, f"http://x.org/{n}") for n in range(3000)]
+    feed = site.add("/big", rss(items), content_type="application/rss+xml")
+    config = write_feeds(tmp_path, {"big": feed}, extra=f"notify:\n  - {{webhook: {hook.url()}, max_items: 500}}\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mentions", "scan", "-c", str(config), "--format", "jsonl"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert process.stdout is not None
+    wait_for_a_full_pipe(process.stdout.fileno())
+    taken = os.read(process.stdout.fileno(), 4000)
+    process.stdout.close()
+    assert process.wait(timeout=120) == 0
+    read = [json.loads(line)["title"] for line in taken.split(b"\n")[:-1]]  # the last: cut or empty
+    assert read
+    assert [(post.body["count"], sorted(m["title"] for m in post.body["mentions"])) for post in hook.posts] \
+        == [(len(read), sorted(read))]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -130,6 +131,29 @@ def test_a_failing_change_in_a_group_is_undone_alone(state_location: Path | str)
                           http_status=200, items=1)
         state.record([mention("c")])
     assert _committed(path) == {"a", "c"}
+
+
+def test_withdraw_forgets_mentions_with_their_fingerprints_validators_and_page_notes(
+    state_location: Path | str,
+) -> None:
+    """Lines left unread in a pipe: their mentions go, committed or not, and with them what
+    would hide them from the next run (their text fingerprints, their sources' validators, a
+    note under their page's URL); the rest of what was recorded stays."""
+    with State(state_location) as state:
+        state.deliver("blog", [mention("kept"), mention("gone")], {"kept": "p-kept", "gone": "p-gone"},
+                      [("http://x.org/feed", '"v1"', None)], notes=[("http://x.org/gone", "t1"), ("other", "t2")],
+                      error=None, status="ok", http_status=200, items=2)
+        state.deliver("news", [replace(mention("news"), source="news")], {}, [("http://x.org/news", '"v2"', None)],
+                      error=None, status="ok", http_status=200, items=1)
+        state.record([mention("later")])  # the source in flight: recorded without validators
+        state.withdraw(["gone", "later", "never-recorded"])
+        assert {m.id for m in state.mentions()} == {"kept", "news"}
+        assert state.seen([mention("copy-of-gone"), mention("copy-of-kept")],
+                          {"copy-of-gone": "p-gone", "copy-of-kept": "p-kept"}) == {"copy-of-kept"}
+        assert state.validators("blog", "http://x.org/feed") == (None, None)
+        assert state.validators("news", "http://x.org/news") == ('"v2"', None)
+        assert state.notes("blog") == {"other": "t2"}
+    assert _committed(state_location) == {"kept", "news"}
 
 
 def test_prune_forgets_old_mentions_but_never_reports_them_again(state_location: Path | str) -> None:

@@ -28,7 +28,7 @@ from mentions.cli.common import (
 from mentions.console import clean_text, stderr_console
 from mentions.dates import rfc3339
 from mentions.errors import StateError
-from mentions.streams import discard_unwritten_output, guarded
+from mentions.streams import discard_unwritten_output, guarded, stdout_pipe
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from mentions.output import Writer
     from mentions.pipeline import RunReport, SourceOutcome
     from mentions.state import State
+    from mentions.unread import RecentLines
 
 
 def scan(
@@ -165,11 +166,13 @@ def scan(
     started = datetime.now(UTC)
     if opened is not None and writer.is_buffered:
         opened.hold_commits()  # the table's mentions are recorded once it is printed
+    recent = _recent_lines() if output is None and not writer.is_buffered else None
     is_reader_gone = is_closed = is_out = False
     stop: KeyboardInterrupt | SystemExit | None = None  # Ctrl-C, SIGTERM: raised again after the alerts
     alerted = collector.mentions if collector is not None else []
     try:
-        report = _run(loaded, options, opened, writer, verbose or opened is None, console, is_chatty)
+        report = _run(loaded, options, opened, writer, verbose or opened is None, console, is_chatty,
+                      recent)
         is_closed = True
         writer.close()
         if opened is not None:
@@ -184,11 +187,19 @@ def scan(
         fail_state(error, loaded)
     except BrokenPipeError:
         # The reader went away (`mentions scan | head -1`): end quietly; what was not
-        # written was not recorded, so the next run reports it.
+        # written was not recorded, and what it left unread in the pipe is withdrawn
+        # (asked before the pipe makes way for /dev/null), so the next run reports both.
+        unread = set(recent.unread()) if recent is not None else set()
         discard_unwritten_output()
         is_reader_gone = True
-        if writer.is_buffered:  # a table that never got out recorded nothing: no alerts
-            alerted = []
+        if unread and opened is not None and not dry_run:
+            try:
+                opened.withdraw(list(unread))
+            except StateError as error:
+                fail_state(error, loaded)
+        # What was withdrawn comes with the next run's alerts; a table that never got out
+        # recorded nothing: no alerts.
+        alerted = [] if writer.is_buffered else [m for m in alerted if m.id not in unread]
     except (KeyboardInterrupt, SystemExit) as error:
         if isinstance(error, SystemExit) and error.code != EXIT_TERMINATED:
             raise
@@ -208,8 +219,8 @@ def scan(
         if stream is not sys.stdout:
             with contextlib.suppress(OSError):  # a failed write was reported; the rest was flushed
                 stream.close()
-    # What was written before the reader went away or the scan was stopped is recorded and
-    # will never be new again: its alerts go now or never.
+    # What was written and read before the reader went away or the scan was stopped is
+    # recorded and will never be new again: its alerts go now or never.
     notes: list[str] = []
     if alerted:
         with sending_alerts(is_stopping=stop is not None) as stopping:
@@ -273,6 +284,16 @@ def _notify(config: Config, mentions: list[Mention], console: Console, *, is_rec
     return notes
 
 
+def _recent_lines() -> RecentLines | None:
+    """Where each line goes into the pipe of stdout, if it is one (else None)."""
+    pipe = stdout_pipe()
+    if pipe is None:
+        return None
+    from mentions.unread import RecentLines
+
+    return RecentLines(pipe)
+
+
 def _writer(chosen: str, stream: IO[str], output: Path | None, *, is_excel: bool = False,
             continues: bool | None = None) -> Writer:
     from mentions.output import make_writer
@@ -282,7 +303,7 @@ def _writer(chosen: str, stream: IO[str], output: Path | None, *, is_excel: bool
 
 
 def _run(config: Config, options: object, state: object, writer: Writer, is_verbose: bool,
-         console: Console, is_chatty: bool) -> RunReport:
+         console: Console, is_chatty: bool, recent: RecentLines | None = None) -> RunReport:
     import asyncio
 
     from mentions.pipeline import Scan, selected_sources
@@ -310,7 +331,7 @@ def _run(config: Config, options: object, state: object, writer: Writer, is_verb
         elif current is None and outcome.previous_error is not None:
             console.print(clean_text(f"mentions: source {outcome.name!r} works again"), markup=False)
 
-    scan_run = Scan(config, options, state, writer, on_outcome)  # type: ignore[arg-type]
+    scan_run = Scan(config, options, state, writer, on_outcome, recent)  # type: ignore[arg-type]
 
     async def interruptible() -> RunReport:
         exit_on_second_interrupt()

@@ -1,7 +1,8 @@
 """The state: what was reported, HTTP validators, source health, a log of runs.
 
 A mention is recorded only after its line was written (the pipeline calls `deliver` after
-the writer returned), so a crash can repeat a line but never lose one. Everything one
+the writer returned), so a crash can repeat a line but never lose one; `withdraw` takes back
+the mentions whose lines a reader left unread in a pipe. Everything one
 source changes (its mentions, its validators, its health) goes into one transaction (or
 one savepoint of a group, below), so validators are never saved without the mentions of
 the answer they validate.
@@ -285,6 +286,29 @@ class State:
         self.db.executemany(
             f"INSERT INTO mentions ({_MENTION_COLUMNS}) VALUES ({marks}) ON CONFLICT DO NOTHING", rows
         )
+
+    @_guarded
+    def withdraw(self, ids: Sequence[str]) -> None:
+        """Forget mentions this scan recorded whose lines no one read (the reader went away
+        and left them in a pipe), so that the next run reports them again.
+
+        Their rows go, fingerprints with them. So do the HTTP validators of their sources (a
+        304 would hide the mentions from the next run) and a note kept under a withdrawn
+        mention's URL (a sitemap's page, which would not be read again)."""
+        if not ids:
+            return
+        with self._transaction():
+            places: set[tuple[str, str | None]] = set()
+            for start in range(0, len(ids), _CHUNK):
+                chunk = list(ids[start : start + _CHUNK])
+                marks = ",".join("?" * len(chunk))
+                rows = self.db.execute(f"SELECT source, url FROM mentions WHERE id IN ({marks})", chunk)
+                places.update((source, url) for source, url in rows)
+                self.db.execute(f"DELETE FROM mentions WHERE id IN ({marks})", chunk)
+            sources = {source for source, _ in places}
+            self.db.executemany("DELETE FROM validators WHERE source = ?", [(source,) for source in sources])
+            self.db.executemany("DELETE FROM notes WHERE source = ? AND key = ?",
+                                [(source, url) for source, url in places if url is not None])
 
     @_guarded
     def deliver(
