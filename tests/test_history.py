@@ -79,6 +79,18 @@ def test_prune_says_how_many_and_they_are_not_reported_again(scanned: Path, tmp_
     assert invoke("prune", "-c", str(scanned), "--older-than", "soon").code == 2
 
 
+def test_scan_all_shows_pruned_mentions_with_the_time_they_were_first_found(scanned: Path,
+                                                                           tmp_path: Path) -> None:
+    """SPEC: `found_at` is when it was first found; the pruned ids keep that time."""
+    db = sqlite3.connect(tmp_path / "state.db")
+    db.execute("UPDATE mentions SET found_at = '2025-01-01T00:00:00Z' WHERE title = 'Old news'")
+    db.commit()
+    db.close()
+    assert invoke("prune", "-c", str(scanned), "--older-than", "180d").stdout.startswith("forgot 1 ")
+    again = scan(scanned, "--all")
+    assert [r["found_at"] for r in again.records if r["title"] == "Old news"] == ["2025-01-01T00:00:00Z"]
+
+
 def test_sources_lists_every_configured_source_with_its_health(scanned: Path) -> None:
     listed = invoke("sources", "-c", str(scanned))
     assert listed.code == 0
