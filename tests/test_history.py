@@ -6,6 +6,8 @@ import csv
 import io
 import json
 import sqlite3
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -77,6 +79,40 @@ def test_prune_says_how_many_and_they_are_not_reported_again(scanned: Path, tmp_
     assert invoke("history", "-c", str(scanned)).titles == ["New news", "New news"]
     assert scan(scanned, "--force").records == []  # the old post is still in the feed
     assert invoke("prune", "-c", str(scanned), "--older-than", "soon").code == 2
+
+
+@pytest.fixture
+def berlin(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The local zone is Europe/Berlin (UTC+1 in winter) while the test runs."""
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_prune_names_its_cutoff_as_a_local_time_not_a_day(tmp_path: Path, berlin: None) -> None:
+    """Mentions found at 10:00 yesterday go with `--older-than 1d` run after 10:00 today: "found
+    before <yesterday's date>" said they were older than that day."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from mentions.models import Mention
+    from mentions.state import State
+
+    path = tmp_path / "s.db"
+    before = datetime.now(UTC) - timedelta(days=1)
+    with State(path) as state:
+        state.record([Mention(id="m", keyword="acme", tags=(), source="blog", source_type="feed", url=None,
+                              title="t", author=None, published=None, found_at=before - timedelta(hours=1),
+                              terms=("Acme",), count=1, snippet="s", lang=None)])
+    pruned = invoke("prune", "--state", str(path), "--older-than", "1d", "--dry-run")
+    after = datetime.now(UTC) - timedelta(days=1)
+    local = {moment.astimezone(ZoneInfo("Europe/Berlin")).strftime("%d %b %Y %H:%M") for moment in (before, after)}
+    assert pruned.code == 0 and pruned.stdout.startswith("would forget 1 mention found before ")
+    assert any(f"found before {cutoff} in " in pruned.stdout for cutoff in local), pruned.stdout
+    ancient = invoke("prune", "--state", str(path), "--older-than", "99999999d", "--dry-run")
+    assert "found before 02 Jan 0001 " in ancient.stdout  # the year in four digits (the zone: local mean time)
 
 
 def test_scan_all_shows_pruned_mentions_with_the_time_they_were_first_found(scanned: Path,

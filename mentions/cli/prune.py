@@ -57,6 +57,13 @@ def prune(
             count = opened.prune(cutoff, is_dry_run=dry_run)
     except StateError as error:
         fail_state(error, loaded)
-    day = cutoff.date().isoformat()
     verb = "would forget" if dry_run else "forgot"
-    typer.echo(f"{verb} {count} mention{'s' if count != 1 else ''} found before {day} in {state_name(path)}")
+    typer.echo(f"{verb} {count} mention{'s' if count != 1 else ''} found before {local_minute(cutoff)} "
+               f"in {state_name(path)}")
+
+
+def local_minute(moment: datetime) -> str:
+    """`26 Nov 2026 14:51` in the local zone: the cutoff is a time, and a date alone read as
+    "before that day" while mentions found earlier on that day went too."""
+    local = moment.astimezone()
+    return f"{local:%d %b} {local.year:04d} {local:%H:%M}"  # strftime writes the year 42 as "42"
