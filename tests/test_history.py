@@ -51,13 +51,27 @@ def test_history_prints_what_scans_reported_in_every_format(scanned: Path) -> No
     assert table.code == 0 and "Old news" in table.stdout
 
 
-def test_history_needs_no_config_with_state_nor_a_state_file(tmp_path: Path, scanned: Path) -> None:
+def test_history_needs_no_config_with_state(tmp_path: Path, scanned: Path) -> None:
     assert len(invoke("history", "--state", str(tmp_path / "state.db")).records) == 3
-    empty = invoke("history", "--state", str(tmp_path / "nothing.db"))
-    assert (empty.code, empty.stdout) == (0, "")
-    assert not (tmp_path / "nothing.db").exists()
     bad = invoke("history", "--state", str(tmp_path / "state.db"), "--since", "yesterday")
     assert bad.code == 2 and bad.stderr.startswith("mentions: --since")
+
+
+@pytest.mark.parametrize("command", [("history",), ("sources",)])
+def test_a_state_file_that_is_not_there_is_exit_2_as_for_report(tmp_path: Path, scanned: Path,
+                                                               command: tuple[str, ...]) -> None:
+    """A typo in `--state` printed nothing (history) or every source as never fetched
+    (sources), with exit 0; `report` says there is no such state."""
+    missing = invoke(*command, "-c", str(scanned), "--state", str(tmp_path / "stat.db"))
+    assert (missing.code, missing.stdout) == (2, "")
+    assert missing.stderr == f"mentions: no state file at {tmp_path / 'stat.db'} yet: run `mentions scan` first (or pass --state)\n"
+    assert not (tmp_path / "stat.db").exists()
+
+
+def test_history_before_the_first_scan_says_there_is_nothing_yet(tmp_path: Path) -> None:
+    config = write_config(tmp_path, {"a": "http://127.0.0.1:9/a"})
+    missing = invoke("history", "-c", str(config))
+    assert missing.code == 2 and "run `mentions scan` first" in missing.stderr
 
 
 @pytest.mark.parametrize("since", ["10000000000000000000d", "1000000d", "0001-01-01"])

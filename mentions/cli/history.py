@@ -8,7 +8,15 @@ from typing import IO
 
 import typer
 
-from mentions.cli.common import CONFIG_OPTION, STATE_HELP, fail, fail_state, load, state_path
+from mentions.cli.common import (
+    CONFIG_OPTION,
+    STATE_HELP,
+    fail,
+    fail_state,
+    load,
+    require_state_file,
+    state_path,
+)
 from mentions.errors import StateError
 from mentions.output import Writer
 from mentions.streams import discard_unwritten_output
@@ -46,6 +54,7 @@ def history(
     # Scans record no secret; a state written before they were redacted may still hold one.
     redactor = loaded.redactor if loaded is not None else Redactor()
     path = state_path(loaded, state)
+    require_state_file(path)
     writer = _writer(chosen, sys.stdout)
     try:
         opened = State.open_existing(path)

@@ -9,7 +9,15 @@ from typing import Any
 
 import typer
 
-from mentions.cli.common import CONFIG_OPTION, STATE_HELP, fail, fail_state, load, state_path
+from mentions.cli.common import (
+    CONFIG_OPTION,
+    STATE_HELP,
+    fail,
+    fail_state,
+    load,
+    require_state_file,
+    state_path,
+)
 from mentions.errors import StateError
 
 # A source failing this long is not a hiccup any more: shown in bold red.
@@ -33,8 +41,13 @@ def sources(
     if chosen not in ("table", "jsonl"):
         fail(f"--format must be table or jsonl, not {output_format!r}")
     loaded = load(config, needs_network=False)
+    path = state_path(loaded, state)
+    if state is not None:
+        # Before the first scan the config's state is not there yet, and every source shows
+        # as never fetched; a `--state` that is not there is a typo.
+        require_state_file(path)
     try:
-        opened = State.open_existing(state_path(loaded, state))
+        opened = State.open_existing(path)
         if opened is None:
             known = {}
         else:
