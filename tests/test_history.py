@@ -57,6 +57,33 @@ def test_history_needs_no_config_with_state(tmp_path: Path, scanned: Path) -> No
     assert bad.code == 2 and bad.stderr.startswith("mentions: --since")
 
 
+def test_a_filter_that_names_nothing_known_is_said_on_stderr(scanned: Path, tmp_path: Path) -> None:
+    """`--keyword ACME` (the keyword is `acme`) or `--source nope` printed nothing and said nothing."""
+    wrong_case = invoke("history", "-c", str(scanned), "--keyword", "ACME", "--keyword", "globex")
+    assert wrong_case.code == 0 and [r["keyword"] for r in wrong_case.records] == ["globex"]
+    assert wrong_case.stderr == ("mentions: --keyword 'ACME': no keyword of that name in the config or the "
+                                 "state (did you mean 'acme'? known: acme, globex)\n")
+    nope = invoke("history", "--state", str(tmp_path / "state.db"), "--source", "nope")
+    assert (nope.code, nope.stdout) == (0, "")
+    assert nope.stderr == "mentions: --source 'nope': no source of that name in the state (known: blog)\n"
+    known = invoke("history", "-c", str(scanned), "--keyword", "acme", "--source", "down")  # in the config
+    assert known.code == 0 and known.stderr == ""
+    report = invoke("report", "-c", str(scanned), "--keyword", "acmee")
+    assert report.code == 0 and "No mentions recorded" in report.stdout
+    assert report.stderr == ("mentions: --keyword 'acmee': no keyword of that name in the config or the "
+                             "state (did you mean 'acme'? known: acme, globex)\n")
+
+
+def test_a_long_list_of_known_names_is_counted() -> None:
+    from mentions.cli.filters import unknown_name_message
+
+    names = [f"brand{number}" for number in range(40)]
+    assert unknown_name_message("--keyword", "keyword", "other", names, "the state") == (
+        "--keyword 'other': no keyword of that name in the state (40 are known)")
+    assert unknown_name_message("--source", "source", "x", [], "the state") == (
+        "--source 'x': no source of that name in the state (none is known yet)")
+
+
 @pytest.mark.parametrize("command", [("history",), ("sources",)])
 def test_a_state_file_that_is_not_there_is_exit_2_as_for_report(tmp_path: Path, scanned: Path,
                                                                command: tuple[str, ...]) -> None:

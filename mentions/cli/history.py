@@ -38,6 +38,7 @@ def history(
 
     Example: mentions history --keyword acme --since 7d --format csv > acme.csv
     """
+    from mentions.cli.filters import warn_unknown_filters
     from mentions.output import FORMATS
     from mentions.redact import Redactor
     from mentions.state import State
@@ -60,6 +61,7 @@ def history(
         opened = State.open_existing(path)
         if opened is not None:
             with opened:
+                warn_unknown_filters(opened, loaded, keywords=keyword, sources=source)
                 for mention in opened.mentions(keywords=keyword, sources=source, since=since_time):
                     writer.write(redactor.mention(mention))
         writer.close()

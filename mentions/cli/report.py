@@ -23,6 +23,7 @@ def report(
 
     Example: mentions report --since 30d --html report.html
     """
+    from mentions.cli.filters import warn_unknown_filters
     from mentions.errors import StateError
     from mentions.report import build_report, first_moment, load_records, local_today, render_terminal
     from mentions.state import State
@@ -38,6 +39,7 @@ def report(
         fail(f"--since: {error}")
     try:
         with State(path) as opened:
+            warn_unknown_filters(opened, loaded, keywords=keyword)
             records = load_records(opened, start_time, keyword)
             first = first_moment(opened, keyword)
     except StateError as error:

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache, wraps
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Literal, ParamSpec, TypeVar
 
 from mentions.dates import rfc3339
 from mentions.errors import StateError
@@ -338,6 +338,12 @@ class State:
                 yield _mention_from_row(row)
         except self.db.errors as error:
             raise _unusable(self.db, error) from None
+
+    @_guarded
+    def recorded_names(self, column: Literal["keyword", "source"]) -> set[str]:
+        """The keywords (or sources) of the recorded mentions: what `--keyword` (`--source`)
+        of `history` and `report` can select besides the config's."""
+        return {str(row[0]) for row in self.db.execute(f"SELECT DISTINCT {column} FROM mentions")}
 
     @_guarded
     def prune(self, before: datetime, *, is_dry_run: bool = False) -> int:
