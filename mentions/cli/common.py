@@ -21,7 +21,8 @@ EXIT_USAGE = 2
 EXIT_LOCKED = 3
 
 CONFIG_OPTION = typer.Option(
-    None, "-c", "--config", help="Config file (default: $MENTIONS_CONFIG, ./mentions.yaml, user config dir)."
+    None, "-c", "--config", metavar="FILE",
+    help="Config file (default: $MENTIONS_CONFIG, ./mentions.yaml, user config dir)."
 )
 
 
@@ -115,6 +116,7 @@ def fail_state(error: StateError, config: Config | None) -> NoReturn:
 
 
 STATE_HELP = "The state: a SQLite file, or a postgresql:// URL"
+STATE_METAVAR = "FILE|URL"
 
 
 def parse_wait(value: str | None) -> float:

@@ -11,6 +11,7 @@ import typer
 from mentions.cli.common import (
     CONFIG_OPTION,
     STATE_HELP,
+    STATE_METAVAR,
     fail,
     fail_state,
     load,
@@ -24,14 +25,21 @@ from mentions.streams import discard_unwritten_output
 
 def history(
     config: Path | None = CONFIG_OPTION,
-    state: str | None = typer.Option(None, "--state", help=STATE_HELP + " (then no config is needed)."),
-    keyword: list[str] = typer.Option([], "--keyword", "-k", help="Only this keyword (repeatable)."),
-    source: list[str] = typer.Option([], "--source", "-s", help="Only this source (repeatable)."),
+    state: str | None = typer.Option(
+        None, "--state", metavar=STATE_METAVAR, help=STATE_HELP + " (then no config is needed)."
+    ),
+    keyword: list[str] = typer.Option(
+        [], "--keyword", "-k", metavar="NAME", help="Only this keyword (repeatable)."
+    ),
+    source: list[str] = typer.Option(
+        [], "--source", "-s", metavar="NAME", help="Only this source (repeatable)."
+    ),
     since: str | None = typer.Option(
-        None, "--since", help="Only mentions published (else found) after it: 7d, 2026-11-01…"
+        None, "--since", metavar="WHEN", help="Only mentions published (else found) after it: 7d, 2026-11-01…"
     ),
     output_format: str | None = typer.Option(
-        None, "--format", "-f", help="table, jsonl, csv or json (default: table on a terminal, else jsonl)."
+        None, "--format", "-f", metavar="FORMAT",
+        help="table, jsonl, csv or json (default: table on a terminal, else jsonl)."
     ),
 ) -> None:
     """Print mentions recorded by earlier scans, oldest first.

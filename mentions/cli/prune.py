@@ -10,6 +10,7 @@ import typer
 from mentions.cli.common import (
     CONFIG_OPTION,
     STATE_HELP,
+    STATE_METAVAR,
     fail,
     fail_state,
     load,
@@ -23,9 +24,13 @@ from mentions.errors import StateError
 
 
 def prune(
-    older_than: str = typer.Option(..., "--older-than", help="Forget mentions found longer ago: 180d, 26w."),
+    older_than: str = typer.Option(
+        ..., "--older-than", metavar="AGE", help="Forget mentions found longer ago: 180d, 26w."
+    ),
     config: Path | None = CONFIG_OPTION,
-    state: str | None = typer.Option(None, "--state", help=STATE_HELP + " (then no config is needed)."),
+    state: str | None = typer.Option(
+        None, "--state", metavar=STATE_METAVAR, help=STATE_HELP + " (then no config is needed)."
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only say how many would go."),
     wait: str | None = typer.Option(
         None, "--wait", metavar="SECONDS", help="If a scan holds the state, wait up to this long."

@@ -7,17 +7,25 @@ from pathlib import Path
 
 import typer
 
-from mentions.cli.common import CONFIG_OPTION, STATE_HELP, fail, fail_state, load, state_path
+from mentions.cli.common import CONFIG_OPTION, STATE_HELP, STATE_METAVAR, fail, fail_state, load, state_path
 from mentions.console import stderr_console, stdout_console
 
 
 def report(
     config: Path | None = CONFIG_OPTION,
-    state: str | None = typer.Option(None, "--state", help=STATE_HELP + " (default: from the config)."),
-    since: str = typer.Option("30d", "--since", help="How far back: 30d, 12w, 2026-11-01."),
-    keyword: list[str] = typer.Option([], "--keyword", "-k", help="Only this keyword (repeatable)."),
-    html: Path | None = typer.Option(None, "--html", help="Also write a self-contained HTML file."),
-    top: int = typer.Option(10, "--top", min=1, max=100, help="How many sources and authors to rank."),
+    state: str | None = typer.Option(
+        None, "--state", metavar=STATE_METAVAR, help=STATE_HELP + " (default: from the config)."
+    ),
+    since: str = typer.Option("30d", "--since", metavar="WHEN", help="How far back: 30d, 12w, 2026-11-01."),
+    keyword: list[str] = typer.Option(
+        [], "--keyword", "-k", metavar="NAME", help="Only this keyword (repeatable)."
+    ),
+    html: Path | None = typer.Option(
+        None, "--html", metavar="FILE", help="Also write a self-contained HTML file."
+    ),
+    top: int = typer.Option(
+        10, "--top", min=1, max=100, metavar="N", help="How many sources and authors to rank."
+    ),
 ) -> None:
     """Charts of what was recorded: volume per day, share of voice, top sources, spikes.
 

@@ -12,6 +12,7 @@ import typer
 from mentions.cli.common import (
     CONFIG_OPTION,
     STATE_HELP,
+    STATE_METAVAR,
     fail,
     fail_state,
     load,
@@ -26,9 +27,10 @@ LONG_FAILURE = timedelta(days=1)
 
 def sources(
     config: Path | None = CONFIG_OPTION,
-    state: str | None = typer.Option(None, "--state", help=STATE_HELP + "."),
+    state: str | None = typer.Option(None, "--state", metavar=STATE_METAVAR, help=STATE_HELP + "."),
     output_format: str | None = typer.Option(
-        None, "--format", "-f", help="table or jsonl (default: table on a terminal, else jsonl)."
+        None, "--format", "-f", metavar="FORMAT",
+        help="table or jsonl (default: table on a terminal, else jsonl)."
     ),
 ) -> None:
     """List the configured sources with their health: last fetch, status, items, failures.
