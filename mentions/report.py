@@ -69,6 +69,7 @@ class Report:
     authors: tuple[tuple[str, int], ...]
     spikes: tuple[Spike, ...]
     latest: tuple[Record, ...]
+    later: int = 0  # mentions dated after the last day (the CLI's is today): not counted
 
     @property
     def total(self) -> int:
@@ -151,11 +152,14 @@ def build_report(records: Sequence[Record], start: date, end: date, *, tz: tzinf
     authors = Counter((record.author or "").strip() or NO_AUTHOR for record in inside)
     authors.pop(NO_AUTHOR, None)
     newest = sorted(inside, key=lambda record: record.moment, reverse=True)[:latest]
+    # A date in the future is the source's mistake (a wrong zone, a scheduled post): counted
+    # on today it would swell today and could make a spike; left out, the report says so.
+    later = sum(1 for record in records if day_of(record) > end)
     return Report(
         days=days, volume=volume, share_by="tag" if has_tags else "keyword",
         share=tuple(groups.most_common()), sources=tuple(sources.most_common(top)),
         authors=tuple(authors.most_common(top)), spikes=tuple(find_spikes(per_day, days, first_days)),
-        latest=tuple(newest),
+        latest=tuple(newest), later=later,
     )
 
 
@@ -212,13 +216,16 @@ def _day(day: date, report: Report | None = None) -> str:
 
 def render_terminal(report: Report, *, width: int = 80) -> RenderableType:
     """The report as text blocks with sparklines and bars, cut to `width`."""
+    later = later_text(report)
     if not report.total:
-        return Text(f"No mentions recorded from {report.days[0]} to {report.days[-1]}.")
+        empty = Text(f"No mentions recorded from {report.days[0]} to {report.days[-1]}.")
+        return Group(empty, Text(later)) if later else empty
     label_width = min(24, max(len(name) for name in [*report.volume, "all"]))
     spark_width = max(10, width - label_width - 20)
     blocks: list[RenderableType] = [
         Text(f"Mentions from {report.days[0]} to {report.days[-1]} ({days_text(len(report.days))}): "
              f"{report.total}", style="bold"),
+        *([Text(later)] if later else []),
         Text(""),
         Text("Volume per day", style="bold"),
     ]
@@ -256,6 +263,16 @@ def render_terminal(report: Report, *, width: int = 80) -> RenderableType:
         if isinstance(block, Text):
             block.no_wrap, block.overflow = True, "ellipsis"
     return Group(*blocks)
+
+
+def later_text(report: Report) -> str:
+    """`2 mentions dated after today are not counted.`, or "" when there are none."""
+    if not report.later:
+        return ""
+    last = "today" if report.days[-1] == local_today() else report.days[-1].isoformat()
+    count = f"1 mention dated after {last} is" if report.later == 1 else (
+        f"{report.later} mentions dated after {last} are")
+    return f"{count} not counted."
 
 
 def _ranking(title: str, items: Sequence[tuple[str, int]], width: int, *, percent: bool = False

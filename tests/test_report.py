@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 from dataclasses import replace
@@ -9,6 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from mentions.cli import app
@@ -112,6 +114,30 @@ def test_a_burst_after_a_quiet_fortnight_is_judged_from_the_first_mention_in_the
         state.record(mentions)
     burst = (today - timedelta(days=10)).strftime("%d %b")
     assert spike_lines(path, "30d") == [f"▲ {burst}  globex: 5 mentions (before: 0.0 ± 0.0 a day)"]
+
+
+def test_mentions_dated_in_the_future_are_said_to_be_left_out(tmp_path: Path) -> None:
+    """`history` showed 13 and `report --since 0001-01-01` 11, without a word on the other 2."""
+    today = date.today()
+    mentions = [make(1, "acme", today), make(2, "acme", today - timedelta(days=1)),
+                make(3, "acme", today + timedelta(days=3)), make(4, "acme", date(2099, 1, 1))]
+    mentions = [replace(m, published=local_noon(m.published.date())) for m in mentions if m.published]
+    path = tmp_path / "s.db"
+    with State(path) as state:
+        state.record(mentions)
+    html = tmp_path / "r.html"
+    shown = CliRunner().invoke(app, ["report", "--state", str(path), "--since", "0001-01-01"])
+    assert shown.exit_code == 0, shown.output
+    lines = shown.stdout.splitlines()
+    assert lines[0].endswith("(2 days): 2") and lines[1] == "2 mentions dated after today are not counted."
+    assert CliRunner().invoke(app, ["report", "--state", str(path), "--html", str(html)]).exit_code == 0
+    assert "2 mentions dated after today are not counted." in html.read_text()
+    ahead = Record("acme", (), "blog", None, "t", None, at(END + timedelta(days=1)))
+    buffer = io.StringIO()
+    Console(file=buffer, width=80, no_color=True).print(render_terminal(build_report([ahead], END, END, tz=UTC)))
+    assert buffer.getvalue() == ("No mentions recorded from 2026-11-26 to 2026-11-26.\n"
+                                 "1 mention dated after 2026-11-26 is not counted.\n")
+    assert "dated after" not in render_html(build_report([], END, END, tz=UTC))
 
 
 def test_share_of_voice_falls_back_to_keywords_without_tags(tmp_path: Path) -> None:
