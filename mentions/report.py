@@ -5,6 +5,8 @@
 A mention's day is the local day of its publication (or of its discovery, when the source
 gives no date). A spike is a day whose count exceeds the mean + 3σ of the 14 days before
 it *and* reaches `MIN_SPIKE`, so a single mention after a quiet fortnight is not an alarm.
+The days before a keyword's first mention are no quiet days (nobody listened yet): the 14
+shrink to those since then, and a day with fewer than `MIN_HISTORY` of them is not judged.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import json
 import statistics
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
@@ -26,6 +28,7 @@ from mentions.state import State, read_rows
 SPIKE_WINDOW = 14
 SPIKE_SIGMAS = 3.0
 MIN_SPIKE = 3
+MIN_HISTORY = 7  # days of a keyword's data a day needs before it to be judged
 SPARK = "▁▂▃▄▅▆▇█"
 NO_AUTHOR = "(unknown)"
 
@@ -66,6 +69,7 @@ class Report:
     authors: tuple[tuple[str, int], ...]
     spikes: tuple[Spike, ...]
     latest: tuple[Record, ...]
+    later: int = 0  # mentions dated after the last day (the CLI's is today): not counted
 
     @property
     def total(self) -> int:
@@ -99,27 +103,41 @@ def load_records(state: State, since: datetime, keywords: Sequence[str] = ()) ->
     return records
 
 
-def first_moment(state: State, keywords: Sequence[str] = ()) -> datetime | None:
-    """When the earliest recorded mention (of `keywords`) was published, else found; None: none."""
-    sql = "SELECT MIN(COALESCE(published, found_at)) FROM mentions WHERE COALESCE(published, found_at) >= ?"
+def first_moments(state: State, keywords: Sequence[str] = ()) -> dict[str, datetime]:
+    """When the earliest recorded mention of each keyword (of `keywords`) was published, else
+    found: where its data begins."""
+    sql = ("SELECT keyword, MIN(COALESCE(published, found_at)) FROM mentions "
+           "WHERE COALESCE(published, found_at) >= ?")
     parameters: list[object] = [rfc3339(EARLIEST)]  # older versions could store the year 0001
     if keywords:
         sql += f" AND keyword IN ({','.join('?' * len(keywords))})"
         parameters += list(keywords)
-    rows = read_rows(state, sql, parameters)
-    return parse_date(str(rows[0][0])) if rows and rows[0][0] is not None else None
+    firsts = {}
+    for keyword, moment in read_rows(state, sql + " GROUP BY keyword", parameters):
+        first = parse_date(str(moment)) if moment is not None else None
+        if first is not None:
+            firsts[str(keyword)] = first
+    return firsts
 
 
 def build_report(records: Sequence[Record], start: date, end: date, *, tz: tzinfo | None = None,
-                 top: int = 10, latest: int = 20) -> Report:
-    """Volume, share of voice, top sources and authors, spikes; `tz` decides the days (default local)."""
+                 top: int = 10, latest: int = 20, begun: Mapping[str, datetime] | None = None) -> Report:
+    """Volume, share of voice, top sources and authors, spikes; `tz` decides the days (default local).
+
+    `begun`: when each keyword's data begins (`first_moments`); `records` reach back only as
+    far as spikes look, so their first says it only when it is recent."""
+    def local_day(moment: datetime) -> date:
+        return moment.astimezone(tz).date() if tz else moment.astimezone().date()
+
     def day_of(record: Record) -> date:
-        return record.moment.astimezone(tz).date() if tz else record.moment.astimezone().date()
+        return local_day(record.moment)
 
     days = tuple(start + timedelta(days=offset) for offset in range((end - start).days + 1))
     per_day: dict[str, Counter[date]] = {}
     for record in records:
         per_day.setdefault(record.keyword, Counter())[day_of(record)] += 1
+    first_days = {keyword: min(counts) for keyword, counts in per_day.items()}
+    first_days.update({keyword: local_day(moment) for keyword, moment in (begun or {}).items()})
     inside = [record for record in records if start <= day_of(record) <= end]
     keywords = sorted({record.keyword for record in inside}, key=lambda k: (-sum(
         per_day[k][day] for day in days), k))
@@ -134,24 +152,34 @@ def build_report(records: Sequence[Record], start: date, end: date, *, tz: tzinf
     authors = Counter((record.author or "").strip() or NO_AUTHOR for record in inside)
     authors.pop(NO_AUTHOR, None)
     newest = sorted(inside, key=lambda record: record.moment, reverse=True)[:latest]
+    # A date in the future is the source's mistake (a wrong zone, a scheduled post): counted
+    # on today it would swell today and could make a spike; left out, the report says so.
+    later = sum(1 for record in records if day_of(record) > end)
     return Report(
         days=days, volume=volume, share_by="tag" if has_tags else "keyword",
         share=tuple(groups.most_common()), sources=tuple(sources.most_common(top)),
-        authors=tuple(authors.most_common(top)), spikes=tuple(find_spikes(per_day, days)),
-        latest=tuple(newest),
+        authors=tuple(authors.most_common(top)), spikes=tuple(find_spikes(per_day, days, first_days)),
+        latest=tuple(newest), later=later,
     )
 
 
-def find_spikes(per_day: dict[str, Counter[date]], days: Sequence[date]) -> list[Spike]:
-    """Days above mean + 3σ of the 14 days before (population σ) and at least MIN_SPIKE."""
+def find_spikes(per_day: dict[str, Counter[date]], days: Sequence[date],
+                first_days: Mapping[str, date] | None = None) -> list[Spike]:
+    """Days above mean + 3σ of the 14 days before (population σ) and at least MIN_SPIKE.
+
+    Only days since the keyword's first day (`first_days`, else its first in `per_day`) count:
+    before it nobody listened, and zeros there made the start of the data (a partial first
+    day, then a normal one) look like spikes."""
     spikes = []
     first, last = (days[0], days[-1]) if days else (date.max, date.min)
     for keyword, counts in sorted(per_day.items()):
+        begun = (first_days or {}).get(keyword) or min(counts)
         # the days with mentions, not every day of the period: a long one has mostly none
         for day, count in list(counts.items()):
-            if count < MIN_SPIKE or not first <= day <= last or day.toordinal() <= SPIKE_WINDOW:
-                continue  # (no fortnight before the first days of the calendar)
-            before = [counts[day - timedelta(days=back)] for back in range(1, SPIKE_WINDOW + 1)]
+            history = min(SPIKE_WINDOW, (day - begun).days)
+            if count < MIN_SPIKE or not first <= day <= last or history < MIN_HISTORY:
+                continue
+            before = [counts[day - timedelta(days=back)] for back in range(1, history + 1)]
             mean, sd = statistics.fmean(before), statistics.pstdev(before)
             if count > mean + SPIKE_SIGMAS * sd:
                 spikes.append(Spike(keyword, day, count, mean, sd))
@@ -188,13 +216,16 @@ def _day(day: date, report: Report | None = None) -> str:
 
 def render_terminal(report: Report, *, width: int = 80) -> RenderableType:
     """The report as text blocks with sparklines and bars, cut to `width`."""
+    later = later_text(report)
     if not report.total:
-        return Text(f"No mentions recorded from {report.days[0]} to {report.days[-1]}.")
+        empty = Text(f"No mentions recorded from {report.days[0]} to {report.days[-1]}.")
+        return Group(empty, Text(later)) if later else empty
     label_width = min(24, max(len(name) for name in [*report.volume, "all"]))
     spark_width = max(10, width - label_width - 20)
     blocks: list[RenderableType] = [
         Text(f"Mentions from {report.days[0]} to {report.days[-1]} ({days_text(len(report.days))}): "
              f"{report.total}", style="bold"),
+        *([Text(later)] if later else []),
         Text(""),
         Text("Volume per day", style="bold"),
     ]
@@ -232,6 +263,16 @@ def render_terminal(report: Report, *, width: int = 80) -> RenderableType:
         if isinstance(block, Text):
             block.no_wrap, block.overflow = True, "ellipsis"
     return Group(*blocks)
+
+
+def later_text(report: Report) -> str:
+    """`2 mentions dated after today are not counted.`, or "" when there are none."""
+    if not report.later:
+        return ""
+    last = "today" if report.days[-1] == local_today() else report.days[-1].isoformat()
+    count = f"1 mention dated after {last} is" if report.later == 1 else (
+        f"{report.later} mentions dated after {last} are")
+    return f"{count} not counted."
 
 
 def _ranking(title: str, items: Sequence[tuple[str, int]], width: int, *, percent: bool = False

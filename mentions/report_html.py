@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from html import escape
 
 from mentions.console import clean_text
-from mentions.report import MIN_SPIKE, SPIKE_SIGMAS, SPIKE_WINDOW, Report, days_text
+from mentions.report import MIN_SPIKE, SPIKE_SIGMAS, SPIKE_WINDOW, Report, days_text, later_text
 
 COLOURS = ("#0077b6", "#c2185b", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#ad1457", "#5d4037")
 MAX_BARS = 366  # a longer period is drawn in runs of days: a bar per day would be thousands of bars
@@ -101,8 +101,10 @@ def render_html(report: Report, *, title: str = "mentions report", now: datetime
         f"<h1>{text(title)}</h1>",
         f'<p class="muted">{report.days[0]} to {report.days[-1]} ({days_text(len(report.days))}) · '
         f"<strong>{report.total}</strong> mentions · made {made}</p>",
-        "<h2>Volume per day</h2>",
     ]
+    if report.later:
+        parts.append(f'<p class="muted">{text(later_text(report))}</p>')
+    parts.append("<h2>Volume per day</h2>")
     if report.total:
         for index, (name, counts) in enumerate(report.volume.items()):
             parts.append(day_chart(name, report, counts, COLOURS[index % len(COLOURS)]))

@@ -6,6 +6,8 @@ import csv
 import io
 import json
 import sqlite3
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -49,13 +51,54 @@ def test_history_prints_what_scans_reported_in_every_format(scanned: Path) -> No
     assert table.code == 0 and "Old news" in table.stdout
 
 
-def test_history_needs_no_config_with_state_nor_a_state_file(tmp_path: Path, scanned: Path) -> None:
+def test_history_needs_no_config_with_state(tmp_path: Path, scanned: Path) -> None:
     assert len(invoke("history", "--state", str(tmp_path / "state.db")).records) == 3
-    empty = invoke("history", "--state", str(tmp_path / "nothing.db"))
-    assert (empty.code, empty.stdout) == (0, "")
-    assert not (tmp_path / "nothing.db").exists()
     bad = invoke("history", "--state", str(tmp_path / "state.db"), "--since", "yesterday")
     assert bad.code == 2 and bad.stderr.startswith("mentions: --since")
+
+
+def test_a_filter_that_names_nothing_known_is_said_on_stderr(scanned: Path, tmp_path: Path) -> None:
+    """`--keyword ACME` (the keyword is `acme`) or `--source nope` printed nothing and said nothing."""
+    wrong_case = invoke("history", "-c", str(scanned), "--keyword", "ACME", "--keyword", "globex")
+    assert wrong_case.code == 0 and [r["keyword"] for r in wrong_case.records] == ["globex"]
+    assert wrong_case.stderr == ("mentions: --keyword 'ACME': no keyword of that name in the config or the "
+                                 "state (did you mean 'acme'? known: acme, globex)\n")
+    nope = invoke("history", "--state", str(tmp_path / "state.db"), "--source", "nope")
+    assert (nope.code, nope.stdout) == (0, "")
+    assert nope.stderr == "mentions: --source 'nope': no source of that name in the state (known: blog)\n"
+    known = invoke("history", "-c", str(scanned), "--keyword", "acme", "--source", "down")  # in the config
+    assert known.code == 0 and known.stderr == ""
+    report = invoke("report", "-c", str(scanned), "--keyword", "acmee")
+    assert report.code == 0 and "No mentions recorded" in report.stdout
+    assert report.stderr == ("mentions: --keyword 'acmee': no keyword of that name in the config or the "
+                             "state (did you mean 'acme'? known: acme, globex)\n")
+
+
+def test_a_long_list_of_known_names_is_counted() -> None:
+    from mentions.cli.filters import unknown_name_message
+
+    names = [f"brand{number}" for number in range(40)]
+    assert unknown_name_message("--keyword", "keyword", "other", names, "the state") == (
+        "--keyword 'other': no keyword of that name in the state (40 are known)")
+    assert unknown_name_message("--source", "source", "x", [], "the state") == (
+        "--source 'x': no source of that name in the state (none is known yet)")
+
+
+@pytest.mark.parametrize("command", [("history",), ("sources",)])
+def test_a_state_file_that_is_not_there_is_exit_2_as_for_report(tmp_path: Path, scanned: Path,
+                                                               command: tuple[str, ...]) -> None:
+    """A typo in `--state` printed nothing (history) or every source as never fetched
+    (sources), with exit 0; `report` says there is no such state."""
+    missing = invoke(*command, "-c", str(scanned), "--state", str(tmp_path / "stat.db"))
+    assert (missing.code, missing.stdout) == (2, "")
+    assert missing.stderr == f"mentions: no state file at {tmp_path / 'stat.db'} yet: run `mentions scan` first (or pass --state)\n"
+    assert not (tmp_path / "stat.db").exists()
+
+
+def test_history_before_the_first_scan_says_there_is_nothing_yet(tmp_path: Path) -> None:
+    config = write_config(tmp_path, {"a": "http://127.0.0.1:9/a"})
+    missing = invoke("history", "-c", str(config))
+    assert missing.code == 2 and "run `mentions scan` first" in missing.stderr
 
 
 @pytest.mark.parametrize("since", ["10000000000000000000d", "1000000d", "0001-01-01"])
@@ -77,6 +120,52 @@ def test_prune_says_how_many_and_they_are_not_reported_again(scanned: Path, tmp_
     assert invoke("history", "-c", str(scanned)).titles == ["New news", "New news"]
     assert scan(scanned, "--force").records == []  # the old post is still in the feed
     assert invoke("prune", "-c", str(scanned), "--older-than", "soon").code == 2
+
+
+@pytest.fixture
+def berlin(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The local zone is Europe/Berlin (UTC+1 in winter) while the test runs."""
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_prune_names_its_cutoff_as_a_local_time_not_a_day(tmp_path: Path, berlin: None) -> None:
+    """Mentions found at 10:00 yesterday go with `--older-than 1d` run after 10:00 today: "found
+    before <yesterday's date>" said they were older than that day."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from mentions.models import Mention
+    from mentions.state import State
+
+    path = tmp_path / "s.db"
+    before = datetime.now(UTC) - timedelta(days=1)
+    with State(path) as state:
+        state.record([Mention(id="m", keyword="acme", tags=(), source="blog", source_type="feed", url=None,
+                              title="t", author=None, published=None, found_at=before - timedelta(hours=1),
+                              terms=("Acme",), count=1, snippet="s", lang=None)])
+    pruned = invoke("prune", "--state", str(path), "--older-than", "1d", "--dry-run")
+    after = datetime.now(UTC) - timedelta(days=1)
+    local = {moment.astimezone(ZoneInfo("Europe/Berlin")).strftime("%d %b %Y %H:%M") for moment in (before, after)}
+    assert pruned.code == 0 and pruned.stdout.startswith("would forget 1 mention found before ")
+    assert any(f"found before {cutoff} in " in pruned.stdout for cutoff in local), pruned.stdout
+    ancient = invoke("prune", "--state", str(path), "--older-than", "99999999d", "--dry-run")
+    assert "found before 02 Jan 0001 " in ancient.stdout  # the year in four digits (the zone: local mean time)
+
+
+def test_scan_all_shows_pruned_mentions_with_the_time_they_were_first_found(scanned: Path,
+                                                                           tmp_path: Path) -> None:
+    """SPEC: `found_at` is when it was first found; the pruned ids keep that time."""
+    db = sqlite3.connect(tmp_path / "state.db")
+    db.execute("UPDATE mentions SET found_at = '2025-01-01T00:00:00Z' WHERE title = 'Old news'")
+    db.commit()
+    db.close()
+    assert invoke("prune", "-c", str(scanned), "--older-than", "180d").stdout.startswith("forgot 1 ")
+    again = scan(scanned, "--all")
+    assert [r["found_at"] for r in again.records if r["title"] == "Old news"] == ["2025-01-01T00:00:00Z"]
 
 
 def test_sources_lists_every_configured_source_with_its_health(scanned: Path) -> None:

@@ -138,6 +138,18 @@ def test_every_command_help_shows_an_example(name: str) -> None:
     assert "Example: mentions " + name in " ".join(result.stdout.split())
 
 
+# Typer's placeholders for values: `<str>`, `<list[str]>`, `<path>`, `<int range>`.
+_PYTHON_TYPE = re.compile(r"<[a-z][\w\[\]]*(?: range)?>", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("name", ["", *command_names()])
+def test_every_command_help_names_its_values_not_python_types(name: str) -> None:
+    """`--keyword <list[str]>` and `--state <str>` said nothing to a person: `NAME`, `FILE|URL`."""
+    result = runner.invoke(app, [name, "--help"] if name else ["--help"])
+    assert result.exit_code == 0
+    assert _PYTHON_TYPE.findall(result.stdout) == []
+
+
 def test_completion_is_offered() -> None:
     result = runner.invoke(app, ["--help"])
     assert "--install-completion" in result.stdout and "--show-completion" in result.stdout

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from mentions.cli import app
@@ -71,6 +74,70 @@ def test_numbers_from_a_state_with_known_mentions(state_path: Path) -> None:
     assert "(unknown)" not in dict(report.authors)
     # the 9 is a spike: the 14 days before were all 1 (mean 1, σ 0); globex's 2 is below MIN_SPIKE
     assert [(s.keyword, s.day, s.count, s.mean, s.sd) for s in report.spikes] == [("acme", END, 9, 1.0, 0.0)]
+
+
+def local_noon(day: date) -> datetime:
+    return datetime.combine(day, time(12)).astimezone()
+
+
+def spike_lines(state: Path, since: str) -> list[str]:
+    result = CliRunner().invoke(app, ["report", "--state", str(state), "--since", since])
+    assert result.exit_code == 0, result.output
+    return [line.strip() for line in result.stdout.splitlines() if line.startswith("▲")]
+
+
+def test_the_start_of_the_data_is_no_spike(tmp_path: Path) -> None:
+    """Monitoring began 60 days ago with half a day, then ~20 a day: the days before were taken
+    for quiet ones, and the first three days were spikes (62 "before: 0.0 ± 0.0")."""
+    today = date.today()
+    began = today - timedelta(days=60)
+    mentions = [make(n, "acme", began) for n in range(10)]
+    for back in range(1, 60):
+        day = began + timedelta(days=back)
+        mentions += [make(n, "acme", day) for n in range(18 + back % 5 + (40 if back == 40 else 0))]
+    mentions = [replace(m, published=local_noon(m.published.date())) for m in mentions if m.published]
+    path = tmp_path / "s.db"
+    with State(path) as state:
+        state.record(mentions)
+    burst = (began + timedelta(days=40)).strftime("%d %b")
+    assert spike_lines(path, "90d") == [f"▲ {burst}  acme: 58 mentions (before: 20.1 ± 1.4 a day)"]
+
+
+def test_a_burst_after_a_quiet_fortnight_is_judged_from_the_first_mention_in_the_state(tmp_path: Path) -> None:
+    """The report reads only the 15 days before `--since`; the keyword began long before."""
+    today = date.today()
+    mentions = [make(1, "globex", today - timedelta(days=100))]
+    mentions += [make(n, "globex", today - timedelta(days=10)) for n in range(5)]
+    mentions = [replace(m, published=local_noon(m.published.date())) for m in mentions if m.published]
+    path = tmp_path / "s.db"
+    with State(path) as state:
+        state.record(mentions)
+    burst = (today - timedelta(days=10)).strftime("%d %b")
+    assert spike_lines(path, "30d") == [f"▲ {burst}  globex: 5 mentions (before: 0.0 ± 0.0 a day)"]
+
+
+def test_mentions_dated_in_the_future_are_said_to_be_left_out(tmp_path: Path) -> None:
+    """`history` showed 13 and `report --since 0001-01-01` 11, without a word on the other 2."""
+    today = date.today()
+    mentions = [make(1, "acme", today), make(2, "acme", today - timedelta(days=1)),
+                make(3, "acme", today + timedelta(days=3)), make(4, "acme", date(2099, 1, 1))]
+    mentions = [replace(m, published=local_noon(m.published.date())) for m in mentions if m.published]
+    path = tmp_path / "s.db"
+    with State(path) as state:
+        state.record(mentions)
+    html = tmp_path / "r.html"
+    shown = CliRunner().invoke(app, ["report", "--state", str(path), "--since", "0001-01-01"])
+    assert shown.exit_code == 0, shown.output
+    lines = shown.stdout.splitlines()
+    assert lines[0].endswith("(2 days): 2") and lines[1] == "2 mentions dated after today are not counted."
+    assert CliRunner().invoke(app, ["report", "--state", str(path), "--html", str(html)]).exit_code == 0
+    assert "2 mentions dated after today are not counted." in html.read_text()
+    ahead = Record("acme", (), "blog", None, "t", None, at(END + timedelta(days=1)))
+    buffer = io.StringIO()
+    Console(file=buffer, width=80, no_color=True).print(render_terminal(build_report([ahead], END, END, tz=UTC)))
+    assert buffer.getvalue() == ("No mentions recorded from 2026-11-26 to 2026-11-26.\n"
+                                 "1 mention dated after 2026-11-26 is not counted.\n")
+    assert "dated after" not in render_html(build_report([], END, END, tz=UTC))
 
 
 def test_share_of_voice_falls_back_to_keywords_without_tags(tmp_path: Path) -> None:

@@ -166,6 +166,17 @@ def test_prune_forgets_old_mentions_but_never_reports_them_again(state_location:
         assert state.prune(NOW - timedelta(days=180)) == 0
 
 
+def test_a_pruned_mention_keeps_the_time_it_was_first_found(state_location: Path | str) -> None:
+    """`scan --all` shows a pruned mention again: with its first `found_at`, not now."""
+    first = NOW - timedelta(days=200)
+    with State(state_location) as state:
+        state.record([mention("old", found_at=first), mention("twin", found_at=first)], {"twin": "p-twin"})
+        assert state.prune(NOW - timedelta(days=180)) == 2
+        copy = mention("copy", found_at=NOW)  # the same text at another URL
+        assert state.first_found([mention("old", found_at=NOW), copy], {"copy": "p-twin"}) == {
+            "old": first, "copy": first}
+
+
 def test_health_counts_failures_in_a_row_and_remembers_when_they_began(state_location: Path | str) -> None:
     with State(state_location) as state:
         state.update_health("a", error=None, status="ok", items=3, http_status=200)

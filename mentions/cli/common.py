@@ -21,7 +21,8 @@ EXIT_USAGE = 2
 EXIT_LOCKED = 3
 
 CONFIG_OPTION = typer.Option(
-    None, "-c", "--config", help="Config file (default: $MENTIONS_CONFIG, ./mentions.yaml, user config dir)."
+    None, "-c", "--config", metavar="FILE",
+    help="Config file (default: $MENTIONS_CONFIG, ./mentions.yaml, user config dir)."
 )
 
 
@@ -84,6 +85,13 @@ def state_exists(location: Path | str) -> bool:
     return isinstance(location, str) or location.exists()
 
 
+def require_state_file(location: Path | str) -> None:
+    """Exit 2 when there is no state file: a command that shows what was recorded would show
+    nothing, and a typo in `--state` would go unnoticed."""
+    if isinstance(location, Path) and not location.exists():
+        fail(f"no state file at {location} yet: run `mentions scan` first (or pass --state)")
+
+
 def open_state(config: Config | None, explicit: str | Path | None, lock_wait: float | None = None) -> State:
     """Open the state; with `lock_wait`, first take the scan lock (exit 3 if it stays taken)."""
     from mentions.errors import StateError
@@ -108,6 +116,7 @@ def fail_state(error: StateError, config: Config | None) -> NoReturn:
 
 
 STATE_HELP = "The state: a SQLite file, or a postgresql:// URL"
+STATE_METAVAR = "FILE|URL"
 
 
 def parse_wait(value: str | None) -> float:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def discover(
-    url: str = typer.Argument(..., help="A site or page, e.g. https://blog.example.org/"),
+    url: str = typer.Argument(..., metavar="URL", help="A site or page, e.g. https://blog.example.org/"),
     timeout: str = typer.Option("10", "--timeout", metavar="SECONDS", help=TIMEOUT_HELP),
 ) -> None:
     """Find the feeds a site offers (link rel=alternate, common paths, comment feeds, sitemaps).

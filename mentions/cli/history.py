@@ -8,7 +8,16 @@ from typing import IO
 
 import typer
 
-from mentions.cli.common import CONFIG_OPTION, STATE_HELP, fail, fail_state, load, state_path
+from mentions.cli.common import (
+    CONFIG_OPTION,
+    STATE_HELP,
+    STATE_METAVAR,
+    fail,
+    fail_state,
+    load,
+    require_state_file,
+    state_path,
+)
 from mentions.errors import StateError
 from mentions.output import Writer
 from mentions.streams import discard_unwritten_output
@@ -16,20 +25,28 @@ from mentions.streams import discard_unwritten_output
 
 def history(
     config: Path | None = CONFIG_OPTION,
-    state: str | None = typer.Option(None, "--state", help=STATE_HELP + " (then no config is needed)."),
-    keyword: list[str] = typer.Option([], "--keyword", "-k", help="Only this keyword (repeatable)."),
-    source: list[str] = typer.Option([], "--source", "-s", help="Only this source (repeatable)."),
+    state: str | None = typer.Option(
+        None, "--state", metavar=STATE_METAVAR, help=STATE_HELP + " (then no config is needed)."
+    ),
+    keyword: list[str] = typer.Option(
+        [], "--keyword", "-k", metavar="NAME", help="Only this keyword (repeatable)."
+    ),
+    source: list[str] = typer.Option(
+        [], "--source", "-s", metavar="NAME", help="Only this source (repeatable)."
+    ),
     since: str | None = typer.Option(
-        None, "--since", help="Only mentions published (else found) after it: 7d, 2026-11-01…"
+        None, "--since", metavar="WHEN", help="Only mentions published (else found) after it: 7d, 2026-11-01…"
     ),
     output_format: str | None = typer.Option(
-        None, "--format", "-f", help="table, jsonl, csv or json (default: table on a terminal, else jsonl)."
+        None, "--format", "-f", metavar="FORMAT",
+        help="table, jsonl, csv or json (default: table on a terminal, else jsonl)."
     ),
 ) -> None:
     """Print mentions recorded by earlier scans, oldest first.
 
     Example: mentions history --keyword acme --since 7d --format csv > acme.csv
     """
+    from mentions.cli.filters import warn_unknown_filters
     from mentions.output import FORMATS
     from mentions.redact import Redactor
     from mentions.state import State
@@ -46,11 +63,13 @@ def history(
     # Scans record no secret; a state written before they were redacted may still hold one.
     redactor = loaded.redactor if loaded is not None else Redactor()
     path = state_path(loaded, state)
+    require_state_file(path)
     writer = _writer(chosen, sys.stdout)
     try:
         opened = State.open_existing(path)
         if opened is not None:
             with opened:
+                warn_unknown_filters(opened, loaded, keywords=keyword, sources=source)
                 for mention in opened.mentions(keywords=keyword, sources=source, since=since_time):
                     writer.write(redactor.mention(mention))
         writer.close()

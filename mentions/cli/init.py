@@ -15,12 +15,20 @@ from mentions.console import stderr_console
 
 
 def init(
-    brand: str | None = typer.Option(None, "--brand", help="Your brand, product or name: \"Acme\"."),
-    competitor: list[str] = typer.Option([], "--competitor", help="A competitor to watch (repeatable)."),
-    site: list[str] = typer.Option([], "--site", help="Your own site: acme.de or its URL (repeatable)."),
-    lang: str = typer.Option("en", "--lang", help="Language of the news search: de, en, fr…"),
-    output: Path = typer.Option(Path("mentions.yaml"), "-o", "--output",
-                                help="Where to write the config; - prints it."),
+    brand: str | None = typer.Option(
+        None, "--brand", metavar="NAME", help="Your brand, product or name: \"Acme\"."
+    ),
+    competitor: list[str] = typer.Option(
+        [], "--competitor", metavar="NAME", help="A competitor to watch (repeatable)."
+    ),
+    site: list[str] = typer.Option(
+        [], "--site", metavar="SITE", help="Your own site: acme.de or its URL (repeatable)."
+    ),
+    lang: str = typer.Option("en", "--lang", metavar="CODE", help="Language of the news search: de, en, fr…"),
+    output: Path = typer.Option(
+        Path("mentions.yaml"), "-o", "--output", metavar="FILE",
+        help="Where to write the config; - prints it.",
+    ),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
     list_presets: bool = typer.Option(False, "--list-presets", help="List the bundled source presets."),
 ) -> None:

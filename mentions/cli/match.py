@@ -27,12 +27,13 @@ if TYPE_CHECKING:
 
 FORMATS = ("jsonl", "json", "csv", "table")
 _HTML_SUFFIXES = (".html", ".htm")
-FILES_ARGUMENT = typer.Argument(None, help="Files to read; none or - reads stdin.")
+FILES_ARGUMENT = typer.Argument(None, metavar="FILE", help="Files to read; none or - reads stdin.")
 QUERY_OPTION = typer.Option(
-    None, "-e", "--query", help="A query to look for (repeatable); its text is its name."
+    None, "-e", "--query", metavar="QUERY", help="A query to look for (repeatable); its text is its name."
 )
 FORMAT_OPTION = typer.Option(
-    None, "--format", help="jsonl, json, csv or table (default: table on a terminal, else jsonl)."
+    None, "--format", metavar="FORMAT",
+    help="jsonl, json, csv or table (default: table on a terminal, else jsonl)."
 )
 LINES_OPTION = typer.Option(False, "--lines", help="Plain text: one document per line.")
 HTML_OPTION = typer.Option(False, "--html", help="Read input as HTML (visible text only).")

@@ -10,6 +10,7 @@ import typer
 from mentions.cli.common import (
     CONFIG_OPTION,
     STATE_HELP,
+    STATE_METAVAR,
     fail,
     fail_state,
     load,
@@ -23,9 +24,13 @@ from mentions.errors import StateError
 
 
 def prune(
-    older_than: str = typer.Option(..., "--older-than", help="Forget mentions found longer ago: 180d, 26w."),
+    older_than: str = typer.Option(
+        ..., "--older-than", metavar="AGE", help="Forget mentions found longer ago: 180d, 26w."
+    ),
     config: Path | None = CONFIG_OPTION,
-    state: str | None = typer.Option(None, "--state", help=STATE_HELP + " (then no config is needed)."),
+    state: str | None = typer.Option(
+        None, "--state", metavar=STATE_METAVAR, help=STATE_HELP + " (then no config is needed)."
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only say how many would go."),
     wait: str | None = typer.Option(
         None, "--wait", metavar="SECONDS", help="If a scan holds the state, wait up to this long."
@@ -57,6 +62,13 @@ def prune(
             count = opened.prune(cutoff, is_dry_run=dry_run)
     except StateError as error:
         fail_state(error, loaded)
-    day = cutoff.date().isoformat()
     verb = "would forget" if dry_run else "forgot"
-    typer.echo(f"{verb} {count} mention{'s' if count != 1 else ''} found before {day} in {state_name(path)}")
+    typer.echo(f"{verb} {count} mention{'s' if count != 1 else ''} found before {local_minute(cutoff)} "
+               f"in {state_name(path)}")
+
+
+def local_minute(moment: datetime) -> str:
+    """`26 Nov 2026 14:51` in the local zone: the cutoff is a time, and a date alone read as
+    "before that day" while mentions found earlier on that day went too."""
+    local = moment.astimezone()
+    return f"{local:%d %b} {local.year:04d} {local:%H:%M}"  # strftime writes the year 42 as "42"

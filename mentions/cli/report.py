@@ -7,24 +7,33 @@ from pathlib import Path
 
 import typer
 
-from mentions.cli.common import CONFIG_OPTION, STATE_HELP, fail, fail_state, load, state_path
+from mentions.cli.common import CONFIG_OPTION, STATE_HELP, STATE_METAVAR, fail, fail_state, load, state_path
 from mentions.console import stderr_console, stdout_console
 
 
 def report(
     config: Path | None = CONFIG_OPTION,
-    state: str | None = typer.Option(None, "--state", help=STATE_HELP + " (default: from the config)."),
-    since: str = typer.Option("30d", "--since", help="How far back: 30d, 12w, 2026-11-01."),
-    keyword: list[str] = typer.Option([], "--keyword", "-k", help="Only this keyword (repeatable)."),
-    html: Path | None = typer.Option(None, "--html", help="Also write a self-contained HTML file."),
-    top: int = typer.Option(10, "--top", min=1, max=100, help="How many sources and authors to rank."),
+    state: str | None = typer.Option(
+        None, "--state", metavar=STATE_METAVAR, help=STATE_HELP + " (default: from the config)."
+    ),
+    since: str = typer.Option("30d", "--since", metavar="WHEN", help="How far back: 30d, 12w, 2026-11-01."),
+    keyword: list[str] = typer.Option(
+        [], "--keyword", "-k", metavar="NAME", help="Only this keyword (repeatable)."
+    ),
+    html: Path | None = typer.Option(
+        None, "--html", metavar="FILE", help="Also write a self-contained HTML file."
+    ),
+    top: int = typer.Option(
+        10, "--top", min=1, max=100, metavar="N", help="How many sources and authors to rank."
+    ),
 ) -> None:
     """Charts of what was recorded: volume per day, share of voice, top sources, spikes.
 
     Example: mentions report --since 30d --html report.html
     """
+    from mentions.cli.filters import warn_unknown_filters
     from mentions.errors import StateError
-    from mentions.report import build_report, first_moment, load_records, local_today, render_terminal
+    from mentions.report import build_report, first_moments, load_records, local_today, render_terminal
     from mentions.state import State
     from mentions.units import parse_since
 
@@ -38,8 +47,9 @@ def report(
         fail(f"--since: {error}")
     try:
         with State(path) as opened:
+            warn_unknown_filters(opened, loaded, keywords=keyword)
             records = load_records(opened, start_time, keyword)
-            first = first_moment(opened, keyword)
+            begun = first_moments(opened, keyword)
     except StateError as error:
         fail_state(error, loaded)
     start, end = local_today(start_time), local_today()
@@ -47,8 +57,9 @@ def report(
         fail(f"--since {since} lies in the future")
     # No days before the first recorded mention: `--since 100000d` means "all of it", not
     # 270 years of empty days (a state with nothing in it gives today alone).
+    first = min(begun.values(), default=None)
     start = max(start, min(local_today(first) if first else end, end))
-    result = build_report(records, start, end, top=top)
+    result = build_report(records, start, end, top=top, begun=begun)
     if html is None or sys.stdout.isatty():
         console = stdout_console()
         console.print(render_terminal(result, width=console.width), soft_wrap=False)

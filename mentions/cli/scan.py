@@ -17,6 +17,7 @@ from mentions.cli.common import (
     EXIT_OK,
     EXIT_SOURCE_FAILED,
     STATE_HELP,
+    STATE_METAVAR,
     TIMEOUT_HELP,
     fail,
     fail_state,
@@ -43,24 +44,31 @@ if TYPE_CHECKING:
 
 def scan(
     config: Path | None = CONFIG_OPTION,
-    state: str | None = typer.Option(None, "--state", help=STATE_HELP + "."),
+    state: str | None = typer.Option(None, "--state", metavar=STATE_METAVAR, help=STATE_HELP + "."),
     no_state: bool = typer.Option(False, "--no-state", help="Read and write no state at all."),
     output_format: str | None = typer.Option(
-        None, "--format", "-f", help="table, jsonl, csv or json (default: table on a terminal, else jsonl)."
+        None, "--format", "-f", metavar="FORMAT",
+        help="table, jsonl, csv or json (default: table on a terminal, else jsonl)."
     ),
     output: Path | None = typer.Option(
-        None, "-o", "--output",
+        None, "-o", "--output", metavar="FILE",
         help="Append to this file instead of stdout (-: stdout); a .csv, .json, .jsonl or .ndjson "
              "name sets the format.",
     ),
-    keyword: list[str] = typer.Option([], "--keyword", "-k", help="Only this keyword (repeatable)."),
-    source: list[str] = typer.Option([], "--source", "-s", help="Only this source (repeatable)."),
+    keyword: list[str] = typer.Option(
+        [], "--keyword", "-k", metavar="NAME", help="Only this keyword (repeatable)."
+    ),
+    source: list[str] = typer.Option(
+        [], "--source", "-s", metavar="NAME", help="Only this source (repeatable)."
+    ),
     show_all: bool = typer.Option(False, "--all", help="Also print mentions reported before."),
-    since: str | None = typer.Option(None, "--since", help="Only documents newer: 7d, 2026-11-01…"),
+    since: str | None = typer.Option(
+        None, "--since", metavar="WHEN", help="Only documents newer: 7d, 2026-11-01…"
+    ),
     seed: bool = typer.Option(False, "--seed", help="Record everything found as seen and print nothing."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print, but record nothing."),
     concurrency: int | None = typer.Option(
-        None, "--concurrency", min=1, max=1000, help="Requests in flight."
+        None, "--concurrency", min=1, max=1000, metavar="N", help="Requests in flight."
     ),
     timeout: str | None = typer.Option(None, "--timeout", metavar="SECONDS", help=TIMEOUT_HELP),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="No summary; only failures."),

@@ -9,7 +9,16 @@ from typing import Any
 
 import typer
 
-from mentions.cli.common import CONFIG_OPTION, STATE_HELP, fail, fail_state, load, state_path
+from mentions.cli.common import (
+    CONFIG_OPTION,
+    STATE_HELP,
+    STATE_METAVAR,
+    fail,
+    fail_state,
+    load,
+    require_state_file,
+    state_path,
+)
 from mentions.errors import StateError
 
 # A source failing this long is not a hiccup any more: shown in bold red.
@@ -18,9 +27,10 @@ LONG_FAILURE = timedelta(days=1)
 
 def sources(
     config: Path | None = CONFIG_OPTION,
-    state: str | None = typer.Option(None, "--state", help=STATE_HELP + "."),
+    state: str | None = typer.Option(None, "--state", metavar=STATE_METAVAR, help=STATE_HELP + "."),
     output_format: str | None = typer.Option(
-        None, "--format", "-f", help="table or jsonl (default: table on a terminal, else jsonl)."
+        None, "--format", "-f", metavar="FORMAT",
+        help="table or jsonl (default: table on a terminal, else jsonl)."
     ),
 ) -> None:
     """List the configured sources with their health: last fetch, status, items, failures.
@@ -33,8 +43,13 @@ def sources(
     if chosen not in ("table", "jsonl"):
         fail(f"--format must be table or jsonl, not {output_format!r}")
     loaded = load(config, needs_network=False)
+    path = state_path(loaded, state)
+    if state is not None:
+        # Before the first scan the config's state is not there yet, and every source shows
+        # as never fetched; a `--state` that is not there is a typo.
+        require_state_file(path)
     try:
-        opened = State.open_existing(state_path(loaded, state))
+        opened = State.open_existing(path)
         if opened is None:
             known = {}
         else:

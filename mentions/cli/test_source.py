@@ -32,10 +32,12 @@ TEXT_HEAD = 200
 
 
 def test_source(
-    name: str = typer.Argument(..., help="The source's `name` in the config."),
+    name: str = typer.Argument(..., metavar="NAME", help="The source's `name` in the config."),
     config: Path | None = CONFIG_OPTION,
-    limit: int = typer.Option(20, "--limit", "-n", min=0, help="Show at most this many documents (0: all)."),
-    output_format: str = typer.Option("text", "--format", "-f", help="text or jsonl."),
+    limit: int = typer.Option(
+        20, "--limit", "-n", min=0, metavar="N", help="Show at most this many documents (0: all)."
+    ),
+    output_format: str = typer.Option("text", "--format", "-f", metavar="FORMAT", help="text or jsonl."),
     timeout: str | None = typer.Option(None, "--timeout", metavar="SECONDS", help=TIMEOUT_HELP),
 ) -> None:
     """Fetch one source (no state) and show the documents it yields and their matches.

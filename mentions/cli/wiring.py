@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
+from typer.core import TyperCommand
 
 from mentions import __version__
 from mentions.cli import (
@@ -18,6 +21,33 @@ from mentions.cli import (
     sources,
     test_source,
 )
+
+
+class Command(TyperCommand):
+    """A command whose help names each value by its metavar alone (`NAME`, `FILE...`).
+
+    Typer writes an argument's Python type after its metavar (`NAME <str>`, `FILE
+    <list[Path]>`), which says nothing to a person; options show the metavar alone."""
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        # (click's types: Typer 0.29 bundles its own click, older ones use the package)
+        arguments: list[tuple[str, str]] = []
+        options: list[tuple[str, str]] = []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                if param.metavar:
+                    record = (param.metavar + ("..." if param.nargs != 1 else ""), record[1])
+                arguments.append(record)
+            else:
+                options.append(record)
+        for title, records in (("Arguments", arguments), ("Options", options)):
+            if records:
+                with formatter.section(title):
+                    formatter.write_dl(records)
+
 
 app = typer.Typer(
     name="mentions",
@@ -45,14 +75,14 @@ def _root(
     """Find where your brand is talked about: feeds, blogs, forums, reviews."""
 
 
-app.command("scan")(scan.scan)
-app.command("check")(check.check)
-app.command("schema")(schema.schema)
-app.command("match")(match.match)
-app.command("report")(report.report)
-app.command("init")(init.init)
-app.command("sources")(sources.sources)
-app.command("history")(history.history)
-app.command("prune")(prune.prune)
-app.command("discover")(discover.discover)
-app.command("test-source")(test_source.test_source)
+app.command("scan", cls=Command)(scan.scan)
+app.command("check", cls=Command)(check.check)
+app.command("schema", cls=Command)(schema.schema)
+app.command("match", cls=Command)(match.match)
+app.command("report", cls=Command)(report.report)
+app.command("init", cls=Command)(init.init)
+app.command("sources", cls=Command)(sources.sources)
+app.command("history", cls=Command)(history.history)
+app.command("prune", cls=Command)(prune.prune)
+app.command("discover", cls=Command)(discover.discover)
+app.command("test-source", cls=Command)(test_source.test_source)

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache, wraps
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Literal, ParamSpec, TypeVar
 
 from mentions.dates import rfc3339
 from mentions.errors import StateError
@@ -252,15 +252,24 @@ class State:
         self, mentions: Sequence[Mention], fingerprints: Mapping[str, str]
     ) -> dict[str, datetime]:
         """When each of `mentions` that was reported before was first found, by id (`--all`
-        prints them again, with the time of their first report)."""
+        prints them again, with the time of their first report).
+
+        Pruned mentions count too: `forgotten` keeps their `found_at`, and without it `--all`
+        showed them as found now."""
         found: dict[str, datetime] = {}
         for mention in mentions:
-            row = self.db.execute("SELECT found_at FROM mentions WHERE id = ?", (mention.id,)).fetchone()
+            row = self.db.execute(
+                "SELECT min(found_at) FROM (SELECT found_at FROM mentions WHERE id = ? "
+                "UNION ALL SELECT found_at FROM forgotten WHERE id = ?) AS known",
+                (mention.id, mention.id),
+            ).fetchone()
             fingerprint = fingerprints.get(mention.id)
-            if row is None and fingerprint:
+            if (row is None or row[0] is None) and fingerprint:
                 row = self.db.execute(
-                    "SELECT min(found_at) FROM mentions WHERE keyword = ? AND fingerprint = ?",
-                    (mention.keyword, fingerprint),
+                    "SELECT min(found_at) FROM (SELECT found_at FROM mentions WHERE keyword = ? AND "
+                    "fingerprint = ? UNION ALL SELECT found_at FROM forgotten WHERE keyword = ? AND "
+                    "fingerprint = ?) AS known",
+                    (mention.keyword, fingerprint, mention.keyword, fingerprint),
                 ).fetchone()
             first = parse_time(row[0]) if row is not None else None
             if first is not None:
@@ -353,6 +362,12 @@ class State:
                 yield _mention_from_row(row)
         except self.db.errors as error:
             raise _unusable(self.db, error) from None
+
+    @_guarded
+    def recorded_names(self, column: Literal["keyword", "source"]) -> set[str]:
+        """The keywords (or sources) of the recorded mentions: what `--keyword` (`--source`)
+        of `history` and `report` can select besides the config's."""
+        return {str(row[0]) for row in self.db.execute(f"SELECT DISTINCT {column} FROM mentions")}
 
     @_guarded
     def prune(self, before: datetime, *, is_dry_run: bool = False) -> int:
