@@ -49,6 +49,17 @@ def parse_duration(value: str | int | float) -> float:
     return seconds
 
 
+def parse_age(value: str) -> float:
+    """Seconds from a duration written with its unit (`180d`, `26w`), for `prune --older-than`.
+
+    A plain number is refused there: read as seconds, `--older-than 180` would forget every
+    mention found more than three minutes ago."""
+    found = _DURATION.match(value)
+    if found and not found.group(2):
+        raise ValueError(f"give a unit, like 180d or 26w, not {value!r}")
+    return parse_duration(value)
+
+
 def parse_since(value: str, now: datetime | None = None) -> datetime:
     """A point in time from a duration back from now (`7d`) or a date (`2026-11-01`, `20261101`).
 

@@ -88,3 +88,13 @@ def test_a_compact_date_that_is_no_day_says_so(tmp_path: Path) -> None:
     result = invoke("history", "--state", state_with(tmp_path), "--since", "20261345")
     assert result.code == 2
     assert "--since: '20261345' is no day of the calendar (as YYYYMMDD)" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["180", "0"])
+def test_prune_older_than_a_number_without_a_unit_forgets_nothing(value: str, tmp_path: Path) -> None:
+    """`prune --older-than 180` read as 180 seconds forgot every mention older than 3 minutes."""
+    state = state_with(tmp_path, mention("old", None, datetime.now(UTC) - timedelta(days=1)))
+    result = invoke("prune", "--state", state, "--older-than", value)
+    assert result.code == 2
+    assert f"--older-than: give a unit, like 180d or 26w, not '{value}'" in result.stderr
+    assert [r["title"] for r in invoke("history", "--state", state).records] == ["old"]
