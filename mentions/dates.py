@@ -51,6 +51,20 @@ def clamp(value: datetime) -> datetime:
     return min(max(utc, EARLIEST), LATEST)
 
 
+def from_local(value: datetime) -> datetime:
+    """A time without an offset, read in the local time zone, in UTC and inside EARLIEST..LATEST.
+
+    `--since 2026-11-01` is the start of that day where the user is, as every date `mentions`
+    shows is local: a bound at midnight UTC left out the early hours east of UTC (in `history`,
+    not in `report`) and was the evening before west of it."""
+    if value.tzinfo is not None:
+        return clamp(value)
+    try:
+        return clamp(value.astimezone())
+    except (OverflowError, ValueError):  # the local time of a day at either end of the calendar
+        return EARLIEST if value.year == 1 else LATEST
+
+
 def seconds_before(value: datetime, seconds: float) -> datetime:
     """`value` minus `seconds` (may be infinite), but never before EARLIEST."""
     if seconds >= (value - EARLIEST).total_seconds():

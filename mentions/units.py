@@ -6,7 +6,7 @@ import math
 import re
 from datetime import UTC, datetime
 
-from mentions.dates import clamp, seconds_before
+from mentions.dates import from_local, seconds_before
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?i?b?)?\s*$", re.IGNORECASE)
 _SIZE_FACTORS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2,
@@ -63,6 +63,9 @@ def parse_age(value: str) -> float:
 def parse_since(value: str, now: datetime | None = None) -> datetime:
     """A point in time from a duration back from now (`7d`) or a date (`2026-11-01`, `20261101`).
 
+    A date is the start of that day in the local time zone, and a time without an offset
+    (`2026-11-01T08:00`) is a local time: scan, history and report all read their bound here.
+
     A bound past either end of the calendar is moved to that end: `--since 1000000d`
     reaches back beyond the year 1 and means "from the beginning", like `--since 0001-01-01`.
     A number without a unit is refused: `--since 7` read as 7 seconds found nothing, and
@@ -87,4 +90,4 @@ def parse_since(value: str, now: datetime | None = None) -> datetime:
         raise ValueError(
             f"{value!r} is neither a duration such as 7d nor a date such as 2026-11-01"
         ) from None
-    return clamp(when)
+    return from_local(when)

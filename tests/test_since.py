@@ -11,13 +11,19 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
 
+from mentions.dates import EARLIEST, LATEST
 from mentions.models import Mention
 from mentions.state import State
-from tests.state_helpers import invoke
+from mentions.units import parse_since
+from tests.localsite import LocalSite
+from tests.state_helpers import Item, invoke, rss, scan, write_config
+
+RSS = "application/rss+xml"
 
 Zone = Callable[[str], None]
 
@@ -98,3 +104,57 @@ def test_prune_older_than_a_number_without_a_unit_forgets_nothing(value: str, tm
     assert result.code == 2
     assert f"--older-than: give a unit, like 180d or 26w, not '{value}'" in result.stderr
     assert [r["title"] for r in invoke("history", "--state", state).records] == ["old"]
+
+
+# --- a date is the start of that day, where the user is ----------------------------------
+
+ZONES = ["Europe/Berlin", "America/New_York", "Asia/Tokyo", "Pacific/Kiritimati", "UTC"]
+
+
+def local(day: date, hour: int, minute: int = 0) -> datetime:
+    """A local wall time of the zone set for the test, in UTC."""
+    return datetime(day.year, day.month, day.day, hour, minute).astimezone(UTC)
+
+
+@pytest.mark.parametrize("name", ZONES)
+def test_since_a_date_is_the_same_instant_in_history_and_report(name: str, tmp_path: Path, zone: Zone) -> None:
+    """With TZ=Europe/Berlin `history --since D` left out a mention at 00:30 on D that
+    `report --since D` counted; with TZ=America/New_York the report began the day before."""
+    zone(name)
+    day = date.today() - timedelta(days=3)
+    state = state_with(tmp_path, mention("evening before", local(day - timedelta(days=1), 23, 30)),
+                       mention("just after midnight", local(day, 0, 30)))
+    for since in (day.isoformat(), day.strftime("%Y%m%d")):
+        history = invoke("history", "--state", state, "--since", since)
+        assert [r["title"] for r in history.records] == ["just after midnight"]
+        report = invoke("report", "--state", state, "--since", since)
+        first = report.stdout.splitlines()[0]
+        assert first.startswith(f"Mentions from {day} to ") and first.endswith(": 1"), report.stdout
+
+
+@pytest.mark.parametrize("name", ["Europe/Berlin", "America/New_York"])
+def test_scan_since_a_date_is_the_start_of_that_day(name: str, site: LocalSite, tmp_path: Path,
+                                                    zone: Zone) -> None:
+    zone(name)
+    day = date.today() - timedelta(days=3)
+    items = [Item(title, "Acme", f"http://x.org/{n}", date=format_datetime(moment, usegmt=True))
+             for n, (title, moment) in enumerate((("evening before", local(day - timedelta(days=1), 23, 30)),
+                                                  ("just after midnight", local(day, 0, 30))))]
+    config = write_config(tmp_path, {"blog": site.add("/blog", rss(items), content_type=RSS)})
+    assert scan(config, "--since", day.isoformat()).titles == ["just after midnight"]
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("2026-11-01", datetime(2026, 10, 31, 23, tzinfo=UTC)),
+    ("20261101", datetime(2026, 10, 31, 23, tzinfo=UTC)),
+    ("2026-07-01", datetime(2026, 6, 30, 22, tzinfo=UTC)),  # summer time
+    ("2026-11-01T08:00", datetime(2026, 11, 1, 7, tzinfo=UTC)),  # no offset: a local time
+    ("2026-11-01T08:00Z", datetime(2026, 11, 1, 8, tzinfo=UTC)),
+    ("2026-11-01T08:00-05:00", datetime(2026, 11, 1, 13, tzinfo=UTC)),
+    ("0001-01-01", EARLIEST),  # midnight in Berlin is the year 0 in UTC
+    ("9999-12-31", datetime(9999, 12, 30, 23, tzinfo=UTC)),
+    ("9999-12-31T23:59:59", LATEST),  # the year 10000 in UTC
+])
+def test_since_without_an_offset_is_local(value: str, expected: datetime, zone: Zone) -> None:
+    zone("Europe/Berlin")
+    assert parse_since(value) == expected
