@@ -158,3 +158,71 @@ def test_scan_since_a_date_is_the_start_of_that_day(name: str, site: LocalSite, 
 def test_since_without_an_offset_is_local(value: str, expected: datetime, zone: Zone) -> None:
     zone("Europe/Berlin")
     assert parse_since(value) == expected
+
+
+# --- a date without a time is the day it names, wherever the reader is ------------------
+
+REVIEWS = """<html><body>
+<article class="review"><h3>{title}</h3><time datetime="{published}"></time><p>Acme {title}</p></article>
+</body></html>"""
+
+
+def day_text(day: date) -> str:
+    """How the table writes a day (the year only when it is not this one)."""
+    return day.strftime("%d %b") if day.year == date.today().year else day.isoformat()
+
+
+def reviews_config(site: LocalSite, tmp_path: Path, kind: str, published: str) -> Path:
+    """A review page (`<time datetime>`) or a feed (`<pubDate>`) with one post dated `published`."""
+    if kind == "page":
+        url = site.add("/reviews", REVIEWS.format(title="Review", published=published))
+        source = f"{{name: reviews, page: {url!r}, items: article.review, fields: {{title: h3, date: 'time@datetime'}}}}"
+    else:
+        url = site.add("/feed", rss([Item("Review", "Acme", "http://x.org/r", date=published)]), content_type=RSS)
+        source = f"{{name: reviews, feed: {url!r}}}"
+    config = tmp_path / "mentions.yaml"
+    config.write_text("version: 1\nstate: ./state.db\nhttp: {delay: 0, robots: false}\n"
+                      f"keywords: [{{name: acme, terms: [Acme]}}]\nsources: [{source}]\n", encoding="utf-8")
+    return config
+
+
+@pytest.mark.parametrize("kind", ["page", "feed"])
+@pytest.mark.parametrize("name", ["America/Los_Angeles", "Etc/GMT+12", "Europe/Berlin", "Pacific/Auckland",
+                                  "Pacific/Kiritimati"])
+def test_a_date_without_a_time_stays_on_its_day(kind: str, name: str, site: LocalSite, tmp_path: Path,
+                                               zone: Zone) -> None:
+    """`<time datetime="2026-11-24">` is stored as 2026-11-24T00:00:00Z; with TZ=America/Los_Angeles
+    history showed it as "23 Nov 16:00" and report counted it on 23 Nov."""
+    zone(name)
+    day = date.today() - timedelta(days=3)
+    config = reviews_config(site, tmp_path, kind, day.isoformat())
+    scanned = scan(config)
+    # the record keeps RFC 3339 in UTC: midnight UTC of the day written
+    assert [r["published"] for r in scanned.records] == [f"{day}T00:00:00Z"]
+    table = invoke("history", "-c", str(config), "--format", "table").stdout
+    assert table.startswith(day_text(day) + "  "), table
+    report = invoke("report", "-c", str(config), "--since", day.isoformat()).stdout
+    assert report.startswith(f"Mentions from {day} to ") and f"busiest day: {day_text(day)} (1)" in report, report
+    next_day = (day + timedelta(days=1)).isoformat()
+    for command in (("history",), ("scan", "--no-state", "--format", "jsonl")):
+        assert len(invoke(*command, "-c", str(config), "--since", day.isoformat()).records) == 1
+        assert invoke(*command, "-c", str(config), "--since", next_day).records == []
+
+
+def test_only_midnight_utc_exactly_is_a_date(tmp_path: Path, zone: Zone) -> None:
+    """A time a second after midnight UTC is a time, shown where it falls locally."""
+    zone("America/Los_Angeles")
+    day = date.today() - timedelta(days=3)
+    midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    state = state_with(tmp_path, mention("dated", midnight), mention("timed", midnight + timedelta(seconds=1)))
+    table = invoke("history", "--state", state, "--format", "table").stdout.splitlines()
+    # oldest first by the time shown: 16:00:01 the evening before, then the day
+    previous = day - timedelta(days=1)
+    assert table[0].startswith(f"{day_text(previous)} 16:00 ") and "timed" in table[0], table
+    assert table[3].startswith(day_text(day) + "  ") and "dated" in table[3], table
+    # The days begin at the first mention's: the one stored a second later lies a day earlier.
+    report = invoke("report", "--state", state, "--since", "30d").stdout
+    assert report.startswith(f"Mentions from {previous} to ") and "busiest day" in report, report
+    assert invoke("report", "--state", state, "--html", str(tmp_path / "r.html")).code == 0
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert f"<td>{day}</td>" in html and f"<td>{previous} 16:00</td>" in html

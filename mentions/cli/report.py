@@ -24,7 +24,7 @@ def report(
     Example: mentions report --since 30d --html report.html
     """
     from mentions.errors import StateError
-    from mentions.report import build_report, first_moment, load_records, local_today, render_terminal
+    from mentions.report import build_report, first_day, load_records, local_today, render_terminal
     from mentions.state import State
     from mentions.units import parse_since
 
@@ -39,7 +39,7 @@ def report(
     try:
         with State(path) as opened:
             records = load_records(opened, start_time, keyword)
-            first = first_moment(opened, keyword)
+            first = first_day(opened, keyword)
     except StateError as error:
         fail_state(error, loaded)
     start, end = local_today(start_time), local_today()
@@ -47,7 +47,7 @@ def report(
         fail(f"--since {since} lies in the future")
     # No days before the first recorded mention: `--since 100000d` means "all of it", not
     # 270 years of empty days (a state with nothing in it gives today alone).
-    start = max(start, min(local_today(first) if first else end, end))
+    start = max(start, min(first or end, end))
     result = build_report(records, start, end, top=top)
     if html is None or sys.stdout.isatty():
         console = stdout_console()
