@@ -12,7 +12,7 @@ import email.utils
 import functools
 import re
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 LATEST = datetime(9999, 12, 30, 23, 59, 59, tzinfo=UTC)
@@ -49,6 +49,52 @@ def clamp(value: datetime) -> datetime:
         # only a time within a day of either end overflows when its offset is taken away
         return EARLIEST if value.year == 1 else LATEST
     return min(max(utc, EARLIEST), LATEST)
+
+
+def from_local(value: datetime) -> datetime:
+    """A time without an offset, read in the local time zone, in UTC and inside EARLIEST..LATEST.
+
+    `--since 2026-11-01` is the start of that day where the user is, as every date `mentions`
+    shows is local: a bound at midnight UTC left out the early hours east of UTC (in `history`,
+    not in `report`) and was the evening before west of it."""
+    if value.tzinfo is not None:
+        return clamp(value)
+    try:
+        return clamp(value.astimezone())
+    except (OverflowError, ValueError):  # the local time of a day at either end of the calendar
+        return EARLIEST if value.year == 1 else LATEST
+
+
+def is_date_only(published: datetime | None) -> bool:
+    """Whether a published value is a date written without a time (`2026-11-24`).
+
+    Such a date is kept as midnight UTC (`2026-11-24T00:00:00Z` in the JSONL record), so it
+    is told apart by that: exactly 00:00:00 in UTC. Shown as a local time it would be the
+    evening before west of UTC; `day_of` and `instant_of` read it as the day it names.
+    """
+    if published is None or published.utcoffset() != timedelta(0):
+        return False
+    return (published.hour, published.minute, published.second, published.microsecond) == (0, 0, 0, 0)
+
+
+def day_of(moment: datetime, tz: tzinfo | None = None, *, is_date: bool = False) -> date:
+    """The day `moment` falls on in `tz` (default: the local zone); a date (`is_date`) is
+    the day it names, wherever the reader is."""
+    return moment.date() if is_date else moment.astimezone(tz).date()
+
+
+def instant_of(moment: datetime, *, is_date: bool = False) -> datetime:
+    """`moment` as compared with a `--since` bound; a date (`is_date`) counts from the start
+    of its day in the local time zone, as `--since` of that date does."""
+    return from_local(datetime(moment.year, moment.month, moment.day)) if is_date else moment
+
+
+def moment_of(published: datetime | None, found_at: datetime) -> datetime:
+    """When a mention counts as published, for `--since` and for sorting: its published time
+    (a date from the start of its local day), else when it was found."""
+    if published is None:
+        return found_at
+    return instant_of(published, is_date=is_date_only(published))
 
 
 def seconds_before(value: datetime, seconds: float) -> datetime:

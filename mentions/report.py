@@ -3,10 +3,11 @@
     state ─load_records()─▶ [Record] ─build_report()─▶ Report ─▶ render_terminal() / render_html()
 
 A mention's day is the local day of its publication (or of its discovery, when the source
-gives no date). A spike is a day whose count exceeds the mean + 3σ of the 14 days before
-it *and* reaches `MIN_SPIKE`, so a single mention after a quiet fortnight is not an alarm.
-The days before a keyword's first mention are no quiet days (nobody listened yet): the 14
-shrink to those since then, and a day with fewer than `MIN_HISTORY` of them is not judged.
+gives no date); a date published without a time is the day it names (`dates.is_date_only`).
+A spike is a day whose count exceeds the mean + 3σ of the 14 days before it *and* reaches
+`MIN_SPIKE`, so a single mention after a quiet fortnight is not an alarm. The days before a
+keyword's first mention are no quiet days (nobody listened yet): the 14 shrink to those since
+then, and a day with fewer than `MIN_HISTORY` of them is not judged.
 """
 
 from __future__ import annotations
@@ -22,7 +23,16 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from mentions.console import clean_text
-from mentions.dates import EARLIEST, parse_date, rfc3339, seconds_before
+from mentions.dates import (
+    EARLIEST,
+    LATEST,
+    day_of,
+    instant_of,
+    is_date_only,
+    parse_date,
+    rfc3339,
+    seconds_before,
+)
 from mentions.state import State, read_rows
 
 SPIKE_WINDOW = 14
@@ -43,7 +53,16 @@ class Record:
     author: str | None
     title: str
     url: str | None
-    moment: datetime
+    moment: datetime  # published, else found
+    is_date: bool = False  # published as a date without a time: the day it names (`dates.day_of`)
+
+    def day(self, tz: tzinfo | None = None) -> date:
+        """The day the mention counts for in `tz` (default: the local zone)."""
+        return day_of(self.moment, tz, is_date=self.is_date)
+
+    def instant(self) -> datetime:
+        """When the mention counts as published, to sort by: a date from the start of its day."""
+        return instant_of(self.moment, is_date=self.is_date)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,15 +102,40 @@ class Report:
 
 def load_records(state: State, since: datetime, keywords: Sequence[str] = ()) -> list[Record]:
     """Mentions whose day lies after `since` minus the spike window (the history spikes need)."""
-    sql = ("SELECT keyword, tags, source, author, title, url, COALESCE(published, found_at) AS moment "
-           "FROM mentions WHERE COALESCE(published, found_at) >= ?")
-    parameters: list[object] = [rfc3339(seconds_before(since, (SPIKE_WINDOW + 1) * 86400))]
+    earliest = seconds_before(since, (SPIKE_WINDOW + 1) * 86400)
+    where, parameters = _keywords_where([rfc3339(earliest)], keywords)
+    return _records(state, where, parameters)
+
+
+def first_day(state: State, keywords: Sequence[str] = (), tz: tzinfo | None = None) -> date | None:
+    """The day of the earliest recorded mention (of `keywords`) in `tz`; None: there is none."""
+    # (older versions could store the year 0001)
+    where, parameters = _keywords_where([rfc3339(EARLIEST)], keywords)
+    sql = f"SELECT MIN(COALESCE(published, found_at)) FROM mentions WHERE {where}"
+    rows = read_rows(state, sql, parameters)
+    first = parse_date(str(rows[0][0])) if rows and rows[0][0] is not None else None
+    if first is None:
+        return None
+    # A date without a time is the day it names, a time the local day it falls on: west of
+    # UTC a mention stored up to a day later can lie on an earlier day.
+    until = rfc3339(first + timedelta(days=2) if first < LATEST - timedelta(days=2) else LATEST)
+    nearby = _records(state, f"{where} AND COALESCE(published, found_at) <= ?", [*parameters, until])
+    return min((record.day(tz) for record in nearby), default=day_of(first, tz))
+
+
+def _keywords_where(parameters: list[object], keywords: Sequence[str]) -> tuple[str, list[object]]:
+    """The mentions from a moment on (the first parameter), of `keywords` if any are given."""
+    where = "COALESCE(published, found_at) >= ?"
     if keywords:
-        sql += f" AND keyword IN ({','.join('?' * len(keywords))})"
-        parameters += list(keywords)
+        where += f" AND keyword IN ({','.join('?' * len(keywords))})"
+    return where, parameters + list(keywords)
+
+
+def _records(state: State, where: str, parameters: Sequence[object]) -> list[Record]:
+    sql = f"SELECT keyword, tags, source, author, title, url, published, found_at FROM mentions WHERE {where}"
     records = []
-    for keyword, tags, source, author, title, url, moment in read_rows(state, sql, parameters):
-        when = parse_date(str(moment))
+    for keyword, tags, source, author, title, url, published, found_at in read_rows(state, sql, parameters):
+        when = parse_date(str(published if published is not None else found_at))
         if when is None:
             continue
         try:
@@ -99,7 +143,8 @@ def load_records(state: State, since: datetime, keywords: Sequence[str] = ()) ->
         except (ValueError, TypeError):
             tag_list = ()
         records.append(Record(str(keyword), tag_list, str(source), None if author is None else str(author),
-                              str(title), None if url is None else str(url), when))
+                              str(title), None if url is None else str(url), when,
+                              published is not None and is_date_only(when)))
     return records
 
 
@@ -126,19 +171,14 @@ def build_report(records: Sequence[Record], start: date, end: date, *, tz: tzinf
 
     `begun`: when each keyword's data begins (`first_moments`); `records` reach back only as
     far as spikes look, so their first says it only when it is recent."""
-    def local_day(moment: datetime) -> date:
-        return moment.astimezone(tz).date() if tz else moment.astimezone().date()
-
-    def day_of(record: Record) -> date:
-        return local_day(record.moment)
-
     days = tuple(start + timedelta(days=offset) for offset in range((end - start).days + 1))
     per_day: dict[str, Counter[date]] = {}
     for record in records:
-        per_day.setdefault(record.keyword, Counter())[day_of(record)] += 1
+        per_day.setdefault(record.keyword, Counter())[record.day(tz)] += 1
     first_days = {keyword: min(counts) for keyword, counts in per_day.items()}
-    first_days.update({keyword: local_day(moment) for keyword, moment in (begun or {}).items()})
-    inside = [record for record in records if start <= day_of(record) <= end]
+    first_days.update({keyword: day_of(moment, tz, is_date=is_date_only(moment))
+                       for keyword, moment in (begun or {}).items()})
+    inside = [record for record in records if start <= record.day(tz) <= end]
     keywords = sorted({record.keyword for record in inside}, key=lambda k: (-sum(
         per_day[k][day] for day in days), k))
     volume = {keyword: tuple(per_day[keyword][day] for day in days) for keyword in keywords}
@@ -151,10 +191,10 @@ def build_report(records: Sequence[Record], start: date, end: date, *, tz: tzinf
     sources = Counter(record.source for record in inside)
     authors = Counter((record.author or "").strip() or NO_AUTHOR for record in inside)
     authors.pop(NO_AUTHOR, None)
-    newest = sorted(inside, key=lambda record: record.moment, reverse=True)[:latest]
+    newest = sorted(inside, key=Record.instant, reverse=True)[:latest]
     # A date in the future is the source's mistake (a wrong zone, a scheduled post): counted
     # on today it would swell today and could make a spike; left out, the report says so.
-    later = sum(1 for record in records if day_of(record) > end)
+    later = sum(1 for record in records if record.day(tz) > end)
     return Report(
         days=days, volume=volume, share_by="tag" if has_tags else "keyword",
         share=tuple(groups.most_common()), sources=tuple(sources.most_common(top)),

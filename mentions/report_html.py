@@ -133,7 +133,9 @@ def render_html(report: Report, *, title: str = "mentions report", now: datetime
         shown = text(record.title or "(untitled)")
         attributes = f'href="{escape(href, quote=True)}" rel="noopener noreferrer"' if href else ""
         link = f"<a {attributes}>{shown}</a>" if href else shown
-        rows.append(f"<tr><td>{record.moment.astimezone().strftime('%Y-%m-%d %H:%M')}</td>"
+        # a date without a time has no hour to show, and its day is the one it names
+        when = record.day().isoformat() if record.is_date else f"{record.moment.astimezone():%Y-%m-%d %H:%M}"
+        rows.append(f"<tr><td>{when}</td>"
                     f"<td>{text(record.keyword)}</td><td>{text(record.source)}</td><td>{link}</td></tr>")
     parts.append(f"<table>{''.join(rows)}</table>" if rows else '<p class="muted">none</p>')
     parts.append("</body></html>\n")

@@ -25,6 +25,7 @@ from rich.style import Style
 from rich.text import Text
 
 from mentions.console import clean_text
+from mentions.dates import is_date_only, moment_of
 from mentions.models import Mention
 
 KEYWORD_COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "red", "bright_cyan", "bright_magenta")
@@ -34,11 +35,14 @@ PLAIN_MARK = "*"
 LEAD_CONTEXT = 24
 
 
-def when(moment: datetime | None, now: datetime | None = None) -> str:
-    """A short local time: "12 min ago" within the last day, a local date otherwise."""
+def when(moment: datetime | None, now: datetime | None = None, *, is_date: bool = False) -> str:
+    """A short local time: "12 min ago" within the last day, a local date otherwise; a date
+    without a time (`is_date`) is shown as the day it names, without a time."""
     if moment is None:
         return ""
     now = now or datetime.now(UTC)
+    if is_date:
+        return moment.strftime("%d %b") if moment.year == now.astimezone().year else moment.date().isoformat()
     seconds = (now - moment).total_seconds()
     if 0 <= seconds < 60:
         return "just now"
@@ -159,7 +163,12 @@ def _meta(mention: Mention, colour: str, is_plain: bool) -> Text:
 
 def newest_first(mentions: Sequence[Mention]) -> list[Mention]:
     """Mentions sorted by publication (or discovery) time, newest first."""
-    return sorted(mentions, key=lambda m: (m.published or m.found_at).timestamp(), reverse=True)
+    return sorted(mentions, key=_moment, reverse=True)
+
+
+def _moment(mention: Mention) -> float:
+    # a date without a time sorts at the start of its local day, the day it is shown on
+    return moment_of(mention.published, mention.found_at).timestamp()
 
 
 def render_table(mentions: Sequence[Mention], *, width: int = 80, is_plain: bool = False,
@@ -172,8 +181,8 @@ def render_table(mentions: Sequence[Mention], *, width: int = 80, is_plain: bool
         colours.setdefault(mention.keyword, KEYWORD_COLOURS[len(colours) % len(KEYWORD_COLOURS)])
     ordered = newest_first(mentions)
     if is_oldest_first:
-        ordered = sorted(mentions, key=lambda m: (m.published or m.found_at).timestamp())
-    times = [when(m.published or m.found_at, now) for m in ordered]
+        ordered = sorted(mentions, key=_moment)
+    times = [when(m.published or m.found_at, now, is_date=is_date_only(m.published)) for m in ordered]
     time_width = max(map(len, times), default=8)
     body_width = max(20, width - time_width - 2)
     lines: list[Text] = []

@@ -6,7 +6,7 @@ import math
 import re
 from datetime import UTC, datetime
 
-from mentions.dates import clamp, seconds_before
+from mentions.dates import from_local, seconds_before
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?i?b?)?\s*$", re.IGNORECASE)
 _SIZE_FACTORS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2,
@@ -49,21 +49,45 @@ def parse_duration(value: str | int | float) -> float:
     return seconds
 
 
+def parse_age(value: str) -> float:
+    """Seconds from a duration written with its unit (`180d`, `26w`), for `prune --older-than`.
+
+    A plain number is refused there: read as seconds, `--older-than 180` would forget every
+    mention found more than three minutes ago."""
+    found = _DURATION.match(value)
+    if found and not found.group(2):
+        raise ValueError(f"give a unit, like 180d or 26w, not {value!r}")
+    return parse_duration(value)
+
+
 def parse_since(value: str, now: datetime | None = None) -> datetime:
-    """A point in time from a duration back from now (`7d`) or a date (`2026-11-01`).
+    """A point in time from a duration back from now (`7d`) or a date (`2026-11-01`, `20261101`).
+
+    A date is the start of that day in the local time zone, and a time without an offset
+    (`2026-11-01T08:00`) is a local time: scan, history and report all read their bound here.
 
     A bound past either end of the calendar is moved to that end: `--since 1000000d`
     reaches back beyond the year 1 and means "from the beginning", like `--since 0001-01-01`.
+    A number without a unit is refused: `--since 7` read as 7 seconds found nothing, and
+    `--since 20261125` read as 234 days of seconds found far too much.
     """
     now = now or datetime.now(UTC)
-    found = _DURATION.match(value)
-    if found:  # a duration so long that it is infinite also reaches back before the year 1
-        return seconds_before(now, float(found.group(1)) * _DURATION_FACTORS[(found.group(2) or "").lower()])
+    text = value.strip()
+    found = _DURATION.match(text)
+    if found and found.group(2):  # a duration so long that it is infinite also reaches back before the year 1
+        return seconds_before(now, float(found.group(1)) * _DURATION_FACTORS[found.group(2).lower()])
+    is_compact_day = len(text) == 8 and text.isdigit()  # 20261125, as `date +%Y%m%d` writes it
+    if found and not is_compact_day:
+        raise ValueError(f"give a unit or a date, like 7d or 2026-11-01, not {value!r}")
+    if is_compact_day:
+        text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
     try:
-        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
+        if is_compact_day:
+            raise ValueError(f"{value!r} is no day of the calendar (as YYYYMMDD); give a unit or "
+                             "a date, like 7d or 2026-11-01") from None
         raise ValueError(
             f"{value!r} is neither a duration such as 7d nor a date such as 2026-11-01"
         ) from None
-    return clamp(when)
-
+    return from_local(when)

@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from mentions.config import Source
+from mentions.dates import moment_of
 from mentions.identity import SharedLinks, document_key, is_excluded, mention_id, text_fingerprint
 from mentions.lang import with_languages
 from mentions.match import KeywordRule, Matcher
@@ -66,8 +67,8 @@ class MentionFinder:
         allowed = set(source.keywords) if source.keywords is not None else None
         excluded = [re.compile(pattern) for pattern in source.exclude_urls]
         # A document without a date counts as published when it was found, as in `history`:
-        # inside `--since 7d`, outside a `--since` that lies in the future.
-        is_undated_wanted = since is None or self.found_at >= since
+        # inside `--since 7d`, outside a `--since` that lies in the future; a date without a
+        # time from the start of its local day, as `--since` of that date.
         redact = self.redactor
         # Before matching: a snippet cut out of the raw text could end inside a long secret,
         # and the piece left would no longer be the secret the redactor knows. The links the
@@ -76,8 +77,7 @@ class MentionFinder:
         redacted = [redact.document(document) for document in documents] if redact else documents
         wanted = [
             seen for document, seen in zip(documents, redacted, strict=True)
-            if (since is None or (document.published >= since if document.published is not None
-                                  else is_undated_wanted))
+            if (since is None or moment_of(document.published, self.found_at) >= since)
             and not (document.url and is_excluded(document.url, excluded))
         ]
         if self.matcher.needs_language:

@@ -43,10 +43,10 @@ def prune(
     Example: mentions prune --older-than 180d
     """
     from mentions.dates import seconds_before
-    from mentions.units import parse_duration
+    from mentions.units import parse_age
 
     try:
-        age = parse_duration(older_than)
+        age = parse_age(older_than)
     except ValueError as error:
         fail(f"--older-than: {error}")
     # Longer than the calendar reaches back: nothing is that old, and nothing is forgotten.

@@ -33,7 +33,14 @@ def report(
     """
     from mentions.cli.filters import warn_unknown_filters
     from mentions.errors import StateError
-    from mentions.report import build_report, first_moments, load_records, local_today, render_terminal
+    from mentions.report import (
+        build_report,
+        first_day,
+        first_moments,
+        load_records,
+        local_today,
+        render_terminal,
+    )
     from mentions.state import State
     from mentions.units import parse_since
 
@@ -50,6 +57,7 @@ def report(
             warn_unknown_filters(opened, loaded, keywords=keyword)
             records = load_records(opened, start_time, keyword)
             begun = first_moments(opened, keyword)
+            first = first_day(opened, keyword)
     except StateError as error:
         fail_state(error, loaded)
     start, end = local_today(start_time), local_today()
@@ -57,8 +65,7 @@ def report(
         fail(f"--since {since} lies in the future")
     # No days before the first recorded mention: `--since 100000d` means "all of it", not
     # 270 years of empty days (a state with nothing in it gives today alone).
-    first = min(begun.values(), default=None)
-    start = max(start, min(local_today(first) if first else end, end))
+    start = max(start, min(first or end, end))
     result = build_report(records, start, end, top=top, begun=begun)
     if html is None or sys.stdout.isatty():
         console = stdout_console()

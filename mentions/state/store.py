@@ -31,7 +31,7 @@ from functools import lru_cache, wraps
 from pathlib import Path
 from typing import Literal, ParamSpec, TypeVar
 
-from mentions.dates import rfc3339
+from mentions.dates import moment_of, rfc3339, seconds_before
 from mentions.errors import StateError
 from mentions.lock import DatabaseLock, StateLock
 from mentions.models import Mention
@@ -353,13 +353,17 @@ class State:
                 where.append(f"{column} IN ({','.join('?' * len(values))})")
                 params.extend(values)
         if since is not None:
+            # A day early: a date without a time, kept as midnight UTC, counts from the start
+            # of its local day (`moment_of`), which west of UTC lies up to 12 hours later.
             where.append("COALESCE(published, found_at) >= ?")
-            params.append(rfc3339(since))
+            params.append(rfc3339(seconds_before(since, 86400)))
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         query = f"SELECT {_MENTION_COLUMNS} FROM mentions{clause} ORDER BY found_at, {self.db.order}"
         try:  # a generator: `_guarded` would not see what fails while it is read
             for row in self.db.execute(query, params):
-                yield _mention_from_row(row)
+                mention = _mention_from_row(row)
+                if since is None or moment_of(mention.published, mention.found_at) >= since:
+                    yield mention
         except self.db.errors as error:
             raise _unusable(self.db, error) from None
 
