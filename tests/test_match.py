@@ -126,6 +126,17 @@ def matches(query: str, text: str, **fields: str) -> bool:
         ("東京", "我在東京工作", True),
         ("ทดสอบ", "นี่คือการทดสอบระบบ", True),
         ("Acme", "Жители любят Acme", True),
+        # a Latin name written against such a script, or a Korean particle, is still a word
+        ("Acme", "用Acme的鞋", True),
+        ("Acme", "これはAcmeについて", True),
+        ("Acme", "Acmeの新製品", True),
+        ("Acme", "ร้านAcmeเปิดแล้ว", True),
+        ("Acme", "Acme를 샀다", True),
+        ('"Acme GmbH"', "我爱Acme GmbH的鞋", True),
+        ("Acme*", "新しいAcmeX製品", True),
+        ("Acme", "新しいAcmeX製品", False),
+        ("Acme", "Acmex製品と東京", False),
+        ("Acme AND 東京", "AcmeはA東京で", True),
     ],
 )
 def test_query_matches(query: str, text: str, expected: bool) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Protocol
 
 from mentions.lang import declared_language
-from mentions.match.normalize import Folder, Normalized, folder
+from mentions.match.normalize import GLUED_SCRIPT, Folder, Normalized, folder
 from mentions.match.query import compile_regex
 from mentions.models import Document
 
@@ -39,6 +39,7 @@ class View:
     __slots__ = (
         "_document_title_end",
         "_padded",
+        "_unglued",
         "_word_edges",
         "found",
         "norm",
@@ -51,6 +52,7 @@ class View:
         self.title_end_: int | None = None if title_end else 0
         self.found: Found = ([], [])  # the automaton hits of the scanner's terms
         self._padded: str | None = None
+        self._unglued: str | None = None
         self._word_edges: tuple[list[int], list[int]] | None = None  # starts, ends (words_between)
 
     @property
@@ -59,6 +61,17 @@ class View:
         if self._padded is None:
             self._padded = " " + self.norm.word + " "
         return self._padded
+
+    @property
+    def unglued(self) -> str | None:
+        """`padded` with the scripts written without spaces (and Korean) blanked, so that a
+        Latin word glued to them (`用Acme的鞋`, `Acme를`) is a whole word; None if it has none.
+        Blanked one for one: its offsets are the word view's."""
+        if not self.norm.has_glued_script:
+            return None
+        if self._unglued is None:
+            self._unglued = GLUED_SCRIPT.sub(" ", self.padded)
+        return self._unglued
 
     @property
     def title_end(self) -> int:

@@ -16,7 +16,7 @@ from bisect import bisect_left
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from mentions.match.normalize import folder
+from mentions.match.normalize import GLUED_SCRIPT, folder
 from mentions.match.patterns import Pattern, is_whole, patterns_for
 
 if TYPE_CHECKING:
@@ -44,6 +44,10 @@ class PatternSet:
         self.word_of_term: dict[int, list[tuple[int, int, int, int]]] = {}
         self.literal_of_term: dict[int, list[tuple[int, Pattern]]] = {}
         self.word_automaton: Any = None
+        # The same patterns, split in two with the other half's places held by patterns no
+        # text has: those without and those with a character of GLUED_SCRIPT.
+        self.spaced_automaton: Any = None
+        self.glued_automaton: Any = None
         self.literal_automaton: Any = None
         self.literal_gates: tuple[str, ...] | None = None
         # The patterns that trigger rules come first (`Scanner.build` adds their terms first):
@@ -84,7 +88,13 @@ class PatternSet:
         self.word_triggers = _after_last_rules(self.word_rules)
         self.literal_triggers = _after_last_rules(self.literal_rules)
         if self._word:
-            self.word_automaton = AhoCorasick(list(self._word))
+            words = list(self._word)
+            self.word_automaton = self.spaced_automaton = AhoCorasick(words)
+            glued = [GLUED_SCRIPT.search(word) is not None for word in words]
+            if any(glued):  # NUL is a space in the word view: `\0{index}` is found nowhere
+                held = [f"\0{index}" for index in range(len(words))]
+                self.spaced_automaton = AhoCorasick(list(map(_pick, glued, held, words)))
+                self.glued_automaton = AhoCorasick(list(map(_pick, glued, words, held)))
         if self._literal:
             self.literal_automaton = AhoCorasick(list(self._literal))
             # A character of each pattern, punctuation if it has some (`#acme`, `@acme`,
@@ -96,7 +106,16 @@ class PatternSet:
         word: list[tuple[int, int, int]] = []
         literal: list[tuple[int, int, int]] = []
         if self.word_automaton is not None:
-            word = self.word_automaton.find_matches_as_indexes(view.padded, overlapping=True)
+            unglued = view.unglued
+            if unglued is None:
+                word = self.word_automaton.find_matches_as_indexes(view.padded, overlapping=True)
+            else:
+                # Chinese, Japanese, Thai, Korean in the text: the other terms are looked for
+                # with those scripts blanked (`用Acme的鞋`), their own in the text as it is.
+                # Each pattern's hits come from one pass, in order: the sort keeps them so.
+                word = self.spaced_automaton.find_matches_as_indexes(unglued, overlapping=True)
+                if self.glued_automaton is not None:
+                    word += self.glued_automaton.find_matches_as_indexes(view.padded, overlapping=True)
             word.sort(key=_PATTERN)
         text = view.norm.literal
         if self.literal_automaton is not None and (
@@ -133,6 +152,10 @@ class PatternSet:
                 if is_hit:
                     hits.append((start, stop))
         return hits
+
+
+def _pick(condition: bool, if_true: str, if_false: str) -> str:
+    return if_true if condition else if_false
 
 
 def _after_last_rules(rules: list[set[int]]) -> int:
