@@ -37,7 +37,10 @@ def report(
     except ValueError as error:
         fail(f"--since: {error}")
     try:
-        with State(path) as opened:
+        opened = State.open_existing(path)
+        if opened is None:  # an empty file: nothing recorded, as when there is none
+            fail(f"no state file at {path} yet: run `mentions scan` first (or pass --state)")
+        with opened:
             records = load_records(opened, start_time, keyword)
             first = first_moment(opened, keyword)
     except StateError as error:
