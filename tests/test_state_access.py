@@ -174,3 +174,44 @@ def test_a_reader_leaves_an_older_schema_to_the_next_scan(tmp_path: Path, comman
     assert refused.stderr == (f"mentions: the state file {path} has an older schema ({SCHEMA_VERSION - 1}, "
                               f"this mentions reads {SCHEMA_VERSION}): a `mentions scan` must upgrade it first\n")
     assert path.read_bytes() == content
+
+
+def leave_journal(path: Path) -> None:
+    """Leave the -wal and -shm of `path` behind, as a reader does that may create them."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db.execute("SELECT count(*) FROM mentions").fetchone()
+    db.close()
+
+
+@pytest.mark.parametrize("part", ["-wal", "-shm"])
+def test_a_scan_names_the_file_beside_the_state_it_cannot_write(
+    shared: tuple[Path, Path], bound_by_modes: list[str], site: LocalSite, part: str,
+) -> None:
+    config, folder = shared
+    leave_journal(folder / "state.db")
+    (folder / f"state.db{part}").chmod(0o444)  # another user's, say
+    content = (folder / "state.db").read_bytes()
+    fetched = site.requests["/f"]
+    done = run(bound_by_modes, folder, "scan", "-c", str(config), "--state", "state.db", "--format", "jsonl")
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (f"mentions: cannot write the state file state.db: state.db{part} beside it is not "
+                           "writable by this user; give it the state file's owner and mode\n")
+    assert site.requests["/f"] == fetched  # refused before fetching, printing and failing to record
+    assert (folder / "state.db").read_bytes() == content
+
+
+def test_a_scan_that_must_migrate_names_the_file_it_cannot_write(
+    shared: tuple[Path, Path], bound_by_modes: list[str],
+) -> None:
+    """A dry run takes no lock and is not checked first: SQLite's error names the file."""
+    config, folder = shared
+    db = sqlite3.connect(folder / "state.db")
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+    db.close()
+    leave_journal(folder / "state.db")
+    (folder / "state.db-shm").chmod(0o444)
+    done = run(bound_by_modes, folder, "scan", "-c", str(config), "--state", "state.db", "--dry-run")
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "mentions: cannot use the state file state.db: attempt to write a readonly database: state.db-shm "
+        "beside it is not writable by this user; give it the state file's owner and mode"]

@@ -51,3 +51,19 @@ def is_writable(path: Path) -> bool:
     """Whether this process (its effective user) may write `path`."""
     return os.access(path, os.W_OK, effective_ids=os.access in os.supports_effective_ids)
 
+
+
+def why_unwritable(path: Path) -> str | None:
+    """Why this process cannot write the existing state file `path`, naming the file that
+    stops it (a -wal or -shm left by another user, say); None if nothing does, or if there is
+    no file yet (creating it reports its own error)."""
+    if not path.is_file():
+        return None
+    if not is_writable(path):
+        return f"{path} is not writable by this user"
+    for part in journal_files(path):
+        if part.exists() and not is_writable(part):
+            return f"{part} beside it is not writable by this user; give it the state file's owner and mode"
+    if not all(part.exists() for part in journal_files(path)) and not is_writable(path.parent):
+        return f"its folder {path.parent}, where SQLite makes its -wal and -shm, is not writable by this user"
+    return None

@@ -173,6 +173,7 @@ class SqliteDatabase:
 
     def __init__(self, path: Path, *, is_read_only: bool = False) -> None:
         self.label = f"the state file {path}"
+        self._path = path
         if is_read_only:
             self._open_read_only(path)
             return
@@ -191,7 +192,7 @@ class SqliteDatabase:
             self._db.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
         except sqlite3.DatabaseError as error:
             self._db.close()
-            raise StateError(f"cannot use the state file {path}: {error}") from None
+            raise StateError(f"cannot use the state file {path}: {self.describe(error)}") from None
 
     def _open_read_only(self, path: Path) -> None:
         """For commands that only read: they need read access alone, and change nothing (no
@@ -208,7 +209,16 @@ class SqliteDatabase:
         return self._db.execute(sql, tuple(parameters))
 
     def describe(self, error: BaseException) -> str:
-        return first_line(error)
+        """The driver's line; when it could not write, which file stopped it (a -shm that
+        another user's reader left, say)."""
+        text = first_line(error)
+        if getattr(error, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_READONLY:
+            from mentions.state.access import why_unwritable
+
+            why = why_unwritable(self._path)
+            if why:
+                return f"{text}: {why}"
+        return text
 
     def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
         self._db.executemany(sql, rows)

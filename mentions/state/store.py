@@ -35,6 +35,7 @@ from mentions.errors import StateError
 from mentions.lock import DatabaseLock, StateLock
 from mentions.models import Mention
 from mentions.output import to_json
+from mentions.state.access import why_unwritable
 from mentions.state.database import PG_LOCK_KEY, Database, PostgresDatabase, connect
 from mentions.state.health import SourceHealth, parse_time
 from mentions.state.schema import migrate, require_current
@@ -83,6 +84,16 @@ def _file_lock(path: Path, wait: float) -> StateLock:
     return lock
 
 
+def _refuse_unwritable(path: Path, lock: StateLock) -> None:
+    """Before a writer reads anything: SQLite opens a file, -wal or -shm it may not write
+    read-only without a word, and the scan would fetch and print everything, then fail to
+    record it."""
+    why = why_unwritable(path)
+    if why is not None:
+        lock.release()
+        raise StateError(f"cannot write the state file {path}: {why}")
+
+
 @lru_cache(maxsize=4096)
 def _json_list_text(values: tuple[str, ...]) -> str:
     """`values` as the JSON text stored; the same few tags and terms recur in a scan's
@@ -113,6 +124,7 @@ class State:
             # A file's lock comes before the file is opened: a second scan that opened it
             # while the first creates or migrates it could meet "database is locked".
             self._lock = _file_lock(location, lock_wait)
+            _refuse_unwritable(location, self._lock)
         try:
             self.db: Database = connect(location, is_read_only=is_read_only)
         except BaseException:
