@@ -52,7 +52,6 @@ def is_writable(path: Path) -> bool:
     return os.access(path, os.W_OK, effective_ids=os.access in os.supports_effective_ids)
 
 
-
 def why_unwritable(path: Path) -> str | None:
     """Why this process cannot write the existing state file `path`, naming the file that
     stops it (a -wal or -shm left by another user, say); None if nothing does, or if there is

@@ -202,6 +202,8 @@ class SqliteDatabase:
         try:
             self._db = sqlite3.connect(reader_uri(path), uri=True, timeout=30, isolation_level=None)
             self._db.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
+        except OSError as error:  # it went, or its folder is out of reach, since it was found
+            raise StateError(f"cannot read the state file {path}: {error.strerror}") from None
         except sqlite3.Error as error:
             raise StateError(f"cannot read the state file {path}: {error}") from None
 
