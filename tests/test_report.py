@@ -238,6 +238,37 @@ def test_cli_report_without_a_state_says_what_to_do(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "run `mentions scan` first" in result.stderr
 
 
+@pytest.mark.parametrize("target", ["state.db", "state.db-wal", "state.db-shm", "state.db.lock", "mentions.yaml",
+                                    "link.db", "sub/../state.db"])
+def test_html_never_overwrites_the_state_its_files_or_the_config(state_path: Path, target: str) -> None:
+    """`report --html state.db` wrote the report over the state it had just read."""
+    from tests.state_helpers import write_config
+
+    folder = state_path.parent
+    config = write_config(folder, {"blog": "http://127.0.0.1:9/feed"})  # state: ./state.db
+    (folder / "link.db").symlink_to(state_path)
+    (folder / "sub").mkdir()
+    with State(state_path, lock_wait=0):  # a scan runs: its -wal, -shm and lock exist
+        before = {path.name: path.read_bytes() for path in folder.iterdir() if path.is_file()}
+        result = CliRunner().invoke(app, ["report", "-c", str(config), "--html", str(folder / target)])
+        assert {path.name: path.read_bytes() for path in folder.iterdir() if path.is_file()} == before
+    assert result.exit_code == 2
+    what = {"state.db-wal": "the -wal file of the state", "state.db-shm": "the -shm file of the state",
+            "state.db.lock": "the lock file of the state", "mentions.yaml": "the config file"}.get(
+                target, "the state file")
+    named = config if target == "mentions.yaml" else state_path
+    assert result.stderr == f"mentions: --html {folder / target} is {what} {named}; write the report to another file\n"
+    assert len(report_of(state_path).days) == 14
+
+
+def test_html_overwrites_an_earlier_report(state_path: Path, tmp_path: Path) -> None:
+    html = tmp_path / "report.html"
+    html.write_text("an earlier report")
+    result = CliRunner().invoke(app, ["report", "--state", str(state_path), "--html", str(html)])
+    assert result.exit_code == 0, result.output
+    assert html.read_text().startswith("<!DOCTYPE html>")
+
+
 def chromium() -> str:
     for name in ("chromium", "chromium-browser", "google-chrome"):
         if path := shutil.which(name):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -21,6 +22,10 @@ from mentions.cli.common import (
     state_path,
 )
 from mentions.errors import StateError
+
+if TYPE_CHECKING:
+    from mentions.config import Config
+    from mentions.state import State
 
 
 def prune(
@@ -53,10 +58,13 @@ def prune(
     cutoff = seconds_before(datetime.now(UTC), age)
     loaded = None if state is not None else load(config, needs_network=False)
     path = state_path(loaded, state)
-    if not state_exists(path):
+    if dry_run:
+        opened = _open_reader(path, loaded)
+    else:
+        opened = open_state(loaded, path, parse_wait(wait)) if state_exists(path) else None
+    if opened is None:
         typer.echo(f"no state file at {path}: nothing to prune")
         return
-    opened = open_state(loaded, path, None if dry_run else parse_wait(wait))
     try:
         with opened:
             count = opened.prune(cutoff, is_dry_run=dry_run)
@@ -72,3 +80,14 @@ def local_minute(moment: datetime) -> str:
     "before that day" while mentions found earlier on that day went too."""
     local = moment.astimezone()
     return f"{local:%d %b} {local.year:04d} {local:%H:%M}"  # strftime writes the year 42 as "42"
+
+
+def _open_reader(path: Path | str, loaded: Config | None) -> State | None:
+    """A dry run only counts: it opens the state as `history` does, read-only and without the
+    lock (None for an empty file)."""
+    from mentions.state import State
+
+    try:
+        return State.open_existing(path)
+    except StateError as error:
+        fail_state(error, loaded)

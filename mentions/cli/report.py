@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -46,6 +47,8 @@ def report(
 
     loaded = None if state is not None else load(config, needs_network=False)
     path = state_path(loaded, state)
+    if html is not None:
+        _refuse_own_files(html, path, loaded.path if loaded is not None else config)
     if isinstance(path, Path) and not path.is_file():
         fail(f"no state file at {path} yet: run `mentions scan` first (or pass --state)")
     try:
@@ -53,7 +56,10 @@ def report(
     except ValueError as error:
         fail(f"--since: {error}")
     try:
-        with State(path) as opened:
+        opened = State.open_existing(path)
+        if opened is None:  # an empty file: nothing recorded, as when there is none
+            fail(f"no state file at {path} yet: run `mentions scan` first (or pass --state)")
+        with opened:
             warn_unknown_filters(opened, loaded, keywords=keyword)
             records = load_records(opened, start_time, keyword)
             begun = first_moments(opened, keyword)
@@ -78,3 +84,32 @@ def report(
         except OSError as error:
             fail(f"cannot write {html}: {error.strerror}")
         stderr_console().print(f"mentions: wrote {html}", markup=False)
+
+
+def _refuse_own_files(html: Path, state: Path | str, config: Path | None) -> None:
+    """Exit 2 before writing anything if `--html` names the state the report reads, a file
+    SQLite or the scan lock keeps beside it, or the config: writing there destroyed it."""
+    from mentions.lock import lock_path
+    from mentions.state.access import journal_files
+
+    own: list[tuple[Path, str]] = []
+    if isinstance(state, Path):
+        own.append((state, f"the state file {state}"))
+        for base in (state, state.resolve()):  # SQLite keeps them beside the file a link leads to
+            own += [(part, f"the {part.name[len(base.name):]} file of the state {state}")
+                    for part in journal_files(base)]
+        own.append((lock_path(state), f"the lock file of the state {state}"))
+    if config is not None:
+        own.append((config, f"the config file {config}"))
+    for path, what in own:
+        if _is_same_file(html, path):
+            fail(f"--html {html} is {what}; write the report to another file")
+
+
+def _is_same_file(one: Path, other: Path) -> bool:
+    """The same file under any name (a link, `./`, a hard link) when both exist, else the
+    same resolved path."""
+    try:
+        return os.path.samefile(one, other)
+    except OSError:  # one of them does not exist (yet)
+        return one.resolve() == other.resolve()

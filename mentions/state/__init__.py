@@ -1,6 +1,7 @@
 """The only package that talks to the database: what was reported, HTTP validators, health.
 
     database.py where the state lives: a SQLite file or PostgreSQL, and their differences
+    access.py   how a file's readers open it with read access alone, leaving nothing behind
     schema.py   the tables and their append-only migrations
     health.py   a source's health and the backoff of sources that keep failing
     store.py    `State`: the open state and every query

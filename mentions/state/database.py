@@ -171,8 +171,12 @@ class SqliteDatabase:
     order = "rowid"
     errors: tuple[type[Exception], ...] = (sqlite3.Error,)
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, is_read_only: bool = False) -> None:
         self.label = f"the state file {path}"
+        self._path = path
+        if is_read_only:
+            self._open_read_only(path)
+            return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
@@ -188,13 +192,35 @@ class SqliteDatabase:
             self._db.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
         except sqlite3.DatabaseError as error:
             self._db.close()
-            raise StateError(f"cannot use the state file {path}: {error}") from None
+            raise StateError(f"cannot use the state file {path}: {self.describe(error)}") from None
+
+    def _open_read_only(self, path: Path) -> None:
+        """For commands that only read: they need read access alone, and change nothing (no
+        journal mode, no file created; see access.py)."""
+        from mentions.state.access import reader_uri
+
+        try:
+            self._db = sqlite3.connect(reader_uri(path), uri=True, timeout=30, isolation_level=None)
+            self._db.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
+        except OSError as error:  # it went, or its folder is out of reach, since it was found
+            raise StateError(f"cannot read the state file {path}: {error.strerror}") from None
+        except sqlite3.Error as error:
+            raise StateError(f"cannot read the state file {path}: {error}") from None
 
     def execute(self, sql: str, parameters: Sequence[object] = ()) -> Cursor:
         return self._db.execute(sql, tuple(parameters))
 
     def describe(self, error: BaseException) -> str:
-        return first_line(error)
+        """The driver's line; when it could not write, which file stopped it (a -shm that
+        another user's reader left, say)."""
+        text = first_line(error)
+        if getattr(error, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_READONLY:
+            from mentions.state.access import why_unwritable
+
+            why = why_unwritable(self._path)
+            if why:
+                return f"{text}: {why}"
+        return text
 
     def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
         self._db.executemany(sql, rows)
@@ -326,11 +352,13 @@ def first_line(error: BaseException, url: str = "") -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-def connect(location: Path | str) -> Database:
-    """Open the state at `location`: a file path, or a postgresql:// URL."""
+def connect(location: Path | str, *, is_read_only: bool = False) -> Database:
+    """Open the state at `location`: a file path, or a postgresql:// URL.
+
+    `is_read_only` opens a file read-only (see access.py); a database URL opens as ever."""
     if isinstance(location, str) and is_database_url(location):
         problem = url_problem(location)
         if problem:
             raise StateError(problem)
         return PostgresDatabase(location)
-    return SqliteDatabase(Path(location))
+    return SqliteDatabase(Path(location), is_read_only=is_read_only)

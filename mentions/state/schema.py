@@ -141,6 +141,18 @@ def migrate(db: Database) -> None:
             db.commit()
 
 
+def require_current(db: Database) -> None:
+    """A reader's check instead of `migrate`: it may not write, so it reads this version's
+    schema only, and leaves the upgrade to the next scan."""
+    version = db.schema_version()
+    _refuse_newer(version, db.label)
+    if version < SCHEMA_VERSION:
+        raise StateError(
+            f"{db.label} has an older schema ({version}, this mentions reads {SCHEMA_VERSION}): "
+            "a `mentions scan` must upgrade it first"
+        )
+
+
 def _refuse_newer(version: int, label: str) -> None:
     if version > SCHEMA_VERSION:
         raise StateError(

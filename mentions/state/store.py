@@ -36,9 +36,10 @@ from mentions.errors import StateError
 from mentions.lock import DatabaseLock, StateLock
 from mentions.models import Mention
 from mentions.output import to_json
+from mentions.state.access import why_unwritable
 from mentions.state.database import PG_LOCK_KEY, Database, PostgresDatabase, connect
 from mentions.state.health import SourceHealth, parse_time
-from mentions.state.schema import migrate
+from mentions.state.schema import migrate, require_current
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -84,6 +85,16 @@ def _file_lock(path: Path, wait: float) -> StateLock:
     return lock
 
 
+def _refuse_unwritable(path: Path, lock: StateLock) -> None:
+    """Before a writer reads anything: SQLite opens a file, -wal or -shm it may not write
+    read-only without a word, and the scan would fetch and print everything, then fail to
+    record it."""
+    why = why_unwritable(path)
+    if why is not None:
+        lock.release()
+        raise StateError(f"cannot write the state file {path}: {why}")
+
+
 @lru_cache(maxsize=4096)
 def _json_list_text(values: tuple[str, ...]) -> str:
     """`values` as the JSON text stored; the same few tags and terms recur in a scan's
@@ -100,9 +111,12 @@ class State:
 
     `lock_wait` takes the scan lock first (waiting up to that many seconds) for commands
     that write; readers leave it as None and read beside a running scan (WAL, or MVCC).
+    `is_read_only` (a file's readers, `open_existing`) neither migrates nor writes anything.
     """
 
-    def __init__(self, location: Location, *, lock_wait: float | None = None) -> None:
+    def __init__(
+        self, location: Location, *, lock_wait: float | None = None, is_read_only: bool = False,
+    ) -> None:
         self._lock: StateLock | DatabaseLock | None = None
         self._group_seconds: float | None = None  # set while grouping commits
         self._group_started = 0.0
@@ -111,8 +125,9 @@ class State:
             # A file's lock comes before the file is opened: a second scan that opened it
             # while the first creates or migrates it could meet "database is locked".
             self._lock = _file_lock(location, lock_wait)
+            _refuse_unwritable(location, self._lock)
         try:
-            self.db: Database = connect(location)
+            self.db: Database = connect(location, is_read_only=is_read_only)
         except BaseException:
             self._release_lock()
             raise
@@ -120,7 +135,10 @@ class State:
             if lock_wait is not None and isinstance(self.db, PostgresDatabase):
                 self._lock = DatabaseLock(self.db.connection, self.db.label, PG_LOCK_KEY)
                 self._lock.acquire(lock_wait)
-            migrate(self.db)
+            if is_read_only:
+                require_current(self.db)
+            else:
+                migrate(self.db)
         except self.db.errors as error:
             self.close()
             raise StateError(f"cannot use {self.db.label}: {self.db.describe(error)}") from None
@@ -130,14 +148,17 @@ class State:
 
     @classmethod
     def open_existing(cls, path: Location) -> State | None:
-        """Open for reading; None when there is no state file yet (nothing was recorded)."""
+        """Open for reading only; None when nothing was recorded yet: no state file, or an
+        empty one (SQLite would have made it a database)."""
         if isinstance(path, str):
             return cls(path)  # a database: an empty one reads as no mentions at all
         if not path.exists():
             return None
         if not path.is_file():
             raise StateError(f"cannot use the state file {path}: it is not a file")
-        return cls(path)
+        if path.stat().st_size == 0:
+            return None
+        return cls(path, is_read_only=True)
 
     def __enter__(self) -> State:
         return self
