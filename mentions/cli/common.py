@@ -88,8 +88,16 @@ def state_exists(location: Path | str) -> bool:
 def require_state_file(location: Path | str) -> None:
     """Exit 2 when there is no state file: a command that shows what was recorded would show
     nothing, and a typo in `--state` would go unnoticed."""
-    if isinstance(location, Path) and not location.exists():
+    if isinstance(location, Path) and (not location.exists() or _is_empty_file(location)):
         fail(f"no state file at {location} yet: run `mentions scan` first (or pass --state)")
+
+
+def _is_empty_file(path: Path) -> bool:
+    """A zero-byte file (made by `touch`, or by a scan that died at once) holds no state."""
+    try:
+        return path.is_file() and path.stat().st_size == 0
+    except OSError:
+        return False
 
 
 def open_state(config: Config | None, explicit: str | Path | None, lock_wait: float | None = None) -> State:
