@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from mentions.cli import app
 from tests.conftest import run_cli
+from tests.test_state_access import run as run_in
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
@@ -446,3 +447,23 @@ def test_stdin_at_a_terminal_is_announced_and_a_pipe_is_not() -> None:
     assert [r["snippet"] for r in records(out.decode())] == ["Acme at the terminal"]
     piped = _subprocess(["-e", "Acme"], b"Acme in a pipe")
     assert (piped.returncode, piped.stderr) == (0, b"")
+
+
+def test_a_file_without_read_permission_is_named_and_the_others_are_still_read(
+    tmp_path: Path, bound_by_modes: list[str]
+) -> None:
+    """Typer checks paths are readable before the command runs: one such file stopped `match`
+    with a usage error and nothing read, and a config without read permission got Click's
+    usage text instead of one sentence."""
+    (tmp_path / "ok.txt").write_text("Acme here")
+    closed = tmp_path / "closed.txt"
+    closed.write_text("Acme there")
+    closed.chmod(0o000)
+    config = tmp_path / "closed.yaml"
+    config.write_text("version: 1\nkeywords: [{name: acme, terms: [Acme]}]\n")
+    config.chmod(0o000)
+    matched = run_in(bound_by_modes, tmp_path, "match", "-e", "Acme", "--format", "jsonl", "ok.txt", "closed.txt")
+    assert [r["snippet"] for r in records(matched.stdout)] == ["Acme here"]
+    assert (matched.returncode, matched.stderr) == (2, "mentions: closed.txt: permission denied\n")
+    checked = run_in(bound_by_modes, tmp_path, "check", "-c", "closed.yaml")
+    assert (checked.returncode, checked.stderr) == (2, "mentions: closed.yaml: cannot read the file: Permission denied\n")

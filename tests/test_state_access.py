@@ -31,7 +31,6 @@ from tests.localsite import LocalSite
 from tests.state_helpers import Item, invoke, rss, scan, write_config
 
 RSS = "application/rss+xml"
-WITHOUT_OVERRIDE = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner,-linux_immutable", "--"]
 READERS = [
     ("history",),
     ("report", "--since", "3650d"),
@@ -40,27 +39,6 @@ READERS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def bound_by_modes(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    """The command prefix under which file modes bind this test's commands (none if they do
-    already); skips the test where no prefix can make them."""
-    prefix = WITHOUT_OVERRIDE if os.geteuid() == 0 else []
-    if prefix and shutil.which("setpriv") is None:
-        pytest.skip("running as root, and no setpriv to drop the capabilities that ignore file modes")
-    probe = tmp_path_factory.mktemp("probe") / "read-only"
-    probe.write_text("")
-    probe.chmod(0o444)
-    tried = subprocess.run(
-        [*prefix, sys.executable, "-c", f"""
-try:
-    open({str(probe)!r}, "a")
-    print("written")
-except PermissionError:
-    print("denied")
-"""], capture_output=True, text=True, check=False)
-    if tried.stdout.strip() != "denied":
-        pytest.skip(f"file modes do not bind here ({tried.stdout.strip() or tried.stderr.strip()})")
-    return prefix
 
 
 def run(prefix: list[str], folder: Path, *args: str) -> subprocess.CompletedProcess[str]:

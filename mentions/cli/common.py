@@ -21,7 +21,7 @@ EXIT_USAGE = 2
 EXIT_LOCKED = 3
 
 CONFIG_OPTION = typer.Option(
-    None, "-c", "--config", metavar="FILE",
+    None, "-c", "--config", metavar="FILE", readable=False,  # an unreadable one: our own sentence
     help="Config file (default: $MENTIONS_CONFIG, ./mentions.yaml, user config dir)."
 )
 

@@ -26,7 +26,7 @@ def init(
     ),
     lang: str = typer.Option("en", "--lang", metavar="CODE", help="Language of the news search: de, en, fr…"),
     output: Path = typer.Option(
-        Path("mentions.yaml"), "-o", "--output", metavar="FILE",
+        Path("mentions.yaml"), "-o", "--output", metavar="FILE", readable=False,
         help="Where to write the config; - prints it.",
     ),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),

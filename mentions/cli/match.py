@@ -27,7 +27,11 @@ if TYPE_CHECKING:
 
 FORMATS = ("jsonl", "json", "csv", "table")
 _HTML_SUFFIXES = (".html", ".htm")
-FILES_ARGUMENT = typer.Argument(None, metavar="FILE", help="Files to read; none or - reads stdin.")
+# Not readable=True (Typer's default for paths): like grep, an unreadable file is named and
+# the others are still read.
+FILES_ARGUMENT = typer.Argument(
+    None, metavar="FILE", readable=False, help="Files to read; none or - reads stdin."
+)
 QUERY_OPTION = typer.Option(
     None, "-e", "--query", metavar="QUERY", help="A query to look for (repeatable); its text is its name."
 )

@@ -22,7 +22,7 @@ def report(
         [], "--keyword", "-k", metavar="NAME", help="Only this keyword (repeatable)."
     ),
     html: Path | None = typer.Option(
-        None, "--html", metavar="FILE", help="Also write a self-contained HTML file."
+        None, "--html", metavar="FILE", readable=False, help="Also write a self-contained HTML file."
     ),
     top: int = typer.Option(
         10, "--top", min=1, max=100, metavar="N", help="How many sources and authors to rank."

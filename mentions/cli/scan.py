@@ -51,7 +51,7 @@ def scan(
         help="table, jsonl, csv or json (default: table on a terminal, else jsonl)."
     ),
     output: Path | None = typer.Option(
-        None, "-o", "--output", metavar="FILE",
+        None, "-o", "--output", metavar="FILE", readable=False,
         help="Append to this file instead of stdout (-: stdout); a .csv, .json, .jsonl or .ndjson "
              "name sets the format.",
     ),
