@@ -20,6 +20,7 @@ from mentions.decode import feed_for_parser, json_for_parser, load_json
 from mentions.errors import FetchError
 from mentions.fetch import Fetcher, Response
 from mentions.login import login_for, split_login
+from mentions.units import counted
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json", "application/rdf+xml")
 COMMON_PATHS = (
@@ -237,8 +238,9 @@ def snippets(url: str, found: list[Found]) -> str:
             name, number = f"{base}{suffix}-{number}", number + 1
         names.add(name)
         title = clean_text(item.title, single_line=True).replace("#", "")[:60]
-        unit = "entries" if item.kind == "feed" else "URLs"
-        note = f"{item.format}{f' {title!r}' if title else ''}, {item.entries} {unit}, via {item.how}"
+        size = (counted(item.entries, "entry", "entries") if item.kind == "feed"
+                else counted(item.entries, "URL"))
+        note = f"{item.format}{f' {title!r}' if title else ''}, {size}, via {item.how}"
         lines.append(f"  - name: {name}")
         lines.append(f"    {item.kind}: {_yaml_string(item.url)}  # {note}")
         if item.has_comment_feeds:

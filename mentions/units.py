@@ -15,6 +15,11 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$", re.IGNORECA
 _DURATION_FACTORS = {"ms": 0.001, "s": 1, "": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
+def counted(count: int, noun: str, plural: str = "") -> str:
+    """`1 keyword`, `2 keywords`, `0 entries` (`plural` where an s is not enough)."""
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
+
+
 def parse_size(value: str | int | float) -> int:
     """Bytes from `10MB`, `512KB`, `2MiB` or a plain number."""
     if isinstance(value, bool):

@@ -228,7 +228,7 @@ def test_a_good_config_passes_check(tmp_path: Path, runner: CliRunner) -> None:
     config.write_text(GOOD)
     result = runner.invoke(app, ["check", "-c", str(config)])
     assert result.exit_code == 0, result.output
-    assert "1 keywords, 1 sources" in result.output
+    assert "1 keyword, 1 source" in result.output
 
 
 def test_env_variables_are_expanded_and_kept_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -555,3 +555,14 @@ def test_an_empty_state_is_an_error_not_the_default_state(
     for command in (["check"], ["scan"], ["history"]):
         result = runner.invoke(app, [*command, "-c", str(config)])
         assert result.exit_code == 2 and "state: is empty" in result.stderr, (command, result.stderr)
+
+
+def test_counts_in_messages_say_one_in_the_singular(tmp_path: Path, runner: CliRunner) -> None:
+    config = tmp_path / "one.yaml"
+    config.write_text("version: 1\nkeywords: [{name: acme, terms: [Acme]}]\n"
+                      "sources: [{name: notes, file: notes.txt}]\n")
+    (tmp_path / "notes.txt").write_text("Acme once")
+    checked = runner.invoke(app, ["check", "-c", str(config)])
+    assert checked.exit_code == 0 and "ok (1 keyword, 1 source)" in checked.output
+    tried = runner.invoke(app, ["test-source", "notes", "-c", str(config)])
+    assert "notes: 1 document, 1 shown matches a keyword" in tried.stderr

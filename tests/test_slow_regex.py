@@ -116,5 +116,5 @@ def test_check_warns_and_still_exits_0(tmp_path: Path) -> None:
         "(a repeated group that itself repeats)",
         "mentions: warning: keyword 'urls': /https:\\/\\/(\\w+\\s?)*$/ can take very long on some texts "
         "(a repeated group that itself repeats)",
-        f"{config}: ok (4 keywords, 1 sources)",
+        f"{config}: ok (4 keywords, 1 source)",
     ]

@@ -90,7 +90,7 @@ def test_test_source_shows_the_pages_read_before_a_failing_one(site: LocalSite, 
     result = CliRunner().invoke(app, ["test-source", "forum", "-c", str(config)])
     assert result.exit_code == 1
     assert "Acme one" in result.stdout
-    assert "forum: 1 documents" in result.stderr
+    assert "forum: 1 document" in result.stderr
     assert "forum: http status: HTTP 404" in result.stderr and "(after the documents above)" in result.stderr
 
 

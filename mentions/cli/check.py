@@ -18,10 +18,13 @@ def check(config: Path | None = CONFIG_OPTION) -> None:
 
     Example: mentions check -c mentions.yaml
     """
+    from mentions.units import counted
+
     loaded = load(config)
     warn_slow_regexes(loaded)
     typer.echo(
-        f"{loaded.path}: ok ({len(loaded.keywords)} keywords, {len(loaded.sources)} sources)",
+        f"{loaded.path}: ok ({counted(len(loaded.keywords), 'keyword')}, "
+        f"{counted(len(loaded.sources), 'source')})",
         err=True,
     )
 

@@ -49,6 +49,7 @@ def test_source(
     from mentions.match import Matcher
     from mentions.pipeline import error_text
     from mentions.source_context import ScanOptions, preview_source
+    from mentions.units import counted
 
     if output_format not in ("text", "jsonl"):
         fail(f"--format must be text or jsonl, not {output_format!r}")
@@ -81,7 +82,8 @@ def test_source(
         sys.stdout.flush()
     more = f" (showing {len(shown)})" if len(shown) < len(documents) else ""
     stderr_console().print(
-        f"{name}: {len(documents)} documents{more}, {matched} shown match a keyword",
+        f"{name}: {counted(len(documents), 'document')}{more}, {matched} shown "
+        f"{'matches' if matched == 1 else 'match'} a keyword",
         markup=False, highlight=False,
     )
     if failure is not None:  # the documents above came before it, as a scan delivers them
