@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 class ScanProgress:
     """Shows how far a scan is; use as a context manager around the scan."""
 
-    def __init__(self, total: int, console: Console, *, is_enabled: bool) -> None:
+    def __init__(self, total: int, console: Console, *, is_enabled: bool, can_redraw: bool = True) -> None:
         self.console = console
         self.total = total
         self.done = 0
@@ -43,8 +43,9 @@ class ScanProgress:
         self.failed = 0
         self._is_enabled = is_enabled and total > 0
         # A live bar redraws itself with cursor controls: a log file (even under FORCE_COLOR,
-        # which Rich takes for a terminal) and NO_COLOR get the plain lines.
-        self._is_live = self._is_enabled and _is_tty(console.file) and not is_color_disabled()
+        # which Rich takes for a terminal), NO_COLOR and `can_redraw=False` (records streamed
+        # to the same terminal) get the plain lines.
+        self._is_live = can_redraw and self._is_enabled and _is_tty(console.file) and not is_color_disabled()
         self._progress: Progress | None = None
         self._task: TaskID | None = None
 

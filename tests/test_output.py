@@ -491,3 +491,36 @@ def test_a_terminal_of_another_encoding_shows_the_table_with_what_it_can() -> No
     assert process.returncode == 0, stderr
     assert b"internal error" not in stderr
     assert shown.isascii() and b"Globex" in shown and b"Kundendienst von" in shown
+
+
+def test_lines_streamed_to_the_terminal_of_the_progress_are_not_drawn_into_its_bar() -> None:
+    """At a terminal, `--format jsonl` wrote the first record into the progress bar's last
+    frame: on screen (and when copied) the line began with the bar's text. Per-source lines
+    on stderr now tell the progress instead, each a line of its own."""
+    import pty
+
+    leader, follower = pty.openpty()
+    environment = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "TERM")}
+    environment.update(PYTHONPATH=str(REPO), TERM="xterm", COLUMNS="120")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mentions", "scan", "-c", str(DEMO), "--no-state", "--format", "jsonl"],
+        stdout=follower, stderr=follower, env=environment)
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert process.wait(timeout=60) == 0
+    lines = shown.decode().replace("\r\n", "\n").splitlines()
+    assert "\x1b" not in shown.decode()  # no cursor moves, no redrawn frames
+    records = [json.loads(line) for line in lines if line.startswith("{")]
+    assert len(records) == 20
+    others = [line for line in lines if not line.startswith("{")]
+    assert [line.split("]")[0] for line in others[:-1]] == [f"mentions: [{n}/5" for n in range(1, 6)]
+    assert others[-1].startswith("5 sources ok, 0 failed, 20 new mentions in")
