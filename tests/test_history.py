@@ -190,6 +190,19 @@ def test_sources_table_marks_failing_ones(scanned: Path) -> None:
     assert max(len(line) for line in table.stdout.splitlines()) <= 80
 
 
+@pytest.mark.parametrize("columns", ["60", "50"])
+def test_the_sources_table_keeps_the_names_in_a_narrow_terminal(
+    scanned: Path, monkeypatch: pytest.MonkeyPatch, columns: str
+) -> None:
+    """At 60 columns Rich squeezed the names column to nothing: a table of failures that did
+    not say which source failed."""
+    monkeypatch.setenv("COLUMNS", columns)
+    table = invoke("sources", "-c", str(scanned), "--format", "table")
+    names = [line.split("│")[1].strip() for line in table.stdout.splitlines()
+             if line.startswith("│") and line.split("│")[1].strip()]
+    assert names == ["blog", "down", "never"]
+
+
 def test_sources_before_any_scan_shows_them_never_fetched(tmp_path: Path) -> None:
     config = write_config(tmp_path, {"a": "http://127.0.0.1:9/a"})
     listed = invoke("sources", "-c", str(config))

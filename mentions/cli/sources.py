@@ -104,14 +104,16 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
     is_failing = any(row["failures"] for row in rows)
     is_backing_off = any(row["retry_at"] for row in rows)
     table = Table(expand=False, pad_edge=False)
-    table.add_column("source", overflow="fold", max_width=30)
-    table.add_column("status", no_wrap=True)
-    table.add_column("last ok", no_wrap=True)
+    # In a narrow terminal the cells wrap, the names too: with the others unwrappable, the
+    # names were the column Rich dropped, and a table of failures said not which failed.
+    table.add_column("source", overflow="fold", min_width=8, max_width=30)
+    table.add_column("status", overflow="fold", min_width=8)
+    table.add_column("last ok", overflow="fold", min_width=5)
     if is_failing:
-        table.add_column("failing since", no_wrap=True)
+        table.add_column("failing since", overflow="fold", min_width=5)
         table.add_column("fails", no_wrap=True, justify="right")
     if is_backing_off:
-        table.add_column("next try", no_wrap=True)
+        table.add_column("next try", overflow="fold", min_width=5)
     now = datetime.now(UTC)
     errors = Text()
     for row in rows:
