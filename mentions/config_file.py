@@ -130,7 +130,7 @@ def _validated(located: LocatedYaml, path: Path, model: type[Config], needs_netw
     if not needs_network and isinstance(data, dict):
         data = {key: value for key, value in data.items() if key != "notify"}
     if data is None:
-        problems.append((None, "the file is empty; see config.example.yaml"))
+        problems.append((None, "the file is empty; `mentions init` writes a starter config"))
         raise ConfigError(_in_line_order(problems, path))
     if not isinstance(data, dict):
         problems.append((1, "the top level must be a mapping of keys"))

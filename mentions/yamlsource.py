@@ -76,6 +76,10 @@ class LocatedYaml:
             line = mark.line + 1 if mark else None
             what = error.problem or error.context or "invalid YAML"
             raise YamlProblem(f"invalid YAML: {what}", line) from None
+        except yaml.reader.ReaderError as error:  # a control character: its line, in one line
+            line = text.count("\n", 0, error.position) + 1
+            code = error.character if isinstance(error.character, int) else ord(error.character)
+            raise YamlProblem(f"invalid YAML: the character U+{code:04X}: {error.reason}", line) from None
         except yaml.YAMLError as error:
             raise YamlProblem(f"invalid YAML: {error}", None) from None
 

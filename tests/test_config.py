@@ -566,3 +566,13 @@ def test_counts_in_messages_say_one_in_the_singular(tmp_path: Path, runner: CliR
     assert checked.exit_code == 0 and "ok (1 keyword, 1 source)" in checked.output
     tried = runner.invoke(app, ["test-source", "notes", "-c", str(config)])
     assert "notes: 1 document, 1 shown matches a keyword" in tried.stderr
+
+
+def test_a_control_character_is_named_with_its_line_in_one_line(tmp_path: Path, runner: CliRunner) -> None:
+    """PyYAML's message took two lines and named a position in "<unicode string>"."""
+    config = tmp_path / "bell.yaml"
+    config.write_bytes(b"version: 1\nkeywords:\n  - name: a\x07b\n    terms: [x]\n")
+    result = runner.invoke(app, ["check", "-c", str(config)])
+    assert result.exit_code == 2
+    assert result.stderr == (f"mentions: {config}:3: invalid YAML: the character U+0007: "
+                             "control characters are not allowed\n")
