@@ -434,6 +434,9 @@ def test_a_table_stopped_before_it_was_printed_alerts_nothing(
     assert out.read_text() == ""
     assert hook.posts == []
     assert recorded_ids(tmp_path) == set()
+    # Without a word, no table after the bar looked like nothing found.
+    assert ("mentions: stopped before the table was printed; nothing was recorded, so the next "
+            "scan shows these mentions") in errors.read_text()
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])

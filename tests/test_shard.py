@@ -80,3 +80,12 @@ def test_seed_with_all_or_dry_run_is_a_usage_error(site: LocalSite, tmp_path: Pa
     assert result.code == 2
     assert f"--seed and {flag} contradict each other" in result.stderr
     assert sum(site.requests.values()) == 0
+
+
+def test_state_with_no_state_is_a_usage_error(site: LocalSite, tmp_path: Path) -> None:
+    """Both were accepted, and --state was silently ignored."""
+    config = write_config(tmp_path, _feeds(site, 2))
+    result = scan(config, "--no-state", "--state", str(tmp_path / "other.db"))
+    assert result.code == 2
+    assert "--state and --no-state contradict each other" in result.stderr
+    assert sum(site.requests.values()) == 0 and not (tmp_path / "other.db").exists()

@@ -140,6 +140,8 @@ def scan(
     if excel and chosen != "csv":
         fail("--excel goes with --format csv (or -o FILE.csv)")
     # A dry run writes nothing, so it may read beside a running scan; any other scan waits.
+    if no_state and state is not None:
+        fail("--state and --no-state contradict each other: give one of them")
     lock_wait = None if dry_run else parse_wait(wait)
     opened = None if no_state else open_state(loaded, state, lock_wait)
     stream: IO[str] = sys.stdout
@@ -215,6 +217,10 @@ def scan(
         # What was written and recorded will never be new again: its alerts go now or never.
         # (A table stopped before it was out recorded nothing: no alerts.)
         alerted = _recorded(alerted, opened) if is_out or not writer.is_buffered else []
+        if writer.is_buffered and not is_out and not quiet:
+            # The bar went away, and no table came: without a word that looked like nothing found.
+            console.print("mentions: stopped before the table was printed; nothing was recorded, "
+                          "so the next scan shows these mentions", markup=False, highlight=False)
     finally:
         if not is_closed and not writer.is_buffered:
             # Interrupted (Ctrl-C, SIGTERM): what was written stays complete, a JSON array
