@@ -137,6 +137,11 @@ def matches(query: str, text: str, **fields: str) -> bool:
         ("Acme", "新しいAcmeX製品", False),
         ("Acme", "Acmex製品と東京", False),
         ("Acme AND 東京", "AcmeはA東京で", True),
+        # Korean particles written onto a Korean name keep it whole; other syllables do not
+        ("삼성", "삼성은 새 폰을 발표했다", True),
+        ("삼성", "삼성에서 발표", True),
+        ("삼성", "나는 삼성의 주주", True),
+        ("삼성", "삼성동에 있다", False),
     ],
 )
 def test_query_matches(query: str, text: str, expected: bool) -> None:

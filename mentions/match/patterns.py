@@ -19,6 +19,16 @@ from mentions.match.normalize import NO_SPACE_SCRIPT, Folder
 # Endings after a whole word that keep it whole: English plural/possessive, German genitive.
 SUFFIXES = ("s", "es", " s")
 _LITERAL_SUFFIXES = ("'s", "'", "s", "es")
+# Korean writes its particles onto the noun (`삼성은`, `삼성의`, `삼성에서`): after a term
+# ending in Hangul, these keep it whole, as `s` does in English. (Not any Hangul: `삼성동`,
+# a district, is no mention of `삼성`.)
+KOREAN_PARTICLES = (
+    "이", "가", "은", "는", "을", "를", "의", "에", "에서", "에게", "께", "한테", "와", "과", "랑",
+    "이랑", "도", "만", "로", "으로", "까지", "부터", "처럼", "보다", "이나", "나", "이다", "입니다",
+    "이며", "에는", "에서는", "으로는", "로는", "와의", "과의", "에도", "에서도", "이라는", "라는",
+    "이고", "이고요", "같은", "측", "측은", "측이", "에서의", "으로서", "로서",
+)
+_HANGUL_END = re.compile("[\uac00-\ud7a3]$")
 # Mueller ~ Müller: an umlaut written as a digraph, but not the `ue` of `Queen` or `Blue`.
 _DIGRAPH = re.compile(r"(?<![qQ])([aouAOU])[eE](?=[a-zäöüß])")
 MAX_SPELLINGS = 16  # per term: 4 words with an umlaut each
@@ -105,6 +115,8 @@ def _word_patterns(word: str, is_prefix: bool) -> list[tuple[str, int, int]]:
     left = "" if NO_SPACE_SCRIPT.match(word[0]) else " "
     if is_prefix or NO_SPACE_SCRIPT.match(word[-1]):
         endings = [""]
+    elif _HANGUL_END.search(word):
+        endings = [" "] + [particle + " " for particle in KOREAN_PARTICLES]
     elif word[-1].isalpha():
         endings = [" "] + [suffix + " " for suffix in SUFFIXES]
     else:
