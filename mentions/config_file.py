@@ -286,6 +286,10 @@ def candidate_paths(explicit: Path | None, environ: dict[str, str] | None = None
 def find_config(explicit: Path | None) -> Path:
     """The config file to use; ConfigError when there is none."""
     candidates = list(candidate_paths(explicit))
+    named = os.environ.get("MENTIONS_CONFIG")
+    if explicit is None and named and not candidates[0].is_file():
+        raise ConfigError([f"$MENTIONS_CONFIG names {named}, which is no file; "
+                           "set it to your config, or pass -c FILE"])
     for candidate in candidates:
         if candidate.is_file() or explicit is not None or len(candidates) == 1:
             return candidate

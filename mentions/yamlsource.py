@@ -229,6 +229,10 @@ class LocatedYaml:
         return _ENV.sub(replace, value)
 
 
+_WIDE_MARKS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+               (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
 def read_yaml(path: Path, environ: dict[str, str] | None = None) -> LocatedYaml:
     """Read and compose `path`; raise YamlProblem for unreadable or malformed files."""
     try:
@@ -236,7 +240,9 @@ def read_yaml(path: Path, environ: dict[str, str] | None = None) -> LocatedYaml:
     except OSError as error:
         raise YamlProblem(f"cannot read the file: {error.strerror or error}", None) from None
     try:
-        text = raw.decode("utf-8-sig")
+        # Notepad's "Unicode" is UTF-16 with a byte order mark: read it, as a browser would.
+        wide = next((name for mark, name in _WIDE_MARKS if raw.startswith(mark)), None)
+        text = raw.decode(wide) if wide else raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise YamlProblem("the file is not valid UTF-8", line) from None

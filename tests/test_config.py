@@ -576,3 +576,26 @@ def test_a_control_character_is_named_with_its_line_in_one_line(tmp_path: Path, 
     assert result.exit_code == 2
     assert result.stderr == (f"mentions: {config}:3: invalid YAML: the character U+0007: "
                              "control characters are not allowed\n")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])
+def test_a_config_saved_as_utf16_or_utf32_with_its_mark_is_read(
+    tmp_path: Path, runner: CliRunner, encoding: str
+) -> None:
+    """Notepad's "Unicode" is UTF-16: such a config was "not valid UTF-8" at line 1."""
+    config = tmp_path / "wide.yaml"
+    config.write_bytes("version: 1\nkeywords: [{name: müller, terms: [Müller]}]\n"
+                       "sources: [{name: notes, file: notes.txt}]\n".encode(encoding))
+    result = runner.invoke(app, ["check", "-c", str(config)])
+    assert result.exit_code == 0, result.stderr
+    assert "ok (1 keyword, 1 source)" in result.stderr
+
+
+def test_a_mentions_config_variable_naming_no_file_is_named(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MENTIONS_CONFIG", str(tmp_path / "gone.yaml"))
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 2
+    assert result.stderr == f"mentions: $MENTIONS_CONFIG names {tmp_path / 'gone.yaml'}, which is no file; " \
+                            "set it to your config, or pass -c FILE\n"

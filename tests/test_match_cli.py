@@ -467,3 +467,7 @@ def test_a_file_without_read_permission_is_named_and_the_others_are_still_read(
     assert (matched.returncode, matched.stderr) == (2, "mentions: closed.txt: permission denied\n")
     checked = run_in(bound_by_modes, tmp_path, "check", "-c", "closed.yaml")
     assert (checked.returncode, checked.stderr) == (2, "mentions: closed.yaml: cannot read the file: Permission denied\n")
+
+
+def test_format_has_the_short_flag_f_as_in_every_other_command() -> None:
+    assert run("-e", "acme", "-f", "csv", stdin="acme")[1].startswith("id,keyword,")

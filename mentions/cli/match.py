@@ -36,7 +36,7 @@ QUERY_OPTION = typer.Option(
     None, "-e", "--query", metavar="QUERY", help="A query to look for (repeatable); its text is its name."
 )
 FORMAT_OPTION = typer.Option(
-    None, "--format", metavar="FORMAT",
+    None, "--format", "-f", metavar="FORMAT",
     help="jsonl, json, csv or table (default: table on a terminal, else jsonl)."
 )
 LINES_OPTION = typer.Option(False, "--lines", help="Plain text: one document per line.")
