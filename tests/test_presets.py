@@ -4,9 +4,12 @@ paths read a platform-shaped answer served from the local server."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from typer.testing import Result
 
 from mentions import presets
 from mentions.presets import get_preset, list_presets, preset_problem
@@ -204,3 +207,93 @@ def test_google_redirects_are_unwrapped_and_nothing_else(url: str | None, expect
     from mentions.sources.feed import unwrap_redirect
 
     assert unwrap_redirect(url) == expected
+
+
+def _documents(config: Path, name: str = "s") -> tuple[Result, list[dict[str, Any]]]:
+    """`mentions test-source NAME --format jsonl --limit 0`: every document the source yields."""
+    from typer.testing import CliRunner
+
+    from mentions.cli import app
+
+    result = CliRunner().invoke(app, ["test-source", name, "-c", str(config), "--format", "jsonl", "--limit", "0"])
+    return result, [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+# What a user sees of each document of a platform-shaped answer: (title, url, author,
+# published, a part of the text). `{base}` is the local server that stands in for the host.
+DOCUMENTS = {
+    "hacker-news": [
+        ("Show HN: Acme, a tiny CI runner", "https://news.ycombinator.com/item?id=41234567", "pg_fan",
+         "2026-11-24T09:15:00Z", "It's 3/4 cheaper: https://acme.example/pricing"),
+        ("Acme GmbH raises €20M for CI runners", "https://news.ycombinator.com/item?id=41229999", "newsbot",
+         "2026-11-24T08:00:00Z", "Acme GmbH raises €20M for CI runners"),
+        ("Ask HN: Acme in production?", "https://news.ycombinator.com/item?id=41229000", "asker",
+         "2026-11-23T20:00:00Z", "<script> tags in the config broke for us."),
+    ],
+    "lemmy": [
+        ("Acme raises prices", "https://feddit.example/post/1234", "Mia", "2026-11-21T09:30:00Z",
+         "Acme GmbH doubles the price of the team plan."),
+        ("Acme Runner X review", "https://lemmy.example/post/79", "runner", "2026-11-18T07:00:00Z",
+         "Acme Runner X review"),
+        ("Which CI do you use?", "https://lemmy.example/comment/555", "kai", "2026-11-20T12:00:00Z",
+         "Acme support answered **within an hour**. Even a `<select>` bug got fixed."),
+    ],
+    "stackexchange-search": [
+        ('How to speed up "pytest" in CI?', "https://unix.stackexchange.com/a/79100001", None,
+         "2026-11-24T03:13:20Z", "Use acme run --parallel; Acme splits the suite for you."),
+        ("Acme on-premise: what's the licence & price?", "https://unix.stackexchange.com/q/79100002", None,
+         "2026-11-23T02:13:20Z", "We can't use the cloud."),
+    ],
+    "github-search": [
+        ("Support Acme runners", "https://github.com/octo/tool/issues/42", "octocat", "2026-11-21T10:00:00Z",
+         "Put a `<script>` tag in the name field and the runner page breaks."),
+        ("Add Acme runner label", "https://github.com/octo/tool/pull/43", "ghost", "2026-11-21T09:00:00Z",
+         "Add Acme runner label"),
+    ],
+    "reddit-search": [
+        ("Acme Trail 3 durability?", "https://www.reddit.com/r/running/comments/1gz9abc/acme_trail_3/",
+         "/u/trailrunner_84", "2026-11-25T09:58:03Z", "Has anyone tried the new Acme Trail 3? Mine fell apart"),
+        ("Soup", "https://www.reddit.com/r/cooking/comments/1gz8xyz/soup/", "/u/someone_else",
+         "2026-11-25T08:00:00Z", "Nothing about the brand here."),
+    ],
+    "youtube-channel": [
+        ("Laufschuh-Test: 5 Modelle im Vergleich", "https://www.youtube.com/watch?v=dQw4w9WgXcQ", "Laufkanal",
+         "2026-11-23T16:00:07Z", "darunter den neuen Acme Runner X. Kapitel: 0:00 Intro"),
+    ],
+    "google-news": [
+        ("Acme GmbH eröffnet neues Werk in Sachsen - Lokalzeitung",
+         "https://news.google.com/rss/articles/CBMiQmh0dHBzOi8vd3d3LmxvY2FsLmV4YW1wbGUvYWNtZS13ZXJr0gEA?oc=5", None,
+         "2026-11-25T07:45:00Z", "Acme GmbH eröffnet neues Werk in Sachsen Lokalzeitung"),
+    ],
+}
+# preset: (params, fixture, the path the platform serves it at, content type)
+ANSWERS = {
+    "hacker-news": ("", "hacker-news.json", "/api/v1/search_by_date", "application/json; charset=utf-8"),
+    "lemmy": ("{instance: 127.0.0.1}", "lemmy.json", "/api/v3/search", "application/json"),
+    "stackexchange-search": ("{host: unix.stackexchange.com, site: unix}", "stackexchange-search.json",
+                             "/2.3/search/excerpts", "application/json; charset=utf-8"),
+    "github-search": ("", "github-search.json", "/search/issues", "application/json; charset=utf-8"),
+    "reddit-search": ("", "reddit-search.xml", "/search.rss", "application/atom+xml; charset=UTF-8"),
+    "youtube-channel": ("{channel_id: UCabcdefghijklmnopqrstuv}", "youtube-channel.xml", "/feeds/videos.xml",
+                        "text/xml; charset=UTF-8"),
+    "google-news": ("{hl: de, gl: DE}", "google-news.xml", "/rss/search", "application/xml; charset=utf-8"),
+}
+
+
+@pytest.mark.parametrize("name", list(DOCUMENTS))
+def test_preset_documents_show_what_the_platform_shows(
+    name: str, site: LocalSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    params, fixture, path, content_type = ANSWERS[name]
+    _serve_preset(monkeypatch, site, name)
+    site.add(path, (FIXTURES / fixture).read_bytes(), content_type=content_type)
+    params_line = f"    params: {params}\n" if params else ""
+    config = write_config(tmp_path, f"  - name: s\n    preset: {name}\n{params_line}")
+    result, documents = _documents(config)
+    assert result.exit_code == 0, result.stderr
+    seen = [(d["title"], d["url"], d["author"], d["published"], d["text"]) for d in documents]
+    expected = DOCUMENTS[name]
+    assert len(seen) == len(expected), seen
+    for got, (title, url, author, published, text) in zip(seen, expected, strict=True):
+        assert got[:4] == (title, url.format(base=site.base), author, published), got
+        assert text in got[4], got
