@@ -238,6 +238,12 @@ DOCUMENTS = {
         ("Which CI do you use?", "https://lemmy.example/comment/555", "kai", "2026-11-20T12:00:00Z",
          "Acme support answered **within an hour**. Even a `<select>` bug got fixed."),
     ],
+    "discourse-search": [
+        ("Sync speed & Acme", "{base}/t/1234/4", "janak", "2026-11-22T14:03:11Z",
+         "Acme syncs twice as fast for us & the <select> menu works again…"),
+        ("Acme or Syncthing for large folders?", "{base}/t/1240/1", "ole", "2026-11-21T08:00:00Z",
+         "Which sync tools do you use for large folders? I tried two."),
+    ],
     "stackexchange-search": [
         ('How to speed up "pytest" in CI?', "https://unix.stackexchange.com/a/79100001", None,
          "2026-11-24T03:13:20Z", "Use acme run --parallel; Acme splits the suite for you."),
@@ -270,6 +276,8 @@ DOCUMENTS = {
 ANSWERS = {
     "hacker-news": ("", "hacker-news.json", "/api/v1/search_by_date", "application/json; charset=utf-8"),
     "lemmy": ("{instance: 127.0.0.1}", "lemmy.json", "/api/v3/search", "application/json"),
+    "discourse-search": ("{forum: 127.0.0.1}", "discourse-search.json", "/search.json",
+                         "application/json; charset=utf-8"),
     "stackexchange-search": ("{host: unix.stackexchange.com, site: unix}", "stackexchange-search.json",
                              "/2.3/search/excerpts", "application/json; charset=utf-8"),
     "github-search": ("", "github-search.json", "/search/issues", "application/json; charset=utf-8"),
