@@ -305,3 +305,46 @@ def test_preset_documents_show_what_the_platform_shows(
     for got, (title, url, author, published, text) in zip(seen, expected, strict=True):
         assert got[:4] == (title, url.format(base=site.base), author, published), got
         assert text in got[4], got
+
+
+# preset, params, served path, HTTP status, the platform's error answer, what the user reads
+REFUSALS = [
+    ("github-search", "", "/search/issues", 403,
+     {"message": "API rate limit exceeded for 203.0.113.7. (But here's the good news: Authenticated requests "
+                 "get a higher rate limit. Check out the documentation for more details.)",
+      "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"},
+     "http status: HTTP 403: API rate limit exceeded for 203.0.113.7: "),
+    ("stackexchange-search", "", "/2.3/search/excerpts", 400,
+     {"error_id": 502, "error_name": "throttle_violation",
+      "error_message": "too many requests from this IP, more requests available in 77612 seconds"},
+     "http status: HTTP 400: too many requests from this IP, more requests available in 77612 seconds: "),
+    # an error in a 200 answer is named too, not read as an answer of the wrong shape
+    ("stackexchange-search", "", "/2.3/search/excerpts", 200,
+     {"error_id": 400, "error_name": "bad_parameter", "error_message": "site is required"},
+     "parse error: the API answered with an error: site is required: "),
+    ("hacker-news", "", "/api/v1/search_by_date", 400,
+     {"message": "Invalid value for `hitsPerPage`, expected integer", "status": 400},
+     "http status: HTTP 400: Invalid value for `hitsPerPage`, expected integer: "),
+    ("lemmy", "{instance: 127.0.0.1}", "/api/v3/search", 400, {"error": "rate_limit_error"},
+     "http status: HTTP 400: rate_limit_error: "),
+    ("discourse-search", "{forum: 127.0.0.1}", "/search.json", 403,
+     {"errors": ["You are not permitted to view the requested resource."], "error_type": "invalid_access"},
+     "http status: HTTP 403: You are not permitted to view the requested resource: "),
+    ("reddit-search", "", "/search.rss", 429, {"message": "Too Many Requests", "error": 429},
+     "rate-limited: HTTP 429: Too Many Requests: "),
+]
+
+
+@pytest.mark.parametrize("case", REFUSALS, ids=[f"{case[0]}-{case[3]}" for case in REFUSALS])
+def test_a_refusing_platform_fails_the_source_with_its_reason(
+    case: tuple[str, str, str, int, dict[str, Any], str],
+    site: LocalSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    name, params, path, status, answer, expected = case
+    _serve_preset(monkeypatch, site, name)
+    site.add(path, json.dumps(answer), content_type="application/json; charset=utf-8", status=status)
+    params_line = f"    params: {params}\n" if params else ""
+    config = write_config(tmp_path, f"  - name: s\n    preset: {name}\n{params_line}")
+    result, documents = _documents(config)
+    assert result.exit_code == 1 and not documents, result.stdout
+    assert f"s: {expected}{site.base}{path}?…" in result.stderr, result.stderr

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from mentions.api_errors import error_message
 from mentions.config import Source
 from mentions.dates import parse_date
 from mentions.decode import json_for_parser, load_json
@@ -42,6 +43,7 @@ DEFAULT_FIELDS = {
 }
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 MAX_ITEMS = 10_000
+_ERROR_KEYS = ("error", "errors", "error_id", "error_message")
 
 
 async def collect(source: Source, context: Context) -> list[Document]:
@@ -75,6 +77,10 @@ def documents_from_data(
     """Documents from decoded JSON; FetchError when `items_path` does not lead to a list."""
     items = item_list(data, items_path) if items_path else data
     if not isinstance(items, list):
+        said = error_message(data) if _is_error_answer(data) else None
+        if said:
+            # Stack Exchange, Lemmy and others may answer 200 with an error instead of results
+            raise FetchError("parse error", url, f"the API answered with an error: {said}")
         if items_path is None and isinstance(data, dict):
             keys = ", ".join(list(data)[:8])
             detail = f"the answer is an object; set `items` to the path of its list (keys: {keys})"
@@ -92,6 +98,10 @@ def documents_from_data(
         if document.text or document.title:
             documents.append(document)
     return documents
+
+
+def _is_error_answer(data: Any) -> bool:
+    return isinstance(data, dict) and any(key in data for key in _ERROR_KEYS)
 
 
 def _document(
