@@ -358,3 +358,21 @@ def test_a_refusing_platform_fails_the_source_with_its_reason(
     result, documents = _documents(config)
     assert result.exit_code == 1 and not documents, result.stdout
     assert f"s: {expected}{site.base}{path}?…" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("params", "qualifier"), [("", "is:issue"), ("    params: {kind: pull-request}\n", "is:pull-request")]
+)
+def test_github_search_names_what_it_searches(
+    params: str, qualifier: str, site: LocalSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GitHub answers 422 "Query must include 'is:issue' or 'is:pull-request'" to fine-grained
+    tokens and apps, the very tokens its rate limit asks for; the keyword's OR stays inside."""
+    _serve_preset(monkeypatch, site, "github-search")
+    site.add("/search/issues", (FIXTURES / "github-search.json").read_bytes(), content_type="application/json")
+    config = write_config(tmp_path, f"  - name: gh\n    preset: github-search\n{params}")
+    result, _ = scan(config, "--no-state")
+    assert result.exit_code == 0, result.stderr
+    [request] = site.requests
+    assert request.startswith(f"/search/issues?q=(Acme%20OR%20%22Acme%20GmbH%22)%20{qualifier}&"), request
+    assert "per_page=100" in request and "sort=created&order=desc" in request
