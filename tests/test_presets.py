@@ -376,3 +376,25 @@ def test_github_search_names_what_it_searches(
     [request] = site.requests
     assert request.startswith(f"/search/issues?q=(Acme%20OR%20%22Acme%20GmbH%22)%20{qualifier}&"), request
     assert "per_page=100" in request and "sort=created&order=desc" in request
+
+
+@pytest.mark.parametrize(
+    ("params", "site_param", "host"),
+    [
+        ("", "stackoverflow.com", "stackoverflow.com"),
+        ("{site: superuser.com}", "superuser.com", "superuser.com"),  # links go to the site searched
+        ("{site: unix, host: unix.stackexchange.com}", "unix", "unix.stackexchange.com"),
+    ],
+)
+def test_stackexchange_links_go_to_the_site_searched(
+    params: str, site_param: str, host: str, site: LocalSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _serve_preset(monkeypatch, site, "stackexchange-search")
+    site.add("/2.3/search/excerpts", (FIXTURES / "stackexchange-search.json").read_bytes(),
+             content_type="application/json")
+    params_line = f"    params: {params}\n" if params else ""
+    config = write_config(tmp_path, f"  - name: se\n    preset: stackexchange-search\n{params_line}")
+    result, documents = _documents(config, "se")
+    assert result.exit_code == 0, result.stderr
+    assert [d["url"] for d in documents] == [f"https://{host}/a/79100001", f"https://{host}/q/79100002"]
+    assert all(f"&site={site_param}&pagesize=100" in request for request in site.requests), site.requests
