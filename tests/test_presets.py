@@ -153,6 +153,8 @@ def test_reddit_search_asks_for_the_keyword_and_reports_matching_posts_only(
     result, records = scan(config, "--no-state")
     assert result.exit_code == 0, result.stderr
     assert any("q=" in request and "Acme" in request for request in site.requests), site.requests
+    # the newest 100 posts, not Reddit's default 25: more between two scans were lost
+    assert all("sort=new" in request and "limit=100" in request for request in site.requests), site.requests
     assert [r["title"] for r in records] == ["Acme Trail 3 durability?"]
 
 
