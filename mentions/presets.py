@@ -20,11 +20,13 @@ Files are read lazily (never on import) and cached.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
 FORMATS = ("feed", "page", "json")
+_PARAM = re.compile(r"\{(\w+)\}")
 QUERY_STYLES = ("any", "per-term", "none")
 
 
@@ -61,8 +63,14 @@ class Preset:
         return [p.name for p in self.params if p.is_required and not given.get(p.name, "").strip()]
 
     def values(self, given: dict[str, str]) -> dict[str, str]:
-        """Defaults overridden by the config's `params`."""
-        return {**{p.name: p.default for p in self.params if p.default is not None}, **given}
+        """Defaults overridden by the config's `params`; a default may name another param
+        (`host: {default: "{site}"}`: links go to the site that was searched)."""
+        written = {**{p.name: p.default for p in self.params if p.default is not None}, **given}
+        return {
+            name: _PARAM.sub(lambda found: written.get(found.group(1), found.group(0)), value)
+            if name not in given else value
+            for name, value in written.items()
+        }
 
 
 class PresetError(ValueError):

@@ -223,3 +223,37 @@ def test_a_markdown_body_quoting_a_form_tag_beside_an_image_keeps_every_word(
     assert result.exit_code == 0, result.stderr
     assert [r["snippet"] for r in records] == [
         "When I put a `<select>` in the modal, the dashboard freezes. Steps: open the Acme dashboard."]
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("$.topics[id=topic_id].title", "Sync speed"),
+        ("$.topics[id=topic_id].title|topic_title_headline", "Sync speed"),
+        ("$.topics[id=missing].title|topic_title_headline", "Sync <b>speed</b>"),
+        ("$.groups[id=topic_id].title|title", None),  # no such list: the next alternative
+        ("$.meta.forum", "forum.example"),
+        ("$.nested.lists[slug=slug].0.name", "first"),
+        ("https://f.example/t/{$.topics[id=topic_id].slug}/{topic_id}", "https://f.example/t/sync-speed/1234"),
+    ],
+)
+def test_fields_read_from_the_whole_answer(spec: str, expected: str | None) -> None:
+    """Discourse sends a post's topic title once, in the answer's `topics`."""
+    from mentions.sources.json_api import _Answer
+
+    answer = {
+        "posts": [],
+        "topics": [{"id": 1233, "title": "Other"}, {"id": 1234, "title": "Sync speed", "slug": "sync-speed"}],
+        "meta": {"forum": "forum.example"},
+        "nested": {"lists": [{"slug": "s", "0": {"name": "first"}}]},
+    }
+    item = {"topic_id": 1234, "topic_title_headline": "Sync <b>speed</b>", "slug": "s"}
+    assert field_value(item, spec, _Answer(answer)) == expected
+
+
+def test_a_post_gets_its_topic_title_from_the_answer() -> None:
+    data = {"posts": [{"id": 1, "blurb": "Acme syncs", "topic_id": 7, "name": "Jana K."}],
+            "topics": [{"id": 7, "title": "Sync speed & Acme"}]}
+    fields = {"title": "$.topics[id=topic_id].title", "text": "blurb"}
+    documents = documents_from_data(data, "https://f.example/search.json", "s", "posts", fields, "json")
+    assert [(d.title, d.text) for d in documents] == [("Sync speed & Acme", "Acme syncs")]

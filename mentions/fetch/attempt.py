@@ -14,6 +14,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from mentions.api_errors import error_message_of
 from mentions.errors import FetchError
 from mentions.fetch.classify import is_bot_challenge, redact_url, retry_after_seconds
 from mentions.fetch.decompress import InvalidCompression, decoder_for
@@ -113,9 +114,12 @@ def judge(response: Response, url: str) -> Response:
             raise FetchError("empty response", shown, f"HTTP {status} with no body", status)
         return response
     retry_after = retry_after_seconds(response.headers.get("retry-after"))
+    # An API's refusal names its reason ("API rate limit exceeded for …"): "HTTP 403" does not.
+    said = error_message_of(response.body, response.headers.get("content-type"))
+    detail = f"HTTP {status}: {said}" if said else f"HTTP {status}"
     if status == 429:
-        raise Transient(FetchError("rate-limited", shown, "HTTP 429", 429), retry_after)
-    failure = FetchError("http status", shown, f"HTTP {status}", status)
+        raise Transient(FetchError("rate-limited", shown, detail, 429), retry_after)
+    failure = FetchError("http status", shown, detail, status)
     if status >= 500:
         raise Transient(failure, retry_after)
     raise failure

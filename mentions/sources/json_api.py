@@ -5,7 +5,10 @@ field in `fields` is a dotted path inside one item. A field may also be
 
 - a template with `{path}` placeholders (`link: "https://news.ycombinator.com/item?id={objectID}"`);
 - alternatives separated by `|`, the first with a value wins
-  (`title: title|story_title` for Hacker News comments, which have no title of their own).
+  (`title: title|story_title` for Hacker News comments, which have no title of their own);
+- a path from the whole answer, `$.`, where `list[key=path]` picks the element of a list whose
+  `key` equals the item's value at `path` (`title: $.topics[id=topic_id].title`: Discourse
+  sends a post's topic title once, in the answer's `topics`, not in the post).
 
 `items: posts + comments` joins the lists at several paths.
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from mentions.api_errors import error_message
 from mentions.config import Source
 from mentions.dates import parse_date
 from mentions.decode import json_for_parser, load_json
@@ -39,6 +43,7 @@ DEFAULT_FIELDS = {
 }
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 MAX_ITEMS = 10_000
+_ERROR_KEYS = ("error", "errors", "error_id", "error_message")
 
 
 async def collect(source: Source, context: Context) -> list[Document]:
@@ -72,6 +77,10 @@ def documents_from_data(
     """Documents from decoded JSON; FetchError when `items_path` does not lead to a list."""
     items = item_list(data, items_path) if items_path else data
     if not isinstance(items, list):
+        said = error_message(data) if _is_error_answer(data) else None
+        if said:
+            # Stack Exchange, Lemmy and others may answer 200 with an error instead of results
+            raise FetchError("parse error", url, f"the API answered with an error: {said}")
         if items_path is None and isinstance(data, dict):
             keys = ", ".join(list(data)[:8])
             detail = f"the answer is an object; set `items` to the path of its list (keys: {keys})"
@@ -80,18 +89,25 @@ def documents_from_data(
             detail = f"{where} leads to {_kind(items)}, not a list"
         raise FetchError("parse error", url, detail)
     chosen = {**DEFAULT_FIELDS, **fields}
+    answer = _Answer(data)
     documents = []
     for item in items[:MAX_ITEMS]:
         if not isinstance(item, dict):
             continue
-        document = _document(item, chosen, url, source, source_type)
+        document = _document(item, chosen, url, source, source_type, answer)
         if document.text or document.title:
             documents.append(document)
     return documents
 
 
-def _document(item: dict[str, Any], fields: dict[str, str], url: str, source: str, kind: str) -> Document:
-    values = {name: field_value(item, spec) for name, spec in fields.items()}
+def _is_error_answer(data: Any) -> bool:
+    return isinstance(data, dict) and any(key in data for key in _ERROR_KEYS)
+
+
+def _document(
+    item: dict[str, Any], fields: dict[str, str], url: str, source: str, kind: str, answer: _Answer
+) -> Document:
+    values = {name: field_value(item, spec, answer) for name, spec in fields.items()}
     link = values.get("link")
     if link and not link.startswith(("http://", "https://")):
         link = absolute(url, link)
@@ -111,24 +127,67 @@ def _document(item: dict[str, Any], fields: dict[str, str], url: str, source: st
     )
 
 
-def field_value(item: Any, spec: str) -> str | None:
-    """The text of one field: a dotted path, a `{path}` template, or `a|b` alternatives of those."""
+def field_value(item: Any, spec: str, answer: _Answer | None = None) -> str | None:
+    """The text of one field: a dotted path, a `{path}` template, or `a|b` alternatives of those;
+    a path that starts with `$.` is read from the whole `answer` (see the module docstring)."""
     for alternative in spec.split("|"):
-        value = _template(item, alternative.strip()) if "{" in alternative else _scalar(
-            lookup(item, alternative.strip())
+        value = _template(item, alternative.strip(), answer) if "{" in alternative else _scalar(
+            _path_value(item, alternative.strip(), answer)
         )
         if value:
             return value
     return None
 
 
-def _template(item: Any, template: str) -> str | None:
+def _path_value(item: Any, path: str, answer: _Answer | None) -> Any:
+    if path.startswith("$."):
+        return answer.lookup(path[2:], item) if answer is not None else None
+    return lookup(item, path)
+
+
+class _Answer:
+    """The whole decoded answer, for `$.` paths; the lists they pick from are indexed once."""
+
+    _PICK = re.compile(r"(?P<path>[^\[\]]*)\[(?P<key>[^=\[\]]+)=(?P<ref>[^\[\]]+)\]\.?")
+
+    def __init__(self, data: Any) -> None:
+        self.data = data
+        self._indexes: dict[tuple[int, str], dict[str, Any]] = {}
+
+    def lookup(self, path: str, item: Any) -> Any:
+        """The value at `path` from the answer's root, `list[key=ref]` picking by the item's `ref`."""
+        node = self.data
+        position = 0
+        for found in self._PICK.finditer(path):
+            if found.start() != position:
+                return None
+            node = lookup(node, found.group("path"))
+            wanted = _scalar(lookup(item, found.group("ref").strip()))
+            if not isinstance(node, list) or wanted is None:
+                return None
+            node = self._index(node, found.group("key").strip()).get(wanted)
+            position = found.end()
+        return lookup(node, path[position:])
+
+    def _index(self, elements: list[Any], key: str) -> dict[str, Any]:
+        index = self._indexes.get((id(elements), key))
+        if index is None:
+            index = {}
+            for element in elements[:MAX_ITEMS]:
+                value = _scalar(lookup(element, key)) if isinstance(element, dict) else None
+                if value is not None:
+                    index.setdefault(value, element)
+            self._indexes[(id(elements), key)] = index
+        return index
+
+
+def _template(item: Any, template: str, answer: _Answer | None = None) -> str | None:
     """`template` with each `{path}` filled in; None when any path has no value."""
     missing = False
 
     def fill(found: re.Match[str]) -> str:
         nonlocal missing
-        value = _scalar(lookup(item, found.group(1).strip()))
+        value = _scalar(_path_value(item, found.group(1).strip(), answer))
         missing = missing or value is None
         return value or ""
 
