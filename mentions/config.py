@@ -288,7 +288,34 @@ class EmailConfig(_Model):
     def _no_password_in_clear(self) -> EmailConfig:
         if self.tls == "none" and self.password:
             raise ValueError("a password is never sent without TLS: use `tls: starttls` or `tls: ssl`")
+        if not is_valid_host(self.host):
+            raise ValueError("host: no valid host name")
         return self
+
+
+def _is_reachable_url(url: str) -> bool:
+    """Whether `url` names a host that can be looked up (IDNA-encodable, no empty labels) and
+    a valid port."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is no number
+        host = parts.hostname
+    except ValueError:
+        return False
+    return is_valid_host(host) if host else False
+
+
+def is_valid_host(host: str) -> bool:
+    """A host name or IP address as a connection needs it: every label non-empty, IDNA-encodable."""
+    if host.startswith("[") or host.replace(".", "").isdigit() or ":" in host:
+        return True  # an IP address (urlsplit strips the brackets of IPv6)
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        return False
+    return all(host.rstrip(".").split("."))
 
 
 class NotifyConfig(_Model):
@@ -315,6 +342,13 @@ class NotifyConfig(_Model):
         url = getattr(self, kinds[0])
         if isinstance(url, str) and url.split("://", 1)[0].lower() not in ("http", "https"):
             raise ValueError(f"`{kinds[0]}` needs an http:// or https:// URL")
+        # Found out only when the alert went, these ended the scan with an internal error and
+        # the notifiers after it never ran. (The messages never quote the URL: a secret.)
+        if isinstance(url, str) and not _is_reachable_url(url):
+            raise ValueError(f"`{kinds[0]}`: the URL has no valid host or port")
+        for name, value in self.headers.items():
+            if not (name.isascii() and value.isascii()) or any(c in name + value for c in "\r\n"):
+                raise ValueError(f"headers: {name!r} must be one line of plain ASCII, name and value")
         return self
 
     @property

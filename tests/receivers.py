@@ -26,10 +26,12 @@ class HookReceiver:
     """A threaded HTTP server on 127.0.0.1 that answers every POST with `status`.
 
     With `delay`, it keeps each POST (at once) but answers only after that many seconds, or
-    when it stops: a receiver that hangs."""
+    when it stops: a receiver that hangs. With `trickle`, it promises a long body and sends a
+    byte every `trickle` seconds until it stops: each read comes in time, the answer never."""
 
     status: int = 200
     delay: float = 0.0
+    trickle: float = 0.0
     posts: list[Received] = field(default_factory=list)
     released: threading.Event = field(default_factory=threading.Event)
 
@@ -48,6 +50,17 @@ class HookReceiver:
                 )
                 if receiver.delay:
                     receiver.released.wait(receiver.delay)
+                if receiver.trickle:
+                    self.send_response(receiver.status)
+                    self.send_header("Content-Length", "100000")
+                    self.end_headers()
+                    while not receiver.released.wait(receiver.trickle):
+                        try:
+                            self.wfile.write(b".")
+                            self.wfile.flush()
+                        except OSError:  # the client gave up
+                            return
+                    return
                 self.send_response(receiver.status)
                 self.send_header("Content-Length", "2")
                 self.end_headers()

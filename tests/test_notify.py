@@ -129,6 +129,49 @@ def test_failing_receivers_become_one_sentence_without_the_url() -> None:
     assert all("s3cr3t" not in (r.error or "") and "127.0.0.1" not in (r.error or "") for r in results)
 
 
+def test_a_receiver_that_trickles_its_answer_fails_at_twice_the_timeout_and_the_next_still_sends(
+    hook: HookReceiver,
+) -> None:
+    """The client's timeout bounds each read: a byte every 0.2 s held the scan (and its lock)
+    for as long as the receiver liked; Ctrl-C and `timeout` waited for it too."""
+    trickling = HookReceiver(trickle=0.2)
+    try:
+        started = time.monotonic()
+        results = notify_all([notifier(slack=trickling.url(), timeout=1), notifier(webhook=hook.url())],
+                             [mention(1)])
+        took = time.monotonic() - started
+    finally:
+        trickling.stop()
+    assert results[0].error == "slack: no whole answer within 2 s"
+    assert results[1].error is None and len(hook.posts) == 1
+    assert took < 30  # the deadline is 2 s; without it, this never returned
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"slack": "https://hooks..example/services/x"}, "no valid host"),
+        ({"webhook": "http://[::1/hook"}, "no valid host"),
+        ({"webhook": "http://example.org:99999/hook"}, "no valid host"),
+        ({"webhook": "https://example.org/hook", "headers": {"X-Team": "Müller"}}, "plain ASCII"),
+        ({"email": {"host": "smtp..example", "from": "a@x.org", "to": ["b@x.org"]}}, "no valid host"),
+    ],
+)
+def test_addresses_an_alert_could_never_reach_are_config_errors(values: dict[str, Any], message: str) -> None:
+    """They passed `check`, and the scan ended with an internal error when the alerts went: the
+    notifiers after them never ran, and the mentions were recorded, their alerts lost."""
+    with pytest.raises(ValueError, match=message):
+        notifier(**values)
+
+
+def test_check_names_an_unreachable_notifier_without_quoting_its_url(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "  - slack: https://hooks..example/services/s3cr3t\n")
+    result = CliRunner().invoke(app, ["check", "-c", str(config)])
+    assert result.exit_code == 2
+    assert "notify[0]: `slack`: the URL has no valid host or port" in result.stderr
+    assert "s3cr3t" not in result.stderr
+
+
 def test_notify_config_needs_exactly_one_kind() -> None:
     with pytest.raises(ValueError, match="exactly one"):
         notifier(slack="https://a.example", discord="https://b.example")

@@ -95,9 +95,41 @@ def notify_all(configs: Sequence[NotifyConfig], mentions: Sequence[Mention]) -> 
             continue
         batch = make_batch(wanted, config.max_items)
         try:
-            NOTIFIERS[config.kind](config).send(batch)
+            _send_within(NOTIFIERS[config.kind](config), batch, config.timeout * 2, config.kind)
         except NotifyError as error:
             results.append(NotifyResult(config.label, len(wanted), str(error)))
+        except Exception as error:  # one notifier never stops the others
+            # (Its text may quote the secret URL: only its kind is named.)
+            failure = f"{config.kind}: failed unexpectedly ({type(error).__name__})"
+            results.append(NotifyResult(config.label, len(wanted), failure))
         else:
             results.append(NotifyResult(config.label, len(wanted)))
     return results
+
+
+def _send_within(notifier: Notifier, batch: Batch, seconds: float, kind: str) -> None:
+    """`notifier.send(batch)`, given up after `seconds` in all.
+
+    A client's timeout bounds each wait for the next bytes, not the whole answer: a receiver
+    that trickles a byte a second (or an SMTP server that greets line by line) held the scan,
+    and its lock, for as long as it liked. The send runs in a thread of its own; one past the
+    deadline is left behind (a daemon: it ends with the process) and named a failure."""
+    import threading
+
+    outcome: list[BaseException | None] = []
+
+    def send() -> None:
+        try:
+            notifier.send(batch)
+        except BaseException as error:  # handed to the caller, whatever it is
+            outcome.append(error)
+        else:
+            outcome.append(None)
+
+    thread = threading.Thread(target=send, name=f"alert to {kind}", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if not outcome:
+        raise NotifyError(f"{kind}: no whole answer within {seconds:g} s")
+    if outcome[0] is not None:
+        raise outcome[0]
