@@ -102,6 +102,16 @@ def test_discord_format_cannot_ping_and_caps_embeds(hook: HookReceiver) -> None:
     assert "@\u2060here" in first["description"] and "\x1b" not in first["description"]
 
 
+@pytest.mark.parametrize("url", ["https://", "http:///path", "https://:443/x", "https://a.example/" + "x" * 2100])
+def test_a_link_discord_would_refuse_is_no_embed_link(hook: HookReceiver, url: str) -> None:
+    """Discord answers 400 to a whole message over one malformed or overlong embed url: every
+    mention of the alert was lost for one odd link from the web."""
+    notify_all([notifier(discord=hook.url())], [mention(1, url=url), mention(2)])
+    first, second = hook.posts[0].body["embeds"]
+    assert "url" not in first
+    assert second["url"] == "https://forum.example/t/2"
+
+
 def test_mattermost_and_teams_formats(hook: HookReceiver) -> None:
     notify_all([notifier(mattermost=hook.url("/mm")), notifier(teams=hook.url("/teams"))],
                [HOSTILE, mention(2)])

@@ -75,12 +75,26 @@ def clean(text: str | None, limit: int | None = None) -> str:
     return line
 
 
+MAX_LINK = 2000  # Discord refuses an embed whose url is longer (and the whole message with it)
+
+
 def safe_link(url: str | None) -> str | None:
-    """`url` when it is http(s) and free of characters that break chat link syntax."""
+    """`url` when it is http(s) with a valid host, not too long, and free of characters that
+    break chat link syntax. Discord refuses a whole message over one embed link it takes for
+    malformed (`https://`, `http:///path`): that lost every mention of the alert."""
+    from urllib.parse import urlsplit
+
+    from mentions.config import is_valid_host
+
     line = clean(url)
-    if not line.lower().startswith(("http://", "https://")) or re.search(r"[\s<>|()\[\]]", line):
+    if (not line.lower().startswith(("http://", "https://")) or len(line) > MAX_LINK
+            or re.search(r"[\s<>|()\[\]]", line)):
         return None
-    return line
+    try:
+        host = urlsplit(line).hostname
+    except ValueError:
+        return None
+    return line if host and is_valid_host(host) else None
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
