@@ -112,6 +112,23 @@ def test_a_link_discord_would_refuse_is_no_embed_link(hook: HookReceiver, url: s
     assert second["url"] == "https://forum.example/t/2"
 
 
+def test_a_message_over_a_chats_limit_shows_fewer_mentions_and_says_how_many_more(hook: HookReceiver) -> None:
+    """Teams drops a card over 28 KB after answering 202, Discord refuses embeds over 6,000
+    characters, Slack cuts text after 40,000: the alert, or its end, was lost."""
+    long = [mention(n, title="アクメの新しいランニングシューズ" * 12, snippet="-=*_" * 70) for n in range(1, 501)]
+    notify_all([notifier(teams=hook.url("/teams"), max_items=500), notifier(discord=hook.url("/discord")),
+                notifier(slack=hook.url("/slack"), max_items=500)], long)
+    teams, discord, slack = (post.body for post in hook.posts)
+    assert len(json.dumps(teams).encode()) <= 20_000
+    blocks = teams["attachments"][0]["content"]["body"]
+    shown = sum(1 for block in blocks if block.get("separator"))
+    assert 0 < shown < 500 and blocks[-1]["text"] == f"… and {500 - shown} more"
+    embeds = discord["embeds"]
+    assert sum(len(e["title"]) + len(e["description"]) + len(e["footer"]["text"]) for e in embeds) <= 6_000
+    assert 0 < len(embeds) < 10 and discord["content"].endswith(f"… and {500 - len(embeds)} more")
+    assert len(slack["text"]) <= 40_000 and slack["text"].rstrip().endswith("more")
+
+
 def test_mattermost_and_teams_formats(hook: HookReceiver) -> None:
     notify_all([notifier(mattermost=hook.url("/mm")), notifier(teams=hook.url("/teams"))],
                [HOSTILE, mention(2)])

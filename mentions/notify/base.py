@@ -7,10 +7,11 @@ Text in a message comes from the web. Each chat format gets its own escaping (Sl
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from mentions.console import clean_text
@@ -58,6 +59,27 @@ class Batch:
     def more_line(self) -> str:
         """`… and 3 more` when the cap left some out, else ""."""
         return f"… and {self.more} more" if self.more else ""
+
+
+def fitted(batch: Batch, payload_of: Callable[[Batch], dict[str, Any]],
+           size_of: Callable[[dict[str, Any]], int], limit: int) -> dict[str, Any]:
+    """The payload of `batch` showing as many of its mentions as keep `size_of` within the
+    service's `limit`; the others join "… and N more".
+
+    Chats refuse (or, Teams, silently drop) a message over their limit, and the whole alert
+    was lost: a large `max_items`, long snippets in Japanese, or titles escaped to twice their
+    length went over."""
+    payload = payload_of(batch)
+    shown = len(batch.shown)
+    while shown and size_of(payload) > limit:
+        shown = shown * 3 // 4  # a quarter fewer at a time: a few rounds even from 500
+        payload = payload_of(replace(batch, shown=batch.shown[:shown]))
+    return payload
+
+
+def json_size(payload: dict[str, Any]) -> int:
+    """The bytes of `payload` as JSON, as a receiver counts them."""
+    return len(json.dumps(payload).encode())
 
 
 def make_batch(mentions: Sequence[Mention], cap: int) -> Batch:

@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mentions.notify.base import SNIPPET_CHARS, Batch, clean, markdown_text, post_json, safe_link
+from mentions.notify.base import SNIPPET_CHARS, Batch, clean, fitted, markdown_text, post_json, safe_link
 
 MAX_EMBEDS = 10
+# Discord refuses a message whose embeds hold more than 6,000 characters in all (400, the
+# whole alert lost); escaping can double a snippet.
+MAX_EMBED_CHARS = 5_800
 
 
 def discord_payload(batch: Batch) -> dict[str, Any]:
@@ -31,6 +34,12 @@ def discord_payload(batch: Batch) -> dict[str, Any]:
             "username": "mentions"}
 
 
+def embed_chars(payload: dict[str, Any]) -> int:
+    """The characters of all embeds as Discord counts them against its 6,000."""
+    return sum(len(embed.get("title", "")) + len(embed.get("description", ""))
+               + len(embed.get("footer", {}).get("text", "")) for embed in payload["embeds"])
+
+
 @dataclass(frozen=True, slots=True)
 class DiscordNotifier:
     """Posts to a Discord webhook URL."""
@@ -41,5 +50,5 @@ class DiscordNotifier:
     label: str = "discord"
 
     def send(self, batch: Batch) -> None:
-        post_json(self.url, discord_payload(batch), timeout=self.timeout, headers=self.headers,
-                  what=self.label)
+        payload = fitted(batch, discord_payload, embed_chars, MAX_EMBED_CHARS)
+        post_json(self.url, payload, timeout=self.timeout, headers=self.headers, what=self.label)

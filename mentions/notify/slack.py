@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mentions.notify.base import SNIPPET_CHARS, TITLE_CHARS, Batch, clean, post_json, safe_link
+from mentions.notify.base import SNIPPET_CHARS, TITLE_CHARS, Batch, clean, fitted, post_json, safe_link
+
+# Slack cuts a message after 40,000 characters: the last mentions and "… and N more" were lost.
+MAX_TEXT = 38_000
 
 
 def slack_text(text: str) -> str:
@@ -29,6 +32,10 @@ def slack_payload(batch: Batch) -> dict[str, object]:
     return {"text": "\n".join(lines), "unfurl_links": False, "unfurl_media": False}
 
 
+def _text_length(payload: dict[str, object]) -> int:
+    return len(str(payload["text"]))
+
+
 @dataclass(frozen=True, slots=True)
 class SlackNotifier:
     """Posts to a Slack incoming webhook URL."""
@@ -39,4 +46,5 @@ class SlackNotifier:
     label: str = "slack"
 
     def send(self, batch: Batch) -> None:
-        post_json(self.url, slack_payload(batch), timeout=self.timeout, headers=self.headers, what=self.label)
+        payload = fitted(batch, slack_payload, _text_length, MAX_TEXT)
+        post_json(self.url, payload, timeout=self.timeout, headers=self.headers, what=self.label)

@@ -5,7 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mentions.notify.base import SNIPPET_CHARS, TITLE_CHARS, Batch, clean, markdown_text, post_json, safe_link
+from mentions.notify.base import (
+    SNIPPET_CHARS,
+    TITLE_CHARS,
+    Batch,
+    clean,
+    fitted,
+    json_size,
+    markdown_text,
+    post_json,
+    safe_link,
+)
+
+# Teams takes a card of up to 28 KB, and drops a larger one after answering 202: the alert was
+# "sent" and never shown. Room is kept for how Teams counts (escaping, UTF-16).
+MAX_BYTES = 20_000
 
 
 def teams_payload(batch: Batch) -> dict[str, Any]:
@@ -42,4 +56,5 @@ class TeamsNotifier:
     label: str = "teams"
 
     def send(self, batch: Batch) -> None:
-        post_json(self.url, teams_payload(batch), timeout=self.timeout, headers=self.headers, what=self.label)
+        payload = fitted(batch, teams_payload, json_size, MAX_BYTES)
+        post_json(self.url, payload, timeout=self.timeout, headers=self.headers, what=self.label)
