@@ -25,6 +25,7 @@ from mentions.cli import app
 from mentions.config import NotifyConfig
 from mentions.models import Mention
 from mentions.notify import notify_all
+from mentions.notify.base import markdown_text
 from tests.conftest import REPO, run_cli
 from tests.localsite import LocalSite
 from tests.receivers import HookReceiver, dead_url
@@ -127,6 +128,22 @@ def test_a_message_over_a_chats_limit_shows_fewer_mentions_and_says_how_many_mor
     assert sum(len(e["title"]) + len(e["description"]) + len(e["footer"]["text"]) for e in embeds) <= 6_000
     assert 0 < len(embeds) < 10 and discord["content"].endswith(f"… and {500 - len(embeds)} more")
     assert len(slack["text"]) <= 40_000 and slack["text"].rstrip().endswith("more")
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("acme.de (neu) ist da! 4.5 von 5 - sagt Max", "acme.de (neu) ist da! 4.5 von 5 - sagt Max"),
+        ("**fett** [x](https://evil.example) <b> _i_", r"\*\*fett\*\* \[x\](https://evil.example) \<b\> \_i\_"),
+        ("# Überschrift", r"\# Überschrift"),
+        ("- Punkt", r"\- Punkt"),
+        ("1. Erster", r"1\. Erster"),
+    ],
+)
+def test_markdown_escapes_what_would_format_the_text_and_nothing_else(text: str, shown: str) -> None:
+    r"""Every `.`, `-`, `(` and `!` was escaped (`acme\.de`): some Teams clients show the
+    backslashes, and each one counts against the chat's limit."""
+    assert markdown_text(text) == shown
 
 
 def test_mattermost_and_teams_formats(hook: HookReceiver) -> None:

@@ -119,12 +119,25 @@ def safe_link(url: str | None) -> str | None:
     return line if host and is_valid_host(host) else None
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+# What makes Markdown anywhere in a line: emphasis, code, links, HTML, tables, strikethrough.
+# (`(`, `)` and `!` make a link or image only after a `]`, which is escaped.)
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|~])")
+# What makes Markdown only at the start of a line: a heading, a list, a quote.
+_MARKDOWN_LINE_START = re.compile(r"^(\s*)([#+\-]|\d+(?=[.)]))")
 
 
 def markdown_text(text: str) -> str:
-    """Plain text for Markdown (Mattermost, Discord, Teams): punctuation escaped, `@` defused."""
-    return defuse_at(_MARKDOWN_SPECIAL.sub(r"\\\1", text))
+    """Plain text for Markdown (Mattermost, Discord, Teams): the characters that would format
+    it escaped, `@` defused. Not every punctuation mark: Teams shows `acme\\.de` as written
+    on some clients, and every escape counts against a chat's length limit."""
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return defuse_at(_MARKDOWN_LINE_START.sub(_escape_line_start, escaped))
+
+
+def _escape_line_start(found: re.Match[str]) -> str:
+    mark = found.group(2)
+    # `1.` stays a number when its full stop is escaped; `#`, `-`, `+` are escaped themselves.
+    return found.group(1) + (mark + "\\" if mark[0].isdigit() else "\\" + mark)
 
 
 def defuse_at(text: str) -> str:
