@@ -199,3 +199,19 @@ def test_a_scan_that_must_migrate_names_the_file_it_cannot_write(
     assert done.stderr.splitlines() == [
         "mentions: cannot use the state file state.db: attempt to write a readonly database: state.db-shm "
         "beside it is not writable by this user; give it the state file's owner and mode"]
+
+
+@pytest.mark.parametrize("command", [("history",), ("report",), ("prune", "--older-than", "1d", "--dry-run")])
+def test_a_state_in_a_folder_the_reader_may_not_enter_is_one_sentence(
+    shared: tuple[Path, Path], bound_by_modes: list[str], tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """Path.exists() raises PermissionError there: an internal error, for the very teammate
+    that read-only access is for."""
+    _, folder = shared
+    folder.chmod(0o000)
+    try:
+        got = run(bound_by_modes, tmp_path, *command, "--state", str(folder / "state.db"))
+    finally:
+        folder.chmod(0o755)
+    assert got.returncode == 2
+    assert got.stderr == f"mentions: cannot read the state file {folder / 'state.db'}: Permission denied\n"

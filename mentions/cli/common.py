@@ -88,7 +88,13 @@ def state_exists(location: Path | str) -> bool:
 def require_state_file(location: Path | str) -> None:
     """Exit 2 when there is no state file: a command that shows what was recorded would show
     nothing, and a typo in `--state` would go unnoticed."""
-    if isinstance(location, Path) and (not location.exists() or _is_empty_file(location)):
+    if not isinstance(location, Path):
+        return
+    try:
+        is_there = location.exists()
+    except OSError as error:  # a folder this user may not enter (Path.exists raises EACCES)
+        fail(f"cannot read the state file {location}: {error.strerror or error}")
+    if not is_there or _is_empty_file(location):
         fail(f"no state file at {location} yet: run `mentions scan` first (or pass --state)")
 
 

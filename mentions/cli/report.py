@@ -8,7 +8,16 @@ from pathlib import Path
 
 import typer
 
-from mentions.cli.common import CONFIG_OPTION, STATE_HELP, STATE_METAVAR, fail, fail_state, load, state_path
+from mentions.cli.common import (
+    CONFIG_OPTION,
+    STATE_HELP,
+    STATE_METAVAR,
+    fail,
+    fail_state,
+    load,
+    require_state_file,
+    state_path,
+)
 from mentions.console import stderr_console, stdout_console
 
 
@@ -49,8 +58,7 @@ def report(
     path = state_path(loaded, state)
     if html is not None:
         _refuse_own_files(html, path, loaded.path if loaded is not None else config)
-    if isinstance(path, Path) and not path.is_file():
-        fail(f"no state file at {path} yet: run `mentions scan` first (or pass --state)")
+    require_state_file(path)
     try:
         start_time = parse_since(since)
     except ValueError as error:

@@ -152,12 +152,15 @@ class State:
         empty one (SQLite would have made it a database)."""
         if isinstance(path, str):
             return cls(path)  # a database: an empty one reads as no mentions at all
-        if not path.exists():
-            return None
-        if not path.is_file():
-            raise StateError(f"cannot use the state file {path}: it is not a file")
-        if path.stat().st_size == 0:
-            return None
+        try:
+            if not path.exists():
+                return None
+            if not path.is_file():
+                raise StateError(f"cannot use the state file {path}: it is not a file")
+            if path.stat().st_size == 0:
+                return None
+        except OSError as error:  # a folder this user may not enter
+            raise StateError(f"cannot read the state file {path}: {error.strerror or error}") from None
         return cls(path, is_read_only=True)
 
     def __enter__(self) -> State:
