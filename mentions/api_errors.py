@@ -38,7 +38,13 @@ def error_message(data: Any) -> str | None:
         return None
     # the first sentence, without its full stop: it is quoted inside a longer line
     message = _FIRST_SENTENCE.split(": ".join(parts), maxsplit=1)[0].rstrip(" .")
-    return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 1].rstrip() + "…"
+    if len(message) <= MAX_MESSAGE:
+        return message
+    # Cut between words only: an API may quote the token it refused, and a piece of a
+    # `${ENV}` secret is no longer the secret the redactor hides later. A first word too
+    # long to cut so is left out whole.
+    cut = message.rfind(" ", 0, MAX_MESSAGE)
+    return message[:cut].rstrip() + " …" if cut > 0 else None
 
 
 def error_message_of(body: bytes, content_type: str | None = None) -> str | None:

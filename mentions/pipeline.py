@@ -119,7 +119,7 @@ def error_text(error: FetchError) -> str:
     return f"{error}: {redact_url(error.url)}" if error.url else str(error)
 
 
-_RETRY_AFTER = re.compile(r"retry after \d+ s")
+_NUMBER = re.compile(r"(?<!HTTP )\d+")  # an HTTP status stays: 404 after 503 is news
 
 
 def is_same_failure(current: str | None, previous: str | None) -> bool:
@@ -130,7 +130,9 @@ def is_same_failure(current: str | None, previous: str | None) -> bool:
     repeat on every run."""
     if current is None or previous is None:
         return current == previous
-    return _RETRY_AFTER.sub("retry after", current) == _RETRY_AFTER.sub("retry after", previous)
+    # Numbers count down or up between runs: a Retry-After, an API's "more requests available
+    # in 80621 seconds", a remaining quota. (Not an HTTP status.)
+    return _NUMBER.sub("#", current) == _NUMBER.sub("#", previous)
 
 
 def redact_url(url: str) -> str:

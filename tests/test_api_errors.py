@@ -33,7 +33,11 @@ from mentions.api_errors import error_message, error_message_of
                                             "quota.", "errors": []}},
          "The request cannot be completed because you have exceeded your quota"),
         ({"message": "line one\n\x1b[31mred\x1b[0m  line two"}, "line one [31mred [0m line two"),
-        ({"message": "x" * 500}, "x" * 199 + "…"),
+        ({"message": "x" * 500}, None),  # one word too long to cut between words: left out
+        ({"message": "word " * 100}, ("word " * 40).rstrip() + " …"),
+        # cut between words: a token the API quotes back is never cut in half (its piece
+        # would escape the redactor, which knows the whole secret)
+        ({"message": "y" * 180 + " token ghp_" + "A" * 40 + " is invalid"}, "y" * 180 + " token …"),
         ({"status": 400}, None),
         ({"message": ""}, None),
         (["not", "an", "object"], None),

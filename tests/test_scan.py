@@ -444,6 +444,16 @@ def test_a_retry_after_counting_down_is_the_same_failure(site: LocalSite, tmp_pa
     assert b"'down' failed" not in second.stderr
 
 
+def test_a_failure_whose_numbers_change_is_the_same_failure_but_another_status_is_not() -> None:
+    """Stack Exchange says "more requests available in 80621 seconds", one less each run: a
+    cron job's mail repeated the failure on every run. A new HTTP status is news."""
+    from mentions.pipeline import is_same_failure
+
+    throttled = "http status: HTTP 400: too many requests from this IP, more requests available in {} seconds"
+    assert is_same_failure(throttled.format(80621), throttled.format(79721))
+    assert not is_same_failure("http status: HTTP 404", "http status: HTTP 503")
+
+
 def test_stdout_carries_only_data_when_piped(site: LocalSite, tmp_path: Path) -> None:
     url = site.add("/atom.xml", ATOM, content_type="application/atom+xml")
     config = write_config(tmp_path, f"  - name: news\n    feed: {url}\n")
