@@ -215,3 +215,31 @@ def test_a_state_in_a_folder_the_reader_may_not_enter_is_one_sentence(
         folder.chmod(0o755)
     assert got.returncode == 2
     assert got.stderr == f"mentions: cannot read the state file {folder / 'state.db'}: Permission denied\n"
+
+
+def test_a_reader_without_a_lock_says_when_the_file_changed_under_it(
+    shared: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`immutable=1` (a teammate who may write nothing) takes no lock: a prune or a scan's
+    checkpoint rewrote pages under the read, which returned rows silently missing or
+    "database disk image is malformed" for a sound file. The reader compares the file with
+    what it was and says to run again; one left alone closes quietly."""
+    from mentions.errors import StateError
+    from mentions.state import access
+    from mentions.state.database import SqliteDatabase
+
+    _, folder = shared
+    path = folder / "state.db"
+    monkeypatch.setattr(access, "reader_uri", lambda p: f"file:{p}?mode=ro&immutable=1")
+    quiet = SqliteDatabase(path, is_read_only=True)
+    assert quiet.execute("SELECT count(*) FROM mentions").fetchone()[0] == 2
+    quiet.close()
+    reader = SqliteDatabase(path, is_read_only=True)
+    assert reader.execute("SELECT count(*) FROM mentions").fetchone()[0] == 2
+    writer = sqlite3.connect(path)
+    writer.execute("DELETE FROM mentions")
+    writer.commit()
+    writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    writer.close()
+    with pytest.raises(StateError, match=r"it changed while it was read .*run the command again"):
+        reader.close()

@@ -174,6 +174,7 @@ class SqliteDatabase:
     def __init__(self, path: Path, *, is_read_only: bool = False) -> None:
         self.label = f"the state file {path}"
         self._path = path
+        self._unlocked: tuple[int, int, int] | None = None  # see _open_read_only
         if is_read_only:
             self._open_read_only(path)
             return
@@ -199,8 +200,13 @@ class SqliteDatabase:
         journal mode, no file created; see access.py)."""
         from mentions.state.access import reader_uri
 
+        uri = reader_uri(path)
+        # `immutable=1` takes no lock: a scan's checkpoint or a prune may rewrite the file under
+        # the read, which then returned rows silently missing or "database disk image is
+        # malformed" for a sound file. The file is compared with what it was when opened.
+        self._unlocked = _identity(path) if "immutable=1" in uri else None
         try:
-            self._db = sqlite3.connect(reader_uri(path), uri=True, timeout=30, isolation_level=None)
+            self._db = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
             self._db.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
         except OSError as error:  # it went, or its folder is out of reach, since it was found
             raise StateError(f"cannot read the state file {path}: {error.strerror}") from None
@@ -213,6 +219,8 @@ class SqliteDatabase:
     def describe(self, error: BaseException) -> str:
         """The driver's line; when it could not write, which file stopped it (a -shm that
         another user's reader left, say)."""
+        if self._has_changed():
+            return CHANGED_WHILE_READ
         text = first_line(error)
         if getattr(error, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_READONLY:
             from mentions.state.access import why_unwritable
@@ -254,6 +262,23 @@ class SqliteDatabase:
 
     def close(self) -> None:
         self._db.close()
+        if self._has_changed():  # what was read may miss rows: say so rather than pass it off
+            raise StateError(f"cannot read {self.label}: {CHANGED_WHILE_READ}")
+
+    def _has_changed(self) -> bool:
+        return self._unlocked is not None and _identity(self._path) != self._unlocked
+
+
+CHANGED_WHILE_READ = "it changed while it was read (a scan or prune wrote to it); run the command again"
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    """What tells a rewritten file from the one opened: inode, size, modification time."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_ino, info.st_size, info.st_mtime_ns
 
 
 class PostgresDatabase:
