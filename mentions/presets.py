@@ -164,4 +164,22 @@ def preset_problem(name: str, params: dict[str, str]) -> str | None:
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             accepted = ", ".join(sorted(known)) or "none"
             return f"preset {name!r} has no param {given!r}{hint}; it accepts {accepted}"
+    return _link_host_problem(preset, params)
+
+
+_LINK_HOST = re.compile(r"https?://\{(\w+)\}")
+
+
+def _link_host_problem(preset: Preset, params: dict[str, str]) -> str | None:
+    """A param that links are built on must be a host name: `site: superuser` (a short API
+    name) made every link `https://superuser/q/…`, which leads nowhere."""
+    values = preset.values(params)
+    descriptions = {p.name: p.description for p in preset.params}
+    for template in preset.fields.values():
+        for found in _LINK_HOST.finditer(template):
+            host = values.get(found[1])
+            if host is not None and "." not in host:
+                about = f" ({descriptions[found[1]]})" if descriptions.get(found[1]) else ""
+                return (f"preset {preset.name!r}: links are built on `{found[1]}`, and {host!r} is no "
+                        f"host name{about}")
     return None

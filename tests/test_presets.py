@@ -55,6 +55,10 @@ def test_unknown_preset_and_missing_params_are_config_errors(tmp_path: Path, run
         ("google-news", {"lang": "de"}, "has no param 'lang'"),
         ("discourse-search", {}, "needs `params` forum"),
         ("stackexchange-search", {"site": "superuser", "host": "superuser.com"}, None),
+        ("stackexchange-search", {"site": "superuser.com"}, None),
+        # a short API site name alone made every link https://superuser/q/…, leading nowhere
+        ("stackexchange-search", {"site": "superuser"}, "links are built on `host`, and 'superuser' is no host name"),
+        ("stackexchange-search", {"site": "unix", "host": "unix"}, "'unix' is no host name"),
     ],
 )
 def test_preset_problems(name: str, params: dict[str, str], problem: str | None) -> None:
