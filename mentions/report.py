@@ -148,25 +148,31 @@ def _records(state: State, where: str, parameters: Sequence[object]) -> list[Rec
     return records
 
 
-def first_moments(state: State, keywords: Sequence[str] = ()) -> dict[str, datetime]:
-    """When the earliest recorded mention of each keyword (of `keywords`) was published, else
-    found: where its data begins."""
-    sql = ("SELECT keyword, MIN(COALESCE(published, found_at)) FROM mentions "
+def first_moments(state: State, keywords: Sequence[str] = ()) -> dict[str, list[tuple[datetime, bool]]]:
+    """Where each keyword's data (of `keywords`) begins: the earliest of its mentions published
+    on a date alone, published at a time, and found without a date, each with whether it is a
+    date alone. Which is the earliest day depends on the reader's zone (a date is the day it
+    names, a time its local day), so `build_report` decides; a found_at is never a date."""
+    sql = ("SELECT keyword, MIN(CASE WHEN published LIKE '%T00:00:00Z' THEN published END), "
+           "MIN(CASE WHEN published NOT LIKE '%T00:00:00Z' THEN published END), "
+           "MIN(CASE WHEN published IS NULL THEN found_at END) FROM mentions "
            "WHERE COALESCE(published, found_at) >= ?")
     parameters: list[object] = [rfc3339(EARLIEST)]  # older versions could store the year 0001
     if keywords:
         sql += f" AND keyword IN ({','.join('?' * len(keywords))})"
         parameters += list(keywords)
-    firsts = {}
-    for keyword, moment in read_rows(state, sql + " GROUP BY keyword", parameters):
-        first = parse_date(str(moment)) if moment is not None else None
-        if first is not None:
-            firsts[str(keyword)] = first
+    firsts: dict[str, list[tuple[datetime, bool]]] = {}
+    for keyword, on_a_date, at_a_time, found in read_rows(state, sql + " GROUP BY keyword", parameters):
+        for value, is_date in ((on_a_date, True), (at_a_time, False), (found, False)):
+            moment = parse_date(str(value)) if value is not None else None
+            if moment is not None:
+                firsts.setdefault(str(keyword), []).append((moment, is_date and is_date_only(moment)))
     return firsts
 
 
 def build_report(records: Sequence[Record], start: date, end: date, *, tz: tzinfo | None = None,
-                 top: int = 10, latest: int = 20, begun: Mapping[str, datetime] | None = None) -> Report:
+                 top: int = 10, latest: int = 20,
+                 begun: Mapping[str, Sequence[tuple[datetime, bool]]] | None = None) -> Report:
     """Volume, share of voice, top sources and authors, spikes; `tz` decides the days (default local).
 
     `begun`: when each keyword's data begins (`first_moments`); `records` reach back only as
@@ -176,8 +182,8 @@ def build_report(records: Sequence[Record], start: date, end: date, *, tz: tzinf
     for record in records:
         per_day.setdefault(record.keyword, Counter())[record.day(tz)] += 1
     first_days = {keyword: min(counts) for keyword, counts in per_day.items()}
-    first_days.update({keyword: day_of(moment, tz, is_date=is_date_only(moment))
-                       for keyword, moment in (begun or {}).items()})
+    first_days.update({keyword: min(day_of(moment, tz, is_date=is_date) for moment, is_date in moments)
+                       for keyword, moments in (begun or {}).items() if moments})
     inside = [record for record in records if start <= record.day(tz) <= end]
     keywords = sorted({record.keyword for record in inside}, key=lambda k: (-sum(
         per_day[k][day] for day in days), k))

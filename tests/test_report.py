@@ -294,3 +294,33 @@ def test_html_report_in_headless_chromium(state_path: Path, tmp_path: Path) -> N
     assert "<img" not in dom and dom.lower().count("<script") == 0  # the hostile title stays text
     assert "&lt;img src=x onerror=alert(1)&gt;&lt;/script&gt;&lt;script&gt;alert(2)" in dom
     assert 'href="javascript' not in dom
+
+
+@pytest.mark.parametrize("first", ["a date and a time of that date", "a find at midnight UTC"])
+def test_where_the_data_begins_is_the_earliest_day_as_the_reader_counts_days(tmp_path: Path, first: str) -> None:
+    """In New York, a post at D 03:00Z is on D-1, earlier than a post dated D alone; and a
+    mention found at 00:00:00Z without a date is a time, not a date. The data's beginning
+    was taken as D, and a burst on D+6 after a mention a day went unjudged (under 7 days)."""
+    from zoneinfo import ZoneInfo
+
+    from mentions.report import first_moments
+
+    def utc(day: date, hour: int) -> datetime:
+        return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+    today = date.today()
+    d = today - timedelta(days=20)
+    if first == "a find at midnight UTC":
+        mentions = [replace(make(0, "acme", d), published=None, found_at=utc(d, 0))]
+    else:
+        mentions = [replace(make(0, "acme", d), published=utc(d, 3)), replace(make(1, "acme", d), published=utc(d, 0))]
+    mentions += [replace(make(10 + k, "acme", d), published=utc(d + timedelta(days=k), 17)) for k in range(1, 6)]
+    mentions += [replace(make(20 + n, "acme", d), published=utc(d + timedelta(days=6), 17)) for n in range(10)]
+    path = tmp_path / "s.db"
+    with State(path) as state:
+        state.record(mentions)
+    with State(path) as state:
+        begun = first_moments(state)
+        records = load_records(state, datetime.now(UTC) - timedelta(days=30))
+    report = build_report(records, d - timedelta(days=1), today, tz=ZoneInfo("America/New_York"), begun=begun)
+    assert [(spike.day, spike.count) for spike in report.spikes] == [(d + timedelta(days=6), 10)]
