@@ -524,3 +524,34 @@ def test_lines_streamed_to_the_terminal_of_the_progress_are_not_drawn_into_its_b
     others = [line for line in lines if not line.startswith("{")]
     assert [line.split("]")[0] for line in others[:-1]] == [f"mentions: [{n}/5" for n in range(1, 6)]
     assert others[-1].startswith("5 sources ok, 0 failed, 20 new mentions in")
+
+
+def test_a_disk_full_mid_scan_still_alerts_what_it_wrote_and_recorded(tmp_path: Path, site: LocalSite) -> None:
+    """The scan exits 2 when its output fills up; the lines written before were recorded and
+    will never be new again, but their alerts were never sent."""
+    from tests.receivers import HookReceiver
+    from tests.state_helpers import Item, rss, write_config
+
+    output = tmp_path / "out.jsonl"
+    (tmp_path / "earlier").mkdir()
+    assert run_cli("scan", "-c", str(_big_feed_config(tmp_path / "earlier", site, name="earlier")),
+                   "-o", str(output)).returncode == 0
+    hook = HookReceiver()
+    try:
+        entries = [Item(f"Acme now {n}", f"Acme item {n} " + "lorem ipsum " * 40, f"http://x.org/now/{n}")
+                   for n in range(300)]
+        feed = site.add("/now", rss(entries), content_type="application/rss+xml")
+        config = write_config(tmp_path, {"now": feed}, extra=f"notify:\n  - {{webhook: {hook.url()}, max_items: 500}}\n")
+        before = output.stat().st_size
+        full = subprocess.run([sys.executable, "-m", "mentions", "scan", "-c", str(config), "-o", str(output)],
+                              capture_output=True, env=_environment(False), timeout=120, check=False,
+                              preexec_fn=_file_size_limit(before + 60_000))
+        assert full.returncode == 2 and f"cannot write to {output}".encode() in full.stderr, full.stderr
+        with output.open("rb") as lines:
+            lines.seek(before)
+            written = sorted(json.loads(line)["id"] for line in lines.read().splitlines())
+        assert 0 < len(written) < 300
+        [post] = hook.posts
+        assert sorted(m["id"] for m in post.body["mentions"]) == written
+    finally:
+        hook.stop()

@@ -28,7 +28,7 @@ from mentions.cli.common import (
 )
 from mentions.console import clean_text, stderr_console
 from mentions.dates import rfc3339
-from mentions.errors import StateError
+from mentions.errors import OutputError, StateError
 from mentions.streams import discard_unwritten_output, guarded, stdout_pipe
 
 if TYPE_CHECKING:
@@ -179,6 +179,7 @@ def scan(
     recent = _recent_lines() if output is None and not writer.is_buffered else None
     is_reader_gone = is_closed = is_out = False
     stop: KeyboardInterrupt | SystemExit | None = None  # Ctrl-C, SIGTERM: raised again after the alerts
+    output_failure: OutputError | None = None  # raised again after the alerts
     alerted = collector.mentions if collector is not None else []
     try:
         report = _run(loaded, options, opened, writer, verbose or opened is None, console, is_chatty,
@@ -210,6 +211,11 @@ def scan(
         # What was withdrawn comes with the next run's alerts; a table that never got out
         # recorded nothing: no alerts.
         alerted = [] if writer.is_buffered else [m for m in alerted if m.id not in unread]
+    except OutputError as error:
+        # The output failed (a full disk under -o FILE): exit 2 as ever, but what was written
+        # before is recorded and will never be new again, so its alerts go first.
+        output_failure = error
+        alerted = _recorded(alerted, opened) if not writer.is_buffered else []
     except (KeyboardInterrupt, SystemExit) as error:
         if isinstance(error, SystemExit) and error.code != EXIT_TERMINATED:
             raise
@@ -243,6 +249,8 @@ def scan(
             raise SystemExit(stopping.code)  # stopped while the alerts went: they went, now it ends
     if stop is not None:
         raise stop  # main() ends with 130 or 143
+    if output_failure is not None:
+        raise output_failure  # main() names it, exit 2
     if is_reader_gone or report is None:
         raise typer.Exit(EXIT_OK)
     if is_chatty:
