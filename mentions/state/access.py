@@ -33,9 +33,17 @@ def reader_uri(path: Path) -> str:
     wal, shm = journal_files(path)
     if (wal.exists() and shm.exists()) or _makes_usable_journal(path):
         return uri
-    if wal.exists() and wal.stat().st_size > 0:
+    if _size(wal):
         return uri  # commits only the -wal holds: SQLite reads it if it can
     return uri + "&immutable=1"
+
+
+def _size(path: Path) -> int:
+    """The size of `path`; 0 when it is not there (a scan that ends deletes its -wal)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _makes_usable_journal(path: Path) -> bool:
