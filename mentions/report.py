@@ -25,7 +25,6 @@ from rich.text import Text
 from mentions.console import clean_text
 from mentions.dates import (
     EARLIEST,
-    LATEST,
     day_of,
     instant_of,
     is_date_only,
@@ -107,22 +106,6 @@ def load_records(state: State, since: datetime, keywords: Sequence[str] = ()) ->
     return _records(state, where, parameters)
 
 
-def first_day(state: State, keywords: Sequence[str] = (), tz: tzinfo | None = None) -> date | None:
-    """The day of the earliest recorded mention (of `keywords`) in `tz`; None: there is none."""
-    # (older versions could store the year 0001)
-    where, parameters = _keywords_where([rfc3339(EARLIEST)], keywords)
-    sql = f"SELECT MIN(COALESCE(published, found_at)) FROM mentions WHERE {where}"
-    rows = read_rows(state, sql, parameters)
-    first = parse_date(str(rows[0][0])) if rows and rows[0][0] is not None else None
-    if first is None:
-        return None
-    # A date without a time is the day it names, a time the local day it falls on: west of
-    # UTC a mention stored up to a day later can lie on an earlier day.
-    until = rfc3339(first + timedelta(days=2) if first < LATEST - timedelta(days=2) else LATEST)
-    nearby = _records(state, f"{where} AND COALESCE(published, found_at) <= ?", [*parameters, until])
-    return min((record.day(tz) for record in nearby), default=day_of(first, tz))
-
-
 def _keywords_where(parameters: list[object], keywords: Sequence[str]) -> tuple[str, list[object]]:
     """The mentions from a moment on (the first parameter), of `keywords` if any are given."""
     where = "COALESCE(published, found_at) >= ?"
@@ -170,9 +153,18 @@ def first_moments(state: State, keywords: Sequence[str] = ()) -> dict[str, list[
     return firsts
 
 
+Begun = Mapping[str, Sequence[tuple[datetime, bool]]]  # keyword -> (moment, is a date alone), `first_moments`
+
+
+def begun_days(begun: Begun, tz: tzinfo | None = None) -> dict[str, date]:
+    """The first day of each keyword's data (`first_moments`), as `tz` (default local) counts days."""
+    return {keyword: min(day_of(moment, tz, is_date=is_date) for moment, is_date in moments)
+            for keyword, moments in begun.items() if moments}
+
+
 def build_report(records: Sequence[Record], start: date, end: date, *, tz: tzinfo | None = None,
                  top: int = 10, latest: int = 20,
-                 begun: Mapping[str, Sequence[tuple[datetime, bool]]] | None = None) -> Report:
+                 begun: Begun | None = None) -> Report:
     """Volume, share of voice, top sources and authors, spikes; `tz` decides the days (default local).
 
     `begun`: when each keyword's data begins (`first_moments`); `records` reach back only as
@@ -182,8 +174,7 @@ def build_report(records: Sequence[Record], start: date, end: date, *, tz: tzinf
     for record in records:
         per_day.setdefault(record.keyword, Counter())[record.day(tz)] += 1
     first_days = {keyword: min(counts) for keyword, counts in per_day.items()}
-    first_days.update({keyword: min(day_of(moment, tz, is_date=is_date) for moment, is_date in moments)
-                       for keyword, moments in (begun or {}).items() if moments})
+    first_days.update(begun_days(begun or {}, tz))
     inside = [record for record in records if start <= record.day(tz) <= end]
     keywords = sorted({record.keyword for record in inside}, key=lambda k: (-sum(
         per_day[k][day] for day in days), k))

@@ -85,25 +85,26 @@ def state_exists(location: Path | str) -> bool:
     return isinstance(location, str) or location.exists()
 
 
-def require_state_file(location: Path | str) -> None:
-    """Exit 2 when there is no state file: a command that shows what was recorded would show
-    nothing, and a typo in `--state` would go unnoticed."""
-    if not isinstance(location, Path):
-        return
-    try:
-        is_there = location.exists()
-    except OSError as error:  # a folder this user may not enter (Path.exists raises EACCES)
-        fail(f"cannot read the state file {location}: {error.strerror or error}")
-    if not is_there or _is_empty_file(location):
+def open_reader(location: Path | str, config: Config | None) -> State:
+    """The state opened for reading only; no state file yet (or an empty one) is exit 2: a
+    command that shows what was recorded would show nothing, and a typo in `--state` would
+    go unnoticed."""
+    opened = open_reader_if_any(location, config)
+    if opened is None:
         fail(f"no state file at {location} yet: run `mentions scan` first (or pass --state)")
+    return opened
 
 
-def _is_empty_file(path: Path) -> bool:
-    """A zero-byte file (made by `touch`, or by a scan that died at once) holds no state."""
+def open_reader_if_any(location: Path | str, config: Config | None) -> State | None:
+    """The state opened for reading only (`State.open_existing`: no lock, no file made), None
+    when nothing was recorded yet; one that cannot be read is one sentence and exit 2."""
+    from mentions.errors import StateError
+    from mentions.state import State
+
     try:
-        return path.is_file() and path.stat().st_size == 0
-    except OSError:
-        return False
+        return State.open_existing(location)
+    except StateError as error:
+        fail_state(error, config)
 
 
 def open_state(config: Config | None, explicit: str | Path | None, lock_wait: float | None = None) -> State:

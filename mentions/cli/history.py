@@ -15,7 +15,7 @@ from mentions.cli.common import (
     fail,
     fail_state,
     load,
-    require_state_file,
+    open_reader,
     state_path,
 )
 from mentions.errors import StateError
@@ -49,7 +49,6 @@ def history(
     from mentions.cli.filters import warn_unknown_filters
     from mentions.output import FORMATS
     from mentions.redact import Redactor
-    from mentions.state import State
     from mentions.units import parse_since
 
     chosen = output_format or ("table" if sys.stdout.isatty() else "jsonl")
@@ -63,15 +62,13 @@ def history(
     # Scans record no secret; a state written before they were redacted may still hold one.
     redactor = loaded.redactor if loaded is not None else Redactor()
     path = state_path(loaded, state)
-    require_state_file(path)
+    opened = open_reader(path, loaded)
     writer = _writer(chosen, sys.stdout)
     try:
-        opened = State.open_existing(path)
-        if opened is not None:
-            with opened:
-                warn_unknown_filters(opened, loaded, keywords=keyword, sources=source)
-                for mention in opened.mentions(keywords=keyword, sources=source, since=since_time):
-                    writer.write(redactor.mention(mention))
+        with opened:
+            warn_unknown_filters(opened, loaded, keywords=keyword, sources=source)
+            for mention in opened.mentions(keywords=keyword, sources=source, since=since_time):
+                writer.write(redactor.mention(mention))
         writer.close()
     except StateError as error:
         fail_state(error, loaded)

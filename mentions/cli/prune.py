@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
@@ -15,6 +14,7 @@ from mentions.cli.common import (
     fail,
     fail_state,
     load,
+    open_reader_if_any,
     open_state,
     parse_wait,
     state_exists,
@@ -22,10 +22,6 @@ from mentions.cli.common import (
     state_path,
 )
 from mentions.errors import StateError
-
-if TYPE_CHECKING:
-    from mentions.config import Config
-    from mentions.state import State
 
 
 def prune(
@@ -59,7 +55,7 @@ def prune(
     loaded = None if state is not None else load(config, needs_network=False)
     path = state_path(loaded, state)
     if dry_run:
-        opened = _open_reader(path, loaded)
+        opened = open_reader_if_any(path, loaded)  # as `history` opens it: no lock
     else:
         opened = open_state(loaded, path, parse_wait(wait)) if state_exists(path) else None
     if opened is None:
@@ -80,14 +76,3 @@ def local_minute(moment: datetime) -> str:
     "before that day" while mentions found earlier on that day went too."""
     local = moment.astimezone()
     return f"{local:%d %b} {local.year:04d} {local:%H:%M}"  # strftime writes the year 42 as "42"
-
-
-def _open_reader(path: Path | str, loaded: Config | None) -> State | None:
-    """A dry run only counts: it opens the state as `history` does, read-only and without the
-    lock (None for an empty file)."""
-    from mentions.state import State
-
-    try:
-        return State.open_existing(path)
-    except StateError as error:
-        fail_state(error, loaded)

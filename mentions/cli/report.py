@@ -15,7 +15,7 @@ from mentions.cli.common import (
     fail,
     fail_state,
     load,
-    require_state_file,
+    open_reader,
     state_path,
 )
 from mentions.console import stderr_console, stdout_console
@@ -44,34 +44,29 @@ def report(
     from mentions.cli.filters import warn_unknown_filters
     from mentions.errors import StateError
     from mentions.report import (
+        begun_days,
         build_report,
-        first_day,
         first_moments,
         load_records,
         local_today,
         render_terminal,
     )
-    from mentions.state import State
     from mentions.units import parse_since
 
     loaded = None if state is not None else load(config, needs_network=False)
     path = state_path(loaded, state)
     if html is not None:
         _refuse_own_files(html, path, loaded.path if loaded is not None else config)
-    require_state_file(path)
+    opened = open_reader(path, loaded)
     try:
         start_time = parse_since(since)
     except ValueError as error:
         fail(f"--since: {error}")
     try:
-        opened = State.open_existing(path)
-        if opened is None:  # an empty file: nothing recorded, as when there is none
-            fail(f"no state file at {path} yet: run `mentions scan` first (or pass --state)")
         with opened:
             warn_unknown_filters(opened, loaded, keywords=keyword)
             records = load_records(opened, start_time, keyword)
             begun = first_moments(opened, keyword)
-            first = first_day(opened, keyword)
     except StateError as error:
         fail_state(error, loaded)
     start, end = local_today(start_time), local_today()
@@ -79,6 +74,7 @@ def report(
         fail(f"--since {since} lies in the future")
     # No days before the first recorded mention: `--since 100000d` means "all of it", not
     # 270 years of empty days (a state with nothing in it gives today alone).
+    first = min(begun_days(begun).values(), default=None)
     start = max(start, min(first or end, end))
     result = build_report(records, start, end, top=top, begun=begun)
     if html is None or sys.stdout.isatty():

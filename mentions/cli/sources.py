@@ -16,7 +16,8 @@ from mentions.cli.common import (
     fail,
     fail_state,
     load,
-    require_state_file,
+    open_reader,
+    open_reader_if_any,
     state_path,
 )
 from mentions.errors import StateError
@@ -37,26 +38,23 @@ def sources(
 
     Example: mentions sources --format jsonl | jq 'select(.failures > 0)'
     """
-    from mentions.state import BackoffPolicy, State
+    from mentions.state import BackoffPolicy
 
     chosen = output_format or ("table" if sys.stdout.isatty() else "jsonl")
     if chosen not in ("table", "jsonl"):
         fail(f"--format must be table or jsonl, not {output_format!r}")
     loaded = load(config, needs_network=False)
     path = state_path(loaded, state)
-    if state is not None:
-        # Before the first scan the config's state is not there yet, and every source shows
-        # as never fetched; a `--state` that is not there is a typo.
-        require_state_file(path)
-    try:
-        opened = State.open_existing(path)
-        if opened is None:
-            known = {}
-        else:
+    # Before the first scan the config's state is not there yet, and every source shows as
+    # never fetched; a `--state` that is not there is a typo.
+    opened = open_reader(path, loaded) if state is not None else open_reader_if_any(path, loaded)
+    known = {}
+    if opened is not None:
+        try:
             with opened:
                 known = opened.all_health()
-    except StateError as error:
-        fail_state(error, loaded)
+        except StateError as error:
+            fail_state(error, loaded)
     backoff = BackoffPolicy(loaded.backoff.after, loaded.backoff.delay, loaded.backoff.longest)
     rows = []
     for source in loaded.sources:
