@@ -45,7 +45,8 @@ class ScanProgress:
         # A live bar redraws itself with cursor controls: a log file (even under FORCE_COLOR,
         # which Rich takes for a terminal), NO_COLOR and `can_redraw=False` (records streamed
         # to the same terminal) get the plain lines.
-        self._is_live = can_redraw and self._is_enabled and _is_tty(console.file) and not is_color_disabled()
+        self._is_live = (can_redraw and self._is_enabled and is_terminal(console.file)
+                         and not is_color_disabled())
         self._progress: Progress | None = None
         self._task: TaskID | None = None
 
@@ -85,7 +86,7 @@ class ScanProgress:
             self.console.print(clean_text(line, single_line=True), markup=False, highlight=False)
 
 
-def _is_tty(stream: IO[str]) -> bool:
+def is_terminal(stream: IO[str]) -> bool:
     """True when `stream` really is a terminal, whatever FORCE_COLOR or TTY_COMPATIBLE say."""
     try:
         return stream.isatty()

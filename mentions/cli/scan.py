@@ -316,13 +316,6 @@ def _recent_lines() -> RecentLines | None:
     return RecentLines(pipe)
 
 
-def _is_terminal(stream: IO[str]) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):  # no isatty, or closed
-        return False
-
-
 def _writer(chosen: str, stream: IO[str], output: Path | None, *, is_excel: bool = False,
             continues: bool | None = None) -> Writer:
     from mentions.output import make_writer
@@ -336,13 +329,13 @@ def _run(config: Config, options: object, state: object, writer: Writer, is_verb
     import asyncio
 
     from mentions.pipeline import Scan, selected_sources
-    from mentions.progress import ScanProgress
+    from mentions.progress import ScanProgress, is_terminal
 
     total = len(selected_sources(config, getattr(options, "sources", ()), getattr(options, "shard", None)))
     # Lines streamed to the same terminal would be written into the redrawn bar (the first
     # record glued to its last frame): plain progress lines then, one per source.
     shown = ScanProgress(total, console, is_enabled=is_chatty,
-                         can_redraw=writer.is_buffered or not _is_terminal(sys.stdout))
+                         can_redraw=writer.is_buffered or not is_terminal(sys.stdout))
 
     def on_outcome(outcome: SourceOutcome) -> None:
         report_failure(outcome)
