@@ -30,6 +30,7 @@ from mentions.css import written_selector_problem
 from mentions.errors import QueryError
 from mentions.login import split_login
 from mentions.match import KeywordRule, parse_query
+from mentions.match.query import site_host
 from mentions.redact import Redactor
 
 DEFAULT_USER_AGENT = "mentions/0.1 (+https://github.com/mentions-cli/mentions)"
@@ -288,34 +289,9 @@ class EmailConfig(_Model):
     def _no_password_in_clear(self) -> EmailConfig:
         if self.tls == "none" and self.password:
             raise ValueError("a password is never sent without TLS: use `tls: starttls` or `tls: ssl`")
-        if not is_valid_host(self.host):
+        if site_host(self.host) is None:  # the host a `site:` names: the same rules
             raise ValueError("host: no valid host name")
         return self
-
-
-def _is_reachable_url(url: str) -> bool:
-    """Whether `url` names a host that can be looked up (IDNA-encodable, no empty labels) and
-    a valid port."""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a port that is no number
-        host = parts.hostname
-    except ValueError:
-        return False
-    return is_valid_host(host) if host else False
-
-
-def is_valid_host(host: str) -> bool:
-    """A host name or IP address as a connection needs it: every label non-empty, IDNA-encodable."""
-    if host.startswith("[") or host.replace(".", "").isdigit() or ":" in host:
-        return True  # an IP address (urlsplit strips the brackets of IPv6)
-    try:
-        host.encode("idna")
-    except UnicodeError:
-        return False
-    return all(host.rstrip(".").split("."))
 
 
 class NotifyConfig(_Model):
@@ -344,7 +320,7 @@ class NotifyConfig(_Model):
             raise ValueError(f"`{kinds[0]}` needs an http:// or https:// URL")
         # Found out only when the alert went, these ended the scan with an internal error and
         # the notifiers after it never ran. (The messages never quote the URL: a secret.)
-        if isinstance(url, str) and not _is_reachable_url(url):
+        if isinstance(url, str) and site_host(url) is None:
             raise ValueError(f"`{kinds[0]}`: the URL has no valid host or port")
         for name, value in self.headers.items():
             if not (name.isascii() and value.isascii()) or any(c in name + value for c in "\r\n"):

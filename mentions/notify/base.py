@@ -104,19 +104,13 @@ def safe_link(url: str | None) -> str | None:
     """`url` when it is http(s) with a valid host, not too long, and free of characters that
     break chat link syntax. Discord refuses a whole message over one embed link it takes for
     malformed (`https://`, `http:///path`): that lost every mention of the alert."""
-    from urllib.parse import urlsplit
-
-    from mentions.config import is_valid_host
+    from mentions.match.query import site_host
 
     line = clean(url)
     if (not line.lower().startswith(("http://", "https://")) or len(line) > MAX_LINK
             or re.search(r"[\s<>|()\[\]]", line)):
         return None
-    try:
-        host = urlsplit(line).hostname
-    except ValueError:
-        return None
-    return line if host and is_valid_host(host) else None
+    return line if site_host(line) is not None else None
 
 
 # What makes Markdown anywhere in a line: emphasis, code, links, HTML, tables, strikethrough.
