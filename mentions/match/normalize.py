@@ -66,17 +66,16 @@ _FOLDING_RANGES = (
     (0xFEFF, 0xFFFF),
 )
 # Scripts written without spaces between words: matched as substrings.
-NO_SPACE_SCRIPT = re.compile(
-    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u31f0-\u31ff"
-    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]"
+_NO_SPACE_RANGES = (
+    "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u31f0-\u31ff"
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff"
 )
+NO_SPACE_SCRIPT = re.compile(f"[{_NO_SPACE_RANGES}]")
+HANGUL_SYLLABLES = "\uac00-\ud7a3"
 # Scripts whose words a Latin name is written against without a space: those above, and
-# Korean, whose particles attach to the name (`Acme를`). A Latin term next to one still
-# stands as a word (`用Acme的鞋`, `Acmeの新製品`).
-GLUED_SCRIPT = re.compile(
-    "[\u0e00-\u0eff\u1000-\u109f\u1100-\u11ff\u1780-\u17ff\u3040-\u30ff\u3130-\u318f"
-    "\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003ffff]"
-)
+# Korean (its jamo, compatibility jamo and syllables), whose particles attach to the name
+# (`Acme를`). A Latin term next to one still stands as a word (`用Acme的鞋`, `Acmeの新製品`).
+GLUED_SCRIPT = re.compile(f"[{_NO_SPACE_RANGES}\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
 _SPACE_RUN = re.compile("   *")  # not "  +": a two-space literal prefix is scanned faster
 _SPACE_RUN_SPLIT = re.compile("(   *)")
 _ALNUM = re.compile(r"[^\W_]")

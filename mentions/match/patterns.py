@@ -14,7 +14,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from mentions.match.normalize import NO_SPACE_SCRIPT, Folder
+from mentions.match.normalize import HANGUL_SYLLABLES, NO_SPACE_SCRIPT, Folder
 
 # Endings after a whole word that keep it whole: English plural/possessive, German genitive.
 SUFFIXES = ("s", "es", " s")
@@ -28,7 +28,7 @@ KOREAN_PARTICLES = (
     "이며", "에는", "에서는", "으로는", "로는", "와의", "과의", "에도", "에서도", "이라는", "라는",
     "이고", "이고요", "같은", "측", "측은", "측이", "에서의", "으로서", "로서",
 )
-_HANGUL_END = re.compile("[\uac00-\ud7a3]$")
+_HANGUL_END = re.compile(f"[{HANGUL_SYLLABLES}]$")
 # Mueller ~ Müller: an umlaut written as a digraph, but not the `ue` of `Queen` or `Blue`.
 _DIGRAPH = re.compile(r"(?<![qQ])([aouAOU])[eE](?=[a-zäöüß])")
 MAX_SPELLINGS = 16  # per term: 4 words with an umlaut each
