@@ -142,3 +142,31 @@ except PermissionError:
     if tried.stdout.strip() != "denied":
         pytest.skip(f"file modes do not bind here ({tried.stdout.strip() or tried.stderr.strip()})")
     return prefix
+
+
+def run_on_terminal(args: list[str], environment: dict[str, str], *,
+                    stderr_too: bool = False) -> tuple[int, bytes, bytes]:
+    """`python -m mentions ARGS` with stdout (and with `stderr_too`, stderr) on a pseudo-terminal:
+    its exit code, what the terminal showed, and stderr when it went to a pipe. The terminal
+    is read as the command writes: a full one would hold it."""
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        process = subprocess.Popen([sys.executable, "-m", "mentions", *args], stdin=subprocess.DEVNULL,
+                                   stdout=follower, stderr=follower if stderr_too else subprocess.PIPE,
+                                   env=environment)
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the other end closed and everything was read
+                break
+            if not chunk:
+                break
+            shown += chunk
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        os.close(leader)
+    return process.returncode, shown, stderr or b""

@@ -19,7 +19,7 @@ import pytest
 
 from mentions.models import Mention
 from mentions.output import CSV_COLUMNS, CsvWriter, JsonArrayWriter, spreadsheet_safe
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO, run_cli, run_on_terminal
 from tests.localsite import LocalSite
 
 DEMO = REPO / "examples" / "demo.yaml"
@@ -469,26 +469,10 @@ def test_a_locale_that_is_not_utf8_still_gets_every_line_in_utf8(encoding: str) 
 
 
 def test_a_terminal_of_another_encoding_shows_the_table_with_what_it_can() -> None:
-    import pty
-
-    leader, follower = pty.openpty()
     environment = dict(os.environ, PYTHONPATH=str(REPO), NO_COLOR="1", PYTHONIOENCODING="ascii",
                        COLUMNS="100")
-    process = subprocess.Popen([sys.executable, "-m", "mentions", "scan", "-c", str(DEMO), "--no-state"],
-                               stdout=follower, stderr=subprocess.PIPE, env=environment)
-    os.close(follower)
-    shown = b""
-    while True:  # read as it comes: a full terminal buffer would hold the scan
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:  # EIO: the terminal's other end is closed and everything was read
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(leader)
-    _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 0, stderr
+    code, shown, stderr = run_on_terminal(["scan", "-c", str(DEMO), "--no-state"], environment)
+    assert code == 0, stderr
     assert b"internal error" not in stderr
     assert shown.isascii() and b"Globex" in shown and b"Kundendienst von" in shown
 
@@ -497,26 +481,11 @@ def test_lines_streamed_to_the_terminal_of_the_progress_are_not_drawn_into_its_b
     """At a terminal, `--format jsonl` wrote the first record into the progress bar's last
     frame: on screen (and when copied) the line began with the bar's text. Per-source lines
     on stderr now tell the progress instead, each a line of its own."""
-    import pty
-
-    leader, follower = pty.openpty()
     environment = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "TERM")}
     environment.update(PYTHONPATH=str(REPO), TERM="xterm", COLUMNS="120")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mentions", "scan", "-c", str(DEMO), "--no-state", "--format", "jsonl"],
-        stdout=follower, stderr=follower, env=environment)
-    os.close(follower)
-    shown = b""
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(leader)
-    assert process.wait(timeout=60) == 0
+    code, shown, _ = run_on_terminal(["scan", "-c", str(DEMO), "--no-state", "--format", "jsonl"],
+                                     environment, stderr_too=True)
+    assert code == 0
     lines = shown.decode().replace("\r\n", "\n").splitlines()
     assert "\x1b" not in shown.decode()  # no cursor moves, no redrawn frames
     records = [json.loads(line) for line in lines if line.startswith("{")]

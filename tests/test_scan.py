@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mentions.cli import app
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO, run_cli, run_on_terminal
 from tests.localsite import LocalSite
 
 RSS = """<?xml version="1.0" encoding="utf-8"?>
@@ -685,31 +685,14 @@ def test_force_color_with_progress_into_a_log_file_gives_plain_lines(site: Local
 @pytest.mark.parametrize("no_color", ["", "1"])
 def test_no_color_on_a_terminal_means_no_control_codes(site: LocalSite, tmp_path: Path, no_color: str) -> None:
     """SPEC: NO_COLOR gets no colour or control codes: no bold, no links, no redrawn bar."""
-    import pty
-
     url = site.add("/feed.xml", blog_feed(site.base), content_type="application/rss+xml")
     config = write_config(tmp_path, f"  - name: blog\n    feed: {url}\n")
     environment = dict(os.environ, PYTHONPATH=str(REPO), TERM="xterm-256color", COLUMNS="120")
     environment.pop("NO_COLOR", None)
     if no_color:
         environment["NO_COLOR"] = no_color
-    leader, follower = pty.openpty()
-    try:
-        scan = subprocess.Popen([sys.executable, "-m", "mentions", "scan", "-c", str(config), "--no-state"],
-                                stdout=follower, stderr=follower, stdin=subprocess.DEVNULL, env=environment)
-        os.close(follower)
-        shown = b""
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # the terminal closed: the scan ended
-                break
-            if not chunk:
-                break
-            shown += chunk
-        assert scan.wait(timeout=60) == 0
-    finally:
-        os.close(leader)
+    code, shown, _ = run_on_terminal(["scan", "-c", str(config), "--no-state"], environment, stderr_too=True)
+    assert code == 0
     assert b"Acme" in shown  # the table came out on the terminal
     if no_color:
         assert b"\x1b" not in shown
