@@ -267,6 +267,17 @@ class Source:
         """The URL, path or preset name of this source."""
         return self.location_of(self.kind) or ""
 
+    @property
+    def reads_only_local_files(self) -> bool:
+        """Whether everything this source reads is a file the config names: a `file:`, or a
+        feed, page or JSON path that follows no link (`comments`, `next`) to the web."""
+        kind = self.kind
+        if kind == "file":
+            return True
+        scheme = self.location.split("://", 1)[0].lower() if "://" in self.location else "file"
+        follows_links = self.comments or self.next is not None
+        return kind in ("feed", "page", "json") and scheme == "file" and not follows_links
+
 
 NOTIFY_KINDS = ("webhook", "slack", "discord", "teams", "mattermost", "email")
 

@@ -209,7 +209,8 @@ class Scan:
             else:
                 report.add(skipped)
                 self.on_outcome(skipped)
-        pool = WorkerPool(self.finder, len(sources))
+        from_the_web = not all(source.reads_only_local_files for source in sources)
+        pool = WorkerPool(self.finder, len(sources), from_the_web=from_the_web)
         grouped = self.state.grouped_commits() if self.state is not None else nullcontext()
         try:
             with grouped:

@@ -1,10 +1,13 @@
 """The CPU work of a scan — parsing bodies and finding mentions — and where it runs.
 
 Fetching is I/O on one event loop; parsing and matching are CPU work that would stall it
-and leave the second core idle. With enough sources, `WorkerPool` runs that work in forked
-worker processes, which inherit the already-built matcher (no rebuild per worker); for a
-handful of sources a thread is cheaper than starting processes. Either way the work is a
-plain function of picklable values, so both paths give the same results.
+and leave the second core idle. `WorkerPool` runs that work in forked worker processes,
+which inherit the already-built matcher (no rebuild per worker). A process is also the only
+place where a parse can be stopped: C code (lexbor on a page built to be slow) holds a
+thread until it returns. So a scan that reads the web uses processes however few its
+sources; only a scan of local files alone, too small to gain from a second core, works on
+the main thread. Either way the work is a plain function of picklable values, so both paths
+give the same results.
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ from mentions.redact import Redactor
 
 T = TypeVar("T")
 
-# Below this many sources, starting worker processes costs more than it saves.
+# Below this many sources, starting worker processes costs more than a second core saves
+# (about 70 ms); a scan that reads the web starts them all the same, for the deadline.
 MIN_SOURCES_FOR_PROCESSES = 16
 
 
@@ -186,7 +190,7 @@ def _parse_deadline() -> float:
 
 
 class WorkerPool:
-    """Runs parsing and matching in forked processes, or on the main thread for small scans.
+    """Runs parsing and matching in forked processes, or on the main thread for a few files.
 
     A worker that dies takes its pool with it: every call then pending fails with
     BrokenProcessPool, though only one input killed it. So a new pool replaces the broken
@@ -194,12 +198,16 @@ class WorkerPool:
     that process too is the culprit (WorkerCrashed, one failed source); the rest succeed.
     """
 
-    def __init__(self, finder: MentionFinder, sources: int) -> None:
+    def __init__(self, finder: MentionFinder, sources: int, *, from_the_web: bool = False) -> None:
+        """`sources`: how many the scan reads; `from_the_web`: whether any of them is fetched
+        (untrusted bodies need a parse that can be stopped, however few the sources)."""
         self.finder = finder
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
         self._workers = _worker_count()
+        if sources < MIN_SOURCES_FOR_PROCESSES:
+            self._workers = min(self._workers, sources) if from_the_web else 0
         self._deadline = _parse_deadline()
-        if self._workers > 1 and sources >= MIN_SOURCES_FOR_PROCESSES and _can_fork():
+        if self._workers > 0 and _can_fork():
             global _finder
             _finder = finder
             try:
@@ -320,7 +328,7 @@ def _stop_processes(pool: concurrent.futures.ProcessPoolExecutor) -> None:
 
 
 def _worker_count() -> int:
-    """Worker processes: one per core (at most 4), or MENTIONS_WORKERS=N (1: none, the main thread works)."""
+    """Worker processes: one per core (at most 4), or MENTIONS_WORKERS=N (0: none, the main thread works)."""
     configured = os.environ.get("MENTIONS_WORKERS", "")
     if configured.isdigit():
         return int(configured)

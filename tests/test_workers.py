@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import faulthandler
+import json
 import os
 import signal
 import sqlite3
@@ -28,6 +29,7 @@ from mentions.workers import (
     WorkerTookTooLong,
 )
 from tests.conftest import REPO, run_cli
+from tests.localsite import LocalSite
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="worker processes need fork")
 
@@ -117,6 +119,42 @@ def test_a_page_built_to_be_slow_fails_alone_and_the_scan_ends(tmp_path: Path) -
     assert b"source 'bomb' failed: parse error: reading this source's answer took too long" in result.stderr
 
 
+def test_a_slow_page_from_the_web_cannot_hold_a_small_scan(tmp_path: Path, site: LocalSite) -> None:
+    """Two sources from the web: a scan that small parsed on its main thread, where lexbor could
+    not be stopped, and a page of one element with 200,000 attributes held a cron scan for
+    minutes (hours at a few MB). Worker processes parse it now, under the deadline."""
+    bomb = "<html><body><p " + " ".join(f"a{n}=x" for n in range(200_000)) + ">Acme</p></body></html>"
+    site.add("/bomb.html", bomb)
+    site.add("/news.html", "<html><body><article><p>Acme opened a shop in Berlin today, "
+             "and the whole street came to see it.</p></article></body></html>")
+    config = tmp_path / "mentions.yaml"
+    config.write_text("version: 1\nkeywords: [{name: acme, terms: [Acme]}]\nsources:\n"
+                      f"  - {{name: bomb, page: '{site.url('/bomb.html')}'}}\n"
+                      f"  - {{name: news, page: '{site.url('/news.html')}'}}\n", encoding="utf-8")
+    environment = {key: value for key, value in os.environ.items() if key != "MENTIONS_WORKERS"}
+    result = subprocess.run(
+        [sys.executable, "-m", "mentions", "scan", "-c", str(config), "--no-state", "--format", "jsonl"],
+        capture_output=True, timeout=60, check=False,
+        env=dict(environment, PYTHONPATH=str(REPO), MENTIONS_PARSE_DEADLINE="2"),
+    )
+    assert result.returncode == 1
+    assert [json.loads(line)["source"] for line in result.stdout.splitlines()] == ["news"]
+    assert b"source 'bomb' failed: parse error: reading this source's answer took too long" in result.stderr
+
+
+def test_only_a_few_local_files_are_parsed_on_the_main_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MENTIONS_WORKERS", "2")
+    for sources, from_the_web, parallel in ((3, False, False), (3, True, True), (1, True, True), (40, False, True)):
+        pool = WorkerPool(_finder(), sources, from_the_web=from_the_web)
+        try:
+            assert pool.is_parallel == parallel, (sources, from_the_web)
+        finally:
+            pool.close()
+    monkeypatch.setenv("MENTIONS_WORKERS", "0")
+    pool = WorkerPool(_finder(), 3, from_the_web=True)
+    assert not pool.is_parallel
+
+
 def test_a_parser_error_crosses_the_process_boundary_intact(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MENTIONS_WORKERS", "2")
     pool = WorkerPool(_finder(), sources=100)
@@ -140,7 +178,7 @@ def test_processes_and_thread_find_the_same_mentions(monkeypatch: pytest.MonkeyP
         monkeypatch.setenv("MENTIONS_WORKERS", workers)
         pool = WorkerPool(_finder(), sources=100)
         try:
-            assert pool.is_parallel == (workers != "1")
+            assert pool.is_parallel == (workers != "0")
             result = asyncio.run(pool.find(source, documents, None))
         finally:
             pool.close()
@@ -148,7 +186,7 @@ def test_processes_and_thread_find_the_same_mentions(monkeypatch: pytest.MonkeyP
 
     in_processes = found("2")
     assert len(in_processes) == 5
-    assert in_processes == found("1")
+    assert in_processes == found("0")
 
 
 def test_values_survive_the_trip_to_a_worker_and_back() -> None:
