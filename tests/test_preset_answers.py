@@ -304,3 +304,18 @@ def test_stackexchange_links_go_to_the_site_searched(
     assert result.exit_code == 0, result.stderr
     assert [d["url"] for d in documents] == [f"https://{host}/a/79100001", f"https://{host}/q/79100002"]
     assert all(f"&site={site_param}&pagesize=100" in request for request in site.requests), site.requests
+
+
+def test_lemmy_leaves_out_deleted_and_removed_posts_and_comments(
+    site: LocalSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deleted comment comes with its content emptied (Lemmy 0.19.4 on), a removed one with
+    it (before): the first read its post's text under the comment's link, the second the spam
+    a moderator took down. Posts taken down keep their names."""
+    _serve_preset(monkeypatch, site, "lemmy")
+    site.add("/api/v3/search", (FIXTURES / "lemmy-deleted.json").read_bytes(), content_type="application/json")
+    config = write_config(tmp_path, "  - name: s\n    preset: lemmy\n    params: {instance: 127.0.0.1}\n")
+    result, records = scan(config, "--no-state")
+    assert result.exit_code == 0, result.stderr
+    assert site.requests, "the preset fetched nothing"
+    assert [(r["url"], r["author"]) for r in records] == [("https://lemmy.example/comment/603", "kai")], records

@@ -237,7 +237,8 @@ def parse_answer(
         from mentions.sources.json_api import documents_from_data, json_answer
 
         data = json_answer(body, url, content_type)
-        return documents_from_data(data, url, source.name, items, fields, "search")
+        skip_if = preset.skip_if if preset else ()
+        return documents_from_data(data, url, source.name, items, fields, "search", skip_if)
     from mentions.sources.page import parse_page
 
     page_source = dataclasses.replace(source, items=items, fields=fields)
