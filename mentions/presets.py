@@ -9,6 +9,8 @@ A preset is a URL template with the platform's own search syntax and limits writ
     query: per-term             # or: any (all terms in one query, OR between them) | none
     items: hits                 # for json and page formats
     fields: {title: title|story_title, text: comment_text|story_text, ...}
+    skip_if: [deleted, removed] # json: paths in an item; an item where one is true is left out
+    backoff: backoff            # json: where an answer says how many seconds to wait before the next request
     params:                     # placeholders a config fills in with `params:`
       hl: {default: en, description: interface language}
       instance: {description: the Mastodon server}      # no default: required
@@ -54,6 +56,8 @@ class Preset:
     query: str = "any"
     items: str | None = None
     fields: dict[str, str] = field(default_factory=dict)
+    skip_if: tuple[str, ...] = ()
+    backoff: str | None = None
     params: tuple[Param, ...] = ()
     notes: tuple[str, ...] = ()
     docs: str | None = None
@@ -88,8 +92,8 @@ def _text_list(value: Any) -> tuple[str, ...]:
 def _parse(name: str, data: Any) -> Preset:
     if not isinstance(data, dict):
         raise PresetError(f"preset {name}: not a mapping")
-    unknown = set(data) - {"name", "description", "url", "format", "query", "items", "fields", "params",
-                           "notes", "docs"}
+    unknown = set(data) - {"name", "description", "url", "format", "query", "items", "fields", "skip_if",
+                           "backoff", "params", "notes", "docs"}
     if unknown:
         raise PresetError(f"preset {name}: unknown keys {sorted(unknown)}")
     if data.get("format") is not None and data["format"] not in FORMATS:
@@ -110,6 +114,8 @@ def _parse(name: str, data: Any) -> Preset:
         query=str(data.get("query", "any")),
         items=data.get("items"),
         fields={str(k): str(v) for k, v in (data.get("fields") or {}).items()},
+        skip_if=_text_list(data.get("skip_if")),
+        backoff=None if data.get("backoff") is None else str(data["backoff"]),
         params=tuple(params),
         notes=_text_list(data.get("notes")),
         docs=data.get("docs"),

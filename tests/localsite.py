@@ -2,7 +2,7 @@
 
 Each route is a `Page` (body, content type, status, extra headers, delay). The server counts
 requests per path, how many were answered 304 and the connections it accepted, so tests can
-check cheap reruns.
+check cheap reruns, and notes when each request arrived, so they can check pauses.
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ class LocalSite:
         self.header_names: dict[str, list[str]] = {}  # as the client wrote them
         self.connections = 0  # TCP connections accepted: keep-alive reuse shows here
         self.events: list[str] = []  # "> /path" when a request arrives, "< /path" once answered
+        self.arrivals: list[tuple[float, str]] = []  # (time.monotonic(), path) of each request
         site = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -81,6 +82,7 @@ class LocalSite:
 
             def do_GET(self) -> None:
                 path = self.path
+                site.arrivals.append((time.monotonic(), path))
                 site.events.append(f"> {path}")
                 try:
                     self._route(path)

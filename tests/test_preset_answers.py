@@ -304,3 +304,76 @@ def test_stackexchange_links_go_to_the_site_searched(
     assert result.exit_code == 0, result.stderr
     assert [d["url"] for d in documents] == [f"https://{host}/a/79100001", f"https://{host}/q/79100002"]
     assert all(f"&site={site_param}&pagesize=100" in request for request in site.requests), site.requests
+
+
+def test_lemmy_leaves_out_deleted_and_removed_posts_and_comments(
+    site: LocalSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deleted comment comes with its content emptied (Lemmy 0.19.4 on), a removed one with
+    it (before): the first read its post's text under the comment's link, the second the spam
+    a moderator took down. Posts taken down keep their names."""
+    _serve_preset(monkeypatch, site, "lemmy")
+    site.add("/api/v3/search", (FIXTURES / "lemmy-deleted.json").read_bytes(), content_type="application/json")
+    config = write_config(tmp_path, "  - name: s\n    preset: lemmy\n    params: {instance: 127.0.0.1}\n")
+    result, records = scan(config, "--no-state")
+    assert result.exit_code == 0, result.stderr
+    assert site.requests, "the preset fetched nothing"
+    assert [(r["url"], r["author"]) for r in records] == [("https://lemmy.example/comment/603", "kai")], records
+
+
+def _stackexchange_answer(backoff: int | None = None, *extra: dict[str, Any]) -> bytes:
+    """The fixture's answer, with more items and a `backoff` as Stack Exchange adds it (seconds
+    to wait before calling the same method again)."""
+    answer = json.loads((FIXTURES / "stackexchange-search.json").read_bytes())
+    answer["items"].extend(extra)
+    if backoff is not None:
+        answer["backoff"] = backoff
+    return json.dumps(answer).encode()
+
+
+def test_stackexchange_backoff_makes_the_next_search_wait(
+    site: LocalSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _serve_preset(monkeypatch, site, "stackexchange-search")
+    site.add("/2.3/search/excerpts", _stackexchange_answer(backoff=1), content_type="application/json")
+    # the default keyword's two terms: two searches
+    config = write_config(tmp_path, "  - name: se\n    preset: stackexchange-search\n")
+    result, records = scan(config, "--no-state")
+    assert result.exit_code == 0, result.stderr
+    (first, _), (second, _) = site.arrivals
+    assert second - first >= 0.9, site.arrivals
+    assert len(records) == 2
+
+
+def test_a_long_stackexchange_backoff_leaves_the_other_searches_to_the_next_run(
+    site: LocalSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pause longer than a scan may sleep ends the source's searches: what was read is
+    written, the source fails with the reason, and nothing unread is taken as seen."""
+    _serve_preset(monkeypatch, site, "stackexchange-search")
+    site.add("/2.3/search/excerpts", _stackexchange_answer(backoff=600), content_type="application/json")
+    keywords = '  - name: acme\n    terms: [Acme, "Acme GmbH", "Acme Cloud"]\n'
+    config = write_config(tmp_path, "  - name: se\n    preset: stackexchange-search\n", keywords)
+    state = str(tmp_path / "state.db")
+    result, records = scan(config, "--state", state)
+    assert result.exit_code == 1, result.stderr
+    assert len(site.arrivals) == 1, site.arrivals
+    assert sorted(r["url"] for r in records) == [
+        "https://stackoverflow.com/a/79100001", "https://stackoverflow.com/q/79100002"
+    ]
+    assert ("source 'se' failed: rate-limited: the API asked for a pause of 600 s before its next request; "
+            "2 of 3 searches wait for the next run") in result.stderr, result.stderr
+
+    # The next run (the pause is over) searches every term again, and what only the terms
+    # left out find is new.
+    site.add("/2.3/search/excerpts", _stackexchange_answer(), content_type="application/json")
+    later = {"item_type": "question", "question_id": 79100003, "creation_date": 1795500000,
+             "title": "Acme GmbH invoices", "body": "<p>Where does Acme GmbH send its invoices?</p>",
+             "score": 0, "is_answered": False}
+    second_term = ("/2.3/search/excerpts?order=desc&sort=creation&q=Acme%20GmbH"
+                   "&site=stackoverflow.com&pagesize=100")
+    site.add(second_term, _stackexchange_answer(None, later), content_type="application/json")
+    result, records = scan(config, "--state", state)
+    assert result.exit_code == 0, result.stderr
+    assert len(site.arrivals) == 4, site.arrivals
+    assert [r["url"] for r in records] == ["https://stackoverflow.com/q/79100003"]

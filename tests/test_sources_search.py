@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from mentions.config import Keyword
-from mentions.sources.search import hashtags, positive_terms, search_urls, sniff_format
+from mentions.config import Keyword, Source
+from mentions.presets import get_preset
+from mentions.sources.search import hashtags, parse_answer, positive_terms, search_urls, sniff_format
 from tests.localsite import LocalSite
 from tests.scanning import scan, write_config
 
@@ -159,3 +160,16 @@ def test_search_needs_a_placeholder(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["check", "-c", str(config)])
     assert result.exit_code == 2
     assert "needs a {query} placeholder" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("backoff", "pause"),
+    [("12", 12.0), ("2.5", 2.5), ("0", None), ("-1", None), ("null", None), ("true", None), ('"10"', None),
+     ("1e308", 86400.0)],  # a day stops the source as well, and says so in a short line
+)
+def test_the_pause_an_answer_asks_for(backoff: str, pause: float | None) -> None:
+    preset = get_preset("stackexchange-search")
+    body = f'{{"items": [], "has_more": false, "backoff": {backoff}}}'.encode()
+    source = Source(name="se", preset="stackexchange-search")
+    answer = parse_answer(body, "application/json", "https://api.example/", source, preset)
+    assert answer.pause == pause

@@ -10,7 +10,11 @@ field in `fields` is a dotted path inside one item. A field may also be
   `key` equals the item's value at `path` (`title: $.topics[id=topic_id].title`: Discourse
   sends a post's topic title once, in the answer's `topics`, not in the post).
 
-`items: posts + comments` joins the lists at several paths.
+`items: posts + comments` joins the lists at several paths. A preset's `skip_if` names paths
+inside an item (`comment.deleted`); an item where one of them is `true` yields no document:
+Lemmy answers a deleted or removed comment with its flag set and its content emptied, and
+its `text: comment.content|post.body` would otherwise read the post's text under the
+comment's link.
 
 Fields not given are looked for under common key names (see `DEFAULT_FIELDS`). An answer of the wrong
 shape (no list where `items` points, an object where a string belongs) never crashes: the
@@ -20,6 +24,7 @@ path that does not fit becomes a FetchError, a value that does not fit is left o
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from mentions.api_errors import error_message
@@ -72,9 +77,11 @@ def json_answer(body: bytes, url: str, content_type: str | None = None) -> Any:
 
 
 def documents_from_data(
-    data: Any, url: str, source: str, items_path: str | None, fields: dict[str, str], source_type: str
+    data: Any, url: str, source: str, items_path: str | None, fields: dict[str, str], source_type: str,
+    skip_if: Sequence[str] = (),
 ) -> list[Document]:
-    """Documents from decoded JSON; FetchError when `items_path` does not lead to a list."""
+    """Documents from decoded JSON, but none from an item where a `skip_if` path is true;
+    FetchError when `items_path` does not lead to a list."""
     items = item_list(data, items_path) if items_path else data
     if not isinstance(items, list):
         said = error_message(data) if _is_error_answer(data) else None
@@ -92,7 +99,7 @@ def documents_from_data(
     answer = _Answer(data)
     documents = []
     for item in items[:MAX_ITEMS]:
-        if not isinstance(item, dict):
+        if not isinstance(item, dict) or any(_path_value(item, path, answer) is True for path in skip_if):
             continue
         document = _document(item, chosen, url, source, source_type, answer)
         if document.text or document.title:

@@ -11,13 +11,22 @@ The answer is parsed as a feed, a page or JSON (the preset's `format`, else snif
 document found is then matched against every keyword like any other document: a search is
 only a way to find candidates, so the keyword that searched must still match the text for a
 mention to count, and a hit for another keyword counts for that one.
+
+A JSON answer may ask for a pause before the next request (the preset's `backoff` path:
+Stack Exchange throttles, then blocks, clients that call a method again sooner). The
+requests of one source go to one API method, one after the other: the next waits that
+long, up to the fetcher's MAX_WAIT; a longer pause ends the source's requests for this run,
+and the source fails after the documents already read, like a page whose `next` page fails.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import math
 import re
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from mentions.config import Source, did_you_mean, web_address_problem
@@ -31,6 +40,8 @@ if TYPE_CHECKING:
     from mentions.presets import Preset
 
 MAX_REQUESTS = 20
+# A longer pause than this stops the source anyway; the message need not quote 1e308 seconds.
+_LONGEST_PAUSE = 86400.0
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _TOKEN = re.compile(
     r'\s*(?:(?P<open>\()|(?P<close>\))|(?P<neg>-)?(?:(?P<field>[A-Za-z]+):)?'
@@ -42,20 +53,34 @@ _UNSEARCHED_SCOPES = ("site", "url", "lang", "author")
 
 async def collect(source: Source, context: Context) -> list[Document]:
     """Fetch the search once per keyword (or term) and parse every answer."""
+    from mentions.fetch.client import MAX_WAIT  # here: `mentions check` imports this module, not the fetcher
+
     preset = _preset(source)
     template = preset.url if preset else source.location
     values = preset.values(source.params) if preset else dict(source.params)
     style = preset.query if preset else "any"
-    urls = search_urls(template, values, context.keywords(), style)
+    urls = search_urls(template, values, context.keywords(), style)[:MAX_REQUESTS]
     documents: dict[str, Document] = {}
-    for url in urls[:MAX_REQUESTS]:
+    loop = asyncio.get_running_loop()
+    pause, answered_at, asked_by = 0.0, 0.0, ""
+    for number, url in enumerate(urls):
+        if pause > MAX_WAIT:
+            detail = (f"the API asked for a pause of {pause:.0f} s before its next request; "
+                      f"{len(urls) - number} of {len(urls)} searches wait for the next run")
+            context.fail_after_documents(FetchError("rate-limited", asked_by, detail))
+            break
+        if pause > 0:
+            await asyncio.sleep(max(0.0, answered_at + pause - loop.time()))
         response = await context.fetch(url)
+        pause = 0.0
         if response is None:
             continue
-        found = await context.run(
+        answered_at, asked_by = loop.time(), response.url
+        answer = await context.run(
             parse_answer, response.body, response.content_type, response.url, source, preset
         )
-        for document in found:
+        pause = answer.pause or 0.0
+        for document in answer.documents:
             documents.setdefault(document_key(document), document)
     return list(documents.values())
 
@@ -218,9 +243,18 @@ def positive_terms(query: str) -> list[str]:
     return list(dict.fromkeys(terms or fallbacks))
 
 
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The documents of one search answer, and the seconds it asks to wait before the next
+    request (None: it asks for no pause)."""
+
+    documents: list[Document]
+    pause: float | None = None
+
+
 def parse_answer(
     body: bytes, content_type: str, url: str, source: Source, preset: Preset | None
-) -> list[Document]:
+) -> Answer:
     """Documents from a search answer: feed, page or JSON, as declared or as it looks."""
     declared = preset.format if preset else None
     kind = declared or sniff_format(body, content_type)
@@ -232,16 +266,28 @@ def parse_answer(
     if kind == "feed":
         from mentions.sources.feed import parse_feed
 
-        return [_as_search(d) for d in parse_feed(body, url, source.name, content_type)]
+        return Answer([_as_search(d) for d in parse_feed(body, url, source.name, content_type)])
     if kind == "json":
-        from mentions.sources.json_api import documents_from_data, json_answer
+        from mentions.sources.json_api import documents_from_data, json_answer, lookup
 
         data = json_answer(body, url, content_type)
-        return documents_from_data(data, url, source.name, items, fields, "search")
+        skip_if = preset.skip_if if preset else ()
+        found = documents_from_data(data, url, source.name, items, fields, "search", skip_if)
+        pause = _seconds(lookup(data, preset.backoff)) if preset and preset.backoff else None
+        return Answer(found, pause)
     from mentions.sources.page import parse_page
 
     page_source = dataclasses.replace(source, items=items, fields=fields)
-    return [_as_search(d) for d in parse_page(body, content_type, url, page_source).documents]
+    return Answer([_as_search(d) for d in parse_page(body, content_type, url, page_source).documents])
+
+
+def _seconds(value: Any) -> float | None:
+    """A pause an answer asks for, in seconds; None for none (absent, zero, not a number)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if math.isnan(value) or value <= 0:
+        return None
+    return min(float(value), _LONGEST_PAUSE)
 
 
 def _fill_params(spec: str, values: dict[str, str]) -> str:
