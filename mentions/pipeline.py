@@ -359,7 +359,7 @@ class Scan:
             state.deliver(
                 source.name, new if self.options.is_seed else written, fingerprints,
                 context.validators if is_complete else [],
-                notes=context.new_notes if is_complete else [],
+                notes=context.new_notes if is_complete else [], is_seed=self.options.is_seed,
                 error=error_text(error) if error else None,
                 status="unchanged" if context.is_unchanged else ("failed" if error else "ok"),
                 http_status=error.status if error else context.http_status,

@@ -4,6 +4,10 @@
 
 A mention's day is the local day of its publication (or of its discovery, when the source
 gives no date); a date published without a time is the day it names (`dates.is_date_only`).
+A mention that `scan --seed` found without a date has no day: the seed took in a source's
+whole backlog at once, and counted on the seed's day it made a burst that never happened
+(and every later day looked quiet beside it). Such mentions count nowhere; the report says
+how many it left out, as it does for mentions dated in the future.
 A spike is a day whose count exceeds the mean + 3σ of the 14 days before it *and* reaches
 `MIN_SPIKE`, so a single mention after a quiet fortnight is not an alarm. The days before a
 keyword's first mention are no quiet days (nobody listened yet): the 14 shrink to those since
@@ -54,6 +58,14 @@ class Record:
     url: str | None
     moment: datetime  # published, else found
     is_date: bool = False  # published as a date without a time: the day it names (`dates.day_of`)
+    is_undated: bool = False  # no published date: `moment` is when it was found
+    is_seeded: bool = False  # recorded by `scan --seed`
+
+    @property
+    def has_day(self) -> bool:
+        """Whether the mention counts on a day: not one a seed found without a date, whose
+        `moment` is the seed's, not when it was written."""
+        return not (self.is_undated and self.is_seeded)
 
     def day(self, tz: tzinfo | None = None) -> date:
         """The day the mention counts for in `tz` (default: the local zone)."""
@@ -88,6 +100,7 @@ class Report:
     spikes: tuple[Spike, ...]
     latest: tuple[Record, ...]
     later: int = 0  # mentions dated after the last day (the CLI's is today): not counted
+    seeded_undated: int = 0  # mentions a seed found without a date in the period: on no day
 
     @property
     def total(self) -> int:
@@ -115,9 +128,11 @@ def _keywords_where(parameters: list[object], keywords: Sequence[str]) -> tuple[
 
 
 def _records(state: State, where: str, parameters: Sequence[object]) -> list[Record]:
-    sql = f"SELECT keyword, tags, source, author, title, url, published, found_at FROM mentions WHERE {where}"
+    sql = ("SELECT keyword, tags, source, author, title, url, published, found_at, is_seeded "
+           f"FROM mentions WHERE {where}")
     records = []
-    for keyword, tags, source, author, title, url, published, found_at in read_rows(state, sql, parameters):
+    for keyword, tags, source, author, title, url, published, found_at, is_seeded in read_rows(
+            state, sql, parameters):
         when = parse_date(str(published if published is not None else found_at))
         if when is None:
             continue
@@ -127,7 +142,8 @@ def _records(state: State, where: str, parameters: Sequence[object]) -> list[Rec
             tag_list = ()
         records.append(Record(str(keyword), tag_list, str(source), None if author is None else str(author),
                               str(title), None if url is None else str(url), when,
-                              published is not None and is_date_only(when)))
+                              published is not None and is_date_only(when), published is None,
+                              bool(is_seeded)))
     return records
 
 
@@ -135,7 +151,9 @@ def first_moments(state: State, keywords: Sequence[str] = ()) -> dict[str, list[
     """Where each keyword's data (of `keywords`) begins: the earliest of its mentions published
     on a date alone, published at a time, and found without a date, each with whether it is a
     date alone. Which is the earliest day depends on the reader's zone (a date is the day it
-    names, a time its local day), so `build_report` decides; a found_at is never a date."""
+    names, a time its local day), so `build_report` decides; a found_at is never a date. The
+    undated mentions of a seed count here though they count on no day: the seed is when
+    someone began to listen."""
     sql = ("SELECT keyword, MIN(CASE WHEN published LIKE '%T00:00:00Z' THEN published END), "
            "MIN(CASE WHEN published NOT LIKE '%T00:00:00Z' THEN published END), "
            "MIN(CASE WHEN published IS NULL THEN found_at END) FROM mentions "
@@ -170,12 +188,14 @@ def build_report(records: Sequence[Record], start: date, end: date, *, tz: tzinf
     `begun`: when each keyword's data begins (`first_moments`); `records` reach back only as
     far as spikes look, so their first says it only when it is recent."""
     days = tuple(start + timedelta(days=offset) for offset in range((end - start).days + 1))
+    seeded_undated = sum(1 for record in records if not record.has_day and start <= record.day(tz) <= end)
+    counted = [record for record in records if record.has_day]
     per_day: dict[str, Counter[date]] = {}
-    for record in records:
+    for record in counted:
         per_day.setdefault(record.keyword, Counter())[record.day(tz)] += 1
     first_days = {keyword: min(counts) for keyword, counts in per_day.items()}
     first_days.update(begun_days(begun or {}, tz))
-    inside = [record for record in records if start <= record.day(tz) <= end]
+    inside = [record for record in counted if start <= record.day(tz) <= end]
     keywords = sorted({record.keyword for record in inside}, key=lambda k: (-sum(
         per_day[k][day] for day in days), k))
     volume = {keyword: tuple(per_day[keyword][day] for day in days) for keyword in keywords}
@@ -191,12 +211,12 @@ def build_report(records: Sequence[Record], start: date, end: date, *, tz: tzinf
     newest = sorted(inside, key=Record.instant, reverse=True)[:latest]
     # A date in the future is the source's mistake (a wrong zone, a scheduled post): counted
     # on today it would swell today and could make a spike; left out, the report says so.
-    later = sum(1 for record in records if record.day(tz) > end)
+    later = sum(1 for record in counted if record.day(tz) > end)
     return Report(
         days=days, volume=volume, share_by="tag" if has_tags else "keyword",
         share=tuple(groups.most_common()), sources=tuple(sources.most_common(top)),
         authors=tuple(authors.most_common(top)), spikes=tuple(find_spikes(per_day, days, first_days)),
-        latest=tuple(newest), later=later,
+        latest=tuple(newest), later=later, seeded_undated=seeded_undated,
     )
 
 
@@ -253,16 +273,16 @@ def _day(day: date, report: Report | None = None) -> str:
 
 def render_terminal(report: Report, *, width: int = 80) -> RenderableType:
     """The report as text blocks with sparklines and bars, cut to `width`."""
-    later = later_text(report)
+    notes = [Text(note) for note in notes_text(report)]
     if not report.total:
         empty = Text(f"No mentions recorded from {report.days[0]} to {report.days[-1]}.")
-        return Group(empty, Text(later)) if later else empty
+        return Group(empty, *notes) if notes else empty
     label_width = min(24, max(len(name) for name in [*report.volume, "all"]))
     spark_width = max(10, width - label_width - 20)
     blocks: list[RenderableType] = [
         Text(f"Mentions from {report.days[0]} to {report.days[-1]} ({days_text(len(report.days))}): "
              f"{report.total}", style="bold"),
-        *([Text(later)] if later else []),
+        *notes,
         Text(""),
         Text("Volume per day", style="bold"),
     ]
@@ -300,6 +320,21 @@ def render_terminal(report: Report, *, width: int = 80) -> RenderableType:
         if isinstance(block, Text):
             block.no_wrap, block.overflow = True, "ellipsis"
     return Group(*blocks)
+
+
+def notes_text(report: Report) -> list[str]:
+    """What the counts leave out, one sentence each (`later_text`, `seeded_text`)."""
+    return [note for note in (later_text(report), seeded_text(report)) if note]
+
+
+def seeded_text(report: Report) -> str:
+    """"40 mentions recorded by `scan --seed` have no date and are not counted.", or "" when
+    there are none."""
+    if not report.seeded_undated:
+        return ""
+    count = ("1 mention recorded by `scan --seed` has no date and is" if report.seeded_undated == 1 else
+             f"{report.seeded_undated} mentions recorded by `scan --seed` have no date and are")
+    return f"{count} not counted."
 
 
 def later_text(report: Report) -> str:

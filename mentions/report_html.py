@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from html import escape
 
 from mentions.console import clean_text
-from mentions.report import MIN_SPIKE, SPIKE_SIGMAS, SPIKE_WINDOW, Report, days_text, later_text
+from mentions.report import MIN_SPIKE, SPIKE_SIGMAS, SPIKE_WINDOW, Report, days_text, notes_text
 
 COLOURS = ("#0077b6", "#c2185b", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#ad1457", "#5d4037")
 MAX_BARS = 366  # a longer period is drawn in runs of days: a bar per day would be thousands of bars
@@ -102,8 +102,7 @@ def render_html(report: Report, *, title: str = "mentions report", now: datetime
         f'<p class="muted">{report.days[0]} to {report.days[-1]} ({days_text(len(report.days))}) · '
         f"<strong>{report.total}</strong> mentions · made {made}</p>",
     ]
-    if report.later:
-        parts.append(f'<p class="muted">{text(later_text(report))}</p>')
+    parts += [f'<p class="muted">{text(note)}</p>' for note in notes_text(report)]
     parts.append("<h2>Volume per day</h2>")
     if report.total:
         for index, (name, counts) in enumerate(report.volume.items()):

@@ -21,15 +21,16 @@ class Item:
     text: str
     link: str | None = None
     guid: str | None = None
-    date: str = "Tue, 24 Nov 2026 08:00:00 GMT"
+    date: str | None = "Tue, 24 Nov 2026 08:00:00 GMT"  # None: no <pubDate>
 
 
 def rss(items: list[Item]) -> str:
     """An RSS 2.0 body."""
     entries = []
     for item in items:
-        parts = [f"<title>{escape(item.title)}</title>", f"<description>{escape(item.text)}</description>",
-                 f"<pubDate>{item.date}</pubDate>"]
+        parts = [f"<title>{escape(item.title)}</title>", f"<description>{escape(item.text)}</description>"]
+        if item.date is not None:
+            parts.append(f"<pubDate>{item.date}</pubDate>")
         if item.link:
             parts.append(f"<link>{escape(item.link)}</link>")
         if item.guid:

@@ -18,8 +18,11 @@ from mentions.models import Mention
 from mentions.report import Record, Report, build_report, load_records, render_terminal, sparkline
 from mentions.report_html import render_html
 from mentions.state import State
+from tests.localsite import LocalSite
+from tests.state_helpers import Item, invoke, rss, scan, write_config
 
 END = date(2026, 11, 26)
+RSS = "application/rss+xml"
 HOSTILE = "<img src=x onerror=alert(1)></script><script>alert(2)</script>"
 
 
@@ -242,8 +245,6 @@ def test_cli_report_without_a_state_says_what_to_do(tmp_path: Path) -> None:
                                     "link.db", "sub/../state.db"])
 def test_html_never_overwrites_the_state_its_files_or_the_config(state_path: Path, target: str) -> None:
     """`report --html state.db` wrote the report over the state it had just read."""
-    from tests.state_helpers import write_config
-
     folder = state_path.parent
     config = write_config(folder, {"blog": "http://127.0.0.1:9/feed"})  # state: ./state.db
     (folder / "link.db").symlink_to(state_path)
@@ -324,3 +325,121 @@ def test_where_the_data_begins_is_the_earliest_day_as_the_reader_counts_days(tmp
         records = load_records(state, datetime.now(UTC) - timedelta(days=30))
     report = build_report(records, d - timedelta(days=1), today, tz=ZoneInfo("America/New_York"), begun=begun)
     assert [(spike.day, spike.count) for spike in report.spikes] == [(d + timedelta(days=6), 10)]
+
+
+def pub_date(day: date) -> str:
+    """The RSS date of local noon on `day`."""
+    from email.utils import format_datetime
+
+    return format_datetime(local_noon(day).astimezone(UTC), usegmt=True)
+
+
+def seed_then_scan(site: LocalSite, folder: Path) -> Path:
+    """A new setup: a feed with a post a day for a fortnight (five on one day, three days
+    ago) and 40 old threads without a date, taken in by `scan --seed` today; then a scan
+    finds two new undated threads. Returns the config."""
+    today = date.today()
+    dated = [Item(f"Dated {back}", "Acme", f"http://x.org/d{back}", date=pub_date(today - timedelta(days=back)))
+             for back in range(1, 15)]
+    dated += [Item(f"Burst {n}", "Acme", f"http://x.org/b{n}", date=pub_date(today - timedelta(days=3)))
+              for n in range(4)]
+    old = [Item(f"Old thread {n}", "Acme", f"http://x.org/old{n}", date=None) for n in range(40)]
+    config = write_config(folder, {"forum": site.add("/feed", rss(dated + old), content_type=RSS)})
+    seeded = scan(config, "--seed")
+    assert (seeded.code, seeded.stdout) == (0, "")
+    new = [Item(f"New thread {n}", "Acme", f"http://x.org/new{n}", date=None) for n in range(2)]
+    site.add("/feed", rss(new + dated + old), content_type=RSS)
+    assert scan(config).titles == ["New thread 0", "New thread 1"]
+    return config
+
+
+def test_a_seed_of_undated_posts_is_no_spike_and_is_said_to_be_left_out(site: LocalSite, tmp_path: Path) -> None:
+    """The 40 undated threads a seed took in counted on the seed's day: "acme: 42 mentions",
+    a spike that never happened. They count on no day now, and the report says so; the seed's
+    dated posts count on their days (the real burst three days ago stays a spike), and the
+    undated threads found after the seed count on the day they were found."""
+    config = seed_then_scan(site, tmp_path)
+    today = date.today()
+    html = tmp_path / "r.html"
+    shown = CliRunner().invoke(app, ["report", "-c", str(config), "--since", "30d"])
+    assert shown.exit_code == 0, shown.output
+    lines = shown.stdout.splitlines()
+    assert lines[0].endswith("(15 days): 20")  # 14 + 4 dated, 2 new
+    assert lines[1] == "40 mentions recorded by `scan --seed` have no date and are not counted."
+    burst = (today - timedelta(days=3)).strftime("%d %b")
+    assert [line.strip() for line in lines if line.startswith("▲")] == [
+        f"▲ {burst}  acme: 5 mentions (before: 1.0 ± 0.0 a day)"]
+    assert CliRunner().invoke(app, ["report", "-c", str(config), "--html", str(html)]).exit_code == 0
+    assert "40 mentions recorded by `scan --seed` have no date and are not counted." in html.read_text()
+    with State(tmp_path / "state.db") as state:
+        records = load_records(state, at(today - timedelta(days=29), 0))
+    report = build_report(records, today - timedelta(days=14), today)
+    assert report.volume["acme"] == (1,) * 11 + (5, 1, 1, 2)
+    assert report.seeded_undated == 40 and len(report.latest) == 20
+    # `history` shows what was recorded, the seed's undated threads too (found today)
+    everything = invoke("history", "-c", str(config))
+    assert len(everything.records) == 60
+    assert sum(title.startswith("Old thread") for title in invoke("history", "-c", str(config), "--since",
+                                                                  "1h").titles) == 40
+
+
+def test_a_seed_burst_neither_makes_a_spike_nor_hides_a_later_one() -> None:
+    """Counted on the seed's day, 340 undated old posts were a spike ("12x the usual"), and
+    for two weeks after it a real burst looked small beside them."""
+    seed_day = END - timedelta(days=10)
+    records = [Record("acme", (), "blog", None, "t", None, at(END - timedelta(days=back)))
+               for back in range(1, 40)]
+    old = Record("acme", (), "forum", None, "old", None, at(seed_day), is_undated=True, is_seeded=True)
+    records += [old] * 340
+    records += [Record("acme", (), "news", None, "new", None, at(END)) for _ in range(6)]
+    report = build_report(records, END - timedelta(days=29), END, tz=UTC)
+    assert [(spike.day, spike.count) for spike in report.spikes] == [(END, 6)]
+    assert report.volume["acme"][-11] == 1 and report.total == 29 + 6
+    assert report.seeded_undated == 340 and dict(report.sources) == {"blog": 29, "news": 6}
+    buffer = io.StringIO()
+    Console(file=buffer, width=80, no_color=True).print(render_terminal(report))
+    assert buffer.getvalue().splitlines()[1] == (
+        "340 mentions recorded by `scan --seed` have no date and are not counted.")
+    alone = build_report([old], seed_day, seed_day, tz=UTC)
+    assert render_html(alone).count("1 mention recorded by `scan --seed` has no date and is not counted.") == 1
+    assert build_report(records, END - timedelta(days=5), END, tz=UTC).seeded_undated == 0  # seeded before
+
+
+def test_a_state_written_before_schema_5_reports_as_it_did(tmp_path: Path) -> None:
+    """A state of the previous version: readers leave its upgrade to the next scan; then its
+    undated mentions count on the day they were found, as they did, even a burst of them
+    (which of them a seed recorded, that version did not write down)."""
+    import sqlite3
+
+    from mentions.dates import rfc3339
+    from mentions.state.schema import DIALECTS, MIGRATIONS
+
+    today = date.today()
+    mentions = [replace(make(back, "acme", today), published=local_noon(today - timedelta(days=back)),
+                        found_at=local_noon(today - timedelta(days=back)))
+                for back in range(1, 20)]
+    mentions += [replace(make(100 + n, "acme", today), published=None, found_at=local_noon(today - timedelta(days=2)))
+                 for n in range(30)]
+    path = tmp_path / "state.db"
+    db = sqlite3.connect(path)
+    for migration in MIGRATIONS[:4]:
+        db.executescript(migration.format(**DIALECTS["sqlite"]))
+    for m in mentions:
+        db.execute("INSERT INTO mentions (id, keyword, source, source_type, url, title, author, published, "
+                   "found_at, terms, count, snippet, lang, tags) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                   (m.id, m.keyword, m.source, m.source_type, m.url, m.title, m.author, rfc3339(m.published),
+                    rfc3339(m.found_at), '["acme"]', 1, "s", None, "[]"))
+    db.execute("PRAGMA user_version = 4")
+    db.commit()
+    db.close()
+    fresh = tmp_path / "fresh.db"
+    with State(fresh) as state:
+        state.record(mentions)
+    config = write_config(tmp_path, {"blog": "http://127.0.0.1:9/feed"})  # state: ./state.db
+    before = CliRunner().invoke(app, ["report", "-c", str(config)])
+    assert before.exit_code == 2 and "must upgrade it first" in before.stderr
+    assert CliRunner().invoke(app, ["scan", "-c", str(config), "--source", "blog"]).exit_code == 1
+    after = CliRunner().invoke(app, ["report", "-c", str(config)])
+    expected = CliRunner().invoke(app, ["report", "--state", str(fresh)])
+    assert (after.exit_code, after.stdout) == (0, expected.stdout)
+    assert "acme: 31 mentions" in after.stdout and "scan --seed" not in after.stdout

@@ -46,6 +46,39 @@ def test_a_version_1_file_migrates_forward_and_keeps_its_mentions(tmp_path: Path
     check.close()
 
 
+def test_a_schema_4_state_migrates_and_its_mentions_count_as_not_seeded(state_location: Path | str) -> None:
+    """A state written before `is_seeded` existed (schema 4) keeps its mentions, none of them
+    taken as seeded (which ones a seed recorded is written nowhere, and so the report counts
+    them as it did); what a seed records from then on is marked."""
+    db = connect(state_location)
+    db.begin()
+    for migration in MIGRATIONS[:4]:
+        for statement in migration.format(**DIALECTS[db.dialect]).split(";"):
+            if statement.strip():
+                db.execute(statement)
+    db.execute("INSERT INTO mentions (id, keyword, source, source_type, url, title, author, published, "
+               "found_at, terms, count, snippet, lang, tags, fingerprint) VALUES "
+               "('old','acme','blog','feed',NULL,'t',NULL,NULL,'2026-01-01T00:00:00Z','[\"Acme\"]',1,'s',"
+               "NULL,'[]','print-old')")
+    db.set_schema_version(4)
+    db.commit()
+    db.close()
+    with State(state_location) as state:
+        assert state.seen([mention("copy")], {"copy": "print-old"}) == {"copy"}
+        state.record([mention("seeded")], is_seed=True)
+        state.deliver("blog", [mention("scanned")], {}, [], error=None, status="ok", http_status=200, items=1)
+        state.deliver("blog", [mention("also-seeded")], {}, [], error=None, status="ok", http_status=200,
+                      items=1, is_seed=True)
+        assert [m.id for m in state.mentions()] == ["old", "seeded", "scanned", "also-seeded"]
+    check = connect(state_location)
+    try:
+        assert check.schema_version() == SCHEMA_VERSION
+        assert dict(check.execute("SELECT id, is_seeded FROM mentions").fetchall()) == {
+            "old": 0, "seeded": 1, "scanned": 0, "also-seeded": 1}
+    finally:
+        check.close()
+
+
 def test_a_newer_state_is_refused_with_one_sentence(site: LocalSite, tmp_path: Path) -> None:
     config = write_config(tmp_path, {"blog": site.add("/f", rss([]), content_type=RSS)})
     db = sqlite3.connect(tmp_path / "state.db")

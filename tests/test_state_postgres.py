@@ -188,3 +188,26 @@ def test_the_database_url_may_come_from_the_environment(
     assert len(done.stdout.splitlines()) == 3
     with psycopg.connect(postgres_url) as db:
         assert db.execute("SELECT count(*) FROM mentions").fetchone() == (3,)
+
+
+def test_a_seed_is_marked_in_the_database_and_its_undated_mentions_count_on_no_day(
+    site: LocalSite, tmp_path: Path, postgres_url: str
+) -> None:
+    """The `is_seeded` column of schema 5 in PostgreSQL, as in SQLite: the undated posts a seed
+    took in are left out of the report, which says so; those found later count."""
+    old = [Item(f"Acme thread {n}", "Acme, years ago", link=f"http://example.org/old{n}", date=None)
+           for n in range(5)]
+    config = config_with_state(tmp_path, site, postgres_url)
+    site.add("/feed", rss(old), content_type=RSS)
+    assert scan(config, "--seed").records == []
+    site.add("/feed", rss([Item("Acme today", "Acme, new", link="http://example.org/new", date=None), *old]),
+             content_type=RSS)
+    assert [r["title"] for r in scan(config).records] == ["Acme today"]
+    with psycopg.connect(postgres_url) as db:
+        assert db.execute("SELECT title, is_seeded FROM mentions ORDER BY seq").fetchall()[-2:] == [
+            ("Acme thread 4", 1), ("Acme today", 0)]
+    report = invoke("report", "-c", str(config), "--since", "30d")
+    assert report.code == 0, report.stderr
+    lines = report.stdout.splitlines()
+    assert lines[0].endswith("(1 day): 1")
+    assert lines[1] == "5 mentions recorded by `scan --seed` have no date and are not counted."

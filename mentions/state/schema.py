@@ -111,6 +111,14 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (source, url)
     );
     """,
+    # 5: whether `scan --seed` recorded a mention. A seed records a source's whole backlog at
+    # once, and a mention without a published date counts on the day it was found: the
+    # seed's day, where hundreds of old posts made a spike that never happened. The report
+    # leaves those out (`report.py`); mentions recorded before are taken as not seeded, so
+    # an older state reports as it did (which of them a seed recorded is nowhere written).
+    """
+    ALTER TABLE mentions ADD COLUMN is_seeded INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -301,23 +301,27 @@ class State:
         return found
 
     @_guarded
-    def record(self, mentions: Sequence[Mention], fingerprints: Mapping[str, str] | None = None) -> None:
-        """Remember `mentions` as reported, in one transaction."""
+    def record(
+        self, mentions: Sequence[Mention], fingerprints: Mapping[str, str] | None = None, *,
+        is_seed: bool = False,
+    ) -> None:
+        """Remember `mentions` as reported, in one transaction; `is_seed`: by `scan --seed`."""
         if not mentions:
             return
         with self._transaction():
-            self._insert(mentions, fingerprints or {})
+            self._insert(mentions, fingerprints or {}, is_seed=is_seed)
 
-    def _insert(self, mentions: Sequence[Mention], fingerprints: Mapping[str, str]) -> None:
+    def _insert(self, mentions: Sequence[Mention], fingerprints: Mapping[str, str], *, is_seed: bool) -> None:
         rows = [
             (m.id, m.keyword, m.source, m.source_type, m.url, m.title, m.author, rfc3339(m.published),
              rfc3339(m.found_at), _json_list_text(m.terms), m.count, m.snippet,
-             m.lang, _json_list_text(m.tags), fingerprints.get(m.id))
+             m.lang, _json_list_text(m.tags), fingerprints.get(m.id), int(is_seed))
             for m in mentions
         ]
-        marks = ",".join("?" * 15)
+        marks = ",".join("?" * 16)
         self.db.executemany(
-            f"INSERT INTO mentions ({_MENTION_COLUMNS}) VALUES ({marks}) ON CONFLICT DO NOTHING", rows
+            f"INSERT INTO mentions ({_MENTION_COLUMNS}, is_seeded) VALUES ({marks}) ON CONFLICT DO NOTHING",
+            rows,
         )
 
     @_guarded
@@ -347,12 +351,12 @@ class State:
     def deliver(
         self, name: str, mentions: Sequence[Mention], fingerprints: Mapping[str, str],
         validators: Validators, *, error: str | None, status: str, http_status: int | None, items: int,
-        notes: Sequence[tuple[str, str]] = (),
+        notes: Sequence[tuple[str, str]] = (), is_seed: bool = False,
     ) -> None:
-        """Record one source's written mentions, its validators, its notes and its health in
-        one commit."""
+        """Record one source's written mentions (`is_seed`: found by `scan --seed`, not
+        written), its validators, its notes and its health in one commit."""
         with self._transaction():
-            self._insert(mentions, fingerprints)
+            self._insert(mentions, fingerprints, is_seed=is_seed)
             self._save_validators(name, validators)
             if notes:
                 self.db.executemany(
