@@ -345,6 +345,24 @@ def test_stackexchange_backoff_makes_the_next_search_wait(
     assert len(records) == 2
 
 
+def test_stackexchange_pauses_add_up_to_no_more_than_a_scan_may_sleep(
+    site: LocalSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every answer asks for a pause that alone is short: 20 terms slept up to ten minutes of a
+    cron scan. Past the fetcher's longest wait (made 1.5 s here) the rest wait for the next run."""
+    monkeypatch.setattr("mentions.fetch.client.MAX_WAIT", 1.5)
+    _serve_preset(monkeypatch, site, "stackexchange-search")
+    site.add("/2.3/search/excerpts", _stackexchange_answer(backoff=1), content_type="application/json")
+    keywords = '  - name: acme\n    terms: [Acme, "Acme GmbH", "Acme Cloud", "Acme Shop"]\n'
+    config = write_config(tmp_path, "  - name: se\n    preset: stackexchange-search\n", keywords)
+    result, records = scan(config, "--state", str(tmp_path / "state.db"))
+    assert result.exit_code == 1, result.stderr
+    assert len(site.arrivals) == 2, site.arrivals
+    assert len(records) == 2
+    assert ("source 'se' failed: rate-limited: the API asked for a pause of 1 s before its next request "
+            "after 1 s of pauses; 2 of 4 searches wait for the next run") in result.stderr, result.stderr
+
+
 def test_a_long_stackexchange_backoff_leaves_the_other_searches_to_the_next_run(
     site: LocalSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -15,8 +15,10 @@ mention to count, and a hit for another keyword counts for that one.
 A JSON answer may ask for a pause before the next request (the preset's `backoff` path:
 Stack Exchange throttles, then blocks, clients that call a method again sooner). The
 requests of one source go to one API method, one after the other: the next waits that
-long, up to the fetcher's MAX_WAIT; a longer pause ends the source's requests for this run,
-and the source fails after the documents already read, like a page whose `next` page fails.
+long, while the pauses of the source add up to no more than the fetcher's MAX_WAIT (a cron
+scan of 20 terms must not sleep for ten minutes); a longer one ends the source's requests
+for this run, and the source fails after the documents already read, like a page whose
+`next` page fails.
 """
 
 from __future__ import annotations
@@ -62,14 +64,16 @@ async def collect(source: Source, context: Context) -> list[Document]:
     urls = search_urls(template, values, context.keywords(), style)[:MAX_REQUESTS]
     documents: dict[str, Document] = {}
     loop = asyncio.get_running_loop()
-    pause, answered_at, asked_by = 0.0, 0.0, ""
+    pause, paused, answered_at, asked_by = 0.0, 0.0, 0.0, ""
     for number, url in enumerate(urls):
-        if pause > MAX_WAIT:
-            detail = (f"the API asked for a pause of {pause:.0f} s before its next request; "
+        if paused + pause > MAX_WAIT:
+            waited = f" after {paused:.0f} s of pauses" if paused else ""
+            detail = (f"the API asked for a pause of {pause:.0f} s before its next request{waited}; "
                       f"{len(urls) - number} of {len(urls)} searches wait for the next run")
             context.fail_after_documents(FetchError("rate-limited", asked_by, detail))
             break
         if pause > 0:
+            paused += pause
             await asyncio.sleep(max(0.0, answered_at + pause - loop.time()))
         response = await context.fetch(url)
         pause = 0.0
