@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import Message
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from mentions.notify import notify_all
 from mentions.notify.base import markdown_text
 from tests.conftest import REPO, run_cli
 from tests.localsite import LocalSite
-from tests.receivers import HookReceiver, dead_url
+from tests.receivers import DROP, Answer, HookReceiver, dead_url
 
 DEMO_FILES = REPO / "examples" / "demo"
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -168,7 +169,7 @@ def test_failing_receivers_become_one_sentence_without_the_url() -> None:
                              [mention(1)])
     finally:
         broken.stop()
-    assert results[0].error == "team-chat: the receiver answered HTTP 500"
+    assert results[0].error == "team-chat: the receiver answered HTTP 500, tried 3 times"
     assert results[1].error is not None and "connection failed" in results[1].error
     assert all("s3cr3t" not in (r.error or "") and "127.0.0.1" not in (r.error or "") for r in results)
 
@@ -287,6 +288,110 @@ def test_dry_run_and_seed_send_no_alerts(tmp_path: Path, hook: HookReceiver) -> 
     assert runner.invoke(app, ["scan", "-c", str(config), "--dry-run", "-f", "jsonl"]).exit_code == 0
     assert runner.invoke(app, ["scan", "-c", str(config), "--seed"]).exit_code == 0
     assert hook.posts == []
+
+
+# --- a receiver that is busy for a while: the alert is tried again -----------------------------
+# Before, one 429 or 503, or a connection dropped mid-request, lost the alert for good: its
+# mentions were recorded, so they were never new again.
+
+KEPT = " (the mentions were still written and recorded)"
+
+
+def scan_alerting(tmp_path: Path, notify_yaml: str) -> tuple[Any, float]:
+    """`mentions scan` of the demo files through the CLI with `notify_yaml`; the result and its seconds."""
+    config = write_config(tmp_path, notify_yaml)
+    started = time.monotonic()
+    result = CliRunner().invoke(app, ["scan", "-c", str(config), "--format", "jsonl"])
+    return result, time.monotonic() - started
+
+
+@pytest.mark.parametrize("retry_after", ["1", "http-date"])
+def test_a_receiver_that_answers_429_gets_the_alert_once_after_its_retry_after(
+    tmp_path: Path, retry_after: str
+) -> None:
+    if retry_after == "http-date":  # 1 to 2 s from now
+        retry_after = formatdate(int(time.time()) + 2, usegmt=True)
+    busy = HookReceiver(answers=[Answer(429, {"Retry-After": retry_after})])
+    try:
+        result, _ = scan_alerting(tmp_path, f"  - webhook: {busy.url()}\n    timeout: 5s\n")
+    finally:
+        busy.stop()
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    assert [post.status for post in busy.posts] == [429, 200]
+    assert busy.posts[1].at - busy.posts[0].at >= 0.8  # it waited as asked
+    [alert] = busy.delivered
+    assert alert["count"] == 20 and alert == busy.posts[0].body
+
+
+@pytest.mark.parametrize(("answers", "waits"), [
+    ([503, 503], [1, 2]),
+    ([502, 504], [1, 2]),
+    ([DROP], [1]),  # the answer never came: it may have taken the alert, and gets it again
+], ids=["503-twice", "502-then-504", "dropped-connection"])
+def test_a_receiver_that_fails_a_moment_gets_the_alert_after_a_short_backoff(
+    tmp_path: Path, answers: list[int], waits: list[float]
+) -> None:
+    busy = HookReceiver(answers=[Answer(status) for status in answers])
+    try:
+        result, _ = scan_alerting(tmp_path, f"  - slack: {busy.url()}\n    timeout: 5s\n")
+    finally:
+        busy.stop()
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    assert [post.status for post in busy.posts] == [*answers, 200]
+    gaps = [later.at - earlier.at for earlier, later in zip(busy.posts, busy.posts[1:], strict=False)]
+    assert all(gap >= wait - 0.2 for gap, wait in zip(gaps, waits, strict=True))
+    assert len(busy.delivered) == 1 and busy.delivered[0]["text"].startswith("*20 new mentions")
+
+
+STATUS_TRIES = [(400, 1), (401, 1), (403, 1), (404, 1), (413, 1), (422, 1), (501, 1),
+                (408, 2), (425, 2), (500, 2)]
+
+
+def test_only_answers_another_try_may_change_are_tried_again(tmp_path: Path) -> None:
+    """A refused payload, a revoked or unknown webhook, a message too large: the same request
+    gets the same answer. Each receiver here answers once with its status, then 200."""
+    receivers = {status: HookReceiver(answers=[Answer(status)]) for status, _ in STATUS_TRIES}
+    notify_yaml = "".join(f"  - webhook: {receiver.url()}\n    name: hook-{status}\n    timeout: 5s\n"
+                          for status, receiver in receivers.items())
+    try:
+        result, _ = scan_alerting(tmp_path, notify_yaml)
+    finally:
+        for receiver in receivers.values():
+            receiver.stop()
+    assert result.exit_code == 0, result.output
+    assert {status: len(receivers[status].posts) for status, _ in STATUS_TRIES} == dict(STATUS_TRIES)
+    assert sorted(result.stderr.splitlines()) == sorted(
+        f"mentions: alert not sent: hook-{status}: the receiver answered HTTP {status}{KEPT}"
+        for status, tries in STATUS_TRIES if tries == 1
+    )
+
+
+def test_a_receiver_that_stays_busy_is_named_with_the_number_of_tries(tmp_path: Path) -> None:
+    busy = HookReceiver(status=503)
+    try:
+        result, _ = scan_alerting(tmp_path, f"  - teams: {busy.url()}\n    timeout: 5s\n")
+    finally:
+        busy.stop()
+    assert result.exit_code == 0, result.output
+    assert len(busy.posts) == 3
+    assert result.stderr == f"mentions: alert not sent: teams: the receiver answered HTTP 503, tried 3 times{KEPT}\n"
+
+
+def test_a_retry_after_past_the_alerts_deadline_is_not_waited_for(tmp_path: Path) -> None:
+    """Twice the timeout (4 s here) is all an alert gets: a receiver that asks for two minutes
+    is not waited for, nor asked again sooner (it would refuse again), and stderr says why."""
+    busy = HookReceiver(status=429, answers=[Answer(429, {"Retry-After": "120"})])
+    try:
+        result, took = scan_alerting(tmp_path, f"  - mattermost: {busy.url()}\n    timeout: 2s\n")
+    finally:
+        busy.stop()
+    assert result.exit_code == 0, result.output
+    assert took < 4 + 3
+    assert len(busy.posts) == 1
+    assert result.stderr == (f"mentions: alert not sent: mattermost: the receiver answered HTTP 429, "
+                             f"retry after 120 s{KEPT}\n")
 
 
 # --- email over real SMTP ----------------------------------------------------------------------
