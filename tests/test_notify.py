@@ -486,6 +486,96 @@ def test_email_with_starttls_and_login(
     assert "wrong" not in bad[0].error
 
 
+class BusyInbox(Inbox):
+    """An Inbox that answers the DATA of the first mails with `replies` in turn (the mail not
+    taken), then takes them. `is_dropping`: it takes each mail and closes the connection
+    before it says so."""
+
+    def __init__(self, replies: list[str], *, is_dropping: bool = False) -> None:
+        super().__init__()
+        self.replies = replies
+        self.is_dropping = is_dropping
+        self.tries = 0
+
+    async def handle_DATA(self, server: Any, session: object, envelope: Any) -> str:
+        self.tries += 1
+        if self.replies:
+            return self.replies.pop(0)
+        taken = await super().handle_DATA(server, session, envelope)
+        if self.is_dropping:
+            server.transport.close()
+        return taken
+
+
+def email_yaml(port: int) -> str:
+    return (f"  - email: {{host: 127.0.0.1, port: {port}, tls: none, from: mentions@acme.example,"
+            f" to: [pr@acme.example]}}\n    timeout: 5s\n")
+
+
+@pytest.mark.parametrize(("reply", "mails", "said"), [
+    ("451 4.3.0 Try again later", 1, ""),
+    ("554 5.7.1 Rejected", 0, f"mentions: alert not sent: email: SMTP sending refused (554){KEPT}\n"),
+], ids=["451-later", "554-never"])
+def test_a_mail_server_that_says_later_gets_the_mail_once_more(
+    tmp_path: Path, reply: str, mails: int, said: str
+) -> None:
+    """A 4xx reply, even to the mail's text, means the server did not take it: one more try.
+    A 5xx will not change."""
+    pytest.importorskip("aiosmtpd")
+    inbox = BusyInbox([reply])
+    controller = smtp_server(inbox)
+    try:
+        result, _ = scan_alerting(tmp_path, email_yaml(controller.port))
+    finally:
+        controller.stop()
+    assert result.exit_code == 0, result.output
+    assert result.stderr == said
+    assert inbox.tries == 1 + mails and len(inbox.mails) == mails
+    if mails:
+        assert inbox.mails[0][2]["Subject"] == "mentions: 20 new"
+
+
+def test_a_mail_server_that_cannot_be_reached_is_tried_once_more() -> None:
+    port = int(dead_url().rsplit(":", 1)[1].split("/")[0])
+    [result] = notify_all([email_config(port, tls="none")], [mention(1)])
+    assert result.error == "email: SMTP connecting failed (ConnectionRefusedError), tried 2 times"
+
+
+def test_a_mail_the_server_may_have_taken_is_not_sent_again() -> None:
+    """The connection went after the mail's text, before the server's answer: it may have
+    queued the mail, and a second copy would land in every inbox on the list."""
+    pytest.importorskip("aiosmtpd")
+    inbox = BusyInbox([], is_dropping=True)
+    controller = smtp_server(inbox)
+    try:
+        [result] = notify_all([email_config(controller.port, tls="none")], [mention(1)])
+    finally:
+        controller.stop()
+    assert result.error == "email: SMTP sending failed (SMTPServerDisconnected)"
+    assert len(inbox.mails) == 1
+
+
+class QuitRefusingInbox(Inbox):
+    """An Inbox whose server answers QUIT with 421 instead of 221."""
+
+    async def handle_QUIT(self, server: object, session: object, envelope: object) -> str:
+        return "421 4.3.2 Shutting down"
+
+
+def test_a_refused_quit_after_the_mail_was_taken_fails_nothing() -> None:
+    """The alert was named failed though the server had taken it; retried, it would have
+    gone out twice."""
+    pytest.importorskip("aiosmtpd")
+    inbox = QuitRefusingInbox()
+    controller = smtp_server(inbox)
+    try:
+        [result] = notify_all([email_config(controller.port, tls="none")], [mention(1)])
+    finally:
+        controller.stop()
+    assert result.error is None
+    assert len(inbox.mails) == 1
+
+
 def test_mentions_written_before_the_reader_went_away_are_still_alerted(
     tmp_path: Path, hook: HookReceiver, site: LocalSite
 ) -> None:
