@@ -153,8 +153,8 @@ def defuse_at(text: str) -> str:
 HTTP_TRIES = 3  # the first and two more, 1 s and 2 s later unless the receiver asks otherwise
 # Answers another try may change: a request timeout, "too early", "too many requests", a
 # server or the proxy before it that is failing, restarting or overloaded. Any other 4xx says
-# the request itself is wrong (a malformed payload, a revoked webhook, too large), and 501 or
-# 505 that the server never will: sending it again changes nothing.
+# the request itself is wrong (a malformed payload, a revoked webhook, too large), and any
+# other 5xx a lasting state (501 Not Implemented, 505, 511): sending it again changes nothing.
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
@@ -166,10 +166,9 @@ def post_json(url: str, payload: dict[str, Any], *, timeout: float, headers: dic
     Retry-After), or no answer at all. A request whose answer never came (a connection
     dropped mid-request; a timeout too, though one seldom leaves time for another try) may
     have reached the receiver, and it is tried again all the same: the alert may then show
-    twice. That is the lesser harm: its mentions are
-    recorded and never new again, so a lost alert is lost for good, while a repeated chat
-    message is plain to see, and the generic webhook carries each mention's stable `id` for
-    a consumer to de-duplicate."""
+    twice. That is the lesser harm: its mentions are recorded and never new again, so a lost
+    alert is lost for good, while a repeated chat message is plain to see, and the generic
+    webhook carries each mention's stable `id` for a consumer to de-duplicate."""
     import httpx
 
     from mentions.fetch.classify import retry_after_seconds
