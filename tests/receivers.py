@@ -6,34 +6,56 @@ import http.server
 import json
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from tests.localsite import QuietServer
 
+DROP = 0  # an Answer's status that closes the connection without a word
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the receiver answers one POST: `status` with `headers`, or nothing at all (DROP)."""
+
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+
 
 @dataclass
 class Received:
-    """One POST: its path, headers and parsed JSON body."""
+    """One POST: its path, headers, parsed JSON body, the status answered (DROP: none) and
+    when it came (time.monotonic())."""
 
     path: str
     headers: dict[str, str]
     body: Any
+    status: int = 200
+    at: float = 0.0
 
 
 @dataclass
 class HookReceiver:
     """A threaded HTTP server on 127.0.0.1 that answers every POST with `status`.
 
-    With `delay`, it keeps each POST (at once) but answers only after that many seconds, or
-    when it stops: a receiver that hangs. With `trickle`, it promises a long body and sends a
-    byte every `trickle` seconds until it stops: each read comes in time, the answer never."""
+    With `answers`, it answers the first POSTs with these in turn, then with `status`: a
+    receiver that is busy for a while. With `delay`, it keeps each POST (at once) but answers
+    only after that many seconds, or when it stops: a receiver that hangs. With `trickle`, it
+    promises a long body and sends a byte every `trickle` seconds until it stops: each read
+    comes in time, the answer never."""
 
     status: int = 200
+    answers: list[Answer] = field(default_factory=list)
     delay: float = 0.0
     trickle: float = 0.0
     posts: list[Received] = field(default_factory=list)
     released: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def delivered(self) -> list[Any]:
+        """The bodies of the POSTs it answered with 2xx: the alerts it took."""
+        return [post.body for post in self.posts if 200 <= post.status < 300]
 
     def __post_init__(self) -> None:
         receiver = self
@@ -45,9 +67,12 @@ class HookReceiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 raw = self.rfile.read(length)
-                receiver.posts.append(
-                    Received(self.path, {k.lower(): v for k, v in self.headers.items()}, json.loads(raw))
-                )
+                answer = receiver.answers.pop(0) if receiver.answers else Answer(receiver.status)
+                receiver.posts.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()},
+                                               json.loads(raw), answer.status, time.monotonic()))
+                if answer.status == DROP:  # the request came whole; the connection goes, no answer
+                    self.close_connection = True
+                    return
                 if receiver.delay:
                     receiver.released.wait(receiver.delay)
                 if receiver.trickle:
@@ -61,7 +86,9 @@ class HookReceiver:
                         except OSError:  # the client gave up
                             return
                     return
-                self.send_response(receiver.status)
+                self.send_response(answer.status)
+                for name, value in answer.headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")

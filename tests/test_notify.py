@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import Message
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from mentions.notify import notify_all
 from mentions.notify.base import markdown_text
 from tests.conftest import REPO, run_cli
 from tests.localsite import LocalSite
-from tests.receivers import HookReceiver, dead_url
+from tests.receivers import DROP, Answer, HookReceiver, dead_url
 
 DEMO_FILES = REPO / "examples" / "demo"
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -168,7 +169,7 @@ def test_failing_receivers_become_one_sentence_without_the_url() -> None:
                              [mention(1)])
     finally:
         broken.stop()
-    assert results[0].error == "team-chat: the receiver answered HTTP 500"
+    assert results[0].error == "team-chat: the receiver answered HTTP 500, tried 3 times"
     assert results[1].error is not None and "connection failed" in results[1].error
     assert all("s3cr3t" not in (r.error or "") and "127.0.0.1" not in (r.error or "") for r in results)
 
@@ -289,6 +290,110 @@ def test_dry_run_and_seed_send_no_alerts(tmp_path: Path, hook: HookReceiver) -> 
     assert hook.posts == []
 
 
+# --- a receiver that is busy for a while: the alert is tried again -----------------------------
+# Before, one 429 or 503, or a connection dropped mid-request, lost the alert for good: its
+# mentions were recorded, so they were never new again.
+
+KEPT = " (the mentions were still written and recorded)"
+
+
+def scan_alerting(tmp_path: Path, notify_yaml: str) -> tuple[Any, float]:
+    """`mentions scan` of the demo files through the CLI with `notify_yaml`; the result and its seconds."""
+    config = write_config(tmp_path, notify_yaml)
+    started = time.monotonic()
+    result = CliRunner().invoke(app, ["scan", "-c", str(config), "--format", "jsonl"])
+    return result, time.monotonic() - started
+
+
+@pytest.mark.parametrize("retry_after", ["1", "http-date"])
+def test_a_receiver_that_answers_429_gets_the_alert_once_after_its_retry_after(
+    tmp_path: Path, retry_after: str
+) -> None:
+    if retry_after == "http-date":  # 1 to 2 s from now
+        retry_after = formatdate(int(time.time()) + 2, usegmt=True)
+    busy = HookReceiver(answers=[Answer(429, {"Retry-After": retry_after})])
+    try:
+        result, _ = scan_alerting(tmp_path, f"  - webhook: {busy.url()}\n    timeout: 5s\n")
+    finally:
+        busy.stop()
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    assert [post.status for post in busy.posts] == [429, 200]
+    assert busy.posts[1].at - busy.posts[0].at >= 0.8  # it waited as asked
+    [alert] = busy.delivered
+    assert alert["count"] == 20 and alert == busy.posts[0].body
+
+
+@pytest.mark.parametrize(("answers", "waits"), [
+    ([503, 503], [1, 2]),
+    ([502, 504], [1, 2]),
+    ([DROP], [1]),  # the answer never came: it may have taken the alert, and gets it again
+], ids=["503-twice", "502-then-504", "dropped-connection"])
+def test_a_receiver_that_fails_a_moment_gets_the_alert_after_a_short_backoff(
+    tmp_path: Path, answers: list[int], waits: list[float]
+) -> None:
+    busy = HookReceiver(answers=[Answer(status) for status in answers])
+    try:
+        result, _ = scan_alerting(tmp_path, f"  - slack: {busy.url()}\n    timeout: 5s\n")
+    finally:
+        busy.stop()
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    assert [post.status for post in busy.posts] == [*answers, 200]
+    gaps = [later.at - earlier.at for earlier, later in zip(busy.posts, busy.posts[1:], strict=False)]
+    assert all(gap >= wait - 0.2 for gap, wait in zip(gaps, waits, strict=True))
+    assert len(busy.delivered) == 1 and busy.delivered[0]["text"].startswith("*20 new mentions")
+
+
+STATUS_TRIES = [(400, 1), (401, 1), (403, 1), (404, 1), (413, 1), (422, 1), (501, 1),
+                (408, 2), (425, 2), (500, 2)]
+
+
+def test_only_answers_another_try_may_change_are_tried_again(tmp_path: Path) -> None:
+    """A refused payload, a revoked or unknown webhook, a message too large: the same request
+    gets the same answer. Each receiver here answers once with its status, then 200."""
+    receivers = {status: HookReceiver(answers=[Answer(status)]) for status, _ in STATUS_TRIES}
+    notify_yaml = "".join(f"  - webhook: {receiver.url()}\n    name: hook-{status}\n    timeout: 5s\n"
+                          for status, receiver in receivers.items())
+    try:
+        result, _ = scan_alerting(tmp_path, notify_yaml)
+    finally:
+        for receiver in receivers.values():
+            receiver.stop()
+    assert result.exit_code == 0, result.output
+    assert {status: len(receivers[status].posts) for status, _ in STATUS_TRIES} == dict(STATUS_TRIES)
+    assert sorted(result.stderr.splitlines()) == sorted(
+        f"mentions: alert not sent: hook-{status}: the receiver answered HTTP {status}{KEPT}"
+        for status, tries in STATUS_TRIES if tries == 1
+    )
+
+
+def test_a_receiver_that_stays_busy_is_named_with_the_number_of_tries(tmp_path: Path) -> None:
+    busy = HookReceiver(status=503)
+    try:
+        result, _ = scan_alerting(tmp_path, f"  - teams: {busy.url()}\n    timeout: 5s\n")
+    finally:
+        busy.stop()
+    assert result.exit_code == 0, result.output
+    assert len(busy.posts) == 3
+    assert result.stderr == f"mentions: alert not sent: teams: the receiver answered HTTP 503, tried 3 times{KEPT}\n"
+
+
+def test_a_retry_after_past_the_alerts_deadline_is_not_waited_for(tmp_path: Path) -> None:
+    """Twice the timeout (4 s here) is all an alert gets: a receiver that asks for two minutes
+    is not waited for, nor asked again sooner (it would refuse again), and stderr says why."""
+    busy = HookReceiver(status=429, answers=[Answer(429, {"Retry-After": "120"})])
+    try:
+        result, took = scan_alerting(tmp_path, f"  - mattermost: {busy.url()}\n    timeout: 2s\n")
+    finally:
+        busy.stop()
+    assert result.exit_code == 0, result.output
+    assert took < 4 + 3
+    assert len(busy.posts) == 1
+    assert result.stderr == (f"mentions: alert not sent: mattermost: the receiver answered HTTP 429, "
+                             f"retry after 120 s{KEPT}\n")
+
+
 # --- email over real SMTP ----------------------------------------------------------------------
 
 
@@ -379,6 +484,96 @@ def test_email_with_starttls_and_login(
     assert logins[0] == (b"mentions", b"s3cret")
     assert bad[0].error is not None and bad[0].error.startswith("email: SMTP login ")
     assert "wrong" not in bad[0].error
+
+
+class BusyInbox(Inbox):
+    """An Inbox that answers the DATA of the first mails with `replies` in turn (the mail not
+    taken), then takes them. `is_dropping`: it takes each mail and closes the connection
+    before it says so."""
+
+    def __init__(self, replies: list[str], *, is_dropping: bool = False) -> None:
+        super().__init__()
+        self.replies = replies
+        self.is_dropping = is_dropping
+        self.tries = 0
+
+    async def handle_DATA(self, server: Any, session: object, envelope: Any) -> str:
+        self.tries += 1
+        if self.replies:
+            return self.replies.pop(0)
+        taken = await super().handle_DATA(server, session, envelope)
+        if self.is_dropping:
+            server.transport.close()
+        return taken
+
+
+def email_yaml(port: int) -> str:
+    return (f"  - email: {{host: 127.0.0.1, port: {port}, tls: none, from: mentions@acme.example,"
+            f" to: [pr@acme.example]}}\n    timeout: 5s\n")
+
+
+@pytest.mark.parametrize(("reply", "mails", "said"), [
+    ("451 4.3.0 Try again later", 1, ""),
+    ("554 5.7.1 Rejected", 0, f"mentions: alert not sent: email: SMTP sending refused (554){KEPT}\n"),
+], ids=["451-later", "554-never"])
+def test_a_mail_server_that_says_later_gets_the_mail_once_more(
+    tmp_path: Path, reply: str, mails: int, said: str
+) -> None:
+    """A 4xx reply, even to the mail's text, means the server did not take it: one more try.
+    A 5xx will not change."""
+    pytest.importorskip("aiosmtpd")
+    inbox = BusyInbox([reply])
+    controller = smtp_server(inbox)
+    try:
+        result, _ = scan_alerting(tmp_path, email_yaml(controller.port))
+    finally:
+        controller.stop()
+    assert result.exit_code == 0, result.output
+    assert result.stderr == said
+    assert inbox.tries == 1 + mails and len(inbox.mails) == mails
+    if mails:
+        assert inbox.mails[0][2]["Subject"] == "mentions: 20 new"
+
+
+def test_a_mail_server_that_cannot_be_reached_is_tried_once_more() -> None:
+    port = int(dead_url().rsplit(":", 1)[1].split("/")[0])
+    [result] = notify_all([email_config(port, tls="none")], [mention(1)])
+    assert result.error == "email: SMTP connecting failed (ConnectionRefusedError), tried 2 times"
+
+
+def test_a_mail_the_server_may_have_taken_is_not_sent_again() -> None:
+    """The connection went after the mail's text, before the server's answer: it may have
+    queued the mail, and a second copy would land in every inbox on the list."""
+    pytest.importorskip("aiosmtpd")
+    inbox = BusyInbox([], is_dropping=True)
+    controller = smtp_server(inbox)
+    try:
+        [result] = notify_all([email_config(controller.port, tls="none")], [mention(1)])
+    finally:
+        controller.stop()
+    assert result.error == "email: SMTP sending failed (SMTPServerDisconnected)"
+    assert len(inbox.mails) == 1
+
+
+class QuitRefusingInbox(Inbox):
+    """An Inbox whose server answers QUIT with 421 instead of 221."""
+
+    async def handle_QUIT(self, server: object, session: object, envelope: object) -> str:
+        return "421 4.3.2 Shutting down"
+
+
+def test_a_refused_quit_after_the_mail_was_taken_fails_nothing() -> None:
+    """The alert was named failed though the server had taken it; retried, it would have
+    gone out twice."""
+    pytest.importorskip("aiosmtpd")
+    inbox = QuitRefusingInbox()
+    controller = smtp_server(inbox)
+    try:
+        [result] = notify_all([email_config(controller.port, tls="none")], [mention(1)])
+    finally:
+        controller.stop()
+    assert result.error is None
+    assert len(inbox.mails) == 1
 
 
 def test_mentions_written_before_the_reader_went_away_are_still_alerted(

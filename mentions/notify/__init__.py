@@ -8,12 +8,15 @@
 Notifiers run after the mentions were written and recorded, so a failing notifier loses
 nothing: it is reported on stderr and the exit code stays what the sources decided. They
 run after a closed pipe, Ctrl-C or SIGTERM too, for what was recorded (`cli/scan.py`): a
-recorded mention is never new again, so its alert goes now or never.
+recorded mention is never new again, so its alert goes now or never. That is also why a
+failure another try may mend (a busy receiver, a dropped connection) is tried again, within
+the alert's deadline (`_send_within`); the notifiers say which failures those are.
 Add a notifier: a module with a class that has `send(batch)`, and one line in `NOTIFIERS`.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -95,7 +98,7 @@ def notify_all(configs: Sequence[NotifyConfig], mentions: Sequence[Mention]) -> 
             continue
         batch = make_batch(wanted, config.max_items)
         try:
-            _send_within(NOTIFIERS[config.kind](config), batch, config.timeout * 2, config.kind)
+            _send_within(NOTIFIERS[config.kind](config), batch, config.timeout, config.kind)
         except NotifyError as error:
             results.append(NotifyResult(config.label, len(wanted), str(error)))
         except Exception as error:  # one notifier never stops the others
@@ -107,8 +110,14 @@ def notify_all(configs: Sequence[NotifyConfig], mentions: Sequence[Mention]) -> 
     return results
 
 
-def _send_within(notifier: Notifier, batch: Batch, seconds: float, kind: str) -> None:
-    """`notifier.send(batch)`, given up after `seconds` in all.
+# Seconds before the second and third try when the receiver names none: a receiver that is
+# restarting or shedding load is often back within seconds, and the alert has only a few.
+BACKOFF = (1.0, 2.0)
+
+
+def _send_within(notifier: Notifier, batch: Batch, timeout: float, kind: str) -> None:
+    """`notifier.send(batch)`, tried again as its failure allows, given up after twice the
+    notifier's `timeout` in all.
 
     A client's timeout bounds each wait for the next bytes, not the whole answer: a receiver
     that trickles a byte a second (or an SMTP server that greets line by line) held the scan,
@@ -116,11 +125,14 @@ def _send_within(notifier: Notifier, batch: Batch, seconds: float, kind: str) ->
     deadline is left behind (a daemon: it ends with the process) and named a failure."""
     import threading
 
+    seconds = timeout * 2
+    deadline = time.monotonic() + seconds
     outcome: list[BaseException | None] = []
+    tries: list[int] = [0]
 
     def send() -> None:
         try:
-            notifier.send(batch)
+            _send_with_retries(notifier, batch, deadline - timeout, tries)
         except BaseException as error:  # handed to the caller, whatever it is
             outcome.append(error)
         else:
@@ -130,6 +142,33 @@ def _send_within(notifier: Notifier, batch: Batch, seconds: float, kind: str) ->
     thread.start()
     thread.join(seconds)
     if not outcome:
-        raise NotifyError(f"{kind}: no whole answer within {seconds:g} s")
+        raise NotifyError(f"{kind}: no whole answer within {seconds:g} s{_tried(tries[0])}")
     if outcome[0] is not None:
         raise outcome[0]
+
+
+def _send_with_retries(notifier: Notifier, batch: Batch, last_start: float, tries: list[int]) -> None:
+    """`notifier.send(batch)` until it succeeds, its failure is worth no more tries, or the next
+    wait (the receiver's Retry-After, else BACKOFF) would end after `last_start` (monotonic).
+
+    A try starts no later than its whole timeout before the deadline: one cut short by the
+    deadline would only turn a precise reason ("HTTP 503") into "no whole answer". So a try
+    that timed out is in effect not repeated. A Retry-After too long is not cut short either:
+    a try sooner would be refused again. `tries[0]` counts the tries, for the deadline's message."""
+    while True:
+        tries[0] += 1
+        try:
+            notifier.send(batch)
+            return
+        except NotifyError as error:
+            wait = error.retry_after
+            if wait is None and tries[0] <= len(BACKOFF):
+                wait = BACKOFF[tries[0] - 1]
+            if tries[0] >= error.tries or wait is None or time.monotonic() + wait > last_start:
+                raise NotifyError(f"{error}{_tried(tries[0])}") from None
+        time.sleep(wait)
+
+
+def _tried(tries: int) -> str:
+    """`, tried 3 times` after a failure's reason, when there was more than one try."""
+    return f", tried {tries} times" if tries > 1 else ""

@@ -24,14 +24,25 @@ USER_AGENT = "mentions (notifier)"
 
 
 class NotifyError(MentionsError):
-    """A notifier could not deliver its message; the text names no secret."""
+    """A notifier could not deliver its message; the text names no secret.
+
+    `tries`: how many tries in all a failure like this is worth (1: another would fail the same
+    way, or could deliver the message twice); `retry_after`: the seconds the receiver asked for
+    before the next one (Retry-After), if it did. `notify_all` tries again within the alert's
+    deadline."""
+
+    def __init__(self, message: str, *, tries: int = 1, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.tries = tries
+        self.retry_after = retry_after
 
 
 class Notifier(Protocol):
     """Delivers one message about a batch of new mentions.
 
-    `send` returns once the receiver accepted the message and raises NotifyError otherwise;
-    it never blocks longer than its configured timeout (per request or SMTP step).
+    `send` returns once the receiver accepted the message and raises NotifyError otherwise,
+    whose `tries` says whether another `send` may succeed; it never blocks longer than its
+    configured timeout (per request or SMTP step).
     """
 
     def send(self, batch: Batch) -> None: ...
@@ -139,17 +150,42 @@ def defuse_at(text: str) -> str:
     return text.replace("@", "@\u2060")
 
 
+HTTP_TRIES = 3  # the first and two more, 1 s and 2 s later unless the receiver asks otherwise
+# Answers another try may change: a request timeout, "too early", "too many requests", a
+# server or the proxy before it that is failing, restarting or overloaded. Any other 4xx says
+# the request itself is wrong (a malformed payload, a revoked webhook, too large), and any
+# other 5xx a lasting state (501 Not Implemented, 505, 511): sending it again changes nothing.
+RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
 def post_json(url: str, payload: dict[str, Any], *, timeout: float, headers: dict[str, str] | None = None,
               what: str) -> None:
-    """POST `payload` as JSON; NotifyError unless the receiver answers 2xx."""
+    """POST `payload` as JSON; NotifyError unless the receiver answers 2xx.
+
+    The error says whether another try may succeed: an answer in RETRY_STATUSES (with its
+    Retry-After), or no answer at all. A request whose answer never came (a connection
+    dropped mid-request; a timeout too, though one seldom leaves time for another try) may
+    have reached the receiver, and it is tried again all the same: the alert may then show
+    twice. That is the lesser harm: its mentions are recorded and never new again, so a lost
+    alert is lost for good, while a repeated chat message is plain to see, and the generic
+    webhook carries each mention's stable `id` for a consumer to de-duplicate."""
     import httpx
+
+    from mentions.fetch.classify import retry_after_seconds
 
     try:
         with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=True) as client:
             response = client.post(url, json=payload, headers={"User-Agent": USER_AGENT, **(headers or {})})
     except httpx.TimeoutException:
-        raise NotifyError(f"{what}: no answer within {timeout:g} s") from None
+        raise NotifyError(f"{what}: no answer within {timeout:g} s", tries=HTTP_TRIES) from None
     except httpx.HTTPError as error:
-        raise NotifyError(f"{what}: connection failed ({type(error).__name__})") from None
-    if not 200 <= response.status_code < 300:
-        raise NotifyError(f"{what}: the receiver answered HTTP {response.status_code}")
+        raise NotifyError(f"{what}: connection failed ({type(error).__name__})", tries=HTTP_TRIES) from None
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    if status not in RETRY_STATUSES:
+        raise NotifyError(f"{what}: the receiver answered HTTP {status}")
+    wait = retry_after_seconds(response.headers.get("retry-after"))
+    asked = f", retry after {wait:.0f} s" if wait is not None else ""
+    raise NotifyError(f"{what}: the receiver answered HTTP {status}{asked}", tries=HTTP_TRIES,
+                      retry_after=wait)
