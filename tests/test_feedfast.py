@@ -128,3 +128,14 @@ def test_plain_text_is_shown_as_written_and_html_as_its_text(
         feed = b"<!DOCTYPE x>" + feed
     assert (parse_fast(feed, BASE) is not None) is fast
     assert [(d.title, d.text) for d in parse_feed(feed, BASE, "s")] == expected
+
+
+def test_feedparser_reads_an_undeclared_feed_as_utf8() -> None:
+    """A feed without `<?xml encoding?>` is UTF-8. One that is not well-formed (an HTML `&nbsp;`,
+    a bare `&`) goes to feedparser, which, given headers without a content type, took it for
+    ISO-8859-1 and showed `SchÃ¶ner`."""
+    feed = ('<rss version="2.0"><channel><title>Laufblog</title><item><title>Die Rückkehr der Acme-Schuhe</title>'
+            "<link>https://lauf.example/1</link><description>Schöner&nbsp;laufen mit Acme &amp; Co, sagt AT&T"
+            "</description></item></channel></rss>").encode()
+    [document] = parse_feed(feed, BASE, "s")
+    assert (document.title, document.text) == ("Die Rückkehr der Acme-Schuhe", "Schöner laufen mit Acme & Co, sagt AT&T")
