@@ -130,6 +130,26 @@ def test_plain_text_is_shown_as_written_and_html_as_its_text(
     assert [(d.title, d.text) for d in parse_feed(feed, BASE, "s")] == expected
 
 
+def _both_paths(feed: bytes, fast: bool) -> bytes:
+    """`feed` as it is (the fast path reads it), or with a DOCTYPE that sends it to feedparser."""
+    if fast:
+        assert parse_fast(feed, BASE) is not None
+        return feed
+    return b"<!DOCTYPE x>" + feed
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_self_closed_video_embed_shows_no_markup(fast: bool) -> None:
+    """Blogger writes its video embeds `<iframe … />`: no text, and what follows is shown."""
+    feed = (b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>tag:blogger.com,1999:blog-1.post-2</id>'
+            b'<title type="text">Acme bloopers</title><link rel="alternate" href="https://acme.blogspot.com/b.html"/>'
+            b'<content type="html">Acme outtakes!&lt;br /&gt;&lt;iframe allowFullScreen=&#39;true&#39; '
+            b"src=&#39;https://www.blogger.com/video.g?token=AD6v5dyq9&#39; FRAMEBORDER=&#39;0&#39; /&gt;"
+            b"&lt;p&gt;More next week.&lt;/p&gt;</content></entry></feed>")
+    [document] = parse_feed(_both_paths(feed, fast), BASE, "s")
+    assert document.text == "Acme outtakes!\nMore next week."
+
+
 def test_feedparser_reads_an_undeclared_feed_as_utf8() -> None:
     """A feed without `<?xml encoding?>` is UTF-8. One that is not well-formed (an HTML `&nbsp;`,
     a bare `&`) goes to feedparser, which, given headers without a content type, took it for
