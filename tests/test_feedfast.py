@@ -139,6 +139,24 @@ def _both_paths(feed: bytes, fast: bool) -> bytes:
 
 
 @pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize(("feed", "lang"), [
+    # Slovak news sites write the channel's language as Dublin Core
+    (b'<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>Aktuality</title>'
+     b"<dc:language>sk</dc:language><item><title>Acme otvorila predaj\xc5\x88u</title>"
+     b"<link>https://www.aktuality.sk/clanok/1/</link></item></channel></rss>", "sk"),
+    # Vimeo says it once, on the root
+    (b'<rss version="2.0" xml:lang="en-US"><channel><title>Vimeo / Acme</title><item>'
+     b"<title>Acme harvest update</title><link>https://vimeo.com/1013595996</link></item></channel></rss>", "en-US"),
+    # WordPress' Atom writes `xml:lang=""` when the blog has none: unknown, not a language
+    (b'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang=""><entry><id>http://ex.example/?p=1</id>'
+     b'<title>Acme</title><link rel="alternate" href="http://ex.example/1"/></entry></feed>', None),
+], ids=["dc-language", "root-xml-lang", "empty-xml-lang"])
+def test_the_feed_language_is_found_where_feeds_write_it(feed: bytes, lang: str | None, fast: bool) -> None:
+    [document] = parse_feed(_both_paths(feed, fast), BASE, "s")
+    assert document.lang == lang
+
+
+@pytest.mark.parametrize("fast", [True, False])
 def test_a_self_closed_video_embed_shows_no_markup(fast: bool) -> None:
     """Blogger writes its video embeds `<iframe … />`: no text, and what follows is shown."""
     feed = (b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>tag:blogger.com,1999:blog-1.post-2</id>'

@@ -72,15 +72,17 @@ def parse_fast(body: bytes, url: str) -> list[Entry] | None:
             channel = root.find("channel")
             if channel is None:
                 return None
-            lang = _text(channel.find("language")) or None
+            lang = _last_text(channel, "language", f"{DC}language") or root.get(XML_LANG) or None
             return _with_lang([_rss_item(item, url) for item in channel.iter("item")], lang)
         if root.tag == f"{RDF}RDF":
             items = [*root.iter(f"{RSS1}item"), *root.iter(f"{RSS090}item")]
-            lang = _text(root.find(f"{RSS1}channel/{DC}language")) or None
+            channel = _first(root, f"{RSS1}channel", f"{RSS090}channel")
+            written = _last_text(channel, f"{RSS1}language", f"{DC}language") if channel is not None else ""
+            lang = written or root.get(XML_LANG) or None
             return _with_lang([_rss1_item(item, url) for item in items], lang)
         if root.tag == f"{ATOM}feed":
             entries = [_atom_entry(entry, url) for entry in root.iter(f"{ATOM}entry")]
-            return _with_lang(entries, root.get(XML_LANG))
+            return _with_lang(entries, root.get(XML_LANG) or None)
     except _Unsure:
         return None
     return None
@@ -110,6 +112,12 @@ def _first(parent: etree._Element, *tags: str) -> etree._Element | None:
         if found is not None:
             return found
     return None
+
+
+def _last_text(parent: etree._Element, *tags: str) -> str:
+    """The text of the last child that has one of `tags`: in feedparser a later one wins."""
+    found = [child for child in parent if child.tag in tags]
+    return _text(found[-1]) if found else ""
 
 
 def _rss_item(item: etree._Element, base: str) -> Entry:
@@ -256,7 +264,7 @@ def _atom_entry(element: etree._Element, url: str) -> Entry:
     if content is not None and content.get("src"):
         raise _Unsure
     entry.content, entry.content_is_html = _atom_text(content)
-    entry.lang = element.get(XML_LANG)
+    entry.lang = element.get(XML_LANG) or None  # `xml:lang=""` says the language is unknown
     entry.summary, entry.summary_is_html = _atom_text(element.find(f"{ATOM}summary"))
     if not entry.summary:  # media:description is HTML unless it says `type="plain"`
         entry.summary, entry.summary_is_html = _atom_text(element.find(f".//{MEDIA}description"), "html")
