@@ -157,6 +157,17 @@ def test_the_feed_language_is_found_where_feeds_write_it(feed: bytes, lang: str 
 
 
 @pytest.mark.parametrize("fast", [True, False])
+def test_rss_links_resolve_against_xml_base(fast: bool) -> None:
+    feed = (b'<rss version="2.0" xml:base="https://blog.acme.example/news/"><channel><title>Acme news</title>'
+            b"<item><title>Acme opens a shop</title><link>2026/shop.html</link></item>"
+            b'<item xml:base="https://shop.acme.example/"><title>Acme sale</title><link>/sale</link></item>'
+            b"</channel></rss>")
+    assert [d.url for d in parse_feed(_both_paths(feed, fast), BASE, "s")] == [
+        "https://blog.acme.example/news/2026/shop.html", "https://shop.acme.example/sale"
+    ]
+
+
+@pytest.mark.parametrize("fast", [True, False])
 def test_a_self_closed_video_embed_shows_no_markup(fast: bool) -> None:
     """Blogger writes its video embeds `<iframe … />`: no text, and what follows is shown."""
     feed = (b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>tag:blogger.com,1999:blog-1.post-2</id>'

@@ -67,19 +67,25 @@ def parse_fast(body: bytes, url: str) -> list[Entry] | None:
         return None
     if not isinstance(root.tag, str):
         return None
+    has_base = b"xml:base" in body
+
+    def base(item: etree._Element) -> str:
+        # xml:base is rare in RSS: only a feed that has one pays for looking up each item's.
+        return _base_of(item, url) if has_base else url
+
     try:
         if root.tag == "rss":
             channel = root.find("channel")
             if channel is None:
                 return None
             lang = _last_text(channel, "language", f"{DC}language") or root.get(XML_LANG) or None
-            return _with_lang([_rss_item(item, url) for item in channel.iter("item")], lang)
+            return _with_lang([_rss_item(item, base(item)) for item in channel.iter("item")], lang)
         if root.tag == f"{RDF}RDF":
             items = [*root.iter(f"{RSS1}item"), *root.iter(f"{RSS090}item")]
             channel = _first(root, f"{RSS1}channel", f"{RSS090}channel")
             written = _last_text(channel, f"{RSS1}language", f"{DC}language") if channel is not None else ""
             lang = written or root.get(XML_LANG) or None
-            return _with_lang([_rss1_item(item, url) for item in items], lang)
+            return _with_lang([_rss1_item(item, base(item)) for item in items], lang)
         if root.tag == f"{ATOM}feed":
             entries = [_atom_entry(entry, url) for entry in root.iter(f"{ATOM}entry")]
             return _with_lang(entries, root.get(XML_LANG) or None)
