@@ -168,6 +168,20 @@ def test_rss_links_resolve_against_xml_base(fast: bool) -> None:
 
 
 @pytest.mark.parametrize("fast", [True, False])
+def test_a_junk_pubdate_leaves_the_other_dates_to_date_the_item(fast: bool) -> None:
+    feed = (b'<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/">'
+            b"<channel><title>Forum</title>"
+            b"<item><title>Acme broke</title><link>https://forum.example/t/1</link><pubDate>unknown</pubDate>"
+            b"<dc:date>2026-11-25T08:14:00+01:00</dc:date></item>"
+            b"<item><title>Acme fixed</title><link>https://forum.example/t/2</link>"
+            b"<dcterms:modified>2026-11-26T09:00:00Z</dcterms:modified></item></channel></rss>")
+    documents = parse_feed(_both_paths(feed, fast), BASE, "s")
+    assert [d.published.isoformat() if d.published else None for d in documents] == [
+        "2026-11-25T07:14:00+00:00", "2026-11-26T09:00:00+00:00"
+    ]
+
+
+@pytest.mark.parametrize("fast", [True, False])
 def test_a_self_closed_video_embed_shows_no_markup(fast: bool) -> None:
     """Blogger writes its video embeds `<iframe … />`: no text, and what follows is shown."""
     feed = (b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>tag:blogger.com,1999:blog-1.post-2</id>'

@@ -21,6 +21,7 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 RSS1 = "{http://purl.org/rss/1.0/}"
 RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
 DC = "{http://purl.org/dc/elements/1.1/}"
+DCTERMS = "{http://purl.org/dc/terms/}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
 WFW = "{http://wellformedweb.org/CommentAPI/}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -126,6 +127,19 @@ def _last_text(parent: etree._Element, *tags: str) -> str:
     return _text(found[-1]) if found else ""
 
 
+def _date(item: etree._Element, *tags: str) -> datetime | None:
+    """The first of the dates `tags` name that reads: a junk `<pubDate>` leaves `dc:date` to date it."""
+    for tag in tags:
+        element = item.find(tag)
+        if element is not None and (found := parse_date(_text(element))) is not None:
+            return found
+    return None
+
+
+# As feedparser reads them: published (`pubDate`, `dcterms:issued`) before updated.
+_RSS_DATES = ("pubDate", f"{DCTERMS}issued", f"{DC}date", f"{DCTERMS}modified")
+
+
 def _rss_item(item: etree._Element, base: str) -> Entry:
     entry = Entry()
     entry.title, entry.title_is_html = _rss_text(item.find("title"), "text")
@@ -136,7 +150,7 @@ def _rss_item(item: etree._Element, base: str) -> Entry:
         link = entry.guid
     entry.link = absolute(base, link) if link else None
     _fill_common(entry, item)
-    entry.published = parse_date(_text(_first(item, "pubDate", f"{DC}date")))
+    entry.published = _date(item, *_RSS_DATES)
     comments = _text(item.find(f"{WFW}commentRss"))
     entry.comments_feed = absolute(base, comments) if comments else None
     return entry
@@ -183,7 +197,7 @@ def _rss1_item(item: etree._Element, base: str) -> Entry:
     entry.link = absolute(base, link) if link else None
     entry.guid = item.get(f"{RDF}about") or None
     _fill_common(entry, item)
-    entry.published = parse_date(_text(item.find(f"{DC}date")))
+    entry.published = _date(item, *_RSS_DATES[1:])
     return entry
 
 
