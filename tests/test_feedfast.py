@@ -182,6 +182,21 @@ def test_a_junk_pubdate_leaves_the_other_dates_to_date_the_item(fast: bool) -> N
 
 
 @pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("feed", [
+    (b'<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>Acme videos</title><item>'
+     b"<link>https://video.example/v/1</link><media:group><media:title>Acme Runner X review</media:title>"
+     b"<media:description>We ran 40 km in the Acme Runner X.</media:description></media:group></item></channel></rss>"),
+    (b'<feed xmlns="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/"><entry>'
+     b'<id>yt:video:abc</id><link rel="alternate" href="https://www.youtube.com/watch?v=abc"/><media:group>'
+     b"<media:title>Acme Runner X review</media:title><media:description>We ran 40 km in the Acme Runner X."
+     b"</media:description></media:group></entry></feed>"),
+], ids=["rss", "atom"])
+def test_an_entry_titled_only_by_media_title_has_that_title(feed: bytes, fast: bool) -> None:
+    [document] = parse_feed(_both_paths(feed, fast), BASE, "s")
+    assert (document.title, document.text) == ("Acme Runner X review", "We ran 40 km in the Acme Runner X.")
+
+
+@pytest.mark.parametrize("fast", [True, False])
 def test_a_self_closed_video_embed_shows_no_markup(fast: bool) -> None:
     """Blogger writes its video embeds `<iframe … />`: no text, and what follows is shown."""
     feed = (b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>tag:blogger.com,1999:blog-1.post-2</id>'

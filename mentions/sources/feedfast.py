@@ -177,6 +177,8 @@ def _fill_common(entry: Entry, item: etree._Element) -> None:
             entry.content, entry.content_is_html = _rss_text(child, "html")
     if not entry.summary:
         entry.summary, entry.summary_is_html = _rss_text(item.find(f".//{MEDIA}description"), "html")
+    if not entry.title:  # a video's entry may have its title only there (Media RSS)
+        entry.title, entry.title_is_html = _rss_text(item.find(f".//{MEDIA}title"), "text")
 
 
 def _person(element: etree._Element) -> str | None:
@@ -265,6 +267,8 @@ def _atom_entry(element: etree._Element, url: str) -> Entry:
     entry = Entry()
     base = _base_of(element, url)
     entry.title, entry.title_is_html = _atom_text(element.find(f"{ATOM}title"))
+    if not entry.title:  # a video's entry may have its title only there (Media RSS)
+        entry.title, entry.title_is_html = _atom_text(element.find(f".//{MEDIA}title"))
     links = element.findall(f"{ATOM}link")
     alternate = next(
         (link for link in links if link.get("rel", "alternate") == "alternate" and link.get("href")), None
