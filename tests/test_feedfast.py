@@ -197,6 +197,18 @@ def test_an_entry_titled_only_by_media_title_has_that_title(feed: bytes, fast: b
 
 
 @pytest.mark.parametrize("fast", [True, False])
+def test_an_atom_entry_links_to_its_web_page_not_to_its_atom_document(fast: bool) -> None:
+    feed = (b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>urn:uuid:1</id><title>Acme ships</title>'
+            b'<link rel="alternate" type="application/atom+xml" href="https://blog.example/posts/1.atom"/>'
+            b'<link rel="alternate" type="text/html" href="https://blog.example/posts/1"/></entry>'
+            b'<entry><id>urn:uuid:2</id><title>Acme again</title>'
+            b'<link rel="ALTERNATE" type="TEXT/HTML" href="https://blog.example/posts/2"/></entry></feed>')
+    assert [d.url for d in parse_feed(_both_paths(feed, fast), BASE, "s")] == [
+        "https://blog.example/posts/1", "https://blog.example/posts/2"
+    ]
+
+
+@pytest.mark.parametrize("fast", [True, False])
 def test_a_self_closed_video_embed_shows_no_markup(fast: bool) -> None:
     """Blogger writes its video embeds `<iframe … />`: no text, and what follows is shown."""
     feed = (b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>tag:blogger.com,1999:blog-1.post-2</id>'

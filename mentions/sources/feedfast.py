@@ -263,16 +263,22 @@ def _atom_text(element: etree._Element | None, default: str = "text") -> tuple[s
     raise _Unsure
 
 
+def _is_page_link(link: etree._Element) -> bool:
+    """An `alternate` link to a web page: not the entry as Atom (`application/atom+xml`), as
+    feedparser chooses. Of several, the first: the others are translations (`hreflang`)."""
+    if not link.get("href") or link.get("rel", "alternate").strip().lower() != "alternate":
+        return False
+    kind = link.get("type")
+    return kind is None or kind.strip().lower() in _HTML_TYPES
+
+
 def _atom_entry(element: etree._Element, url: str) -> Entry:
     entry = Entry()
     base = _base_of(element, url)
     entry.title, entry.title_is_html = _atom_text(element.find(f"{ATOM}title"))
     if not entry.title:  # a video's entry may have its title only there (Media RSS)
         entry.title, entry.title_is_html = _atom_text(element.find(f".//{MEDIA}title"))
-    links = element.findall(f"{ATOM}link")
-    alternate = next(
-        (link for link in links if link.get("rel", "alternate") == "alternate" and link.get("href")), None
-    )
+    alternate = next((link for link in element.findall(f"{ATOM}link") if _is_page_link(link)), None)
     if alternate is not None:
         entry.link = absolute(_base_of(alternate, url), alternate.get("href", ""))
     entry.guid = _text(element.find(f"{ATOM}id")) or None
