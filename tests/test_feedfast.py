@@ -128,3 +128,104 @@ def test_plain_text_is_shown_as_written_and_html_as_its_text(
         feed = b"<!DOCTYPE x>" + feed
     assert (parse_fast(feed, BASE) is not None) is fast
     assert [(d.title, d.text) for d in parse_feed(feed, BASE, "s")] == expected
+
+
+def _both_paths(feed: bytes, fast: bool) -> bytes:
+    """`feed` as it is (the fast path reads it), or with a DOCTYPE that sends it to feedparser."""
+    if fast:
+        assert parse_fast(feed, BASE) is not None
+        return feed
+    return b"<!DOCTYPE x>" + feed
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize(("feed", "lang"), [
+    # Slovak news sites write the channel's language as Dublin Core
+    (b'<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>Aktuality</title>'
+     b"<dc:language>sk</dc:language><item><title>Acme otvorila predaj\xc5\x88u</title>"
+     b"<link>https://www.aktuality.sk/clanok/1/</link></item></channel></rss>", "sk"),
+    # Vimeo says it once, on the root
+    (b'<rss version="2.0" xml:lang="en-US"><channel><title>Vimeo / Acme</title><item>'
+     b"<title>Acme harvest update</title><link>https://vimeo.com/1013595996</link></item></channel></rss>", "en-US"),
+    # WordPress' Atom writes `xml:lang=""` when the blog has none: unknown, not a language
+    (b'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang=""><entry><id>http://ex.example/?p=1</id>'
+     b'<title>Acme</title><link rel="alternate" href="http://ex.example/1"/></entry></feed>', None),
+], ids=["dc-language", "root-xml-lang", "empty-xml-lang"])
+def test_the_feed_language_is_found_where_feeds_write_it(feed: bytes, lang: str | None, fast: bool) -> None:
+    [document] = parse_feed(_both_paths(feed, fast), BASE, "s")
+    assert document.lang == lang
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_rss_links_resolve_against_xml_base(fast: bool) -> None:
+    feed = (b'<rss version="2.0" xml:base="https://blog.acme.example/news/"><channel><title>Acme news</title>'
+            b"<item><title>Acme opens a shop</title><link>2026/shop.html</link></item>"
+            b'<item xml:base="https://shop.acme.example/"><title>Acme sale</title><link>/sale</link></item>'
+            b"</channel></rss>")
+    assert [d.url for d in parse_feed(_both_paths(feed, fast), BASE, "s")] == [
+        "https://blog.acme.example/news/2026/shop.html", "https://shop.acme.example/sale"
+    ]
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_junk_pubdate_leaves_the_other_dates_to_date_the_item(fast: bool) -> None:
+    feed = (b'<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/">'
+            b"<channel><title>Forum</title>"
+            b"<item><title>Acme broke</title><link>https://forum.example/t/1</link><pubDate>unknown</pubDate>"
+            b"<dc:date>2026-11-25T08:14:00+01:00</dc:date></item>"
+            b"<item><title>Acme fixed</title><link>https://forum.example/t/2</link>"
+            b"<dcterms:modified>2026-11-26T09:00:00Z</dcterms:modified></item></channel></rss>")
+    documents = parse_feed(_both_paths(feed, fast), BASE, "s")
+    assert [d.published.isoformat() if d.published else None for d in documents] == [
+        "2026-11-25T07:14:00+00:00", "2026-11-26T09:00:00+00:00"
+    ]
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("feed", [
+    (b'<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>Acme videos</title><item>'
+     b"<link>https://video.example/v/1</link><media:group><media:title>Acme Runner X review</media:title>"
+     b"<media:description>We ran 40 km in the Acme Runner X.</media:description></media:group></item></channel></rss>"),
+    (b'<feed xmlns="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/"><entry>'
+     b'<id>yt:video:abc</id><link rel="alternate" href="https://www.youtube.com/watch?v=abc"/><media:group>'
+     b"<media:title>Acme Runner X review</media:title><media:description>We ran 40 km in the Acme Runner X."
+     b"</media:description></media:group></entry></feed>"),
+], ids=["rss", "atom"])
+def test_an_entry_titled_only_by_media_title_has_that_title(feed: bytes, fast: bool) -> None:
+    [document] = parse_feed(_both_paths(feed, fast), BASE, "s")
+    assert (document.title, document.text) == ("Acme Runner X review", "We ran 40 km in the Acme Runner X.")
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_an_atom_entry_links_to_its_web_page_not_to_its_atom_document(fast: bool) -> None:
+    feed = (b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>urn:uuid:1</id><title>Acme ships</title>'
+            b'<link rel="alternate" type="application/atom+xml" href="https://blog.example/posts/1.atom"/>'
+            b'<link rel="alternate" type="text/html" href="https://blog.example/posts/1"/></entry>'
+            b'<entry><id>urn:uuid:2</id><title>Acme again</title>'
+            b'<link rel="ALTERNATE" type="TEXT/HTML" href="https://blog.example/posts/2"/></entry></feed>')
+    assert [d.url for d in parse_feed(_both_paths(feed, fast), BASE, "s")] == [
+        "https://blog.example/posts/1", "https://blog.example/posts/2"
+    ]
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_self_closed_video_embed_shows_no_markup(fast: bool) -> None:
+    """Blogger writes its video embeds `<iframe … />`: no text, and what follows is shown."""
+    feed = (b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>tag:blogger.com,1999:blog-1.post-2</id>'
+            b'<title type="text">Acme bloopers</title><link rel="alternate" href="https://acme.blogspot.com/b.html"/>'
+            b'<content type="html">Acme outtakes!&lt;br /&gt;&lt;iframe allowFullScreen=&#39;true&#39; '
+            b"src=&#39;https://www.blogger.com/video.g?token=AD6v5dyq9&#39; FRAMEBORDER=&#39;0&#39; /&gt;"
+            b"&lt;p&gt;More next week.&lt;/p&gt;</content></entry></feed>")
+    [document] = parse_feed(_both_paths(feed, fast), BASE, "s")
+    assert document.text == "Acme outtakes!\nMore next week."
+
+
+def test_feedparser_reads_an_undeclared_feed_as_utf8() -> None:
+    """A feed without `<?xml encoding?>` is UTF-8. One that is not well-formed (an HTML `&nbsp;`,
+    a bare `&`) goes to feedparser, which, given headers without a content type, took it for
+    ISO-8859-1 and showed `SchÃ¶ner`."""
+    feed = ('<rss version="2.0"><channel><title>Laufblog</title><item><title>Die Rückkehr der Acme-Schuhe</title>'
+            "<link>https://lauf.example/1</link><description>Schöner&nbsp;laufen mit Acme &amp; Co, sagt AT&T"
+            "</description></item></channel></rss>").encode()
+    [document] = parse_feed(feed, BASE, "s")
+    assert (document.title, document.text) == ("Die Rückkehr der Acme-Schuhe", "Schöner laufen mit Acme & Co, sagt AT&T")

@@ -74,14 +74,24 @@ def visible_text(html: str) -> str:
     return "\n".join(filter(None, map(collapse_spaces, text.split(_MARK))))
 
 
+_TAG_REST = re.compile(rb"[^<>]*>")
+
+
 def _unclosed_as_text(data: bytes, lowered: bytes) -> bytes:
-    """`data` with every hiding element that is never closed written as text (`&lt;`)."""
+    """`data` with every hiding element that is never closed written as text (`&lt;`), but
+    one closed XML-style (`<iframe src=… />`, Blogger's video embeds) left out: it is an
+    embed that shows no text, and HTML would read all after it as the iframe's."""
     in_select = b"<select" in lowered
     cut = [
-        found.start() for found in _HIDING_START.finditer(lowered)
+        found for found in _HIDING_START.finditer(lowered)
         if not (in_select and found.group(1) in _OPTIONAL_END)
         and re.search(rb"</" + found.group(1) + rb"\s*>", lowered[found.end():]) is None
     ]
-    for start in reversed(cut):
-        data = data[:start] + b"&lt;" + data[start + 1:]
+    for found in reversed(cut):
+        start = found.start()
+        rest = _TAG_REST.match(lowered, found.end())
+        if rest is not None and lowered[rest.end() - 2:rest.end()] == b"/>":
+            data = data[:start] + data[rest.end():]
+        else:
+            data = data[:start] + b"&lt;" + data[start + 1:]
     return data

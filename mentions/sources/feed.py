@@ -174,7 +174,9 @@ def read_loosely(body: bytes, url: str) -> Any:
     fails with a reason."""
     import feedparser
 
-    headers = {"content-location": url}
+    # Without a content type feedparser reads an undeclared body as ISO-8859-1 (RFC 3023's
+    # text/xml): `feed_for_parser` made the body read right by its own declaration, else UTF-8.
+    headers = {"content-location": url, "content-type": "application/xml"}
     try:
         return feedparser.parse(without_bad_references(body), response_headers=headers)
     except Exception:

@@ -21,6 +21,7 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 RSS1 = "{http://purl.org/rss/1.0/}"
 RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
 DC = "{http://purl.org/dc/elements/1.1/}"
+DCTERMS = "{http://purl.org/dc/terms/}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
 WFW = "{http://wellformedweb.org/CommentAPI/}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -67,20 +68,28 @@ def parse_fast(body: bytes, url: str) -> list[Entry] | None:
         return None
     if not isinstance(root.tag, str):
         return None
+    has_base = b"xml:base" in body
+
+    def base(item: etree._Element) -> str:
+        # xml:base is rare in RSS: only a feed that has one pays for looking up each item's.
+        return _base_of(item, url) if has_base else url
+
     try:
         if root.tag == "rss":
             channel = root.find("channel")
             if channel is None:
                 return None
-            lang = _text(channel.find("language")) or None
-            return _with_lang([_rss_item(item, url) for item in channel.iter("item")], lang)
+            lang = _last_text(channel, "language", f"{DC}language") or root.get(XML_LANG) or None
+            return _with_lang([_rss_item(item, base(item)) for item in channel.iter("item")], lang)
         if root.tag == f"{RDF}RDF":
             items = [*root.iter(f"{RSS1}item"), *root.iter(f"{RSS090}item")]
-            lang = _text(root.find(f"{RSS1}channel/{DC}language")) or None
-            return _with_lang([_rss1_item(item, url) for item in items], lang)
+            channel = _first(root, f"{RSS1}channel", f"{RSS090}channel")
+            written = _last_text(channel, f"{RSS1}language", f"{DC}language") if channel is not None else ""
+            lang = written or root.get(XML_LANG) or None
+            return _with_lang([_rss1_item(item, base(item)) for item in items], lang)
         if root.tag == f"{ATOM}feed":
             entries = [_atom_entry(entry, url) for entry in root.iter(f"{ATOM}entry")]
-            return _with_lang(entries, root.get(XML_LANG))
+            return _with_lang(entries, root.get(XML_LANG) or None)
     except _Unsure:
         return None
     return None
@@ -112,6 +121,25 @@ def _first(parent: etree._Element, *tags: str) -> etree._Element | None:
     return None
 
 
+def _last_text(parent: etree._Element, *tags: str) -> str:
+    """The text of the last child that has one of `tags`: in feedparser a later one wins."""
+    found = [child for child in parent if child.tag in tags]
+    return _text(found[-1]) if found else ""
+
+
+def _date(item: etree._Element, *tags: str) -> datetime | None:
+    """The first of the dates `tags` name that reads: a junk `<pubDate>` leaves `dc:date` to date it."""
+    for tag in tags:
+        element = item.find(tag)
+        if element is not None and (found := parse_date(_text(element))) is not None:
+            return found
+    return None
+
+
+# As feedparser reads them: published (`pubDate`, `dcterms:issued`) before updated.
+_RSS_DATES = ("pubDate", f"{DCTERMS}issued", f"{DC}date", f"{DCTERMS}modified")
+
+
 def _rss_item(item: etree._Element, base: str) -> Entry:
     entry = Entry()
     entry.title, entry.title_is_html = _rss_text(item.find("title"), "text")
@@ -122,7 +150,7 @@ def _rss_item(item: etree._Element, base: str) -> Entry:
         link = entry.guid
     entry.link = absolute(base, link) if link else None
     _fill_common(entry, item)
-    entry.published = parse_date(_text(_first(item, "pubDate", f"{DC}date")))
+    entry.published = _date(item, *_RSS_DATES)
     comments = _text(item.find(f"{WFW}commentRss"))
     entry.comments_feed = absolute(base, comments) if comments else None
     return entry
@@ -149,6 +177,8 @@ def _fill_common(entry: Entry, item: etree._Element) -> None:
             entry.content, entry.content_is_html = _rss_text(child, "html")
     if not entry.summary:
         entry.summary, entry.summary_is_html = _rss_text(item.find(f".//{MEDIA}description"), "html")
+    if not entry.title:  # a video's entry may have its title only there (Media RSS)
+        entry.title, entry.title_is_html = _rss_text(item.find(f".//{MEDIA}title"), "text")
 
 
 def _person(element: etree._Element) -> str | None:
@@ -169,7 +199,7 @@ def _rss1_item(item: etree._Element, base: str) -> Entry:
     entry.link = absolute(base, link) if link else None
     entry.guid = item.get(f"{RDF}about") or None
     _fill_common(entry, item)
-    entry.published = parse_date(_text(item.find(f"{DC}date")))
+    entry.published = _date(item, *_RSS_DATES[1:])
     return entry
 
 
@@ -233,14 +263,22 @@ def _atom_text(element: etree._Element | None, default: str = "text") -> tuple[s
     raise _Unsure
 
 
+def _is_page_link(link: etree._Element) -> bool:
+    """An `alternate` link to a web page: not the entry as Atom (`application/atom+xml`), as
+    feedparser chooses. Of several, the first: the others are translations (`hreflang`)."""
+    if not link.get("href") or link.get("rel", "alternate").strip().lower() != "alternate":
+        return False
+    kind = link.get("type")
+    return kind is None or kind.strip().lower() in _HTML_TYPES
+
+
 def _atom_entry(element: etree._Element, url: str) -> Entry:
     entry = Entry()
     base = _base_of(element, url)
     entry.title, entry.title_is_html = _atom_text(element.find(f"{ATOM}title"))
-    links = element.findall(f"{ATOM}link")
-    alternate = next(
-        (link for link in links if link.get("rel", "alternate") == "alternate" and link.get("href")), None
-    )
+    if not entry.title:  # a video's entry may have its title only there (Media RSS)
+        entry.title, entry.title_is_html = _atom_text(element.find(f".//{MEDIA}title"))
+    alternate = next((link for link in element.findall(f"{ATOM}link") if _is_page_link(link)), None)
     if alternate is not None:
         entry.link = absolute(_base_of(alternate, url), alternate.get("href", ""))
     entry.guid = _text(element.find(f"{ATOM}id")) or None
@@ -256,7 +294,7 @@ def _atom_entry(element: etree._Element, url: str) -> Entry:
     if content is not None and content.get("src"):
         raise _Unsure
     entry.content, entry.content_is_html = _atom_text(content)
-    entry.lang = element.get(XML_LANG)
+    entry.lang = element.get(XML_LANG) or None  # `xml:lang=""` says the language is unknown
     entry.summary, entry.summary_is_html = _atom_text(element.find(f"{ATOM}summary"))
     if not entry.summary:  # media:description is HTML unless it says `type="plain"`
         entry.summary, entry.summary_is_html = _atom_text(element.find(f".//{MEDIA}description"), "html")
