@@ -119,7 +119,8 @@ def error_text(error: FetchError) -> str:
     return f"{error}: {redact_url(error.url)}" if error.url else str(error)
 
 
-_NUMBER = re.compile(r"(?<!HTTP )\d+")  # an HTTP status stays: 404 after 503 is news
+# An HTTP status stays, all its digits: 500 after 503 is news.
+_NUMBER = re.compile(r"(?<!HTTP )(?<!\d)\d+")
 
 
 def is_same_failure(current: str | None, previous: str | None) -> bool:

@@ -454,6 +454,19 @@ def test_a_failure_whose_numbers_change_is_the_same_failure_but_another_status_i
     assert not is_same_failure("http status: HTTP 404", "http status: HTTP 503")
 
 
+def test_another_status_of_the_same_class_is_named(site: LocalSite, tmp_path: Path) -> None:
+    """503 and then 500: only the status's first digit was compared ("HTTP 5#"), so a cron job
+    never heard that the failure had changed."""
+    broken = site.add("/down.xml", "busy", status=503, content_type="text/plain")
+    config = write_config(tmp_path, f"  - name: down\n    feed: {broken}\n")
+    first = run_cli("scan", "-c", str(config))
+    site.add("/down.xml", "crashed", status=500, content_type="text/plain")
+    second = run_cli("scan", "-c", str(config))
+    assert first.returncode == second.returncode == 1
+    assert b"'down' failed" in first.stderr and b"503" in first.stderr
+    assert b"'down' failed" in second.stderr and b"500" in second.stderr, second.stderr
+
+
 def test_stdout_carries_only_data_when_piped(site: LocalSite, tmp_path: Path) -> None:
     url = site.add("/atom.xml", ATOM, content_type="application/atom+xml")
     config = write_config(tmp_path, f"  - name: news\n    feed: {url}\n")
