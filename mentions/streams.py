@@ -226,6 +226,32 @@ def prepare_standard_streams() -> None:
     sys.stdout = guarded(with_a_buffer(stdout), "standard output")  # None when it was closed
     if sys.stderr is None:
         sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - as long as the process
+    sys.stderr = cast(IO[str], LossyMessages(sys.stderr))
+
+
+class LossyMessages:
+    """stderr that drops what it cannot write instead of raising.
+
+    A message nobody can read (stderr a closed pipe: `mentions check 2>&1 | true`, or a full
+    disk under `2>>log`) must not change how the command ends: Click turns a failed write into
+    exit 1, so a config error ended with 1 ("a source failed") instead of 2. The rest passes
+    through (`isatty`, `encoding`, `fileno`)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except (OSError, ValueError):  # ValueError: the stream was closed
+            return len(text)
+
+    def flush(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def stdin_bytes() -> IO[bytes]:

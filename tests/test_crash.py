@@ -130,3 +130,22 @@ def test_a_killed_scan_releases_its_lock_at_once_though_its_workers_linger(
     # moment after its socket closes (0.3 s: slack for a loaded machine).
     with State(location, lock_wait=0 if kind == "file" else 0.3):
         pass
+
+
+@pytest.mark.parametrize("arguments", [
+    ["check", "-c", "{config}"],
+    ["scan", "-c", "{config}", "--no-state"],
+    ["history", "--since", "bogus", "-c", "{config}"],
+])
+def test_a_config_error_exits_2_when_nobody_reads_stderr(tmp_path: Path, arguments: list[str]) -> None:
+    """`mentions check 2>&1 | true` (a cron wrapper that closed its end): writing the message
+    failed, and Click turned that into exit 1, the code of a failed source, not 2."""
+    config = tmp_path / "mentions.yaml"
+    config.write_text("version: 1\nkeywords: [{name: a, terms: [Acme]}]\n"
+                      "sources:\n  - {name: s, feed: 'http://127.0.0.1:9/', bogus: 1}\n", encoding="utf-8")
+    command = [sys.executable, "-m", "mentions", *(a.format(config=config) for a in arguments)]
+    closed = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert closed.stderr is not None
+    closed.stderr.close()  # before Python has even started: every write to stderr fails
+    assert closed.wait(timeout=60) == 2
