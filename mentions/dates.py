@@ -151,6 +151,9 @@ def parse_date(text: str | None) -> datetime | None:
             except ValueError:  # 29 Feb of a year that has none, or a year past 9999
                 return None
         return within_range(parsed)
+    if _has_impossible_clock(text):  # the day written stands, if it is one; the moment is lost
+        written = _WRITTEN_DAY.search(text)
+        return _written_day(*written.groups()) if written else None
     try:
         from feedparser.datetimes import _parse_date
 
@@ -168,6 +171,23 @@ def parse_date(text: str | None) -> datetime | None:
     if day is None:
         return None
     return found if abs((found - day).days) <= 1 else day
+
+
+_CLOCK = re.compile(r"(?<!\d)(\d{1,2}):(\d{2})(?::(\d{2}))?(?!\d)")
+_NUMERIC_ZONE = re.compile(r"(?<![\d:])[+-](\d{2}):?(\d{2})$")
+
+
+def _has_impossible_clock(text: str) -> bool:
+    """Whether `text` writes a time or a zone no clock shows (`25:61`, `+9999`).
+
+    feedparser's handlers roll them over (`2026-11-24T25:61:00Z` became 02:01 the next day,
+    `Tue, 24 Nov 2026 09:14:00 +9999` four days earlier): a made-up moment."""
+    for clock in _CLOCK.finditer(text):
+        hour, minute, second = int(clock[1]), int(clock[2]), int(clock[3] or 0)
+        if hour > 24 or minute > 59 or second > 60 or (hour == 24 and (minute or second)):
+            return True
+    zone = _NUMERIC_ZONE.search(text)
+    return zone is not None and (int(zone[1]) > 14 or int(zone[2]) > 59)
 
 
 def _written_day(year: str, month: str, day: str) -> datetime | None:

@@ -51,6 +51,12 @@ def test_dates_outside_the_calendar_are_none(text: str, expected: datetime | Non
     ("20240203", datetime(2024, 2, 3, tzinfo=UTC)),  # was a second of 1970
     ("2024-02-03 10:00:00 GMT", datetime(2024, 2, 3, 10, tzinfo=UTC)),  # the time was dropped
     ("2023-12-28T12:00:00+99:99", datetime(2023, 12, 28, tzinfo=UTC)),  # was 2023-12-24T07:21Z
+    ("2026-11-24T25:61:00Z", datetime(2026, 11, 24, tzinfo=UTC)),  # was 2026-11-25T02:01Z
+    ("2026-11-24T23:60:00Z", datetime(2026, 11, 24, tzinfo=UTC)),  # was 2026-11-25T00:00Z
+    ("Tue, 24 Nov 2026 09:14:00 +9999", None),  # was 2026-11-20T04:35Z
+    ("Tue, 24 Nov 2026 25:14:00 +0000", None),
+    ("Tue, 24 Nov 2026 09:14:00 -1400", datetime(2026, 11, 24, 23, 14, tzinfo=UTC)),  # a real zone
+    ("2026-11-24T24:00:00Z", datetime(2026, 11, 25, tzinfo=UTC)),  # the end of a day, as ISO 8601 allows
     ("2024-W05", datetime(2024, 1, 29, tzinfo=UTC)),  # an ISO week: its Monday
     ("1700000000", datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)),  # a Unix time
 ])
