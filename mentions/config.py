@@ -56,6 +56,11 @@ class HttpConfig(_Model):
     headers: dict[str, str] = Field(default_factory=dict)
     proxy: str | None = None
 
+    @field_validator("headers")
+    @classmethod
+    def _plain_headers(cls, headers: dict[str, str]) -> dict[str, str]:
+        return plain_headers(headers)
+
 
 class Keyword(_Model):
     """What to listen for: `terms` (+ `exclude`) or one `query`."""
@@ -157,6 +162,16 @@ class Source:
                 "a source name needs letters or digits (and may use . - : and spaces)"
             )
         return name.strip()
+
+    @field_validator("headers")
+    @classmethod
+    def _plain_headers(cls, headers: dict[str, str]) -> dict[str, str]:
+        return plain_headers(headers)
+
+    @field_validator("cookies")
+    @classmethod
+    def _plain_cookies(cls, cookies: dict[str, str]) -> dict[str, str]:
+        return plain_headers(cookies, "cookie", stops=";")  # `;` would end it and start another
 
     @field_validator("exclude_urls")
     @classmethod
@@ -333,9 +348,7 @@ class NotifyConfig(_Model):
         # the notifiers after it never ran. (The messages never quote the URL: a secret.)
         if isinstance(url, str) and site_host(url) is None:
             raise ValueError(f"`{kinds[0]}`: the URL has no valid host or port")
-        for name, value in self.headers.items():
-            if not (name.isascii() and value.isascii()) or any(c in name + value for c in "\r\n"):
-                raise ValueError(f"headers: {name!r} must be one line of plain ASCII, name and value")
+        plain_headers(self.headers)
         return self
 
     @property
@@ -422,6 +435,22 @@ class KeywordsConfig(Config):
     be left out, so one `brands.yaml` of keywords serves a filter that never fetches."""
 
     sources: list[Source] = Field(default_factory=list)
+
+
+_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+
+
+def plain_headers(headers: dict[str, str], what: str = "header", stops: str = "") -> dict[str, str]:
+    """`headers` if every name is an HTTP token and every value one line of plain ASCII.
+
+    Found out only when a request went, such a header failed every scan of the source with
+    "protocol error: UnicodeEncodeError", or a line break let a value inject a header of its
+    own. The message names the header, never its value (a `${ENV}` secret, often)."""
+    for name, value in headers.items():
+        if not _HEADER_NAME.match(name) or not value.isascii() or any(c in value for c in "\r\n\0" + stops):
+            more = f", without {stops!r}" if stops else ""
+            raise ValueError(f"{what} {name!r} must be one line of plain ASCII{more}, name and value")
+    return headers
 
 
 def did_you_mean(word: str, choices: Any) -> str:

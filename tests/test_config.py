@@ -241,6 +241,29 @@ def test_env_variables_are_expanded_and_kept_secret(tmp_path: Path, monkeypatch:
     assert "s3cr3t-token" in loaded.secrets
 
 
+@pytest.mark.parametrize(("where", "words"), [
+    ("    headers: {X-Team: \"wert \u00fc\"}\n", "header 'X-Team' must be one line of plain ASCII"),
+    ("    headers: {\u00dcmlaut: y}\n", "header '\u00dcmlaut' must be one line of plain ASCII"),
+    ("    headers: {X-Ok: \"a\\r\\nInjected: 1\"}\n", "header 'X-Ok' must be one line"),
+    ("    headers: {X-Token: \"${MENTIONS_TEST_HEADER}\"}\n", "header 'X-Token' must be one line"),
+    ("    cookies: {sid: \"a;admin=1\"}\n", "cookie 'sid' must be one line of plain ASCII, without ';'"),
+])
+def test_a_header_no_request_can_carry_is_a_config_error(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch, where: str, words: str
+) -> None:
+    """`check` said ok, and then every scan failed the source with "protocol error:
+    UnicodeEncodeError", or a line break sent a header of the value's own."""
+    monkeypatch.setenv("MENTIONS_TEST_HEADER", "z\u00fcrich-secret-value")
+    config = tmp_path / "mentions.yaml"
+    config.write_text("version: 1\nkeywords:\n  - name: acme\n    terms: [Acme]\nsources:\n"
+                      "  - name: blog\n    feed: http://blog.example.org/feed\n" + where, encoding="utf-8")
+    for command in (["check", "-c", str(config)], ["scan", "-c", str(config), "--no-state"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 2, result.output
+        assert f"{config}:8:" in result.output and words in result.output, result.output
+        assert "secret-value" not in result.output
+
+
 def test_missing_config_file_is_one_sentence(tmp_path: Path, runner: CliRunner) -> None:
     result = runner.invoke(app, ["check", "-c", str(tmp_path / "nope.yaml")])
     assert result.exit_code == 2
