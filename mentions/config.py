@@ -385,6 +385,7 @@ class Config(_Model):
 
     _path: Path | None = PrivateAttr(default=None)
     _redactor: Redactor = PrivateAttr(default_factory=Redactor)
+    _warnings: list[str] = PrivateAttr(default_factory=list)
 
     @field_validator("version", mode="before")
     @classmethod
@@ -414,8 +415,17 @@ class Config(_Model):
 
     @property
     def secrets(self) -> frozenset[str]:
-        """Values that came from `${ENV}`: never to be shown."""
+        """Values that came from `${ENV}` outside `keywords:`: never to be shown.
+
+        A value expanded in `keywords:` is what the user searches for, not a secret: it is
+        shown and matched. Expanded in both places, it stays a secret (see `warnings`)."""
         return self._redactor.secrets
+
+    @property
+    def warnings(self) -> list[str]:
+        """Sentences with `file:line` on what the config, valid, can never do as written
+        (`check` prints them): a keyword term that is also a secret, hidden before matching."""
+        return self._warnings
 
     @property
     def redactor(self) -> Redactor:

@@ -119,7 +119,26 @@ def validate(
         raise ConfigError([redactor(problem) for problem in error.problems]) from None
     config._path = path.resolve()
     config._redactor = redactor
+    config._warnings = _unfindable(located, path, redactor)
     return config
+
+
+# Where a value is searched for in a keyword's text: not its name.
+_SEARCHED_KEYS = ("terms", "exclude", "query")
+
+
+def _unfindable(located: LocatedYaml, path: Path, redactor: Redactor) -> list[str]:
+    """A sentence for each `${VAR}` in a keyword's terms, exclude or query whose value is a
+    secret too, being used elsewhere (a header, a URL): it is hidden in every text before
+    matching, so the keyword can never find it. Not an error: the rest of the config works."""
+    problems = [
+        (located.line_of(found.loc),
+         f"{_where(found.loc, located.data)}: ${{{found.name}}} is also used outside `keywords:`, so its "
+         f"value is a secret, hidden as *** in every text before matching: no keyword can find it")
+        for found in located.searched
+        if found.value in redactor.secrets and len(found.loc) > 2 and found.loc[2] in _SEARCHED_KEYS
+    ]
+    return [redactor(problem) for problem in _in_line_order(problems, path)]
 
 
 def _validated(located: LocatedYaml, path: Path, model: type[Config], needs_network: bool) -> Config:

@@ -10,7 +10,7 @@
 Into a pipe, each line written is noted (`RecentLines`): if the reader goes away, the
 command line withdraws the new mentions whose lines it left unread in the pipe.
 
-Values from `${ENV}` are hidden (`config.redactor`) before anything reaches the last three
+Secrets from `${ENV}` are hidden (`config.redactor`) before anything reaches the last three
 stages: the finder makes mentions without them, a source's error is redacted when it is
 delivered, and validators are kept under the redacted URL. The requests use the real values.
 

@@ -4,6 +4,12 @@ The config loader knows which strings it took from the environment; a `Redactor`
 them replaces each one with `***` wherever text is shown or stored: config errors, a scan's
 stderr, source health in the state, mention records (and so `sources` and `history`).
 
+A value expanded in `keywords:` (a term, an exclude, a query, a name) is what the user
+searches for, not a secret, and is not given to the Redactor: hidden in every document
+before matching, it could never be found. The same value expanded elsewhere too (a header,
+a URL) stays a secret, and those keywords cannot find it (`mentions check` warns of that):
+the other way round, a token written into a term would come out in every snippet.
+
 A value shorter than MIN_SECRET_LENGTH is not hidden: such values are ports, numbers, flags
 and language codes (`${PORT}` = 8080, `${LANG}` = de), and starring them would garble every
 date, count and snippet, while a credential that short protects nothing anyway.

@@ -53,10 +53,11 @@ class Found:
 class MentionFinder:
     """Turns the documents of one source into mentions: the match stage as a pure function.
 
-    `exclude_urls` sees the documents as fetched; matching sees them with every value from
-    `${ENV}` (`redactor`) replaced, so the mentions carry none (not even a piece a snippet
-    cut), and their ids are computed without it too: an id cannot be used to guess a short
-    secret, and it stays the same when the secret is changed.
+    `exclude_urls` sees the documents as fetched; matching sees them with every secret from
+    `${ENV}` (`redactor`: the values expanded outside `keywords:`) replaced, so the mentions
+    carry none (not even a piece a snippet cut), and their ids are computed without it too:
+    an id cannot be used to guess a short secret, and it stays the same when the secret is
+    changed.
     """
 
     def __init__(self, rules: Sequence[KeywordRule], tags: dict[str, tuple[str, ...]],

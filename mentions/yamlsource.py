@@ -9,25 +9,50 @@ YAML 1.1 reads `On`, `yes`, `off` and `no` as booleans and `1984` as a number; a
 easily called On (and Norway's language code is `no`). So the text of every plain scalar
 that did not become a string is kept (`written`), for the places that want a string, and
 keys are always the text written.
+
+A value taken from the environment is a secret (`secrets`), to be hidden wherever text is
+shown or stored, except where it is what the user searches for: in `keywords:` (terms,
+exclude, query, names) and in the lists of keyword names of sources and notifiers
+(`searched`). The same value expanded in both places stays a secret: hiding it is what
+protects it, and a keyword then cannot find it (`mentions check` warns of that). An alias
+carries the values of its anchor to where it is used: `headers: {X: *token}` makes a
+secret of a value anchored in `keywords:`.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 Loc = tuple[str | int, ...]
+Variable = tuple[str, str]  # a `${VAR}` expanded: its name and value
 
 MAX_NODES = 200_000
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # libyaml composes ten times faster than the pure-Python reader; both give nodes with marks.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """A `${VAR}` expanded where the user searches for its value: its name, value and place."""
+
+    name: str
+    value: str
+    loc: Loc
+
+
+def is_searched(loc: Loc) -> bool:
+    """Whether a value at `loc` is searched for rather than used: anything in `keywords:`, or
+    a keyword's name in the `keywords:` list of a source or notifier."""
+    return loc[:1] == ("keywords",) or (len(loc) >= 3 and loc[0] in ("sources", "notify")
+                                         and loc[2] == "keywords")
 
 
 class YamlProblem(Exception):
@@ -50,6 +75,7 @@ class _Open:
     anchor: str | None
     nodes_before: int
     key: str | None = None  # in a mapping: the key whose value comes next
+    expanded: set[Variable] = field(default_factory=set)  # (name, value) of `${VAR}`s within
 
 
 class LocatedYaml:
@@ -62,11 +88,14 @@ class LocatedYaml:
     def __init__(self, text: str, environ: dict[str, str] | None = None) -> None:
         self.lines: dict[Loc, int] = {}
         self.written: dict[Loc, str] = {}  # the text of plain scalars that became no string
-        self.secrets: set[str] = set()  # every value taken from the environment
+        self.secrets: set[str] = set()  # values taken from the environment to be used: hidden
+        self.searched: list[Expansion] = []  # values taken from it to be searched for
         self.problems: list[YamlProblem] = []
         self._environ = os.environ if environ is None else environ
         self._nodes = 0
         self._anchors: dict[str, tuple[Any, int]] = {}  # value and how many values it holds
+        self._anchored: dict[str, set[Variable]] = {}  # the `${VAR}`s each anchor holds
+        self._expanded: list[Variable] = []  # those of the scalar just read
         self._resolver = yaml.resolver.Resolver()
         self._scalars = yaml.constructor.SafeConstructor()
         try:
@@ -107,6 +136,9 @@ class LocatedYaml:
                 done = stack.pop()
                 if done.anchor is not None:
                     self._anchors[done.anchor] = (done.value, self._nodes - done.nodes_before)
+                    self._anchored[done.anchor] = done.expanded
+                if stack:
+                    stack[-1].expanded |= done.expanded
                 value: Any = done.value
             elif not isinstance(event, yaml.NodeEvent):
                 continue  # stream start and end, document end
@@ -126,6 +158,7 @@ class LocatedYaml:
                 if isinstance(event, yaml.AliasEvent):
                     value, size = self._alias(event, line)
                     self._count(size - 1, line)
+                    self._note(self._anchored.get(event.anchor or "", set()), loc, stack)
                 elif isinstance(event, yaml.ScalarEvent):
                     known = len(self.problems)
                     value = self._scalar(event, line)
@@ -133,8 +166,10 @@ class LocatedYaml:
                         problem.loc = loc
                     if value is not None and not isinstance(value, str):
                         self.written[loc] = event.value
+                    expanded = self._note(self._expanded, loc, stack)
                     if event.anchor is not None:
                         self._anchors[event.anchor] = (value, 1)
+                        self._anchored[event.anchor] = expanded
             if not stack:
                 root = value
             elif isinstance(stack[-1].value, dict):
@@ -144,6 +179,20 @@ class LocatedYaml:
             else:
                 stack[-1].value.append(value)
         return root
+
+    def _note(self, expanded: Iterable[Variable], loc: Loc, stack: list[_Open]) -> set[Variable]:
+        """File the `${VAR}`s found at `loc` as secrets or searched, and under the collection
+        around them too (for an anchor on it); return them."""
+        found = set(expanded)
+        self._expanded = []
+        for name, value in found:
+            if is_searched(loc):
+                self.searched.append(Expansion(name, value, loc))
+            else:
+                self.secrets.add(value)
+        if stack:
+            stack[-1].expanded |= found
+        return found
 
     @staticmethod
     def _next_loc(stack: list[_Open]) -> Loc:
@@ -167,12 +216,15 @@ class LocatedYaml:
         return found
 
     def _key(self, event: yaml.NodeEvent, mapping: _Open, line: int | None) -> str:
+        expanded: Iterable[Variable] = ()
         if isinstance(event, yaml.AliasEvent):
             key: Any = self._alias(event, line)[0]
+            expanded = self._anchored.get(event.anchor or "", set())
         elif isinstance(event, yaml.ScalarEvent):
             if self._tag(event) == "tag:yaml.org,2002:merge":
                 raise YamlProblem("merge keys (<<) are not supported", line)
             key = self._scalar(event, line)
+            expanded = self._expanded
         else:
             key = None
         if not isinstance(key, str | int | float | bool) or key is None:
@@ -180,6 +232,7 @@ class LocatedYaml:
         # `On:` is the key "On", not "True"
         text = event.value if isinstance(event, yaml.ScalarEvent) and not isinstance(key, str) else str(key)
         loc = (*mapping.loc, text)
+        self._note(expanded, loc, [mapping])
         if text in mapping.value:
             # Noted, and the later value wins as in YAML loaders, so that `check` goes on to
             # list the other problems of the file too.
@@ -221,10 +274,10 @@ class LocatedYaml:
             if name not in self._environ:
                 self.problems.append(YamlProblem(f"${{{name}}} is not set in the environment", line, True))
                 return ""
-            secret = self._environ[name]
-            if secret:  # how long a value must be to be hidden is the Redactor's rule
-                self.secrets.add(secret)
-            return secret
+            value = self._environ[name]
+            if value:  # how long a value must be to be hidden is the Redactor's rule
+                self._expanded.append((name, value))
+            return value
 
         return _ENV.sub(replace, value)
 

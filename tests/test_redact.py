@@ -1,10 +1,12 @@
 """Values from `${ENV}` never leave the process: not in messages, output, `sources`, `history`
-or the state. The requests themselves still carry them."""
+or the state. The requests themselves still carry them. Values expanded in `keywords:` are
+searched for, not hidden, unless they are secrets elsewhere too."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mentions.cli import app
+from mentions.config_file import load_config
 from mentions.errors import FetchError
 from mentions.models import Mention
 from mentions.redact import MIN_SECRET_LENGTH, Redactor
@@ -207,3 +210,117 @@ def test_json_output_escapes_what_a_terminal_would_obey(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
         assert not any(0x80 <= ord(char) <= 0x9F or char == "\u202e" for char in result.stdout.decode())
         assert json.loads(result.stdout.decode().splitlines()[0])["title"] == title
+
+
+BRAND_ENV = {"MENTIONS_TEST_BRAND": "Initech"}
+BRAND_CONFIG = """\
+version: 1
+keywords: [{name: brand, terms: ["${MENTIONS_TEST_BRAND}"]}]
+sources: [{name: notes, file: ./brandnotes.txt}]
+"""
+
+
+def _jsonl(result: subprocess.CompletedProcess[bytes]) -> list[dict[str, object]]:
+    return [json.loads(line) for line in result.stdout.decode().splitlines()]
+
+
+def test_a_keyword_term_from_env_is_found_alike_by_scan_test_source_and_match(tmp_path: Path) -> None:
+    """The term was starred in every document before matching: `scan` found nothing,
+    `test-source` showed `I really love *** products`, and only `match` found it."""
+    config = tmp_path / "envbrand.yaml"
+    config.write_text(BRAND_CONFIG)
+    notes = tmp_path / "brandnotes.txt"
+    notes.write_text("I really love Initech products, Initech is great\n")
+    scan = run_cli("scan", "-c", str(config), "--no-state", "--format", "jsonl", env=BRAND_ENV)
+    assert scan.returncode == 0, scan.stderr
+    [record] = _jsonl(scan)
+    assert (record["keyword"], record["terms"], record["count"]) == ("brand", ["Initech"], 2)
+    assert record["snippet"] == "I really love Initech products, Initech is great"
+    shown = run_cli("test-source", "notes", "-c", str(config), env=BRAND_ENV)
+    assert shown.returncode == 0, shown.stderr
+    assert "I really love Initech products" in shown.stdout.decode()
+    assert "matches: brand ×2 (Initech)" in shown.stdout.decode()
+    matched = run_cli("match", "-c", str(config), "--format", "jsonl", str(notes), env=BRAND_ENV)
+    assert matched.returncode == 0, matched.stderr
+    [filtered] = _jsonl(matched)
+    assert {**filtered, "source": "notes", "url": record["url"], "found_at": None} == {**record, "found_at": None}
+
+
+# (what the config says, the values expected to be secrets)
+WHERE_EXPANDED = {
+    "terms and exclude": (
+        'keywords: [{name: b, terms: ["${MENTIONS_TEST_BRAND}"], exclude: ["${MENTIONS_TEST_OTHER} St"]}]',
+        set()),
+    "query": ("keywords: [{name: b, query: '${MENTIONS_TEST_BRAND} NEAR/3 ${MENTIONS_TEST_OTHER}'}]", set()),
+    "names": ('keywords: [{name: "${MENTIONS_TEST_BRAND}", terms: [x]}]\n'
+              'sources: [{name: s, file: ./x.txt, keywords: ["${MENTIONS_TEST_BRAND}"]}]', set()),
+    "a header": ('http: {headers: {X-Token: "${MENTIONS_TEST_OTHER}"}}\n'
+                 'keywords: [{name: b, terms: ["${MENTIONS_TEST_BRAND}"]}]', {"Globex-Token"}),
+    # an alias takes its anchor's values where it is used: outside `keywords:`, they are secrets
+    "an alias in a header": (
+        'keywords: [{name: b, terms: ["${MENTIONS_TEST_BRAND}", &t "${MENTIONS_TEST_OTHER}"]}]\n'
+        "sources: [{name: s, file: ./x.txt, headers: {X-Token: *t}}]", {"Globex-Token"}),
+    "an alias of a list": (
+        'keywords: [{name: b, terms: &t ["${MENTIONS_TEST_BRAND}"], exclude: ["${MENTIONS_TEST_OTHER}"]}]\n'
+        "sources: [{name: s, file: ./x.txt, exclude_urls: *t}]", {"Initech"}),
+}
+
+
+@pytest.mark.parametrize(("written", "secrets"), WHERE_EXPANDED.values(), ids=WHERE_EXPANDED)
+def test_values_expanded_in_keywords_are_no_secrets_unless_used_elsewhere(
+    written: str, secrets: set[str], tmp_path: Path
+) -> None:
+    config = tmp_path / "m.yaml"
+    sources = "" if "sources:" in written else "\nsources: [{name: s, file: ./x.txt}]"
+    config.write_text(f"version: 1\n{written}{sources}\n")
+    environ = {**BRAND_ENV, "MENTIONS_TEST_OTHER": "Globex-Token"}
+    assert load_config(config, environ).secrets == secrets
+
+
+def test_a_secret_in_a_text_is_hidden_by_scan_and_by_match_in_every_format(tmp_path: Path) -> None:
+    """`match` did not redact: a header's token in a pasted log came out in clear."""
+    token = "tok-5f3a9c1e7b"
+    config = tmp_path / "m.yaml"
+    config.write_text("version: 1\nhttp: {headers: {Authorization: 'Bearer ${MENTIONS_TEST_TOKEN}'}}\n"
+                      "keywords: [{name: acme, terms: [Acme]}]\nsources: [{name: log, file: ./log.txt}]\n")
+    log = tmp_path / "log.txt"
+    log.write_text(f"Acme support asked for the key {token} in a ticket\n")
+    env = {"MENTIONS_TEST_TOKEN": token}
+    scan = run_cli("scan", "-c", str(config), "--no-state", "--format", "jsonl", env=env)
+    assert scan.returncode == 0, scan.stderr
+    [record] = _jsonl(scan)
+    assert record["snippet"] == "Acme support asked for the key *** in a ticket"
+    for output_format in ("jsonl", "json", "csv", "table"):
+        matched = run_cli("match", "-c", str(config), "--format", output_format, str(log), env=env)
+        assert matched.returncode == 0, matched.stderr
+        assert token.encode() not in matched.stdout + matched.stderr, output_format
+        assert b"***" in matched.stdout, output_format
+    [filtered] = _jsonl(run_cli("match", "-c", str(config), "--format", "jsonl", str(log), env=env))
+    assert (filtered["id"], filtered["snippet"]) == (record["id"], record["snippet"])
+
+
+def test_a_keyword_term_that_is_a_secret_too_stays_hidden_and_check_says_it_cannot_match(
+    tmp_path: Path,
+) -> None:
+    """The header's token may not appear in any output: the term hidden with it finds
+    nothing, and `check` says so, with the line, without the value."""
+    token = "tok-5f3a9c1e7b"
+    config = tmp_path / "m.yaml"
+    config.write_text("version: 1\nhttp: {headers: {Authorization: 'Bearer ${MENTIONS_TEST_TOKEN}'}}\n"
+                      "keywords:\n  - name: brand\n    terms: [Initech]\n"
+                      "  - name: leak\n    terms: ['${MENTIONS_TEST_TOKEN}']\n"
+                      "sources: [{name: log, file: ./log.txt}]\n")
+    log = tmp_path / "log.txt"
+    log.write_text(f"Initech support asked for the key {token} in a ticket\n")
+    env = {"MENTIONS_TEST_TOKEN": token}
+    for command in (["scan", "--no-state"], ["match", str(log)]):
+        result = run_cli(*command, "-c", str(config), "--format", "jsonl", env=env)
+        assert result.returncode == 0, result.stderr
+        assert [(found["keyword"], found["terms"]) for found in _jsonl(result)] == [("brand", ["Initech"])]
+        assert token.encode() not in result.stdout + result.stderr
+    checked = run_cli("check", "-c", str(config), env=env)
+    assert checked.returncode == 0, checked.stderr
+    assert token.encode() not in checked.stdout + checked.stderr
+    [warning] = [line for line in checked.stderr.decode().splitlines() if "warning" in line]
+    assert f"{config}:7: keywords[1] (leak).terms[0]: ${{MENTIONS_TEST_TOKEN}} is also used outside " in warning
+    assert "no keyword can find it" in warning

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 
 def check(config: Path | None = CONFIG_OPTION) -> None:
-    """Validate the config; print every problem with file:line; exit 2 if any; warn of slow regexes.
+    """Validate the config; print every problem with file:line; exit 2 if any; warn of slow
+    regexes and of keyword terms that are secrets too.
 
     Example: mentions check -c mentions.yaml
     """
@@ -22,11 +23,21 @@ def check(config: Path | None = CONFIG_OPTION) -> None:
 
     loaded = load(config)
     warn_slow_regexes(loaded)
+    warn_of(loaded.warnings)
     typer.echo(
         f"{loaded.path}: ok ({counted(len(loaded.keywords), 'keyword')}, "
         f"{counted(len(loaded.sources), 'source')})",
         err=True,
     )
+
+
+def warn_of(warnings: list[str]) -> None:
+    """Print each warning (already redacted) on stderr."""
+    from mentions.console import clean_text, stderr_console
+
+    console = stderr_console()
+    for warning in warnings:
+        console.print(f"mentions: warning: {clean_text(warning)}", markup=False, highlight=False)
 
 
 def warn_slow_regexes(config: Config) -> None:

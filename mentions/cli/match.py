@@ -61,6 +61,7 @@ def match(
     """
     from mentions.errors import QueryError
     from mentions.match import KeywordRule, Matcher
+    from mentions.redact import Redactor
 
     chosen = output_format or ("table" if sys.stdout.isatty() else "jsonl")
     if chosen not in FORMATS:
@@ -68,6 +69,7 @@ def match(
     if html and jsonl:
         fail("--html and --jsonl exclude each other")
     tags: dict[str, tuple[str, ...]] = {}
+    redactor = Redactor()
     if query:
         rules = [KeywordRule(name=text, query=text) for text in query]
     else:
@@ -76,6 +78,7 @@ def match(
         loaded = load(config, needs_sources=False, needs_network=False)
         rules = [keyword.rule() for keyword in loaded.keywords]
         tags = {keyword.name: tuple(keyword.tags) for keyword in loaded.keywords}
+        redactor = loaded.redactor
     try:
         matcher = Matcher(rules)
     except QueryError as error:
@@ -92,6 +95,9 @@ def match(
     has_matched = False
     try:
         for document in reader.documents(paths):
+            # As in `scan`: the config's secrets (a header's token in a pasted log) are hidden
+            # before matching, so no record shows one and the ids are the scan's.
+            document = redactor.document(document)
             # As in `scan`: every document needs its language for a `lang:` query, else only
             # those that matched (their records carry it).
             if matcher.needs_language:
