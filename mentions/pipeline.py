@@ -67,7 +67,8 @@ class SourceOutcome:
 
     @property
     def is_skipped(self) -> bool:
-        """Not tried on this run (backoff): neither ok nor failed."""
+        """Not tried on this run (backoff): not among the failures (its failure was named
+        when it began), but not fetched either, so the scan is not complete."""
         return self.retry_at is not None
 
 
@@ -91,6 +92,12 @@ class RunReport:
         self.new_mentions += outcome.new_mentions
         if not outcome.is_ok:
             self.failures.append(outcome)
+
+    @property
+    def is_complete(self) -> bool:
+        """Whether every source was fetched and parsed (exit 0): none failed, and none was
+        skipped for backoff, which is a source that keeps failing and was not fetched."""
+        return not self.failures and not self.skipped
 
 
 def selected_sources(

@@ -269,9 +269,9 @@ def test_a_failing_source_backs_off_and_force_tries_it(site: LocalSite, tmp_path
     assert scan(config).code == 1
     assert scan(config).code == 1
     quiet = scan(config)
-    assert (quiet.code, quiet.stderr) == (0, "")  # a skipped source is neither ok nor failed
+    assert (quiet.code, quiet.stderr) == (1, "")  # still failing, not fetched: named when it began
     skipped = scan(config, "-v")
-    assert skipped.code == 0
+    assert skipped.code == 1
     assert site.requests["/dead"] == 2
     assert "'dead' skipped" in skipped.stderr and "--force" in skipped.stderr
     assert scan(config, "--force").code == 1
@@ -280,3 +280,36 @@ def test_a_failing_source_backs_off_and_force_tries_it(site: LocalSite, tmp_path
     assert scan(config, "--force").code == 0
     assert scan(config).code == 0
     assert site.requests["/dead"] == 5
+
+
+def test_a_source_backing_off_makes_the_scan_exit_1_and_the_others_are_still_written(
+    site: LocalSite, tmp_path: Path,
+) -> None:
+    """Exit 0 means every source was fetched and parsed: one skipped because it keeps failing
+    was not, so the scan exits 1 (as on the runs that tried it), quietly, and the mentions of
+    the others are written and recorded. --seed and --dry-run exit the same way."""
+    site.add("/down", "gone", status=404)  # not retried within a run
+    news = [Item("One", "Acme one", "http://x.org/1")]
+    good = site.add("/ok", rss(news), content_type=RSS)
+    config = write_config(tmp_path, {"down": site.url("/down"), "good": good})
+    for _ in range(3):  # the default backoff: after 3 failures in a row
+        assert scan(config).code == 1
+    assert site.requests["/down"] == 3
+    news.append(Item("Two", "Acme two", "http://x.org/2"))
+    site.add("/ok", rss(news), content_type=RSS)
+    skipping = scan(config)
+    assert site.requests["/down"] == 3  # backing off: not fetched
+    assert (skipping.code, skipping.stderr) == (1, "")  # named when it began, not on every run
+    assert skipping.titles == ["Two"]
+    with State(tmp_path / "state.db") as state:
+        assert [m.title for m in state.mentions()] == ["One", "Two"]
+    news.append(Item("Three", "Acme three", "http://x.org/3"))
+    site.add("/ok", rss(news), content_type=RSS)
+    dry = scan(config, "--dry-run")
+    assert (dry.code, dry.titles) == (1, ["Three"])
+    seed = scan(config, "--seed")
+    assert (seed.code, seed.records, seed.stderr) == (1, [], "")
+    assert site.requests["/down"] == 3
+    with State(tmp_path / "state.db") as state:
+        assert [m.title for m in state.mentions()] == ["One", "Two", "Three"]
+        assert state.db.execute("SELECT skipped FROM runs ORDER BY id").fetchall()[-2:] == [(1,), (1,)]
