@@ -227,6 +227,29 @@ def test_health_counts_failures_in_a_row_and_remembers_when_they_began(state_loc
         assert (healed.failures, healed.failing_since, healed.last_error) == (0, None, None)
 
 
+def test_a_failure_after_the_source_changed_starts_a_new_streak(state_location: Path | str) -> None:
+    with State(state_location) as state:
+        for _ in range(3):
+            state.update_health("a", error="timeout", status="failed", items=0, definition_digest="old")
+        state.db.begin()
+        state.db.execute("UPDATE sources SET failing_since = '2026-01-01T00:00:00Z'")
+        state.db.commit()
+        before = state.health("a")
+        state.update_health("a", error="timeout", status="failed", items=0)  # unknown: unchanged
+        same = state.health("a")
+        state.update_health("a", error="HTTP 404", status="failed", items=0, definition_digest="new")
+        changed = state.health("a")
+        assert before is not None and same is not None and changed is not None
+        assert (before.failures, same.failures, same.definition_digest) == (3, 4, "old")
+        assert same.failing_since == "2026-01-01T00:00:00Z"
+        assert (changed.failures, changed.definition_digest) == (1, "new")
+        assert changed.failing_since == changed.last_attempt
+        assert changed.is_changed("newer") and not changed.is_changed("new") and not changed.is_changed(None)
+        state.update_health("a", error=None, status="ok", items=1, http_status=200)
+        healed = state.health("a")
+        assert healed is not None and healed.definition_digest is None
+
+
 def health(failures: int, minutes_ago: float) -> SourceHealth:
     last = (NOW - timedelta(minutes=minutes_ago)).isoformat().replace("+00:00", "Z")
     return SourceHealth("s", last, None, "failed", 0, failures, "timeout")
@@ -313,3 +336,38 @@ def test_a_source_backing_off_makes_the_scan_exit_1_and_the_others_are_still_wri
     with State(tmp_path / "state.db") as state:
         assert [m.title for m in state.mentions()] == ["One", "Two", "Three"]
         assert state.db.execute("SELECT skipped FROM runs ORDER BY id").fetchall()[-2:] == [(1,), (1,)]
+
+
+def test_a_schema_5_state_migrates_and_its_failing_sources_back_off_as_before(
+    site: LocalSite, tmp_path: Path, state_location: Path | str,
+) -> None:
+    """Health written before schema 6 knows nothing of what a source was when it failed: the
+    source counts as unchanged and backs off as it did, whatever the config says now."""
+    db = connect(state_location)
+    db.begin()
+    for migration in MIGRATIONS[:5]:
+        for statement in migration.format(**DIALECTS[db.dialect]).split(";"):
+            if statement.strip():
+                db.execute(statement)
+    just_now = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    db.execute("INSERT INTO sources (name, last_attempt, last_success, status, items, failures, last_error, "
+               "http_status, failing_since) VALUES ('blog', ?, NULL, 'failed', 0, 3, "
+               "'http status: HTTP 404', 404, ?)", (just_now, just_now))
+    db.set_schema_version(5)
+    db.commit()
+    db.close()
+    blog = site.add("/blog", rss([Item("Blog", "Acme blog", "http://x.org/b")]), content_type=RSS)
+    good = site.add("/ok", rss([Item("One", "Acme one", "http://x.org/1")]), content_type=RSS)
+    config = write_config(tmp_path, {"blog": blog, "good": good})
+    skipping = scan(config, "--state", str(state_location))
+    assert (skipping.code, skipping.titles) == (1, ["One"])
+    assert site.requests["/blog"] == 0
+    check = connect(state_location)
+    try:
+        assert check.schema_version() == SCHEMA_VERSION
+        assert check.execute("SELECT failures, definition_digest FROM sources WHERE name = 'blog'"
+                             ).fetchall() == [(3, None)]
+    finally:
+        check.close()
+    forced = scan(config, "--state", str(state_location), "--force")
+    assert (forced.code, forced.titles) == (0, ["Blog"])
