@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 from mentions.config import Config, HttpConfig, Source
 from mentions.errors import FetchError, StateError
 from mentions.fetch import Fetcher
+from mentions.identity import definition_digest
 from mentions.models import Mention
 from mentions.output import Writer
 from mentions.source_context import ScanOptions, SourceContext
@@ -241,7 +242,9 @@ class Scan:
         if self.state is None or self.options.is_forced:
             return None
         health = self.state.health(source.name)
-        if self.backoff.is_due(health):
+        # A source edited since it failed (another URL, a new token) may be fixed: tried now.
+        digest = definition_digest(source, self.config.http) if health and health.definition_digest else None
+        if self.backoff.is_due(health, definition_digest=digest):
             return None
         return SourceOutcome(
             name=source.name, kind=source.kind, retry_at=self.backoff.retry_at(health),
@@ -371,6 +374,7 @@ class Scan:
                 status="unchanged" if context.is_unchanged else ("failed" if error else "ok"),
                 http_status=error.status if error else context.http_status,
                 items=documents,
+                definition_digest=definition_digest(source, self.config.http) if error else None,
             )
         return SourceOutcome(
             name=source.name,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -336,6 +337,71 @@ def test_a_source_backing_off_makes_the_scan_exit_1_and_the_others_are_still_wri
     with State(tmp_path / "state.db") as state:
         assert [m.title for m in state.mentions()] == ["One", "Two", "Three"]
         assert state.db.execute("SELECT skipped FROM runs ORDER BY id").fetchall()[-2:] == [(1,), (1,)]
+
+
+def _listed(config: Path) -> dict[str, dict[str, object]]:
+    """`mentions sources --format jsonl`, by source name."""
+    return {row["name"]: row for row in invoke("sources", "-c", str(config), "--format", "jsonl").records}
+
+
+def test_a_source_fixed_in_the_config_is_fetched_on_the_next_scan_despite_its_backoff(
+    site: LocalSite, tmp_path: Path,
+) -> None:
+    """Health is kept by name: a source backing off stayed skipped after the user gave it a
+    working URL, until its backoff ran out. Edited since it failed, it is tried at once."""
+    site.add("/moved", "gone", status=404)
+    good = site.add("/ok", rss([Item("One", "Acme one", "http://x.org/1")]), content_type=RSS)
+    config = write_config(tmp_path, {"blog": site.url("/moved"), "good": good})
+    for _ in range(4):  # three failures, then backing off
+        assert scan(config).code == 1
+    assert site.requests["/moved"] == 3
+    assert _listed(config)["blog"]["retry_at"] is not None
+    fixed = site.add("/new-home", rss([Item("Moved", "Acme moved", "http://x.org/2")]), content_type=RSS)
+    config = write_config(tmp_path, {"blog": fixed, "good": good})
+    listed = _listed(config)["blog"]
+    assert (listed["failures"], listed["retry_at"]) == (3, None)  # tried on the next scan
+    assert "next scan" in invoke("sources", "-c", str(config), "--format", "table").stdout
+    again = scan(config)
+    assert (again.code, again.titles) == (0, ["Moved"])
+    assert site.requests["/new-home"] == 1
+    assert "'blog' works again" in again.stderr
+    assert _listed(config)["blog"]["failures"] == 0
+
+
+def test_a_changed_token_counts_as_a_change_and_only_its_digest_is_stored(
+    site: LocalSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A source whose `${ENV}` token was rotated is tried again at once; if it still fails,
+    its failure streak starts anew (it is another source now). The state keeps a digest of
+    the definition, never the token."""
+    site.add("/api", "no", status=404)
+    config = tmp_path / "mentions.yaml"
+    config.write_text(
+        "version: 1\nstate: ./state.db\nhttp: {delay: 0, robots: false}\n"
+        "keywords: [{name: acme, terms: [Acme]}]\n"
+        f"sources:\n  - {{name: api, feed: {json.dumps(site.url('/api'))}, headers: {{X-Token: '${{TOKEN}}'}}}}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("TOKEN", "old-token-4711")
+    for _ in range(4):
+        assert scan(config).code == 1
+    assert site.requests["/api"] == 3  # backing off
+    monkeypatch.setenv("TOKEN", "new-token-0815")
+    assert _listed(config)["api"]["retry_at"] is None
+    rotated = scan(config)
+    assert (rotated.code, rotated.stderr) == (1, "")  # tried; the same 404: named before
+    assert site.requests["/api"] == 4
+    assert _listed(config)["api"]["failures"] == 1  # a new streak: not backing off yet
+    assert scan(config).code == 1
+    assert site.requests["/api"] == 5
+    db = sqlite3.connect(tmp_path / "state.db")
+    dump = "\n".join(db.iterdump())
+    db.close()
+    assert "token-4711" not in dump and "token-0815" not in dump
+    with State(tmp_path / "state.db") as state:
+        health = state.health("api")
+        assert health is not None and health.definition_digest is not None
+        assert len(health.definition_digest) == 64
 
 
 def test_a_schema_5_state_migrates_and_its_failing_sources_back_off_as_before(
