@@ -1,4 +1,4 @@
-"""Stable identities: canonical URLs and mention ids.
+"""Stable identities: canonical URLs, mention ids, and the digest of a source's definition.
 
 A mention's id depends only on the keyword and the document's identity, so the same keyword
 in the same document gives the same id on every run and every machine, and consumers can
@@ -7,14 +7,24 @@ drop a repeated line.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from mentions.models import Document
+
+if TYPE_CHECKING:
+    from mentions.config import HttpConfig, Source
+
+# What the `http:` section says about the requests of every source: changing one of them may
+# fix a source (a bot wall that wants another user agent, a body over `max_bytes`).
+_REQUEST_SETTINGS = ("user_agent", "headers", "proxy", "robots", "timeout", "max_bytes")
 
 _TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "hsa_")
 _TRACKING = frozenset(
@@ -201,3 +211,17 @@ def text_fingerprint(document: Document) -> str | None:
     if len(words) < MIN_FINGERPRINT_WORDS:
         return None
     return hashlib.sha256(b" ".join(words)).hexdigest()[:32]
+
+
+def definition_digest(source: Source, http: HttpConfig) -> str:
+    """A digest of what `source` fetches and how: its entry in the config (all but `name` and
+    `enabled`) and the `http:` settings that shape its requests.
+
+    The state keeps it for a failing source, to try it again once the config changed (see
+    docs/state.md). It is taken over the values `${ENV}` gave, so a new token counts as a
+    change, and only the digest is stored, never a value."""
+    entry = {field.name: getattr(source, field.name) for field in dataclasses.fields(source)
+             if field.name not in ("name", "enabled")}
+    requests = {name: getattr(http, name) for name in _REQUEST_SETTINGS}
+    text = json.dumps({"source": entry, "http": requests}, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(f"mentions source definition 1\0{text}".encode()).hexdigest()

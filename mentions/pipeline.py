@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 from mentions.config import Config, HttpConfig, Source
 from mentions.errors import FetchError, StateError
 from mentions.fetch import Fetcher
+from mentions.identity import definition_digest
 from mentions.models import Mention
 from mentions.output import Writer
 from mentions.source_context import ScanOptions, SourceContext
@@ -67,7 +68,8 @@ class SourceOutcome:
 
     @property
     def is_skipped(self) -> bool:
-        """Not tried on this run (backoff): neither ok nor failed."""
+        """Not tried on this run (backoff): not among the failures (its failure was named
+        when it began), but not fetched either, so the scan is not complete."""
         return self.retry_at is not None
 
 
@@ -91,6 +93,12 @@ class RunReport:
         self.new_mentions += outcome.new_mentions
         if not outcome.is_ok:
             self.failures.append(outcome)
+
+    @property
+    def is_complete(self) -> bool:
+        """Whether every source was fetched and parsed (exit 0): none failed, and none was
+        skipped for backoff, which is a source that keeps failing and was not fetched."""
+        return not self.failures and not self.skipped
 
 
 def selected_sources(
@@ -235,7 +243,9 @@ class Scan:
         if self.state is None or self.options.is_forced:
             return None
         health = self.state.health(source.name)
-        if self.backoff.is_due(health):
+        # A source edited since it failed (another URL, a new token) may be fixed: tried now.
+        digest = definition_digest(source, self.config.http) if health and health.definition_digest else None
+        if self.backoff.is_due(health, definition_digest=digest):
             return None
         return SourceOutcome(
             name=source.name, kind=source.kind, retry_at=self.backoff.retry_at(health),
@@ -365,6 +375,7 @@ class Scan:
                 status="unchanged" if context.is_unchanged else ("failed" if error else "ok"),
                 http_status=error.status if error else context.http_status,
                 items=documents,
+                definition_digest=definition_digest(source, self.config.http) if error else None,
             )
         return SourceOutcome(
             name=source.name,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -227,6 +228,29 @@ def test_health_counts_failures_in_a_row_and_remembers_when_they_began(state_loc
         assert (healed.failures, healed.failing_since, healed.last_error) == (0, None, None)
 
 
+def test_a_failure_after_the_source_changed_starts_a_new_streak(state_location: Path | str) -> None:
+    with State(state_location) as state:
+        for _ in range(3):
+            state.update_health("a", error="timeout", status="failed", items=0, definition_digest="old")
+        state.db.begin()
+        state.db.execute("UPDATE sources SET failing_since = '2026-01-01T00:00:00Z'")
+        state.db.commit()
+        before = state.health("a")
+        state.update_health("a", error="timeout", status="failed", items=0)  # unknown: unchanged
+        same = state.health("a")
+        state.update_health("a", error="HTTP 404", status="failed", items=0, definition_digest="new")
+        changed = state.health("a")
+        assert before is not None and same is not None and changed is not None
+        assert (before.failures, same.failures, same.definition_digest) == (3, 4, "old")
+        assert same.failing_since == "2026-01-01T00:00:00Z"
+        assert (changed.failures, changed.definition_digest) == (1, "new")
+        assert changed.failing_since == changed.last_attempt
+        assert changed.is_changed("newer") and not changed.is_changed("new") and not changed.is_changed(None)
+        state.update_health("a", error=None, status="ok", items=1, http_status=200)
+        healed = state.health("a")
+        assert healed is not None and healed.definition_digest is None
+
+
 def health(failures: int, minutes_ago: float) -> SourceHealth:
     last = (NOW - timedelta(minutes=minutes_ago)).isoformat().replace("+00:00", "Z")
     return SourceHealth("s", last, None, "failed", 0, failures, "timeout")
@@ -269,9 +293,9 @@ def test_a_failing_source_backs_off_and_force_tries_it(site: LocalSite, tmp_path
     assert scan(config).code == 1
     assert scan(config).code == 1
     quiet = scan(config)
-    assert (quiet.code, quiet.stderr) == (0, "")  # a skipped source is neither ok nor failed
+    assert (quiet.code, quiet.stderr) == (1, "")  # still failing, not fetched: named when it began
     skipped = scan(config, "-v")
-    assert skipped.code == 0
+    assert skipped.code == 1
     assert site.requests["/dead"] == 2
     assert "'dead' skipped" in skipped.stderr and "--force" in skipped.stderr
     assert scan(config, "--force").code == 1
@@ -280,3 +304,136 @@ def test_a_failing_source_backs_off_and_force_tries_it(site: LocalSite, tmp_path
     assert scan(config, "--force").code == 0
     assert scan(config).code == 0
     assert site.requests["/dead"] == 5
+
+
+def test_a_source_backing_off_makes_the_scan_exit_1_and_the_others_are_still_written(
+    site: LocalSite, tmp_path: Path,
+) -> None:
+    """Exit 0 means every source was fetched and parsed: one skipped because it keeps failing
+    was not, so the scan exits 1 (as on the runs that tried it), quietly, and the mentions of
+    the others are written and recorded. --seed and --dry-run exit the same way."""
+    site.add("/down", "gone", status=404)  # not retried within a run
+    news = [Item("One", "Acme one", "http://x.org/1")]
+    good = site.add("/ok", rss(news), content_type=RSS)
+    config = write_config(tmp_path, {"down": site.url("/down"), "good": good})
+    for _ in range(3):  # the default backoff: after 3 failures in a row
+        assert scan(config).code == 1
+    assert site.requests["/down"] == 3
+    news.append(Item("Two", "Acme two", "http://x.org/2"))
+    site.add("/ok", rss(news), content_type=RSS)
+    skipping = scan(config)
+    assert site.requests["/down"] == 3  # backing off: not fetched
+    assert (skipping.code, skipping.stderr) == (1, "")  # named when it began, not on every run
+    assert skipping.titles == ["Two"]
+    with State(tmp_path / "state.db") as state:
+        assert [m.title for m in state.mentions()] == ["One", "Two"]
+    news.append(Item("Three", "Acme three", "http://x.org/3"))
+    site.add("/ok", rss(news), content_type=RSS)
+    dry = scan(config, "--dry-run")
+    assert (dry.code, dry.titles) == (1, ["Three"])
+    seed = scan(config, "--seed")
+    assert (seed.code, seed.records, seed.stderr) == (1, [], "")
+    assert site.requests["/down"] == 3
+    with State(tmp_path / "state.db") as state:
+        assert [m.title for m in state.mentions()] == ["One", "Two", "Three"]
+        assert state.db.execute("SELECT skipped FROM runs ORDER BY id").fetchall()[-2:] == [(1,), (1,)]
+
+
+def _listed(config: Path) -> dict[str, dict[str, object]]:
+    """`mentions sources --format jsonl`, by source name."""
+    return {row["name"]: row for row in invoke("sources", "-c", str(config), "--format", "jsonl").records}
+
+
+def test_a_source_fixed_in_the_config_is_fetched_on_the_next_scan_despite_its_backoff(
+    site: LocalSite, tmp_path: Path,
+) -> None:
+    """Health is kept by name: a source backing off stayed skipped after the user gave it a
+    working URL, until its backoff ran out. Edited since it failed, it is tried at once."""
+    site.add("/moved", "gone", status=404)
+    good = site.add("/ok", rss([Item("One", "Acme one", "http://x.org/1")]), content_type=RSS)
+    config = write_config(tmp_path, {"blog": site.url("/moved"), "good": good})
+    for _ in range(4):  # three failures, then backing off
+        assert scan(config).code == 1
+    assert site.requests["/moved"] == 3
+    assert _listed(config)["blog"]["retry_at"] is not None
+    fixed = site.add("/new-home", rss([Item("Moved", "Acme moved", "http://x.org/2")]), content_type=RSS)
+    config = write_config(tmp_path, {"blog": fixed, "good": good})
+    listed = _listed(config)["blog"]
+    assert (listed["failures"], listed["retry_at"]) == (3, None)  # tried on the next scan
+    assert "next scan" in invoke("sources", "-c", str(config), "--format", "table").stdout
+    again = scan(config)
+    assert (again.code, again.titles) == (0, ["Moved"])
+    assert site.requests["/new-home"] == 1
+    assert "'blog' works again" in again.stderr
+    assert _listed(config)["blog"]["failures"] == 0
+
+
+def test_a_changed_token_counts_as_a_change_and_only_its_digest_is_stored(
+    site: LocalSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A source whose `${ENV}` token was rotated is tried again at once; if it still fails,
+    its failure streak starts anew (it is another source now). The state keeps a digest of
+    the definition, never the token."""
+    site.add("/api", "no", status=404)
+    config = tmp_path / "mentions.yaml"
+    config.write_text(
+        "version: 1\nstate: ./state.db\nhttp: {delay: 0, robots: false}\n"
+        "keywords: [{name: acme, terms: [Acme]}]\n"
+        f"sources:\n  - {{name: api, feed: {json.dumps(site.url('/api'))}, headers: {{X-Token: '${{TOKEN}}'}}}}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("TOKEN", "old-token-4711")
+    for _ in range(4):
+        assert scan(config).code == 1
+    assert site.requests["/api"] == 3  # backing off
+    monkeypatch.setenv("TOKEN", "new-token-0815")
+    assert _listed(config)["api"]["retry_at"] is None
+    rotated = scan(config)
+    assert (rotated.code, rotated.stderr) == (1, "")  # tried; the same 404: named before
+    assert site.requests["/api"] == 4
+    assert _listed(config)["api"]["failures"] == 1  # a new streak: not backing off yet
+    assert scan(config).code == 1
+    assert site.requests["/api"] == 5
+    db = sqlite3.connect(tmp_path / "state.db")
+    dump = "\n".join(db.iterdump())
+    db.close()
+    assert "token-4711" not in dump and "token-0815" not in dump
+    with State(tmp_path / "state.db") as state:
+        health = state.health("api")
+        assert health is not None and health.definition_digest is not None
+        assert len(health.definition_digest) == 64
+
+
+def test_a_schema_5_state_migrates_and_its_failing_sources_back_off_as_before(
+    site: LocalSite, tmp_path: Path, state_location: Path | str,
+) -> None:
+    """Health written before schema 6 knows nothing of what a source was when it failed: the
+    source counts as unchanged and backs off as it did, whatever the config says now."""
+    db = connect(state_location)
+    db.begin()
+    for migration in MIGRATIONS[:5]:
+        for statement in migration.format(**DIALECTS[db.dialect]).split(";"):
+            if statement.strip():
+                db.execute(statement)
+    just_now = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    db.execute("INSERT INTO sources (name, last_attempt, last_success, status, items, failures, last_error, "
+               "http_status, failing_since) VALUES ('blog', ?, NULL, 'failed', 0, 3, "
+               "'http status: HTTP 404', 404, ?)", (just_now, just_now))
+    db.set_schema_version(5)
+    db.commit()
+    db.close()
+    blog = site.add("/blog", rss([Item("Blog", "Acme blog", "http://x.org/b")]), content_type=RSS)
+    good = site.add("/ok", rss([Item("One", "Acme one", "http://x.org/1")]), content_type=RSS)
+    config = write_config(tmp_path, {"blog": blog, "good": good})
+    skipping = scan(config, "--state", str(state_location))
+    assert (skipping.code, skipping.titles) == (1, ["One"])
+    assert site.requests["/blog"] == 0
+    check = connect(state_location)
+    try:
+        assert check.schema_version() == SCHEMA_VERSION
+        assert check.execute("SELECT failures, definition_digest FROM sources WHERE name = 'blog'"
+                             ).fetchall() == [(3, None)]
+    finally:
+        check.close()
+    forced = scan(config, "--state", str(state_location), "--force")
+    assert (forced.code, forced.titles) == (0, ["Blog"])

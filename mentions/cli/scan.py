@@ -257,7 +257,7 @@ def scan(
         from mentions.progress import summary_line
 
         console.print(summary_line(report, is_seed=seed, notes=notes), markup=False)
-    raise typer.Exit(EXIT_SOURCE_FAILED if report.failures else EXIT_OK)
+    raise typer.Exit(EXIT_OK if report.is_complete else EXIT_SOURCE_FAILED)
 
 
 def _parse_shard(value: str) -> tuple[int, int]:

@@ -38,6 +38,7 @@ def sources(
 
     Example: mentions sources --format jsonl | jq 'select(.failures > 0)'
     """
+    from mentions.identity import definition_digest
     from mentions.state import BackoffPolicy
 
     chosen = output_format or ("table" if sys.stdout.isatty() else "jsonl")
@@ -57,9 +58,14 @@ def sources(
             fail_state(error, loaded)
     backoff = BackoffPolicy(loaded.backoff.after, loaded.backoff.delay, loaded.backoff.longest)
     rows = []
+    now = datetime.now(UTC)
+    edited = set()  # backing off, but edited since it failed: tried on the next scan
     for source in loaded.sources:
         health = known.get(source.name)
-        retry_at = backoff.retry_at(health)
+        retry_at = backoff.retry_at(health, definition_digest(source, loaded.http))
+        unedited = backoff.retry_at(health)
+        if retry_at is None and unedited is not None and unedited > now:
+            edited.add(source.name)
         rows.append({
             "name": source.name,
             "kind": source.kind,
@@ -73,7 +79,7 @@ def sources(
             "failing_since": health.failing_since if health else None,
             # a state written before secrets were redacted may still hold one
             "last_error": loaded.redactor.optional(health.last_error) if health else None,
-            "retry_at": _stamp(retry_at) if retry_at and retry_at > datetime.now(UTC) else None,
+            "retry_at": _stamp(retry_at) if retry_at and retry_at > now else None,
         })
     if chosen == "jsonl":
         from mentions.output import to_json
@@ -82,14 +88,14 @@ def sources(
             sys.stdout.write(to_json(row) + "\n")
         sys.stdout.flush()
         return
-    _print_table(rows)
+    _print_table(rows, edited)
 
 
 def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def _print_table(rows: list[dict[str, Any]]) -> None:
+def _print_table(rows: list[dict[str, Any]], edited: set[str]) -> None:
     from rich.table import Table
     from rich.text import Text
 
@@ -100,7 +106,7 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
     # Columns that would be empty everywhere are left out, and errors (long URLs) go below
     # the table, one line each, so that it reads well in 80 columns.
     is_failing = any(row["failures"] for row in rows)
-    is_backing_off = any(row["retry_at"] for row in rows)
+    is_backing_off = bool(edited) or any(row["retry_at"] for row in rows)
     table = Table(expand=False, pad_edge=False)
     # In a narrow terminal the cells wrap, the names too: with the others unwrappable, the
     # names were the column Rich dropped, and a table of failures said not which failed.
@@ -134,7 +140,7 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
         if is_failing:
             cells += [when(since, now), str(row["failures"] or "")]
         if is_backing_off:
-            cells.append(_until(parse_time(row["retry_at"]), now))
+            cells.append("next scan" if row["name"] in edited else _until(parse_time(row["retry_at"]), now))
         table.add_row(*cells, style=style)
     console = stdout_console()
     console.print(table)

@@ -24,10 +24,17 @@ class SourceHealth:
     last_error: str | None
     http_status: int | None = None
     failing_since: str | None = None
+    definition_digest: str | None = None  # what the source was when it last failed
 
     @property
     def is_failing(self) -> bool:
         return self.failures > 0
+
+    def is_changed(self, definition_digest: str | None) -> bool:
+        """Whether the source is no longer what it was when it last failed (the user edited
+        its entry or a token). A state from before schema 6 knows nothing of it: unchanged."""
+        known = self.definition_digest
+        return known is not None and definition_digest is not None and known != definition_digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +52,10 @@ class BackoffPolicy:
         doublings = min(failures - self.after, _MAX_DOUBLINGS)
         return min(self.longest, self.delay * 2.0**doublings)
 
-    def retry_at(self, health: SourceHealth | None) -> datetime | None:
-        """When a failing source is due again; None when it has no reason to wait."""
-        if health is None or health.last_attempt is None:
+    def retry_at(self, health: SourceHealth | None, definition_digest: str | None = None) -> datetime | None:
+        """When a failing source is due again; None when it has no reason to wait, or when
+        its definition (`definition_digest`) changed since it failed: it may be fixed."""
+        if health is None or health.last_attempt is None or health.is_changed(definition_digest):
             return None
         wait = self.wait_after(health.failures)
         last = parse_time(health.last_attempt)
@@ -55,9 +63,11 @@ class BackoffPolicy:
             return None
         return last + timedelta(seconds=wait)
 
-    def is_due(self, health: SourceHealth | None, now: datetime | None = None) -> bool:
+    def is_due(
+        self, health: SourceHealth | None, now: datetime | None = None, definition_digest: str | None = None,
+    ) -> bool:
         """Whether a scan should try the source now."""
-        when = self.retry_at(health)
+        when = self.retry_at(health, definition_digest)
         return when is None or when <= (now or datetime.now(UTC))
 
 

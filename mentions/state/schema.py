@@ -119,6 +119,13 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE mentions ADD COLUMN is_seeded INTEGER NOT NULL DEFAULT 0;
     """,
+    # 6: a digest of what a failing source was when it last failed (`identity.py`). Health is
+    # kept by name, so a source backing off stayed skipped after the user fixed its URL or
+    # token in the config; one whose definition changed since is tried at once. Rows from
+    # before have none: taken as unchanged, they back off as they did.
+    """
+    ALTER TABLE sources ADD COLUMN definition_digest TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

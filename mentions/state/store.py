@@ -48,7 +48,9 @@ _CHUNK = 400  # stays below SQLite's limit of host parameters per statement
 _MENTION_COLUMNS = ("id, keyword, source, source_type, url, title, author, published, found_at, "
                     "terms, count, snippet, lang, tags, fingerprint")
 _HEALTH_COLUMNS = ("name, last_attempt, last_success, status, items, failures, last_error, "
-                   "http_status, failing_since")
+                   "http_status, failing_since, definition_digest")
+# A failure of a source whose definition changed since it last failed starts a new streak.
+_CHANGED = "sources.definition_digest <> excluded.definition_digest"
 
 Validators = Sequence[tuple[str, str | None, str | None]]
 Location = Path | str  # a SQLite file, or a postgresql:// URL
@@ -351,10 +353,11 @@ class State:
     def deliver(
         self, name: str, mentions: Sequence[Mention], fingerprints: Mapping[str, str],
         validators: Validators, *, error: str | None, status: str, http_status: int | None, items: int,
-        notes: Sequence[tuple[str, str]] = (), is_seed: bool = False,
+        notes: Sequence[tuple[str, str]] = (), is_seed: bool = False, definition_digest: str | None = None,
     ) -> None:
         """Record one source's written mentions (`is_seed`: found by `scan --seed`, not
-        written), its validators, its notes and its health in one commit."""
+        written), its validators, its notes and its health in one commit (with a failure,
+        `definition_digest`: what the source was)."""
         with self._transaction():
             self._insert(mentions, fingerprints, is_seed=is_seed)
             self._save_validators(name, validators)
@@ -363,7 +366,8 @@ class State:
                     "INSERT INTO notes (source, key, value) VALUES (?,?,?) ON CONFLICT (source, key) "
                     "DO UPDATE SET value = excluded.value", [(name, key, value) for key, value in notes],
                 )
-            self._update_health(name, error=error, status=status, http_status=http_status, items=items)
+            self._update_health(name, error=error, status=status, http_status=http_status, items=items,
+                                definition_digest=definition_digest)
 
     @_guarded
     def notes(self, name: str) -> dict[str, str]:
@@ -456,31 +460,40 @@ class State:
     @_guarded
     def update_health(
         self, name: str, *, error: str | None, status: str, items: int, http_status: int | None = None,
+        definition_digest: str | None = None,
     ) -> None:
         """Record one attempt at a source."""
         with self._transaction():
-            self._update_health(name, error=error, status=status, http_status=http_status, items=items)
+            self._update_health(name, error=error, status=status, http_status=http_status, items=items,
+                                definition_digest=definition_digest)
 
     def _update_health(
         self, name: str, *, error: str | None, status: str, http_status: int | None, items: int,
+        definition_digest: str | None = None,
     ) -> None:
+        """A success clears the failures; a failure counts one more in a row, or starts a new
+        streak when the source's definition changed since its last failure (it is another
+        source now: its backoff, its "failing since" restart)."""
         now = _now()
         if error is None:
             self.db.execute(
-                f"INSERT INTO sources ({_HEALTH_COLUMNS}) VALUES (?,?,?,?,?,0,NULL,?,NULL) "
+                f"INSERT INTO sources ({_HEALTH_COLUMNS}) VALUES (?,?,?,?,?,0,NULL,?,NULL,NULL) "
                 "ON CONFLICT(name) DO UPDATE SET last_attempt=excluded.last_attempt, "
                 "last_success=excluded.last_success, status=excluded.status, items=excluded.items, "
-                "failures=0, last_error=NULL, http_status=excluded.http_status, failing_since=NULL",
+                "failures=0, last_error=NULL, http_status=excluded.http_status, failing_since=NULL, "
+                "definition_digest=NULL",
                 (name, now, now, status, items, http_status),
             )
         else:
             self.db.execute(
-                f"INSERT INTO sources ({_HEALTH_COLUMNS}) VALUES (?,?,NULL,?,0,1,?,?,?) "
+                f"INSERT INTO sources ({_HEALTH_COLUMNS}) VALUES (?,?,NULL,?,0,1,?,?,?,?) "
                 "ON CONFLICT(name) DO UPDATE SET last_attempt=excluded.last_attempt, "
-                "status=excluded.status, failures=sources.failures+1, last_error=excluded.last_error, "
-                "http_status=excluded.http_status, "
-                "failing_since=COALESCE(sources.failing_since, excluded.failing_since)",
-                (name, now, status, error, http_status, now),
+                f"status=excluded.status, failures=CASE WHEN {_CHANGED} THEN 1 ELSE sources.failures+1 END, "
+                "last_error=excluded.last_error, http_status=excluded.http_status, "
+                f"failing_since=CASE WHEN {_CHANGED} THEN excluded.failing_since "
+                "ELSE COALESCE(sources.failing_since, excluded.failing_since) END, "
+                "definition_digest=COALESCE(excluded.definition_digest, sources.definition_digest)",
+                (name, now, status, error, http_status, now, definition_digest),
             )
 
     # --- runs ---------------------------------------------------------------------------
