@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from mentions.models import Document
+from mentions.redact import Redactor
 
 if TYPE_CHECKING:
     from mentions.config import HttpConfig, Source
@@ -213,15 +214,33 @@ def text_fingerprint(document: Document) -> str | None:
     return hashlib.sha256(b" ".join(words)).hexdigest()[:32]
 
 
-def definition_digest(source: Source, http: HttpConfig) -> str:
+def definition_digest(source: Source, http: HttpConfig, redactor: Redactor | None = None) -> str:
     """A digest of what `source` fetches and how: its entry in the config (all but `name` and
     `enabled`) and the `http:` settings that shape its requests.
 
     The state keeps it for a failing source, to try it again once the config changed (see
-    docs/state.md). It is taken over the values `${ENV}` gave, so a new token counts as a
-    change, and only the digest is stored, never a value."""
-    entry = {field.name: getattr(source, field.name) for field in dataclasses.fields(source)
+    docs/state.md). The secrets `${ENV}` gave (`redactor`) count through two hex digits of a
+    digest of their own: a new token is a change 255 times in 256, and 8 bits are too few to
+    guess even a short secret offline from a copy of the state, as a whole digest would allow."""
+    redact = redactor or Redactor()
+    used: set[str] = set()
+
+    def shown(value: object) -> object:
+        if isinstance(value, str):
+            used.update(secret for secret in redact.secrets if secret in value)
+            return redact(value)
+        if isinstance(value, dict):
+            return {str(shown(key)): shown(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [shown(item) for item in value]
+        return value
+
+    entry = {field.name: shown(getattr(source, field.name)) for field in dataclasses.fields(source)
              if field.name not in ("name", "enabled")}
-    requests = {name: getattr(http, name) for name in _REQUEST_SETTINGS}
+    requests = {name: shown(getattr(http, name)) for name in _REQUEST_SETTINGS}
     text = json.dumps({"source": entry, "http": requests}, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(f"mentions source definition 1\0{text}".encode()).hexdigest()
+    digest = hashlib.sha256(f"mentions source definition 1\0{text}".encode()).hexdigest()
+    if not used:
+        return digest
+    secrets = "\0".join(sorted(used))
+    return digest[:-2] + hashlib.sha256(f"mentions source secrets 1\0{secrets}".encode()).hexdigest()[:2]

@@ -244,7 +244,7 @@ class Scan:
             return None
         health = self.state.health(source.name)
         # A source edited since it failed (another URL, a new token) may be fixed: tried now.
-        digest = definition_digest(source, self.config.http) if health and health.definition_digest else None
+        digest = self._digest(source) if health and health.definition_digest else None
         if self.backoff.is_due(health, definition_digest=digest):
             return None
         return SourceOutcome(
@@ -252,6 +252,10 @@ class Scan:
             # shown with -v; a state written before secrets were redacted may hold one
             previous_error=self.config.redactor.optional(health.last_error) if health else None,
         )
+
+    def _digest(self, source: Source) -> str:
+        """What the state keeps of a failing source's definition (`identity.definition_digest`)."""
+        return definition_digest(source, self.config.http, self.config.redactor)
 
     def _commit(self) -> None:
         if self.state is not None:
@@ -375,7 +379,7 @@ class Scan:
                 status="unchanged" if context.is_unchanged else ("failed" if error else "ok"),
                 http_status=error.status if error else context.http_status,
                 items=documents,
-                definition_digest=definition_digest(source, self.config.http) if error else None,
+                definition_digest=self._digest(source) if error else None,
             )
         return SourceOutcome(
             name=source.name,

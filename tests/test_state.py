@@ -386,6 +386,8 @@ def test_a_changed_token_counts_as_a_change_and_only_its_digest_is_stored(
     for _ in range(4):
         assert scan(config).code == 1
     assert site.requests["/api"] == 3  # backing off
+    with State(tmp_path / "state.db") as state:
+        before = state.health("api")
     monkeypatch.setenv("TOKEN", "new-token-0815")
     assert _listed(config)["api"]["retry_at"] is None
     rotated = scan(config)
@@ -402,6 +404,11 @@ def test_a_changed_token_counts_as_a_change_and_only_its_digest_is_stored(
         health = state.health("api")
         assert health is not None and health.definition_digest is not None
         assert len(health.definition_digest) == 64
+    # Only 8 bits of the digest depend on the token: a copy of the state cannot be used to
+    # guess a short secret offline, as a digest over all of it would allow.
+    assert before is not None and before.definition_digest is not None
+    assert health.definition_digest[:62] == before.definition_digest[:62]
+    assert health.definition_digest[62:] != before.definition_digest[62:]
 
 
 def test_a_schema_5_state_migrates_and_its_failing_sources_back_off_as_before(

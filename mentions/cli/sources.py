@@ -62,7 +62,7 @@ def sources(
     edited = set()  # backing off, but edited since it failed: tried on the next scan
     for source in loaded.sources:
         health = known.get(source.name)
-        retry_at = backoff.retry_at(health, definition_digest(source, loaded.http))
+        retry_at = backoff.retry_at(health, definition_digest(source, loaded.http, loaded.redactor))
         unedited = backoff.retry_at(health)
         if retry_at is None and unedited is not None and unedited > now:
             edited.add(source.name)
