@@ -202,9 +202,14 @@ def test_an_atom_entry_links_to_its_web_page_not_to_its_atom_document(fast: bool
             b'<link rel="alternate" type="application/atom+xml" href="https://blog.example/posts/1.atom"/>'
             b'<link rel="alternate" type="text/html" href="https://blog.example/posts/1"/></entry>'
             b'<entry><id>urn:uuid:2</id><title>Acme again</title>'
-            b'<link rel="ALTERNATE" type="TEXT/HTML" href="https://blog.example/posts/2"/></entry></feed>')
+            b'<link rel="ALTERNATE" type="TEXT/HTML" href="https://blog.example/posts/2"/></entry>'
+            # translations: feedparser takes the last; the fast path took the first, so the
+            # same entry got another id whenever the feed went down the other path
+            b'<entry><id>urn:uuid:3</id><title>Acme abroad</title>'
+            b'<link rel="alternate" type="text/html" hreflang="en" href="https://blog.example/en/3"/>'
+            b'<link rel="alternate" type="text/html" hreflang="de" href="https://blog.example/de/3"/></entry></feed>')
     assert [d.url for d in parse_feed(_both_paths(feed, fast), BASE, "s")] == [
-        "https://blog.example/posts/1", "https://blog.example/posts/2"
+        "https://blog.example/posts/1", "https://blog.example/posts/2", "https://blog.example/de/3"
     ]
 
 

@@ -265,7 +265,9 @@ def _atom_text(element: etree._Element | None, default: str = "text") -> tuple[s
 
 def _is_page_link(link: etree._Element) -> bool:
     """An `alternate` link to a web page: not the entry as Atom (`application/atom+xml`), as
-    feedparser chooses. Of several, the first: the others are translations (`hreflang`)."""
+    feedparser chooses. Of several (translations, `hreflang`) the entry takes the last, as
+    feedparser does: the link is the document's identity, and a feed read by either path
+    (one stray `&` sends it to feedparser) must give its mentions the same ids."""
     if not link.get("href") or link.get("rel", "alternate").strip().lower() != "alternate":
         return False
     kind = link.get("type")
@@ -278,7 +280,8 @@ def _atom_entry(element: etree._Element, url: str) -> Entry:
     entry.title, entry.title_is_html = _atom_text(element.find(f"{ATOM}title"))
     if not entry.title:  # a video's entry may have its title only there (Media RSS)
         entry.title, entry.title_is_html = _atom_text(element.find(f".//{MEDIA}title"))
-    alternate = next((link for link in element.findall(f"{ATOM}link") if _is_page_link(link)), None)
+    alternates = [link for link in element.findall(f"{ATOM}link") if _is_page_link(link)]
+    alternate = alternates[-1] if alternates else None
     if alternate is not None:
         entry.link = absolute(_base_of(alternate, url), alternate.get("href", ""))
     entry.guid = _text(element.find(f"{ATOM}id")) or None
