@@ -297,6 +297,11 @@ def test_a_secret_in_a_text_is_hidden_by_scan_and_by_match_in_every_format(tmp_p
         assert b"***" in matched.stdout, output_format
     [filtered] = _jsonl(run_cli("match", "-c", str(config), "--format", "jsonl", str(log), env=env))
     assert (filtered["id"], filtered["snippet"]) == (record["id"], record["snippet"])
+    # A query of its own (`-e`) replaces the config's keywords, not its secrets.
+    queried = run_cli("match", "-c", str(config), "-e", "Acme", "--format", "jsonl", str(log), env=env)
+    assert queried.returncode == 0, queried.stderr
+    assert token.encode() not in queried.stdout + queried.stderr
+    assert [found["snippet"] for found in _jsonl(queried)] == [record["snippet"]]
 
 
 def test_a_keyword_term_that_is_a_secret_too_stays_hidden_and_check_says_it_cannot_match(
