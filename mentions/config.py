@@ -457,9 +457,12 @@ def plain_headers(headers: dict[str, str], what: str = "header", stops: str = ""
     "protocol error: UnicodeEncodeError", or a line break let a value inject a header of its
     own. The message names the header, never its value (a `${ENV}` secret, often)."""
     for name, value in headers.items():
-        if not _HEADER_NAME.match(name) or not value.isascii() or any(c in value for c in "\r\n\0" + stops):
+        if not _HEADER_NAME.match(name):
+            raise ValueError(f"{what} name {name!r} is not an HTTP token (ASCII letters, digits and "
+                             "!#$%&'*+-.^_`|~; no spaces)")
+        if not value.isascii() or any(c in value for c in "\r\n\0" + stops):
             more = f", without {stops!r}" if stops else ""
-            raise ValueError(f"{what} {name!r} must be one line of plain ASCII{more}, name and value")
+            raise ValueError(f"{what} {name!r}: its value must be one line of plain ASCII{more}")
     return headers
 
 

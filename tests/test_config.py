@@ -242,11 +242,12 @@ def test_env_variables_are_expanded_and_kept_secret(tmp_path: Path, monkeypatch:
 
 
 @pytest.mark.parametrize(("where", "words"), [
-    ("    headers: {X-Team: \"wert \u00fc\"}\n", "header 'X-Team' must be one line of plain ASCII"),
-    ("    headers: {\u00dcmlaut: y}\n", "header '\u00dcmlaut' must be one line of plain ASCII"),
-    ("    headers: {X-Ok: \"a\\r\\nInjected: 1\"}\n", "header 'X-Ok' must be one line"),
-    ("    headers: {X-Token: \"${MENTIONS_TEST_HEADER}\"}\n", "header 'X-Token' must be one line"),
-    ("    cookies: {sid: \"a;admin=1\"}\n", "cookie 'sid' must be one line of plain ASCII, without ';'"),
+    ("    headers: {X-Team: \"wert \u00fc\"}\n", "header 'X-Team': its value must be one line of plain ASCII"),
+    ("    headers: {\u00dcmlaut: y}\n", "header name '\u00dcmlaut' is not an HTTP token"),
+    ("    headers: {Accept Language: de}\n", "header name 'Accept Language' is not an HTTP token"),
+    ("    headers: {X-Ok: \"a\\r\\nInjected: 1\"}\n", "header 'X-Ok': its value must be one line"),
+    ("    headers: {X-Token: \"${MENTIONS_TEST_HEADER}\"}\n", "header 'X-Token': its value must be one line"),
+    ("    cookies: {sid: \"a;admin=1\"}\n", "cookie 'sid': its value must be one line of plain ASCII, without ';'"),
 ])
 def test_a_header_no_request_can_carry_is_a_config_error(
     tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch, where: str, words: str
