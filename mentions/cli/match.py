@@ -70,18 +70,17 @@ def match(
         fail("--html and --jsonl exclude each other")
     tags: dict[str, tuple[str, ...]] = {}
     redactor = Redactor()
-    if query and config is None:
-        rules = [KeywordRule(name=text, query=text) for text in query]
-    else:
+    rules = [KeywordRule(name=text, query=text) for text in query or ()]
+    if config is not None or not query:
         from mentions.cli.common import load
 
         loaded = load(config, needs_sources=False, needs_network=False)
         # With `-e` too, a config given with `-c` names the secrets to hide (a token pasted
-        # into a ticket): `-e` replaced its keywords, and its secrets were printed in clear.
-        rules = [KeywordRule(name=text, query=text) for text in query] if query else [
-            keyword.rule() for keyword in loaded.keywords]
-        tags = {} if query else {keyword.name: tuple(keyword.tags) for keyword in loaded.keywords}
+        # into a ticket); `-e` replaces only its keywords.
         redactor = loaded.redactor
+        if not query:
+            rules = [keyword.rule() for keyword in loaded.keywords]
+            tags = {keyword.name: tuple(keyword.tags) for keyword in loaded.keywords}
     try:
         matcher = Matcher(rules)
     except QueryError as error:
